@@ -1,0 +1,97 @@
+/**
+ * Turning the text of `dlq-ids` / `dlq-ids-file` into a list of DLQ ids, and refusing ids that could not be sent
+ * safely as one path segment.
+ */
+
+/** Where a list of ids came from, for error messages: the input name, or the file input and its path. */
+export interface IdSource {
+  readonly label: string;
+}
+
+export class InvalidIdsError extends Error {
+  override name = 'InvalidIdsError';
+}
+
+const SEPARATORS = /[\s,]+/u;
+// C0 controls, DEL and C1 controls: never part of a real id, and unsafe in logs and headers.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/u;
+const ONLY_DOTS = /^\.+$/u;
+
+/**
+ * Parses one list: a JSON array of strings when the text starts with `[`, otherwise ids separated by newlines,
+ * commas or whitespace. Separators never produce ids, so a trailing comma or a blank line is harmless.
+ */
+export function parseIdList(text: string, source: IdSource): string[] {
+  const trimmed = text.trim();
+  if (trimmed === '') return [];
+  if (!trimmed.startsWith('[')) return trimmed.split(SEPARATORS).filter((part) => part !== '');
+
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(trimmed);
+  } catch (error) {
+    throw new InvalidIdsError(
+      `${source.label}: starts with '[' but is not a valid JSON array (${(error as Error).message}). ` +
+        `Accepted: a JSON array of strings such as ["id-1","id-2"], or ids separated by newlines, commas or spaces.`,
+    );
+  }
+  if (!Array.isArray(parsed)) {
+    throw new InvalidIdsError(`${source.label}: expected a JSON array of strings.`);
+  }
+  const ids: string[] = [];
+  parsed.forEach((item: unknown, index) => {
+    if (typeof item !== 'string') {
+      throw new InvalidIdsError(
+        `${source.label}: element ${index} of the JSON array is ${describe(item)}, not a string. DLQ ids are strings.`,
+      );
+    }
+    ids.push(item);
+  });
+  return ids;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value} (${JSON.stringify(value)?.slice(0, 40)})`;
+}
+
+/** Why an id cannot be used, or undefined when it can. */
+export function idProblem(id: string): string | undefined {
+  if (id.trim() === '') return 'is empty (an empty id would address the whole DLQ)';
+  if (ONLY_DOTS.test(id)) return 'is made only of dots (URL parsing would turn it into the DLQ itself)';
+  if (CONTROL.test(id)) return 'contains a control character';
+  return undefined;
+}
+
+/** Shows an id in a message: quoted, escaped, and shortened when long. */
+export function showId(id: string, max = 80): string {
+  const shown = JSON.stringify(id.length > max ? `${id.slice(0, max)}…` : id);
+  return id.length > max ? `${shown} (${id.length} characters)` : shown;
+}
+
+/**
+ * Checks every id, throwing one error that names each refused id (up to a few) and why.
+ */
+export function assertUsableIds(ids: readonly string[], source: IdSource): void {
+  const problems: string[] = [];
+  let count = 0;
+  ids.forEach((id, index) => {
+    const problem = idProblem(id);
+    if (problem === undefined) return;
+    count += 1;
+    if (problems.length < 5) problems.push(`id #${index + 1} ${showId(id)} ${problem}`);
+  });
+  if (count === 0) return;
+  const more = count > problems.length ? `; and ${count - problems.length} more` : '';
+  throw new InvalidIdsError(
+    `${source.label}: ${count} invalid id${count === 1 ? '' : 's'}: ${problems.join('; ')}${more}. ` +
+      `Nothing was deleted. Ids must be non-empty, not only dots, and free of control characters.`,
+  );
+}
+
+/** Drops repeated ids, keeping the first occurrence of each in order. */
+export function uniqueInOrder(ids: Iterable<string>): string[] {
+  return [...new Set(ids)];
+}

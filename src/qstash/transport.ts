@@ -1,0 +1,139 @@
+/**
+ * One HTTP exchange with the QStash API over undici keep-alive connections. It never throws for network trouble:
+ * it says what happened, including whether the request may have reached the server (which decides how a later
+ * 404 is read). Redirects are returned, never followed, so the token only goes to the configured origin.
+ */
+import { Pool } from 'undici';
+import type { HeaderBag } from './rate-limit.js';
+
+export type HttpMethod = 'GET' | 'DELETE';
+
+export interface Exchange {
+  readonly method: HttpMethod;
+  /** Path and query, starting with `/`. */
+  readonly path: string;
+}
+
+export type ExchangeResult =
+  | { readonly kind: 'response'; readonly status: number; readonly headers: HeaderBag; readonly body: string }
+  | {
+      readonly kind: 'network';
+      /** A short, human reason: "connection refused", "timed out after 30 s", ... */
+      readonly reason: string;
+      readonly code: string;
+      /** False only when the request certainly never reached the server (refused, DNS, TLS, connect timeout). */
+      readonly mayHaveReachedServer: boolean;
+    };
+
+export interface Transport {
+  send(exchange: Exchange, signal?: AbortSignal): Promise<ExchangeResult>;
+  close(): Promise<void>;
+}
+
+export interface TransportOptions {
+  readonly baseUrl: string;
+  readonly token: string;
+  readonly connections: number;
+  readonly timeoutMs: number;
+  /** Bodies are read up to this many bytes (for error messages and listings); the rest is discarded. */
+  readonly maxBodyBytes?: number;
+  readonly userAgent?: string;
+}
+
+const NEVER_SENT: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'host not found (DNS)',
+  EAI_AGAIN: 'DNS lookup failed',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  UND_ERR_CONNECT_TIMEOUT: 'connect timed out',
+};
+
+const NETWORK_REASONS: Readonly<Record<string, string>> = {
+  ECONNRESET: 'connection reset',
+  EPIPE: 'connection closed while sending',
+  UND_ERR_SOCKET: 'connection closed by the server',
+  UND_ERR_CLOSED: 'connection closed',
+  UND_ERR_HEADERS_TIMEOUT: 'no response headers in time',
+  UND_ERR_BODY_TIMEOUT: 'response body stalled',
+};
+
+export function describeNetworkError(error: unknown, timedOut: boolean, timeoutMs: number): ExchangeResult {
+  if (timedOut) {
+    return {
+      kind: 'network',
+      reason: `timed out after ${timeoutMs / 1000} s`,
+      code: 'TIMEOUT',
+      mayHaveReachedServer: true,
+    };
+  }
+  const err = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+  const code = err?.code ?? err?.cause?.code ?? err?.name ?? 'UNKNOWN';
+  if (code in NEVER_SENT) return { kind: 'network', reason: NEVER_SENT[code]!, code, mayHaveReachedServer: false };
+  if (/CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_VERIFY/u.test(code)) {
+    return { kind: 'network', reason: `TLS failure (${code})`, code, mayHaveReachedServer: false };
+  }
+  const reason = NETWORK_REASONS[code] ?? `network error (${code})`;
+  return { kind: 'network', reason, code, mayHaveReachedServer: true };
+}
+
+export class UndiciTransport implements Transport {
+  private readonly pool: Pool;
+  private readonly headers: Record<string, string>;
+  private readonly maxBodyBytes: number;
+  private readonly options: TransportOptions;
+
+  constructor(options: TransportOptions) {
+    this.options = options;
+    this.pool = new Pool(options.baseUrl, {
+      connections: options.connections,
+      pipelining: 1,
+      keepAliveTimeout: 30_000,
+      connect: { timeout: Math.min(options.timeoutMs, 10_000) },
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+    });
+    this.headers = {
+      authorization: `Bearer ${options.token}`,
+      'user-agent': options.userAgent ?? 'upstash-dlq-cleanup-action',
+      accept: 'application/json',
+    };
+    this.maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
+  }
+
+  async send(exchange: Exchange, signal?: AbortSignal): Promise<ExchangeResult> {
+    const timeout = AbortSignal.timeout(this.options.timeoutMs);
+    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    try {
+      const response = await this.pool.request({
+        method: exchange.method,
+        path: exchange.path,
+        headers: this.headers,
+        signal: combined,
+      });
+      const body = await readCapped(response.body, this.maxBodyBytes);
+      return { kind: 'response', status: response.statusCode, headers: response.headers, body };
+    } catch (error) {
+      return describeNetworkError(error, timeout.aborted && !signal?.aborted, this.options.timeoutMs);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close().catch(() => this.pool.destroy());
+  }
+}
+
+async function readCapped(body: AsyncIterable<Buffer> & { destroy(): unknown }, max: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    if (size < max) chunks.push(chunk.subarray(0, max - size));
+    size += chunk.length;
+    if (size >= max) {
+      // Enough for any message or listing page we need; do not stream a huge body through the runner.
+      body.destroy();
+      break;
+    }
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
