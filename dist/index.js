@@ -111171,8 +111171,13 @@ function tally(outcomes) {
 /** Rows of the id table; the rest are counted, not shown, so the summary stays far under its 1 MiB limit. */
 const SUMMARY_MAX_ROWS = 1000;
 const SUMMARY_MAX_BYTES = 256 * 1024;
+const HTML_ENTITIES = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
+/** Text safe inside a Markdown table cell: no HTML, no table breaks, no emphasis or links. */
 function cell(text) {
-    return text.replace(/[\\`*_[\]<>|]/gu, (c) => `\\${c}`).replace(/\s+/gu, ' ');
+    return text
+        .replace(/[&<>]/gu, (c) => HTML_ENTITIES[c])
+        .replace(/[\\`*_[\]|]/gu, (c) => `\\${c}`)
+        .replace(/\s+/gu, ' ');
 }
 function summaryMarkdown(outcomes, context) {
     const status = context.verdict.error
@@ -111199,9 +111204,13 @@ function summaryMarkdown(outcomes, context) {
         lines.push('', `> ${cell(context.verdict.error)}`);
     else if (context.verdict.warning)
         lines.push('', `> ${cell(context.verdict.warning)}`);
+    // Only the rows that can be shown are built; the rest are counted.
     const rows = [];
+    let total = 0;
     const add = (id, outcome, detail = '') => {
-        rows.push(`| ${cell(id.length > 120 ? `${id.slice(0, 120)}…` : id)} | ${outcome} | ${cell(detail)} |`);
+        total += 1;
+        if (rows.length < SUMMARY_MAX_ROWS)
+            rows.push(`| ${cell(id.length > 120 ? `${id.slice(0, 120)}…` : id)} | ${outcome} | ${cell(detail)} |`);
     };
     for (const entry of outcomes.failed)
         add(entry.id, 'failed', entry.reason);
@@ -111212,7 +111221,7 @@ function summaryMarkdown(outcomes, context) {
         add(id, 'removed', lost.has(id) ? 'lost-response rule' : '');
     for (const id of outcomes.wouldRemove)
         add(id, 'would remove');
-    if (rows.length > 0) {
+    if (total > 0) {
         lines.push('', '| id | outcome | detail |', '|---|---|---|');
         let bytes = Buffer.byteLength(lines.join('\n'));
         let shown = 0;
@@ -111223,8 +111232,8 @@ function summaryMarkdown(outcomes, context) {
             bytes += Buffer.byteLength(row) + 1;
             shown += 1;
         }
-        if (shown < rows.length) {
-            lines.push('', `${rows.length - shown} more ids not shown; the outputs \`removed\`, \`not-found\` and \`failed\` list them all.`);
+        if (shown < total) {
+            lines.push('', `${total - shown} more ids not shown; the outputs \`removed\`, \`not-found\` and \`failed\` list them all.`);
         }
     }
     return `${lines.join('\n')}\n`;

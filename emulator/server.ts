@@ -112,6 +112,11 @@ export class DlqEmulator {
   private readonly sockets = new Set<Socket>();
   private readonly hung = new Set<ServerResponse>();
   private port = 0;
+  private inFlight = 0;
+  /** Most requests the emulator was handling at once. */
+  maxInFlight = 0;
+  /** TCP connections accepted so far (keep-alive reuses them). */
+  connectionsOpened = 0;
 
   private constructor(options: EmulatorOptions) {
     this.token = options.token ?? DEFAULT_TOKEN;
@@ -121,6 +126,7 @@ export class DlqEmulator {
     this.server.keepAliveTimeout = 60_000;
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
+      this.connectionsOpened += 1;
       socket.on('close', () => this.sockets.delete(socket));
     });
   }
@@ -175,6 +181,9 @@ export class DlqEmulator {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // Drain the request body (none is expected) so keep-alive works.
     req.resume();
+    this.inFlight += 1;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    res.once('close', () => (this.inFlight -= 1));
     if (this.latencyMs > 0) await sleep(this.latencyMs);
 
     const url = new URL(req.url ?? '/', 'http://emulator');

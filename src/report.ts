@@ -104,8 +104,14 @@ export interface SummaryContext {
 export const SUMMARY_MAX_ROWS = 1000;
 const SUMMARY_MAX_BYTES = 256 * 1024;
 
+const HTML_ENTITIES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
+
+/** Text safe inside a Markdown table cell: no HTML, no table breaks, no emphasis or links. */
 function cell(text: string): string {
-  return text.replace(/[\\`*_[\]<>|]/gu, (c) => `\\${c}`).replace(/\s+/gu, ' ');
+  return text
+    .replace(/[&<>]/gu, (c) => HTML_ENTITIES[c]!)
+    .replace(/[\\`*_[\]|]/gu, (c) => `\\${c}`)
+    .replace(/\s+/gu, ' ');
 }
 
 export function summaryMarkdown(outcomes: Outcomes, context: SummaryContext): string {
@@ -134,9 +140,13 @@ export function summaryMarkdown(outcomes: Outcomes, context: SummaryContext): st
   if (context.verdict.error) lines.push('', `> ${cell(context.verdict.error)}`);
   else if (context.verdict.warning) lines.push('', `> ${cell(context.verdict.warning)}`);
 
+  // Only the rows that can be shown are built; the rest are counted.
   const rows: string[] = [];
+  let total = 0;
   const add = (id: string, outcome: string, detail = ''): void => {
-    rows.push(`| ${cell(id.length > 120 ? `${id.slice(0, 120)}…` : id)} | ${outcome} | ${cell(detail)} |`);
+    total += 1;
+    if (rows.length < SUMMARY_MAX_ROWS)
+      rows.push(`| ${cell(id.length > 120 ? `${id.slice(0, 120)}…` : id)} | ${outcome} | ${cell(detail)} |`);
   };
   for (const entry of outcomes.failed) add(entry.id, 'failed', entry.reason);
   for (const id of outcomes.notFound) add(id, 'not found');
@@ -144,7 +154,7 @@ export function summaryMarkdown(outcomes: Outcomes, context: SummaryContext): st
   for (const id of outcomes.removed) add(id, 'removed', lost.has(id) ? 'lost-response rule' : '');
   for (const id of outcomes.wouldRemove) add(id, 'would remove');
 
-  if (rows.length > 0) {
+  if (total > 0) {
     lines.push('', '| id | outcome | detail |', '|---|---|---|');
     let bytes = Buffer.byteLength(lines.join('\n'));
     let shown = 0;
@@ -154,10 +164,10 @@ export function summaryMarkdown(outcomes: Outcomes, context: SummaryContext): st
       bytes += Buffer.byteLength(row) + 1;
       shown += 1;
     }
-    if (shown < rows.length) {
+    if (shown < total) {
       lines.push(
         '',
-        `${rows.length - shown} more ids not shown; the outputs \`removed\`, \`not-found\` and \`failed\` list them all.`,
+        `${total - shown} more ids not shown; the outputs \`removed\`, \`not-found\` and \`failed\` list them all.`,
       );
     }
   }

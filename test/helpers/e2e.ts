@@ -1,0 +1,66 @@
+/**
+ * End-to-end helpers: run dist/index.js as a runner does against a loopback emulator, and check every byte the
+ * action produced for the token on every run.
+ */
+import { expect } from 'vitest';
+import { runAction, type ActionRun, type ActionRunOptions } from '../../emulator/run-action.ts';
+import type { DlqEmulator } from '../../emulator/server.ts';
+
+export interface CheckedRunOptions extends ActionRunOptions {
+  /** The secret to look for; the emulator's token by default. */
+  token?: string;
+}
+
+/**
+ * Runs the action with the emulator's URL and token as inputs (unless overridden) and fails the test if the token
+ * appears anywhere but in the runner's `::add-mask::` command.
+ */
+export async function runAgainst(emulator: DlqEmulator, options: CheckedRunOptions = {}): Promise<ActionRun> {
+  const run = await runAction({
+    ...options,
+    inputs: { 'qstash-url': emulator.url, 'qstash-token': emulator.token, ...options.inputs },
+  });
+  expectNoTokenLeak(run, options.token ?? emulator.token);
+  return run;
+}
+
+export function expectNoTokenLeak(run: ActionRun, token: string): void {
+  const stdoutWithoutMask = run.stdout
+    .split('\n')
+    .filter((line) => line !== `::add-mask::${token}`)
+    .join('\n');
+  const places: Record<string, string> = {
+    stdout: stdoutWithoutMask,
+    stderr: run.stderr,
+    outputs: JSON.stringify(run.outputs),
+    summary: run.summary,
+  };
+  for (const [place, text] of Object.entries(places)) {
+    expect(text.includes(token), `the token leaked into ${place}`).toBe(false);
+  }
+}
+
+/** A JSON-array output, parsed. */
+export function list(run: ActionRun, name: string): string[] {
+  const value = run.outputs[name];
+  expect(value, `output ${name} is set`).toBeDefined();
+  return JSON.parse(value!) as string[];
+}
+
+export function errors(run: ActionRun): string[] {
+  return run.annotations.filter((a) => a.level === 'error').map((a) => a.message);
+}
+
+export function warnings(run: ActionRun): string[] {
+  return run.annotations.filter((a) => a.level === 'warning').map((a) => a.message);
+}
+
+/** The counts, for one-line assertions. */
+export function counts(run: ActionRun): Record<string, number> {
+  return {
+    removed: Number(run.outputs['removed-count']),
+    notFound: Number(run.outputs['not-found-count']),
+    failed: Number(run.outputs['failed-count']),
+    wouldRemove: Number(run.outputs['would-remove-count']),
+  };
+}

@@ -1,0 +1,73 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { assertUsableIds, idProblem, parseIdList, uniqueInOrder } from '../../src/ids.js';
+import { DLQ_COLLECTION, entryPath } from '../../src/qstash/paths.js';
+
+const source = { label: 'dlq-ids' };
+
+describe('parseIdList', () => {
+  it('splits on newlines, commas and whitespace, ignoring empty pieces', () => {
+    expect(parseIdList(' a,b\n\nc\t d ,, \r\ne,', source)).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+
+  it('reads a JSON array of strings verbatim', () => {
+    expect(parseIdList('["a b", "c,d"]', source)).toEqual(['a b', 'c,d']);
+  });
+
+  it('returns nothing for blank text', () => {
+    expect(parseIdList('  \n ', source)).toEqual([]);
+    expect(parseIdList('[]', source)).toEqual([]);
+  });
+
+  it('names the input and the problem for malformed JSON and non-string elements', () => {
+    expect(() => parseIdList('["a",', source)).toThrow(/dlq-ids: starts with '\[' but is not a valid JSON array/);
+    expect(() => parseIdList('["a", {"id": 1}]', source)).toThrow(/element 1 of the JSON array is a object/);
+    expect(() => parseIdList('["a", null]', source)).toThrow(/element 1 of the JSON array is null/);
+  });
+});
+
+describe('idProblem and assertUsableIds', () => {
+  it.each(['', ' ', '.', '..', '...', 'a\u0000b', 'tab\there', 'x\u007f', 'c1\u0085'])('refuses %j', (id) => {
+    expect(idProblem(id)).toBeDefined();
+  });
+
+  it.each(['1752829295505-0', 'a/b', '?#%', '.a', 'a.', 'ünïcødé', 'x'.repeat(10_000)])('accepts %j', (id) => {
+    expect(idProblem(id)).toBeUndefined();
+  });
+
+  it('lists the first few refused ids and counts the rest', () => {
+    const ids = ['ok', '', '.', '', '', '', '', '..'];
+    expect(() => assertUsableIds(ids, source)).toThrow(/dlq-ids: 7 invalid ids: id #2 "" is empty.*; and 2 more/);
+  });
+});
+
+describe('uniqueInOrder', () => {
+  it('keeps the first occurrence of each id', () => {
+    expect(uniqueInOrder(['b', 'a', 'b', 'c', 'a'])).toEqual(['b', 'a', 'c']);
+  });
+});
+
+describe('entryPath', () => {
+  it('is the DLQ prefix plus one segment that decodes back to the id, for any usable id', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 64 }), (id) => {
+        fc.pre(idProblem(id) === undefined);
+        for (const dlq of ['workflow', 'qstash'] as const) {
+          const path = entryPath(dlq, id);
+          const prefix = `${DLQ_COLLECTION[dlq]}/`;
+          expect(path.startsWith(prefix)).toBe(true);
+          const segment = path.slice(prefix.length);
+          expect(segment).not.toMatch(/[/?#]/);
+          expect(decodeURIComponent(segment)).toBe(id);
+          // What a URL parser makes of it is still the same single segment.
+          expect(new URL(path, 'https://qstash.upstash.io').pathname).toBe(path);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('refuses ids that would address the collection', () => {
+    for (const id of ['', '.', '..']) expect(() => entryPath('workflow', id)).toThrow(/whole DLQ/);
+  });
+});
