@@ -110899,6 +110899,19 @@ function getOctokit(token, options, ...additionalPlugins) {
 }
 //# sourceMappingURL=github.js.map
 ;// CONCATENATED MODULE: ./src/cleanup.ts
+/** Outcomes of a run that selected nothing (or was refused before any request). */
+function noOutcomes(dryRun = false) {
+    return {
+        dryRun,
+        removed: [],
+        removedAfterLostResponse: [],
+        wouldRemove: [],
+        notFound: [],
+        failed: [],
+        requests: 0,
+        elapsedMs: 0,
+    };
+}
 class TokenRefusedError extends Error {
     name = 'TokenRefusedError';
 }
@@ -111099,6 +111112,10 @@ function uniqueInOrder(ids) {
 }
 
 ;// CONCATENATED MODULE: ./src/report.ts
+/**
+ * Outcomes -> outputs, the verdict (pass, warn, fail), the step summary and the log tally. Pure: main writes them.
+ */
+
 
 
 function outputsFor(outcomes) {
@@ -111116,16 +111133,7 @@ function outputsFor(outcomes) {
 }
 /** Outputs when nothing was selected or the inputs were refused: every list empty, every count 0. */
 function emptyOutputs(dryRun = false) {
-    return outputsFor({
-        dryRun,
-        removed: [],
-        removedAfterLostResponse: [],
-        wouldRemove: [],
-        notFound: [],
-        failed: [],
-        requests: 0,
-        elapsedMs: 0,
-    });
+    return outputsFor(noOutcomes(dryRun));
 }
 const LISTED_IDS = 10;
 function listIds(ids, max = LISTED_IDS) {

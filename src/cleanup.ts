@@ -26,6 +26,20 @@ export interface Outcomes {
   readonly elapsedMs: number;
 }
 
+/** Outcomes of a run that selected nothing (or was refused before any request). */
+export function noOutcomes(dryRun = false): Outcomes {
+  return {
+    dryRun,
+    removed: [],
+    removedAfterLostResponse: [],
+    wouldRemove: [],
+    notFound: [],
+    failed: [],
+    requests: 0,
+    elapsedMs: 0,
+  };
+}
+
 export interface CleanupOptions {
   readonly dryRun: boolean;
   readonly concurrency: number;

@@ -1,7 +1,7 @@
 /**
  * Outcomes -> outputs, the verdict (pass, warn, fail), the step summary and the log tally. Pure: main writes them.
  */
-import type { Outcomes } from './cleanup.js';
+import { noOutcomes, type Outcomes } from './cleanup.js';
 import { Outputs, type OnNotFound } from './inputs.js';
 import { showId } from './ids.js';
 
@@ -21,16 +21,7 @@ export function outputsFor(outcomes: Outcomes): Record<string, string> {
 
 /** Outputs when nothing was selected or the inputs were refused: every list empty, every count 0. */
 export function emptyOutputs(dryRun = false): Record<string, string> {
-  return outputsFor({
-    dryRun,
-    removed: [],
-    removedAfterLostResponse: [],
-    wouldRemove: [],
-    notFound: [],
-    failed: [],
-    requests: 0,
-    elapsedMs: 0,
-  });
+  return outputsFor(noOutcomes(dryRun));
 }
 
 export interface Verdict {

@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Outcomes } from '../../src/cleanup.js';
+import { noOutcomes, type Outcomes } from '../../src/cleanup.js';
 import { outputsFor, summaryMarkdown, tally, verdict } from '../../src/report.js';
 
-const outcomes = (partial: Partial<Outcomes>): Outcomes => ({
-  dryRun: false,
-  removed: [],
-  removedAfterLostResponse: [],
-  wouldRemove: [],
-  notFound: [],
-  failed: [],
-  requests: 0,
-  elapsedMs: 1234,
-  ...partial,
-});
+const outcomes = (partial: Partial<Outcomes>): Outcomes => ({ ...noOutcomes(), elapsedMs: 1234, ...partial });
 const ctx = { baseUrl: 'https://qstash.upstash.io' };
 
 describe('outputsFor', () => {
