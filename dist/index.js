@@ -102933,7 +102933,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9253);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7095);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -102942,7 +102942,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9253:
+/***/ 7095:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -102977,7 +102977,7 @@ function utils_toCommandValue(input) {
  * @returns The command properties to send with the actual annotation command
  * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
  */
-function utils_toCommandProperties(annotationProperties) {
+function toCommandProperties(annotationProperties) {
     if (!Object.keys(annotationProperties).length) {
         return {};
     }
@@ -105788,23 +105788,23 @@ function core_debug(message) {
  * @param properties optional properties to add to the annotation.
  */
 function error(message, properties = {}) {
-    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a warning issue
  * @param message warning issue message. Errors will be converted to string via toString()
  * @param properties optional properties to add to the annotation.
  */
-function warning(message, properties = {}) {
-    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+function core_warning(message, properties = {}) {
+    command_issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
  * @param message notice issue message. Errors will be converted to string via toString()
  * @param properties optional properties to add to the annotation.
  */
-function notice(message, properties = {}) {
-    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+function core_notice(message, properties = {}) {
+    command_issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Writes info to log with console.log.
@@ -110898,7 +110898,62 @@ function getOctokit(token, options, ...additionalPlugins) {
     return new GitHubWithPlugins(getOctokitOptions(token, options));
 }
 //# sourceMappingURL=github.js.map
+;// CONCATENATED MODULE: ./src/qstash/paths.ts
+const DLQ_COLLECTION = {
+    workflow: '/v2/workflows/dlq',
+    qstash: '/v2/dlq',
+};
+const DLQ_NAMES = {
+    workflow: 'Upstash Workflow DLQ',
+    qstash: 'QStash message DLQ',
+};
+/**
+ * `/v2/workflows/dlq/{id}` with the id as exactly one percent-encoded segment. Refuses ids that would address the
+ * collection instead (empty, or dots that URL parsing removes): a DELETE there deletes every entry.
+ */
+function entryPath(dlq, id) {
+    if (id === '' || /^\.+$/u.test(id)) {
+        throw new Error(`refusing to build a request for id ${JSON.stringify(id)}: it would address the whole DLQ`);
+    }
+    // encodeURIComponent leaves . ! ~ * ' ( ) as they are; only all-dot ids are special to URL parsing (refused above).
+    return `${DLQ_COLLECTION[dlq]}/${encodeURIComponent(id)}`;
+}
+/** Most entries a listing page or a bulk delete takes at once (the API's maximum page size). */
+const PAGE_SIZE = 100;
+function appendQuery(params, query) {
+    for (const [param, values] of query)
+        for (const value of values)
+            params.append(param, value);
+}
+/** `GET` path for one listing page. */
+function listPath(dlq, query, cursor) {
+    const params = new URLSearchParams();
+    appendQuery(params, query);
+    params.set('count', String(PAGE_SIZE));
+    if (cursor !== undefined)
+        params.set('cursor', cursor);
+    return `${DLQ_COLLECTION[dlq]}?${params.toString()}`;
+}
+/**
+ * `DELETE` path that deletes exactly these ids. Without ids the same endpoint deletes every entry, so an empty or
+ * oversized list is refused here, where the request is built.
+ */
+function bulkDeletePath(dlq, ids) {
+    if (ids.length === 0 || ids.length > PAGE_SIZE) {
+        throw new Error(`refusing a bulk delete of ${ids.length} ids: it takes 1 to ${PAGE_SIZE}`);
+    }
+    for (const id of ids) {
+        if (id === '' || /^\.+$/u.test(id))
+            throw new Error(`refusing a bulk delete with id ${JSON.stringify(id)}`);
+    }
+    const params = new URLSearchParams();
+    for (const id of ids)
+        params.append('dlqIds', id);
+    return `${DLQ_COLLECTION[dlq]}?${params.toString()}`;
+}
+
 ;// CONCATENATED MODULE: ./src/cleanup.ts
+
 /** Outcomes of a run that selected nothing (or was refused before any request). */
 function noOutcomes(dryRun = false) {
     return {
@@ -110915,78 +110970,269 @@ function noOutcomes(dryRun = false) {
 class TokenRefusedError extends Error {
     name = 'TokenRefusedError';
 }
-async function deleteByIds(ids, client, options) {
-    const now = options.now ?? Date.now;
-    const started = now();
-    const results = new Array(ids.length);
-    // One signal stops everything: the caller's cancellation, or the server refusing the token.
-    const stop = new AbortController();
-    const onCancel = () => stop.abort(options.signal?.reason ?? new Error('cancelled'));
-    if (options.signal?.aborted)
-        onCancel();
-    else
-        options.signal?.addEventListener('abort', onCancel, { once: true });
-    let next = 0;
-    let tokenRefused;
-    const worker = async () => {
-        while (next < ids.length) {
-            const index = next++;
-            const id = ids[index];
-            const result = options.dryRun
-                ? await client.probeEntry(id, stop.signal)
-                : await client.deleteEntry(id, stop.signal);
-            results[index] = result;
-            if (result.outcome === 'failed' && result.unauthorized && tokenRefused === undefined) {
-                tokenRefused = result.reason;
-                stop.abort(new TokenRefusedError('the token was refused'));
+/** Per-id results and the run-wide stop signal, shared by both ways of selecting. */
+class Run {
+    results = new Map();
+    stop = new AbortController();
+    tokenRefused;
+    options;
+    onCancel;
+    constructor(options) {
+        this.options = options;
+        // One signal stops everything: the caller's cancellation, or the server refusing the token.
+        this.onCancel = () => this.stop.abort(options.signal?.reason ?? new Error('cancelled'));
+        if (options.signal?.aborted)
+            this.onCancel();
+        else
+            options.signal?.addEventListener('abort', this.onCancel, { once: true });
+    }
+    settle(id, result) {
+        this.results.set(id, result);
+        if (result.outcome === 'failed' && result.unauthorized)
+            this.refuse(result.reason);
+        this.options.onSettled?.(id, result);
+    }
+    refuse(reason) {
+        if (this.tokenRefused !== undefined)
+            return;
+        this.tokenRefused = reason;
+        this.stop.abort(new TokenRefusedError('the token was refused'));
+    }
+    /** Runs `work` over the items with at most `concurrency` at once. */
+    async each(items, work) {
+        let next = 0;
+        const worker = async () => {
+            while (next < items.length)
+                await work(items[next++]);
+        };
+        const workers = Math.max(1, Math.min(this.options.concurrency, items.length));
+        await Promise.all(Array.from({ length: workers }, worker));
+    }
+    finish(ids, requests, started, selection) {
+        this.options.signal?.removeEventListener('abort', this.onCancel);
+        const removed = [];
+        const removedAfterLostResponse = [];
+        const wouldRemove = [];
+        const notFound = [];
+        const failed = [];
+        for (const id of ids) {
+            const result = this.results.get(id) ?? {
+                outcome: 'failed',
+                reason: 'not attempted',
+                attempts: 0,
+                unauthorized: false,
+            };
+            switch (result.outcome) {
+                case 'removed':
+                    removed.push(id);
+                    if (result.afterLostResponse)
+                        removedAfterLostResponse.push(id);
+                    break;
+                case 'exists':
+                    wouldRemove.push(id);
+                    break;
+                case 'not-found':
+                    notFound.push(id);
+                    break;
+                case 'failed':
+                    failed.push({ id, reason: result.reason });
+                    break;
             }
-            options.onSettled?.(id, result);
         }
-    };
-    try {
-        await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, ids.length)) }, worker));
+        const signal = this.options.signal;
+        const cancelled = signal?.aborted && (failed.length > 0 || selection?.listingFailed !== undefined)
+            ? signal.reason instanceof Error
+                ? signal.reason.message
+                : String(signal.reason ?? 'cancelled')
+            : undefined;
+        return {
+            dryRun: this.options.dryRun,
+            removed,
+            removedAfterLostResponse,
+            wouldRemove,
+            notFound,
+            failed,
+            ...(selection !== undefined && { selection }),
+            ...(this.tokenRefused !== undefined && { tokenRefused: this.tokenRefused }),
+            ...(cancelled !== undefined && { cancelled }),
+            requests,
+            elapsedMs: (this.options.now ?? Date.now)() - started,
+        };
     }
-    finally {
-        options.signal?.removeEventListener('abort', onCancel);
-    }
-    const removed = [];
-    const removedAfterLostResponse = [];
-    const wouldRemove = [];
-    const notFound = [];
-    const failed = [];
-    let requests = 0;
-    ids.forEach((id, index) => {
-        const result = results[index];
-        requests += result.attempts;
-        switch (result.outcome) {
-            case 'removed':
-                removed.push(id);
-                if (result.afterLostResponse)
-                    removedAfterLostResponse.push(id);
-                break;
-            case 'exists':
-                wouldRemove.push(id);
-                break;
-            case 'not-found':
-                notFound.push(id);
-                break;
-            case 'failed':
-                failed.push({ id, reason: result.reason });
-                break;
-        }
+}
+/** Deletes (or, in a dry run, probes) each id with the per-id endpoint. */
+async function deleteByIds(ids, client, options) {
+    const started = (options.now ?? Date.now)();
+    const sentBefore = client.requestsSent;
+    const run = new Run(options);
+    await run.each(ids, async (id) => {
+        const result = options.dryRun
+            ? await client.probeEntry(id, run.stop.signal)
+            : await client.deleteEntry(id, run.stop.signal);
+        run.settle(id, result);
     });
-    const cancelled = options.signal?.aborted && failed.length > 0 ? String(options.signal.reason ?? 'cancelled') : undefined;
+    return run.finish(ids, client.requestsSent - sentBefore, started);
+}
+/**
+ * Lists every entry matching the query (every page), applies the cap, then deletes exactly the listed ids with the
+ * bulk endpoint, at most 100 a call, and reconciles each call's `deleted` count. Never deletes without ids: the
+ * selection is the listing's, so the dry run, the cap and the outputs all describe the same set.
+ */
+async function deleteBySelection(query, client, options) {
+    const started = (options.now ?? Date.now)();
+    const sentBefore = client.requestsSent;
+    const run = new Run(options);
+    const entries = new Map();
+    const report = (extra = {}, unattributedDeletions = 0) => ({
+        filters: options.filters,
+        matched: entries.size,
+        entries,
+        unattributedDeletions,
+        ...extra,
+    });
+    // 1. The selection: every page, no silent cap.
+    const cursors = new Set();
+    let cursor;
+    for (;;) {
+        const page = await client.listPage(query, cursor, run.stop.signal);
+        if (page.kind === 'failed') {
+            if (page.unauthorized)
+                run.refuse(page.reason);
+            return run.finish([], client.requestsSent - sentBefore, started, report({ listingFailed: page.reason }));
+        }
+        for (const raw of page.entries) {
+            const info = entryInfo(raw);
+            if (!entries.has(info.dlqId))
+                entries.set(info.dlqId, info);
+        }
+        options.onListed?.(entries.size);
+        if (page.cursor === undefined)
+            break;
+        if (cursors.has(page.cursor)) {
+            const reason = `the listing returned cursor ${JSON.stringify(page.cursor)} twice; stopped to avoid looping`;
+            return run.finish([], client.requestsSent - sentBefore, started, report({ listingFailed: reason }));
+        }
+        cursors.add(page.cursor);
+        cursor = page.cursor;
+    }
+    const ids = [...entries.keys()];
+    // 2. The cap: more than allowed matched, so delete nothing (a dry run still shows what matched).
+    if (options.maxDeletes > 0 && ids.length > options.maxDeletes) {
+        const capExceeded = { matched: ids.length, cap: options.maxDeletes };
+        if (options.dryRun)
+            for (const id of ids)
+                run.results.set(id, { outcome: 'exists', attempts: 0 });
+        return run.finish(options.dryRun ? ids : [], client.requestsSent - sentBefore, started, report({ capExceeded }));
+    }
+    // 3. A dry run stops here: the listing is the truth about what exists and matches.
+    if (options.dryRun) {
+        for (const id of ids)
+            run.settle(id, { outcome: 'exists', attempts: 0 });
+        return run.finish(ids, client.requestsSent - sentBefore, started, report());
+    }
+    // 4. Bulk delete by ids, reconciling every call.
+    let unattributed = 0;
+    await run.each(batches(ids), async (batch) => {
+        unattributed += await reconcileBatch(batch, client, run);
+    });
+    return run.finish(ids, client.requestsSent - sentBefore, started, report({}, unattributed));
+}
+/** Splits ids into bulk calls of at most 100 ids and a query string short enough for any server (~6 KB). */
+function batches(ids, maxIds = PAGE_SIZE, maxQueryChars = 6000) {
+    const out = [];
+    let current = [];
+    let chars = 0;
+    for (const id of ids) {
+        const cost = encodeURIComponent(id).length + 8;
+        if (current.length > 0 && (current.length === maxIds || chars + cost > maxQueryChars)) {
+            out.push(current);
+            current = [];
+            chars = 0;
+        }
+        current.push(id);
+        chars += cost;
+    }
+    if (current.length > 0)
+        out.push(current);
+    return out;
+}
+/**
+ * Deletes one batch with the bulk endpoint and settles each of its ids. Returns how many deletions the server
+ * counted that could not be pinned to an id.
+ *
+ * - `deleted` equals the batch size: every id was removed by this call.
+ * - Otherwise each id is probed with GET. Ids still present were not deleted: each is deleted with the per-id
+ *   endpoint, whose 200 / 404 is exact. Ids now absent were either deleted by this call or already gone (deleted by
+ *   someone else, or expired, since the listing). When no more are absent than `deleted`, all of them were ours:
+ *   removed. When more are absent, the call cannot tell which ones it deleted: they are reported as not-found
+ *   (gone, not confirmed as ours) and the difference is counted as unattributed in the summary, so `removed` never
+ *   claims an id the server did not confirm.
+ * - An attempt whose response was lost may have deleted ids; absent ids then count as removed (the lost-response
+ *   rule, as for single deletes).
+ */
+async function reconcileBatch(batch, client, run) {
+    const result = await client.bulkDelete(batch, run.stop.signal);
+    if (result.kind === 'failed' && (result.unauthorized || !result.responseLost)) {
+        if (result.unauthorized)
+            run.refuse(result.reason);
+        for (const id of batch)
+            run.settle(id, failedResult(result));
+        return 0;
+    }
+    if (result.kind === 'bulk' && result.deleted === batch.length && !result.responseLost) {
+        for (const id of batch)
+            run.settle(id, { outcome: 'removed', afterLostResponse: false, attempts: 0 });
+        return 0;
+    }
+    const absent = [];
+    await run.each(batch, async (id) => {
+        const probe = await client.probeEntry(id, run.stop.signal);
+        if (probe.outcome === 'not-found')
+            absent.push(id);
+        else if (probe.outcome === 'exists')
+            run.settle(id, await client.deleteEntry(id, run.stop.signal));
+        else if (result.kind === 'failed')
+            run.settle(id, failedResult(result));
+        else
+            run.settle(id, probe);
+    });
+    if (result.responseLost) {
+        for (const id of absent)
+            run.settle(id, { outcome: 'removed', afterLostResponse: true, attempts: 0 });
+        return 0;
+    }
+    const deleted = result.kind === 'bulk' ? (result.deleted ?? 0) : 0;
+    if (absent.length <= deleted) {
+        for (const id of absent)
+            run.settle(id, { outcome: 'removed', afterLostResponse: false, attempts: 0 });
+        return 0;
+    }
+    for (const id of absent)
+        run.settle(id, { outcome: 'not-found', attempts: 0 });
+    return deleted;
+}
+function failedResult(failure) {
+    return { outcome: 'failed', reason: failure.reason, attempts: 0, unauthorized: failure.unauthorized };
+}
+function cleanup_text(value) {
+    return typeof value === 'string' && value !== '' ? value : undefined;
+}
+function num(value) {
+    const n = typeof value === 'string' ? Number(value) : value;
+    return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
+}
+/** Keeps only what the summary shows; every field is optional. */
+function entryInfo(raw) {
+    const url = cleanup_text(raw.workflowUrl) ?? cleanup_text(raw.url);
+    const runOrMessageId = cleanup_text(raw.workflowRunId) ?? cleanup_text(raw.messageId);
+    const createdAt = num(raw.createdAt);
+    const responseStatus = num(raw.responseStatus);
     return {
-        dryRun: options.dryRun,
-        removed,
-        removedAfterLostResponse,
-        wouldRemove,
-        notFound,
-        failed,
-        ...(tokenRefused !== undefined && { tokenRefused }),
-        ...(cancelled !== undefined && { cancelled }),
-        requests,
-        elapsedMs: now() - started,
+        dlqId: raw.dlqId,
+        ...(url !== undefined && { url }),
+        ...(runOrMessageId !== undefined && { runOrMessageId }),
+        ...(createdAt !== undefined && { createdAt }),
+        ...(responseStatus !== undefined && { responseStatus }),
     };
 }
 
@@ -111002,6 +111248,9 @@ const Inputs = {
     Concurrency: 'concurrency',
     MaxRetries: 'max-retries',
     RequestTimeout: 'request-timeout',
+    Dlq: 'dlq',
+    DeleteAll: 'delete-all',
+    MaxDeletes: 'max-deletes',
 };
 const Outputs = {
     Removed: 'removed',
@@ -111014,7 +111263,9 @@ const Outputs = {
     WouldRemoveCount: 'would-remove-count',
 };
 const OnNotFoundPolicies = ['pass', 'warn', 'fail'];
+const DlqChoices = ['workflow', 'qstash'];
 const Defaults = {
+    maxDeletes: 1000,
     qstashUrl: 'https://qstash.upstash.io',
     concurrency: 8,
     maxRetries: 3,
@@ -111148,6 +111399,16 @@ function verdict(outcomes, onNotFound, context) {
             `Check the secret passed as qstash-token, and that the token belongs to this region: a token works only ` +
             `against its own region's URL (EU: https://qstash.upstash.io, US: https://qstash-us-east-1.upstash.io).`);
     }
+    const selection = outcomes.selection;
+    if (selection?.listingFailed !== undefined && outcomes.tokenRefused === undefined) {
+        errors.push(`Listing the DLQ failed: ${selection.listingFailed}. Nothing was deleted.`);
+    }
+    if (selection?.capExceeded !== undefined) {
+        const { matched, cap } = selection.capExceeded;
+        errors.push(`${matched} entries match, more than max-deletes (${cap}). ` +
+            `${outcomes.dryRun ? 'A real run would delete nothing and fail.' : 'Nothing was deleted.'} ` +
+            `Narrow the filters, or raise max-deletes to at least ${matched} (0 removes the cap) if you mean to delete them all.`);
+    }
     if (outcomes.cancelled !== undefined) {
         errors.push(`The run was cancelled (${outcomes.cancelled}); ids not yet ${verb} are listed as failed.`);
     }
@@ -111163,10 +111424,19 @@ function verdict(outcomes, onNotFound, context) {
         : `${missing} id${missing === 1 ? ' was' : 's were'} not found in the DLQ (already deleted, expired, or never there): ${listIds(outcomes.notFound)}.`;
     if (missing > 0 && onNotFound === 'fail')
         errors.push(`${missingText} on-not-found is 'fail'.`);
-    return {
-        ...(errors.length > 0 && { error: errors.join(' ') }),
-        ...(missing > 0 && onNotFound === 'warn' && { warning: missingText }),
-    };
+    const warnings = [];
+    if (missing > 0 && onNotFound === 'warn')
+        warnings.push(missingText);
+    if (selection !== undefined && selection.unattributedDeletions > 0) {
+        warnings.push(`Entries vanished between listing and deletion: bulk calls deleted ${selection.unattributedDeletions} entries that cannot be pinned to ids, so those calls' ids are listed as not-found (all of them are gone from the DLQ).`);
+    }
+    const notices = [];
+    if (selection !== undefined && selection.matched === 0 && errors.length === 0) {
+        notices.push(selection.filters === 'all'
+            ? 'The DLQ is empty: nothing to delete.'
+            : 'No DLQ entry matched the filters: nothing to delete.');
+    }
+    return { ...(errors.length > 0 && { error: errors.join(' ') }), warnings, notices };
 }
 function tally(outcomes) {
     const seconds = (outcomes.elapsedMs / 1000).toFixed(1);
@@ -111179,6 +111449,16 @@ function tally(outcomes) {
 /** Rows of the id table; the rest are counted, not shown, so the summary stays far under its 1 MiB limit. */
 const SUMMARY_MAX_ROWS = 1000;
 const SUMMARY_MAX_BYTES = 256 * 1024;
+function report_short(text) {
+    return cell(text.length > 120 ? `${text.slice(0, 120)}…` : text);
+}
+function modeText(outcomes) {
+    if (!outcomes.dryRun)
+        return 'delete';
+    return outcomes.selection !== undefined
+        ? 'dry run (entries listed, nothing deleted)'
+        : 'dry run (each id probed with GET, nothing deleted)';
+}
 const HTML_ENTITIES = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
 /** Text safe inside a Markdown table cell: no HTML, no table breaks, no emphasis or links. */
 function cell(text) {
@@ -111190,9 +111470,10 @@ function cell(text) {
 function summaryMarkdown(outcomes, context) {
     const status = context.verdict.error
         ? '❌ failed'
-        : context.verdict.warning
+        : context.verdict.warnings.length > 0
             ? '⚠️ passed with warnings'
             : '✅ passed';
+    const selection = outcomes.selection;
     const lines = [];
     lines.push(`## Upstash DLQ cleanup${outcomes.dryRun ? ' (dry run: nothing deleted)' : ''}`, '');
     lines.push(`**${status}** · ${cell(tally(outcomes))}`, '');
@@ -111202,23 +111483,38 @@ function summaryMarkdown(outcomes, context) {
     else
         lines.push(`| removed | ${outcomes.removed.length} |`);
     lines.push(`| not found | ${outcomes.notFound.length} |`, `| failed | ${outcomes.failed.length} |`, '');
-    lines.push(`- DLQ: ${context.dlqName} at \`${context.baseUrl}\``, `- Mode: ${outcomes.dryRun ? 'dry run (each id probed with GET, nothing deleted)' : 'delete'}; on-not-found: \`${context.onNotFound}\``);
+    lines.push(`- DLQ: ${context.dlqName} at \`${context.baseUrl}\``, `- Mode: ${modeText(outcomes)}; on-not-found: \`${context.onNotFound}\``);
+    if (selection !== undefined) {
+        lines.push(selection.filters === 'all'
+            ? '- Selection: `delete-all` (every entry of the DLQ)'
+            : `- Selection: ${selection.filters.map((f) => `\`${f.input}\` = ${f.values.map(cell).join(' or ')}`).join('; ')}`, `- Matched: ${selection.matched}${selection.capExceeded ? ` (more than max-deletes ${selection.capExceeded.cap})` : ''}`);
+        if (selection.unattributedDeletions > 0) {
+            lines.push(`- Unattributed bulk deletions: ${selection.unattributedDeletions}`);
+        }
+    }
     if (context.runUrl)
         lines.push(`- Run: ${context.runUrl}`);
     if (outcomes.removedAfterLostResponse.length > 0) {
         lines.push(`- ${outcomes.removedAfterLostResponse.length} removed id(s) were counted by the lost-response rule: an attempt's response never arrived and the retry found the entry gone.`);
     }
-    if (context.verdict.error)
-        lines.push('', `> ${cell(context.verdict.error)}`);
-    else if (context.verdict.warning)
-        lines.push('', `> ${cell(context.verdict.warning)}`);
+    for (const message of [context.verdict.error, ...context.verdict.warnings, ...context.verdict.notices]) {
+        if (message)
+            lines.push('', `> ${cell(message)}`);
+    }
     // Only the rows that can be shown are built; the rest are counted.
     const rows = [];
     let total = 0;
     const add = (id, outcome, detail = '') => {
         total += 1;
-        if (rows.length < SUMMARY_MAX_ROWS)
-            rows.push(`| ${cell(id.length > 120 ? `${id.slice(0, 120)}…` : id)} | ${outcome} | ${cell(detail)} |`);
+        if (rows.length >= SUMMARY_MAX_ROWS)
+            return;
+        const info = selection?.entries.get(id);
+        const columns = [report_short(id), outcome];
+        if (selection !== undefined) {
+            columns.push(report_short(info?.url ?? ''), report_short(info?.runOrMessageId ?? ''), info?.createdAt !== undefined ? new Date(info.createdAt).toISOString() : '', info?.responseStatus !== undefined ? String(info.responseStatus) : '');
+        }
+        columns.push(cell(detail));
+        rows.push(`| ${columns.join(' | ')} |`);
     };
     for (const entry of outcomes.failed)
         add(entry.id, 'failed', entry.reason);
@@ -111230,7 +111526,9 @@ function summaryMarkdown(outcomes, context) {
     for (const id of outcomes.wouldRemove)
         add(id, 'would remove');
     if (total > 0) {
-        lines.push('', '| id | outcome | detail |', '|---|---|---|');
+        lines.push('', selection !== undefined
+            ? '| dlqId | outcome | URL | run / message id | created at | response status | detail |'
+            : '| id | outcome | detail |', selection !== undefined ? '|---|---|---|---|---|---:|---|' : '|---|---|---|');
         let bytes = Buffer.byteLength(lines.join('\n'));
         let shown = 0;
         for (const row of rows) {
@@ -111247,11 +111545,163 @@ function summaryMarkdown(outcomes, context) {
     return `${lines.join('\n')}\n`;
 }
 
+;// CONCATENATED MODULE: ./src/filters.ts
+const FAILURE_FUNCTION_STATES = [
+    'CALLBACK_INPROGRESS',
+    'CALLBACK_SUCCESS',
+    'CALLBACK_FAIL',
+    'CALLBACK_CANCELED',
+];
+const FILTERS = [
+    { input: 'workflow-url', param: 'workflowUrl', dlqs: ['workflow'], kind: 'text' },
+    { input: 'workflow-run-id', param: 'workflowRunId', dlqs: ['workflow'], kind: 'text' },
+    { input: 'failure-function-state', param: 'failureFunctionState', dlqs: ['workflow'], kind: 'state' },
+    { input: 'url', param: 'url', dlqs: ['qstash'], kind: 'text' },
+    { input: 'url-group', param: 'topicName', dlqs: ['qstash'], kind: 'text' },
+    { input: 'queue-name', param: 'queueName', dlqs: ['qstash'], kind: 'text' },
+    { input: 'schedule-id', param: 'scheduleId', dlqs: ['qstash'], kind: 'text' },
+    { input: 'response-status', param: 'responseStatus', dlqs: ['qstash'], kind: 'status' },
+    { input: 'label', param: 'label', dlqs: ['workflow', 'qstash'], kind: 'text' },
+    { input: 'caller-ip', param: 'callerIp', dlqs: ['workflow', 'qstash'], kind: 'text' },
+    { input: 'flow-control-key', param: 'flowControlKey', dlqs: ['workflow', 'qstash'], kind: 'text' },
+];
+/** Date inputs, for both DLQs. */
+const DATE_INPUTS = { from: 'from-date', to: 'to-date', olderThan: 'older-than' };
+const FILTER_INPUTS = [...FILTERS.map((f) => f.input), ...Object.values(DATE_INPUTS)];
+function filterInputsFor(dlq) {
+    return [...FILTERS.filter((f) => f.dlqs.includes(dlq)).map((f) => f.input), ...Object.values(DATE_INPUTS)];
+}
+class FilterError extends Error {
+    name = 'FilterError';
+}
+/** Splits a multi-valued input on newlines and commas. */
+function splitValues(raw) {
+    return raw
+        .split(/[\n,]/u)
+        .map((value) => value.trim())
+        .filter((value) => value !== '');
+}
+const DURATION_UNITS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+/** `90m`, `12h`, `7d`, `2w` -> milliseconds. */
+function parseDuration(input, raw) {
+    const match = /^(\d+)\s*([mhdw])$/iu.exec(raw.trim());
+    const amount = match ? Number(match[1]) : Number.NaN;
+    if (!match || !(amount > 0)) {
+        throw new FilterError(`${input}: ${JSON.stringify(raw)} is not a duration. Accepted: a whole number and a unit, m (minutes), h (hours), d (days) or w (weeks), such as 90m, 12h, 7d, 2w.`);
+    }
+    return amount * DURATION_UNITS[match[2].toLowerCase()];
+}
+/** ISO 8601 or Unix milliseconds -> Unix milliseconds. */
+function parseDate(input, raw) {
+    const value = raw.trim();
+    const accepted = 'Accepted: ISO 8601 (2026-11-20 or 2026-11-20T08:00:00Z) or Unix milliseconds (1763625600000).';
+    if (/^\d+$/u.test(value)) {
+        const ms = Number(value);
+        if (ms < 1e11) {
+            throw new FilterError(`${input}: ${JSON.stringify(raw)} looks like Unix seconds; give milliseconds. ${accepted}`);
+        }
+        return ms;
+    }
+    const parsed = /^\d{4}-\d{2}-\d{2}/u.test(value) ? Date.parse(value) : Number.NaN;
+    if (Number.isNaN(parsed))
+        throw new FilterError(`${input}: ${JSON.stringify(raw)} is not a date. ${accepted}`);
+    return parsed;
+}
+const DLQ_NAME = { workflow: 'the Workflow DLQ', qstash: 'the QStash message DLQ' };
+/**
+ * Reads every filter input. Throws a FilterError listing each problem: unknown values, filters of the other DLQ,
+ * dates that do not parse or select nothing.
+ */
+function readFilters(dlq, input, now) {
+    const problems = [];
+    const query = [];
+    const applied = [];
+    for (const spec of FILTERS) {
+        const values = splitValues(input(spec.input));
+        if (values.length === 0)
+            continue;
+        if (!spec.dlqs.includes(dlq)) {
+            const other = spec.dlqs[0];
+            problems.push(`${spec.input}: is a filter of ${DLQ_NAME[other]} (dlq: ${other}), but dlq is ${dlq}. Filters for dlq: ${dlq}: ${filterInputsFor(dlq).join(', ')}.`);
+            continue;
+        }
+        let normalized = values;
+        if (spec.kind === 'state') {
+            normalized = values.map((value) => value.toUpperCase());
+            const bad = normalized.filter((value) => !FAILURE_FUNCTION_STATES.includes(value));
+            if (bad.length > 0) {
+                problems.push(`${spec.input}: ${bad.map((v) => JSON.stringify(v)).join(', ')} not accepted. Accepted: ${FAILURE_FUNCTION_STATES.join(', ')}.`);
+                continue;
+            }
+        }
+        if (spec.kind === 'status') {
+            const bad = values.filter((value) => !/^[1-5]\d\d$/u.test(value));
+            if (bad.length > 0) {
+                problems.push(`${spec.input}: ${bad.map((v) => JSON.stringify(v)).join(', ')} not accepted. Accepted: HTTP status codes from 100 to 599, such as 500, 502.`);
+                continue;
+            }
+        }
+        query.push([spec.param, normalized]);
+        applied.push({ input: spec.input, values: normalized });
+    }
+    let from;
+    let to;
+    const attempt = (read) => {
+        try {
+            read();
+        }
+        catch (error) {
+            if (!(error instanceof FilterError))
+                throw error;
+            problems.push(error.message);
+        }
+    };
+    const fromRaw = input(DATE_INPUTS.from).trim();
+    const toRaw = input(DATE_INPUTS.to).trim();
+    const olderRaw = input(DATE_INPUTS.olderThan).trim();
+    if (fromRaw)
+        attempt(() => (from = parseDate(DATE_INPUTS.from, fromRaw)));
+    if (toRaw)
+        attempt(() => (to = parseDate(DATE_INPUTS.to, toRaw)));
+    if (olderRaw) {
+        attempt(() => {
+            // "Created before now minus that": the newest time allowed, ANDed with to-date.
+            const cutoff = now - parseDuration(DATE_INPUTS.olderThan, olderRaw) - 1;
+            to = to === undefined ? cutoff : Math.min(to, cutoff);
+        });
+    }
+    if (from !== undefined && to !== undefined && from > to) {
+        problems.push(`${DATE_INPUTS.from} (${new Date(from).toISOString()}) is after the newest time allowed by ${[toRaw && DATE_INPUTS.to, olderRaw && DATE_INPUTS.olderThan].filter(Boolean).join(' and ')} (${new Date(to).toISOString()}): nothing could match.`);
+    }
+    if (problems.length > 0)
+        throw new FilterError(problems.join('\n- '));
+    if (fromRaw)
+        applied.push({ input: DATE_INPUTS.from, values: [`${fromRaw} (${new Date(from).toISOString()})`] });
+    if (toRaw)
+        applied.push({
+            input: DATE_INPUTS.to,
+            values: [`${toRaw} (${new Date(parseDate(DATE_INPUTS.to, toRaw)).toISOString()})`],
+        });
+    if (olderRaw)
+        applied.push({
+            input: DATE_INPUTS.olderThan,
+            values: [
+                `${olderRaw} (created before ${new Date(now - parseDuration(DATE_INPUTS.olderThan, olderRaw)).toISOString()})`,
+            ],
+        });
+    if (from !== undefined)
+        query.push(['fromDate', [String(from)]]);
+    if (to !== undefined)
+        query.push(['toDate', [String(to)]]);
+    return { query, applied };
+}
+
 ;// CONCATENATED MODULE: ./src/settings.ts
 /**
  * Inputs -> one typed, validated Settings object. Every message names the input, the value and what is accepted;
  * all problems are reported together, and nothing here sends a request.
  */
+
 
 
 class SettingsError extends Error {
@@ -111271,7 +111721,7 @@ function readSettings(source) {
             return read();
         }
         catch (error) {
-            if (error instanceof SettingsError || error instanceof InvalidIdsError) {
+            if (error instanceof SettingsError || error instanceof InvalidIdsError || error instanceof FilterError) {
                 problems.push(error.message);
                 return fallback;
             }
@@ -111285,12 +111735,46 @@ function readSettings(source) {
     const concurrency = attempt(() => readInteger(Inputs.Concurrency, source.input(Inputs.Concurrency), Defaults.concurrency, 1, 100), 1);
     const maxRetries = attempt(() => readInteger(Inputs.MaxRetries, source.input(Inputs.MaxRetries), Defaults.maxRetries, 0, 20), 0);
     const requestTimeoutMs = attempt(() => readSeconds(Inputs.RequestTimeout, source.input(Inputs.RequestTimeout), Defaults.requestTimeoutSeconds), 1000);
-    const ids = attempt(() => readIds(source), []);
+    const dlq = attempt(() => readDlq(source.input(Inputs.Dlq)), 'workflow');
+    const maxDeletes = attempt(() => readInteger(Inputs.MaxDeletes, source.input(Inputs.MaxDeletes), Defaults.maxDeletes, 0, Number.MAX_SAFE_INTEGER), 0);
+    const selection = attempt(() => readSelection(source, dlq), { mode: 'none' });
     if (problems.length > 0) {
-        const heading = problems.length === 1 ? 'Invalid input' : `${problems.length} invalid inputs`;
+        const count = problems.reduce((sum, problem) => sum + problem.split('\n- ').length, 0);
+        const heading = count === 1 ? 'Invalid input' : `${count} invalid inputs`;
         throw new SettingsError(`${heading}; nothing was deleted.\n- ${problems.join('\n- ')}`);
     }
-    return { ids, token, baseUrl, onNotFound, dryRun, concurrency, maxRetries, requestTimeoutMs };
+    return { selection, dlq, maxDeletes, token, baseUrl, onNotFound, dryRun, concurrency, maxRetries, requestTimeoutMs };
+}
+function readDlq(raw) {
+    const value = raw.trim().toLowerCase() || 'workflow';
+    if (DlqChoices.includes(value))
+        return value;
+    throw new SettingsError(`${Inputs.Dlq}: ${JSON.stringify(raw)} is not a DLQ. Accepted: workflow (Upstash Workflow runs) or qstash (QStash messages).`);
+}
+/** One way of selecting per step: ids, filters, or delete-all. */
+function readSelection(source, dlq) {
+    const idsGiven = source.input(Inputs.DlqIds).trim() !== '' || source.input(Inputs.DlqIdsFile).trim() !== '';
+    const deleteAll = readBoolean(Inputs.DeleteAll, source.input(Inputs.DeleteAll), false);
+    const filterInputs = FILTER_INPUTS.filter((name) => source.input(name).trim() !== '');
+    if (idsGiven && (filterInputs.length > 0 || deleteAll)) {
+        const others = [...filterInputs, ...(deleteAll ? [Inputs.DeleteAll] : [])].join(', ');
+        throw new SettingsError(`${Inputs.DlqIds} / ${Inputs.DlqIdsFile} select entries by id and cannot be combined with ${others}. ` +
+            `Use one way of selecting per step: ids, filters, or ${Inputs.DeleteAll}: true.`);
+    }
+    if (deleteAll && filterInputs.length > 0) {
+        throw new SettingsError(`${Inputs.DeleteAll}: true selects every entry, so it cannot be combined with filters (${filterInputs.join(', ')}). ` +
+            `Remove the filters, or set ${Inputs.DeleteAll}: false to delete only what they match.`);
+    }
+    if (idsGiven) {
+        const ids = readIds(source);
+        return ids.length > 0 ? { mode: 'ids', ids } : { mode: 'none' };
+    }
+    if (deleteAll)
+        return { mode: 'all' };
+    if (filterInputs.length > 0) {
+        return { mode: 'filter', filters: readFilters(dlq, (name) => source.input(name), source.now?.() ?? Date.now()) };
+    }
+    return { mode: 'none' };
 }
 function checkToken(token) {
     if (token === '') {
@@ -111411,27 +111895,6 @@ function backoffDelay(retry, policy = DEFAULT_BACKOFF, random = Math.random) {
     return Math.round(step / 2 + (step / 2) * random());
 }
 
-;// CONCATENATED MODULE: ./src/qstash/paths.ts
-const DLQ_COLLECTION = {
-    workflow: '/v2/workflows/dlq',
-    qstash: '/v2/dlq',
-};
-const DLQ_NAMES = {
-    workflow: 'Upstash Workflow DLQ',
-    qstash: 'QStash message DLQ',
-};
-/**
- * `/v2/workflows/dlq/{id}` with the id as exactly one percent-encoded segment. Refuses ids that would address the
- * collection instead (empty, or dots that URL parsing removes): a DELETE there deletes every entry.
- */
-function entryPath(dlq, id) {
-    if (id === '' || /^\.+$/u.test(id)) {
-        throw new Error(`refusing to build a request for id ${JSON.stringify(id)}: it would address the whole DLQ`);
-    }
-    // encodeURIComponent leaves . ! ~ * ' ( ) as they are; only all-dot ids are special to URL parsing (refused above).
-    return `${DLQ_COLLECTION[dlq]}/${encodeURIComponent(id)}`;
-}
-
 ;// CONCATENATED MODULE: ./src/qstash/client.ts
 /**
  * The DLQ client: per-id delete and probe with retries, rate-limit waits and the outcome rules. It knows nothing of
@@ -111446,6 +111909,8 @@ class DlqClient {
     options;
     backoff;
     maxRateLimitWaitMs;
+    sent = 0;
+    slots;
     constructor(transport, limiter, clock, options) {
         this.transport = transport;
         this.limiter = limiter;
@@ -111453,45 +111918,113 @@ class DlqClient {
         this.options = options;
         this.backoff = options.backoff ?? DEFAULT_BACKOFF;
         this.maxRateLimitWaitMs = options.maxRateLimitWaitMs ?? 120_000;
+        this.slots = new Semaphore(options.maxInFlight ?? Number.POSITIVE_INFINITY);
+    }
+    /** Requests sent so far, retries included. */
+    get requestsSent() {
+        return this.sent;
     }
     /** `DELETE /v2/.../dlq/{id}`: removed, not-found or failed. */
-    deleteEntry(id, stop) {
-        return this.perform({ method: 'DELETE', path: entryPath(this.options.dlq, id) }, stop);
+    async deleteEntry(id, stop) {
+        const result = await this.call({ method: 'DELETE', path: entryPath(this.options.dlq, id) }, stop);
+        if (result.kind === 'failed')
+            return failedEntry(result);
+        if (result.status !== 404)
+            return { outcome: 'removed', afterLostResponse: false, attempts: result.attempts };
+        return result.responseLost
+            ? { outcome: 'removed', afterLostResponse: true, attempts: result.attempts }
+            : { outcome: 'not-found', attempts: result.attempts };
     }
     /** `GET /v2/.../dlq/{id}`: exists, not-found or failed. Deletes nothing. */
-    probeEntry(id, stop) {
-        return this.perform({ method: 'GET', path: entryPath(this.options.dlq, id) }, stop);
+    async probeEntry(id, stop) {
+        const result = await this.call({ method: 'GET', path: entryPath(this.options.dlq, id) }, stop);
+        if (result.kind === 'failed')
+            return failedEntry(result);
+        return result.status === 404
+            ? { outcome: 'not-found', attempts: result.attempts }
+            : { outcome: 'exists', attempts: result.attempts };
     }
-    async perform(exchange, stop) {
+    /** One page of `GET /v2/.../dlq?<filters>&count=100&cursor=...`. */
+    async listPage(filters, cursor, stop) {
+        const path = listPath(this.options.dlq, filters, cursor);
+        const result = await this.call({ method: 'GET', path, maxBodyBytes: LIST_BODY_LIMIT }, stop);
+        if (result.kind === 'failed')
+            return result;
+        if (result.status === 404)
+            return failure(`HTTP 404 for the DLQ listing ${DLQ_COLLECTION[this.options.dlq]}`, result);
+        let parsed;
+        try {
+            parsed = JSON.parse(result.body);
+        }
+        catch {
+            return failure(`the DLQ listing was not JSON (${result.body.length} bytes read)`, result);
+        }
+        const page = parsed;
+        if (!page || typeof page !== 'object' || (page.messages !== undefined && !Array.isArray(page.messages))) {
+            return failure('the DLQ listing had no messages array', result);
+        }
+        const entries = (page.messages ?? []).filter((entry) => !!entry && typeof entry === 'object' && typeof entry.dlqId === 'string');
+        const next = typeof page.cursor === 'string' && page.cursor !== '' ? page.cursor : undefined;
+        return { kind: 'page', entries, ...(next !== undefined && { cursor: next }), attempts: result.attempts };
+    }
+    /** `DELETE /v2/.../dlq?dlqIds=a&dlqIds=b`: how many the server says it deleted. Never sent without ids. */
+    async bulkDelete(ids, stop) {
+        const result = await this.call({ method: 'DELETE', path: bulkDeletePath(this.options.dlq, ids) }, stop);
+        if (result.kind === 'failed')
+            return result;
+        let deleted;
+        try {
+            deleted = JSON.parse(result.body).deleted;
+        }
+        catch {
+            deleted = undefined;
+        }
+        return {
+            kind: 'bulk',
+            deleted: typeof deleted === 'number' && Number.isInteger(deleted) && deleted >= 0 ? deleted : undefined,
+            responseLost: result.responseLost,
+            attempts: result.attempts,
+        };
+    }
+    /**
+     * Sends one exchange until it gets an answer that decides something: 2xx or 404 (`answered`), or a failure
+     * (refused token, other 4xx, redirect, retries used up, stopped). 429s are waited out; 5xx, 408 and network
+     * errors are retried with backoff up to maxRetries.
+     */
+    async call(exchange, stop) {
         let attempts = 0;
         let retries = 0;
         let rateLimitWaited = 0;
         let responseLost = false;
         const failed = (reason, unauthorized = false) => ({
-            outcome: 'failed',
+            kind: 'failed',
             reason,
-            attempts,
             unauthorized,
+            attempts,
+            responseLost,
         });
         for (;;) {
-            if (!(await this.limiter.acquire(stop)))
-                return failed(stopReason(stop, attempts));
-            attempts += 1;
-            const result = await this.transport.send(exchange);
-            const wait = this.limiter.release(result.kind === 'response' ? result.status : undefined, result.kind === 'response' ? result.headers : undefined);
+            // A slot first, then the rate limiter: the request timeout only starts once the request can really go out.
+            await this.slots.acquire();
+            let result;
+            let wait;
+            try {
+                if (!(await this.limiter.acquire(stop)))
+                    return failed(stopReason(stop, attempts));
+                attempts += 1;
+                this.sent += 1;
+                result = await this.transport.send(exchange);
+                wait = this.limiter.release(result.kind === 'response' ? result.status : undefined, result.kind === 'response' ? result.headers : undefined);
+            }
+            finally {
+                this.slots.release();
+            }
             this.options.onExchange?.(exchange, result, attempts);
             let retryReason;
             if (result.kind === 'response') {
                 const { status } = result;
-                if (status >= 200 && status < 300) {
-                    return exchange.method === 'DELETE'
-                        ? { outcome: 'removed', afterLostResponse: false, attempts }
-                        : { outcome: 'exists', attempts };
-                }
-                if (status === 404) {
-                    return exchange.method === 'DELETE' && responseLost
-                        ? { outcome: 'removed', afterLostResponse: true, attempts }
-                        : { outcome: 'not-found', attempts };
+                if ((status >= 200 && status < 300) || status === 404) {
+                    return { kind: 'answered', status, body: result.body, attempts, responseLost };
                 }
                 if (status === 401 || status === 403)
                     return failed(`HTTP ${status}: the token was refused`, true);
@@ -111525,6 +112058,20 @@ class DlqClient {
         }
     }
 }
+/** Listing pages may be large (entries carry the failed request's body); anything beyond this is refused. */
+const LIST_BODY_LIMIT = 64 * 1024 * 1024;
+function failure(reason, answered) {
+    return {
+        kind: 'failed',
+        reason,
+        unauthorized: false,
+        attempts: answered.attempts,
+        responseLost: answered.responseLost,
+    };
+}
+function failedEntry(result) {
+    return { outcome: 'failed', reason: result.reason, attempts: result.attempts, unauthorized: result.unauthorized };
+}
 function stopReason(stop, attempts) {
     const why = stop?.reason instanceof Error ? stop.reason.message : String(stop?.reason ?? 'stopped');
     return attempts === 0 ? `not attempted: ${why}` : `not retried: ${why}`;
@@ -111548,6 +112095,28 @@ function serverMessage(body) {
     // eslint-disable-next-line no-control-regex
     const oneLine = message.replace(/[\s\u0000-\u001f\u007f-\u009f]+/gu, ' ').trim();
     return oneLine === '' ? '' : `: ${oneLine.length > 200 ? `${oneLine.slice(0, 200)}…` : oneLine}`;
+}
+/** Counts requests in flight across every caller of one client. */
+class Semaphore {
+    free;
+    waiting = [];
+    constructor(size) {
+        this.free = size;
+    }
+    async acquire() {
+        if (this.free > 0) {
+            this.free -= 1;
+            return;
+        }
+        await new Promise((resolve) => this.waiting.push(resolve));
+    }
+    release() {
+        const next = this.waiting.shift();
+        if (next)
+            next();
+        else
+            this.free += 1;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/qstash/clock.ts
@@ -111765,7 +112334,7 @@ class UndiciTransport {
                 headers: this.headers,
                 signal: combined,
             });
-            const body = await readCapped(response.body, this.maxBodyBytes);
+            const body = await readCapped(response.body, exchange.maxBodyBytes ?? this.maxBodyBytes);
             return { kind: 'response', status: response.statusCode, headers: response.headers, body };
         }
         catch (error) {
@@ -111820,7 +112389,7 @@ async function run(source = runnerSource) {
     let redact = (text) => text;
     const cancel = new AbortController();
     const onSignal = (signal) => {
-        warning(`Received ${signal}: starting no new requests; reporting what was done so far.`);
+        core_warning(`Received ${signal}: starting no new requests; reporting what was done so far.`);
         cancel.abort(new Error(`received ${signal}`));
     };
     process.once('SIGINT', onSignal);
@@ -111843,18 +112412,24 @@ async function run(source = runnerSource) {
             throw error;
         }
         logSettings(settings);
-        const dlq = 'workflow';
-        if (settings.ids.length === 0) {
-            warning(`Nothing selected: ${Inputs.DlqIds} and ${Inputs.DlqIdsFile} hold no ids. No request was sent.`);
+        const { selection, dlq } = settings;
+        if (selection.mode === 'none') {
+            core_warning(`Nothing selected: no ids (${Inputs.DlqIds}, ${Inputs.DlqIdsFile}), no filter and no ${Inputs.DeleteAll}: true. No request was sent.`);
             writeOutputs(emptyOutputs(settings.dryRun), redact);
             return;
         }
-        const outcomes = await group(`${settings.dryRun ? 'Probing' : 'Deleting'} ${settings.ids.length} id${settings.ids.length === 1 ? '' : 's'} in the ${DLQ_NAMES[dlq]}`, () => execute(settings, dlq, cancel.signal, redact));
+        const verb = settings.dryRun ? 'Probing' : 'Deleting';
+        const title = selection.mode === 'ids'
+            ? `${verb} ${selection.ids.length} id${selection.ids.length === 1 ? '' : 's'} in the ${DLQ_NAMES[dlq]}`
+            : `${settings.dryRun ? 'Listing' : 'Listing and deleting'} ${selection.mode === 'all' ? 'every entry' : 'the matching entries'} of the ${DLQ_NAMES[dlq]}`;
+        const outcomes = await group(title, () => execute(settings, cancel.signal, redact));
         const result = verdict(outcomes, settings.onNotFound, { baseUrl: settings.baseUrl });
         writeOutputs(outputsFor(outcomes), redact);
-        await writeSummary(outcomes, settings, dlq, result, redact);
-        if (result.warning)
-            warning(redact(result.warning));
+        await writeSummary(outcomes, settings, result, redact);
+        for (const warning of result.warnings)
+            core_warning(redact(warning));
+        for (const notice of result.notices)
+            core_notice(redact(notice));
         info(redact(tally(outcomes)));
         if (result.error)
             setFailed(redact(result.error));
@@ -111867,7 +112442,8 @@ async function run(source = runnerSource) {
         process.removeListener('SIGTERM', onSignal);
     }
 }
-async function execute(settings, dlq, signal, redact) {
+async function execute(settings, signal, redact) {
+    const { dlq, selection } = settings;
     const transport = new UndiciTransport({
         baseUrl: settings.baseUrl,
         token: settings.token,
@@ -111879,6 +112455,7 @@ async function execute(settings, dlq, signal, redact) {
     const client = new DlqClient(transport, limiter, systemClock, {
         dlq,
         maxRetries: settings.maxRetries,
+        maxInFlight: settings.concurrency,
         ...(debug && {
             onExchange: (exchange, result, attempt) => core_debug(redact(`${exchange.method} ${exchange.path} attempt ${attempt}: ` +
                 (result.kind === 'response' ? `HTTP ${result.status}` : `${result.reason} (${result.code})`))),
@@ -111893,12 +112470,20 @@ async function execute(settings, dlq, signal, redact) {
         if (logged === LOGGED_IDS)
             info(`(further ids are not logged one by one; see the outputs and the summary)`);
     };
+    const options = { dryRun: settings.dryRun, concurrency: settings.concurrency, signal, onSettled };
     try {
-        return await deleteByIds(settings.ids, client, {
-            dryRun: settings.dryRun,
-            concurrency: settings.concurrency,
-            signal,
-            onSettled,
+        if (selection.mode === 'ids')
+            return await deleteByIds(selection.ids, client, options);
+        let pages = 0;
+        return await deleteBySelection(selection.mode === 'filter' ? selection.filters.query : [], client, {
+            ...options,
+            maxDeletes: settings.maxDeletes,
+            filters: selection.mode === 'filter' ? selection.filters.applied : 'all',
+            onListed: (matched) => {
+                pages += 1;
+                if (pages % 10 === 1 || debug)
+                    info(`listed page ${pages}: ${matched} matching entries so far`);
+            },
         });
     }
     finally {
@@ -111919,7 +112504,18 @@ function describeResult(result) {
 }
 function logSettings(settings) {
     startGroup('Settings');
-    info(`ids: ${settings.ids.length} (after dropping duplicates)`);
+    const { selection } = settings;
+    info(`dlq: ${settings.dlq} (${DLQ_NAMES[settings.dlq]})`);
+    if (selection.mode === 'ids')
+        info(`ids: ${selection.ids.length} (after dropping duplicates)`);
+    if (selection.mode === 'filter') {
+        for (const filter of selection.filters.applied)
+            info(`${filter.input}: ${filter.values.join(' or ')}`);
+    }
+    if (selection.mode === 'all')
+        info(`${Inputs.DeleteAll}: true (every entry)`);
+    if (selection.mode !== 'ids')
+        info(`${Inputs.MaxDeletes}: ${settings.maxDeletes || 'no cap'}`);
     info(`qstash-url: ${settings.baseUrl}`);
     info(`dry-run: ${settings.dryRun}; on-not-found: ${settings.onNotFound}`);
     info(`concurrency: ${settings.concurrency}; max-retries: ${settings.maxRetries}; request-timeout: ${settings.requestTimeoutMs / 1000} s`);
@@ -111935,12 +112531,12 @@ function runUrl() {
         return undefined;
     return `${github_context.serverUrl}/${repository}/actions/runs/${github_context.runId}`;
 }
-async function writeSummary(outcomes, settings, dlq, result, redact) {
+async function writeSummary(outcomes, settings, result, redact) {
     if (!process.env.GITHUB_STEP_SUMMARY)
         return;
     const url = runUrl();
     const markdown = summaryMarkdown(outcomes, {
-        dlqName: DLQ_NAMES[dlq],
+        dlqName: DLQ_NAMES[settings.dlq],
         baseUrl: settings.baseUrl,
         onNotFound: settings.onNotFound,
         verdict: result,
@@ -111950,7 +112546,7 @@ async function writeSummary(outcomes, settings, dlq, result, redact) {
         await summary.addRaw(redact(markdown)).write();
     }
     catch (error) {
-        warning(`Could not write the step summary: ${redact(error.message)}`);
+        core_warning(`Could not write the step summary: ${redact(error.message)}`);
     }
 }
 

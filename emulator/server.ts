@@ -39,6 +39,8 @@ export interface FaultRule {
   times?: number;
   /** Extra delay before anything else happens. */
   delayMs?: number;
+  /** Called when the rule applies, before the request is handled (e.g. to delete entries "concurrently"). */
+  run?: (emulator: DlqEmulator) => void;
   /** Answer with this instead of handling the request. */
   status?: number;
   headers?: Record<string, string>;
@@ -161,6 +163,11 @@ export class DlqEmulator {
     return this.store[dlq].has(id);
   }
 
+  /** Removes entries as someone else (or expiry) would; returns how many existed. */
+  remove(dlq: DlqKind, ids: readonly string[]): number {
+    return ids.filter((id) => this.store[dlq].delete(id)).length;
+  }
+
   ids(dlq: DlqKind): string[] {
     return [...this.store[dlq].keys()];
   }
@@ -190,6 +197,7 @@ export class DlqEmulator {
     const route = this.route(url.pathname);
     const fault = this.matchFault(req, route?.id);
     if (fault?.delayMs) await sleep(fault.delayMs);
+    fault?.run?.(this);
     if (fault?.drop === 'before') return this.drop(req, res);
     if (fault?.hang === 'before') return this.hang(req, res);
     if (fault?.status !== undefined) {
@@ -281,7 +289,7 @@ export class DlqEmulator {
         .getAll(param)
         .flatMap((value) => value.split(','))
         .filter((value) => value !== '');
-      if (values.length > 0) checks.push((entry) => matches(entry[field], values));
+      if (values.length > 0) checks.push((entry) => matches(entry[field], values, entry, field));
     }
     const from = params.get('fromDate');
     const to = params.get('toDate');
@@ -367,7 +375,9 @@ function notFound(): { status: number; body: string } {
   return { status: 404, body: JSON.stringify({ error: 'dlq message not found' }) };
 }
 
-function matches(value: unknown, wanted: readonly string[]): boolean {
+function matches(value: unknown, wanted: readonly string[], entry?: DlqEntry, field?: string): boolean {
+  // Entries may carry one `label` or a `labels` array.
+  if (field === 'label' && value === undefined && entry) value = entry.labels;
   if (Array.isArray(value)) return value.some((item) => wanted.includes(String(item)));
   return value !== undefined && value !== null && wanted.includes(String(value));
 }
@@ -390,6 +400,22 @@ export function workflowEntries(count: number, fields: Partial<DlqEntry> = {}, n
       method: 'POST',
       responseStatus: 500,
       failureFunctionState: 'CALLBACK_FAIL',
+      ...fields,
+    };
+  });
+}
+
+/** QStash message DLQ entries, one second apart, the newest now. */
+export function messageEntries(count: number, fields: Partial<DlqEntry> = {}, now = Date.now()): DlqEntry[] {
+  return Array.from({ length: count }, (_, index) => {
+    const createdAt = now - (count - index) * 1000;
+    return {
+      dlqId: `${createdAt}-${index}`,
+      createdAt,
+      messageId: `msg_${createdAt.toString(36)}${index}`,
+      url: 'https://api.example.com/webhook',
+      method: 'POST',
+      responseStatus: 500,
       ...fields,
     };
   });

@@ -9,6 +9,9 @@ export const Inputs = {
   Concurrency: 'concurrency',
   MaxRetries: 'max-retries',
   RequestTimeout: 'request-timeout',
+  Dlq: 'dlq',
+  DeleteAll: 'delete-all',
+  MaxDeletes: 'max-deletes',
 } as const;
 
 export const Outputs = {
@@ -25,7 +28,10 @@ export const Outputs = {
 export const OnNotFoundPolicies = ['pass', 'warn', 'fail'] as const;
 export type OnNotFound = (typeof OnNotFoundPolicies)[number];
 
+export const DlqChoices = ['workflow', 'qstash'] as const;
+
 export const Defaults = {
+  maxDeletes: 1000,
   qstashUrl: 'https://qstash.upstash.io',
   concurrency: 8,
   maxRetries: 3,

@@ -4,13 +4,13 @@
 import { readFileSync } from 'node:fs';
 import * as core from '@actions/core';
 import { context } from '@actions/github';
-import { deleteByIds, type Outcomes } from './cleanup.js';
+import { deleteByIds, deleteBySelection, type Outcomes } from './cleanup.js';
 import { Inputs } from './inputs.js';
 import { emptyOutputs, outputsFor, summaryMarkdown, tally, verdict, type Verdict } from './report.js';
 import { readSettings, readToken, type Settings, type SettingsSource } from './settings.js';
 import { DlqClient, type EntryResult } from './qstash/client.js';
 import { systemClock } from './qstash/clock.js';
-import { DLQ_NAMES, type DlqKind } from './qstash/paths.js';
+import { DLQ_NAMES } from './qstash/paths.js';
 import { RateLimiter } from './qstash/rate-limit.js';
 import { UndiciTransport } from './qstash/transport.js';
 import { showId } from './ids.js';
@@ -51,21 +51,26 @@ export async function run(source: SettingsSource = runnerSource): Promise<void> 
     }
     logSettings(settings);
 
-    const dlq: DlqKind = 'workflow';
-    if (settings.ids.length === 0) {
-      core.warning(`Nothing selected: ${Inputs.DlqIds} and ${Inputs.DlqIdsFile} hold no ids. No request was sent.`);
+    const { selection, dlq } = settings;
+    if (selection.mode === 'none') {
+      core.warning(
+        `Nothing selected: no ids (${Inputs.DlqIds}, ${Inputs.DlqIdsFile}), no filter and no ${Inputs.DeleteAll}: true. No request was sent.`,
+      );
       writeOutputs(emptyOutputs(settings.dryRun), redact);
       return;
     }
 
-    const outcomes = await core.group(
-      `${settings.dryRun ? 'Probing' : 'Deleting'} ${settings.ids.length} id${settings.ids.length === 1 ? '' : 's'} in the ${DLQ_NAMES[dlq]}`,
-      () => execute(settings, dlq, cancel.signal, redact),
-    );
+    const verb = settings.dryRun ? 'Probing' : 'Deleting';
+    const title =
+      selection.mode === 'ids'
+        ? `${verb} ${selection.ids.length} id${selection.ids.length === 1 ? '' : 's'} in the ${DLQ_NAMES[dlq]}`
+        : `${settings.dryRun ? 'Listing' : 'Listing and deleting'} ${selection.mode === 'all' ? 'every entry' : 'the matching entries'} of the ${DLQ_NAMES[dlq]}`;
+    const outcomes = await core.group(title, () => execute(settings, cancel.signal, redact));
     const result = verdict(outcomes, settings.onNotFound, { baseUrl: settings.baseUrl });
     writeOutputs(outputsFor(outcomes), redact);
-    await writeSummary(outcomes, settings, dlq, result, redact);
-    if (result.warning) core.warning(redact(result.warning));
+    await writeSummary(outcomes, settings, result, redact);
+    for (const warning of result.warnings) core.warning(redact(warning));
+    for (const notice of result.notices) core.notice(redact(notice));
     core.info(redact(tally(outcomes)));
     if (result.error) core.setFailed(redact(result.error));
   } catch (error) {
@@ -76,12 +81,8 @@ export async function run(source: SettingsSource = runnerSource): Promise<void> 
   }
 }
 
-async function execute(
-  settings: Settings,
-  dlq: DlqKind,
-  signal: AbortSignal,
-  redact: (text: string) => string,
-): Promise<Outcomes> {
+async function execute(settings: Settings, signal: AbortSignal, redact: (text: string) => string): Promise<Outcomes> {
+  const { dlq, selection } = settings;
   const transport = new UndiciTransport({
     baseUrl: settings.baseUrl,
     token: settings.token,
@@ -93,6 +94,7 @@ async function execute(
   const client = new DlqClient(transport, limiter, systemClock, {
     dlq,
     maxRetries: settings.maxRetries,
+    maxInFlight: settings.concurrency,
     ...(debug && {
       onExchange: (exchange, result, attempt) =>
         core.debug(
@@ -110,12 +112,18 @@ async function execute(
     core.info(redact(`${describeResult(result)} ${showId(id, 200)}`));
     if (logged === LOGGED_IDS) core.info(`(further ids are not logged one by one; see the outputs and the summary)`);
   };
+  const options = { dryRun: settings.dryRun, concurrency: settings.concurrency, signal, onSettled };
   try {
-    return await deleteByIds(settings.ids, client, {
-      dryRun: settings.dryRun,
-      concurrency: settings.concurrency,
-      signal,
-      onSettled,
+    if (selection.mode === 'ids') return await deleteByIds(selection.ids, client, options);
+    let pages = 0;
+    return await deleteBySelection(selection.mode === 'filter' ? selection.filters.query : [], client, {
+      ...options,
+      maxDeletes: settings.maxDeletes,
+      filters: selection.mode === 'filter' ? selection.filters.applied : 'all',
+      onListed: (matched) => {
+        pages += 1;
+        if (pages % 10 === 1 || debug) core.info(`listed page ${pages}: ${matched} matching entries so far`);
+      },
     });
   } finally {
     await transport.close();
@@ -137,7 +145,14 @@ function describeResult(result: EntryResult): string {
 
 function logSettings(settings: Settings): void {
   core.startGroup('Settings');
-  core.info(`ids: ${settings.ids.length} (after dropping duplicates)`);
+  const { selection } = settings;
+  core.info(`dlq: ${settings.dlq} (${DLQ_NAMES[settings.dlq]})`);
+  if (selection.mode === 'ids') core.info(`ids: ${selection.ids.length} (after dropping duplicates)`);
+  if (selection.mode === 'filter') {
+    for (const filter of selection.filters.applied) core.info(`${filter.input}: ${filter.values.join(' or ')}`);
+  }
+  if (selection.mode === 'all') core.info(`${Inputs.DeleteAll}: true (every entry)`);
+  if (selection.mode !== 'ids') core.info(`${Inputs.MaxDeletes}: ${settings.maxDeletes || 'no cap'}`);
   core.info(`qstash-url: ${settings.baseUrl}`);
   core.info(`dry-run: ${settings.dryRun}; on-not-found: ${settings.onNotFound}`);
   core.info(
@@ -159,14 +174,13 @@ function runUrl(): string | undefined {
 async function writeSummary(
   outcomes: Outcomes,
   settings: Settings,
-  dlq: DlqKind,
   result: Verdict,
   redact: (text: string) => string,
 ): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return;
   const url = runUrl();
   const markdown = summaryMarkdown(outcomes, {
-    dlqName: DLQ_NAMES[dlq],
+    dlqName: DLQ_NAMES[settings.dlq],
     baseUrl: settings.baseUrl,
     onNotFound: settings.onNotFound,
     verdict: result,

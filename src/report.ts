@@ -27,8 +27,10 @@ export function emptyOutputs(dryRun = false): Record<string, string> {
 export interface Verdict {
   /** When set, the step fails with this message. */
   readonly error?: string;
-  /** A warning annotation to add (not-found under `warn`). */
-  readonly warning?: string;
+  /** Warning annotations (not-found under `warn`, unattributed bulk deletions). */
+  readonly warnings: readonly string[];
+  /** Notice annotations (a filter that matched nothing). */
+  readonly notices: readonly string[];
 }
 
 const LISTED_IDS = 10;
@@ -46,6 +48,18 @@ export function verdict(outcomes: Outcomes, onNotFound: OnNotFound, context: { b
       `QStash refused the token (${outcomes.tokenRefused}) at ${context.baseUrl}; stopped sending. ` +
         `Check the secret passed as qstash-token, and that the token belongs to this region: a token works only ` +
         `against its own region's URL (EU: https://qstash.upstash.io, US: https://qstash-us-east-1.upstash.io).`,
+    );
+  }
+  const selection = outcomes.selection;
+  if (selection?.listingFailed !== undefined && outcomes.tokenRefused === undefined) {
+    errors.push(`Listing the DLQ failed: ${selection.listingFailed}. Nothing was deleted.`);
+  }
+  if (selection?.capExceeded !== undefined) {
+    const { matched, cap } = selection.capExceeded;
+    errors.push(
+      `${matched} entries match, more than max-deletes (${cap}). ` +
+        `${outcomes.dryRun ? 'A real run would delete nothing and fail.' : 'Nothing was deleted.'} ` +
+        `Narrow the filters, or raise max-deletes to at least ${matched} (0 removes the cap) if you mean to delete them all.`,
     );
   }
   if (outcomes.cancelled !== undefined) {
@@ -66,10 +80,22 @@ export function verdict(outcomes: Outcomes, onNotFound: OnNotFound, context: { b
       : `${missing} id${missing === 1 ? ' was' : 's were'} not found in the DLQ (already deleted, expired, or never there): ${listIds(outcomes.notFound)}.`;
   if (missing > 0 && onNotFound === 'fail') errors.push(`${missingText} on-not-found is 'fail'.`);
 
-  return {
-    ...(errors.length > 0 && { error: errors.join(' ') }),
-    ...(missing > 0 && onNotFound === 'warn' && { warning: missingText }),
-  };
+  const warnings: string[] = [];
+  if (missing > 0 && onNotFound === 'warn') warnings.push(missingText);
+  if (selection !== undefined && selection.unattributedDeletions > 0) {
+    warnings.push(
+      `Entries vanished between listing and deletion: bulk calls deleted ${selection.unattributedDeletions} entries that cannot be pinned to ids, so those calls' ids are listed as not-found (all of them are gone from the DLQ).`,
+    );
+  }
+  const notices: string[] = [];
+  if (selection !== undefined && selection.matched === 0 && errors.length === 0) {
+    notices.push(
+      selection.filters === 'all'
+        ? 'The DLQ is empty: nothing to delete.'
+        : 'No DLQ entry matched the filters: nothing to delete.',
+    );
+  }
+  return { ...(errors.length > 0 && { error: errors.join(' ') }), warnings, notices };
 }
 
 export function tally(outcomes: Outcomes): string {
@@ -95,6 +121,17 @@ export interface SummaryContext {
 export const SUMMARY_MAX_ROWS = 1000;
 const SUMMARY_MAX_BYTES = 256 * 1024;
 
+function short(text: string): string {
+  return cell(text.length > 120 ? `${text.slice(0, 120)}…` : text);
+}
+
+function modeText(outcomes: Outcomes): string {
+  if (!outcomes.dryRun) return 'delete';
+  return outcomes.selection !== undefined
+    ? 'dry run (entries listed, nothing deleted)'
+    : 'dry run (each id probed with GET, nothing deleted)';
+}
+
 const HTML_ENTITIES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
 
 /** Text safe inside a Markdown table cell: no HTML, no table breaks, no emphasis or links. */
@@ -108,9 +145,10 @@ function cell(text: string): string {
 export function summaryMarkdown(outcomes: Outcomes, context: SummaryContext): string {
   const status = context.verdict.error
     ? '❌ failed'
-    : context.verdict.warning
+    : context.verdict.warnings.length > 0
       ? '⚠️ passed with warnings'
       : '✅ passed';
+  const selection = outcomes.selection;
   const lines: string[] = [];
   lines.push(`## Upstash DLQ cleanup${outcomes.dryRun ? ' (dry run: nothing deleted)' : ''}`, '');
   lines.push(`**${status}** · ${cell(tally(outcomes))}`, '');
@@ -120,24 +158,47 @@ export function summaryMarkdown(outcomes: Outcomes, context: SummaryContext): st
   lines.push(`| not found | ${outcomes.notFound.length} |`, `| failed | ${outcomes.failed.length} |`, '');
   lines.push(
     `- DLQ: ${context.dlqName} at \`${context.baseUrl}\``,
-    `- Mode: ${outcomes.dryRun ? 'dry run (each id probed with GET, nothing deleted)' : 'delete'}; on-not-found: \`${context.onNotFound}\``,
+    `- Mode: ${modeText(outcomes)}; on-not-found: \`${context.onNotFound}\``,
   );
+  if (selection !== undefined) {
+    lines.push(
+      selection.filters === 'all'
+        ? '- Selection: `delete-all` (every entry of the DLQ)'
+        : `- Selection: ${selection.filters.map((f) => `\`${f.input}\` = ${f.values.map(cell).join(' or ')}`).join('; ')}`,
+      `- Matched: ${selection.matched}${selection.capExceeded ? ` (more than max-deletes ${selection.capExceeded.cap})` : ''}`,
+    );
+    if (selection.unattributedDeletions > 0) {
+      lines.push(`- Unattributed bulk deletions: ${selection.unattributedDeletions}`);
+    }
+  }
   if (context.runUrl) lines.push(`- Run: ${context.runUrl}`);
   if (outcomes.removedAfterLostResponse.length > 0) {
     lines.push(
       `- ${outcomes.removedAfterLostResponse.length} removed id(s) were counted by the lost-response rule: an attempt's response never arrived and the retry found the entry gone.`,
     );
   }
-  if (context.verdict.error) lines.push('', `> ${cell(context.verdict.error)}`);
-  else if (context.verdict.warning) lines.push('', `> ${cell(context.verdict.warning)}`);
+  for (const message of [context.verdict.error, ...context.verdict.warnings, ...context.verdict.notices]) {
+    if (message) lines.push('', `> ${cell(message)}`);
+  }
 
   // Only the rows that can be shown are built; the rest are counted.
   const rows: string[] = [];
   let total = 0;
   const add = (id: string, outcome: string, detail = ''): void => {
     total += 1;
-    if (rows.length < SUMMARY_MAX_ROWS)
-      rows.push(`| ${cell(id.length > 120 ? `${id.slice(0, 120)}…` : id)} | ${outcome} | ${cell(detail)} |`);
+    if (rows.length >= SUMMARY_MAX_ROWS) return;
+    const info = selection?.entries.get(id);
+    const columns = [short(id), outcome];
+    if (selection !== undefined) {
+      columns.push(
+        short(info?.url ?? ''),
+        short(info?.runOrMessageId ?? ''),
+        info?.createdAt !== undefined ? new Date(info.createdAt).toISOString() : '',
+        info?.responseStatus !== undefined ? String(info.responseStatus) : '',
+      );
+    }
+    columns.push(cell(detail));
+    rows.push(`| ${columns.join(' | ')} |`);
   };
   for (const entry of outcomes.failed) add(entry.id, 'failed', entry.reason);
   for (const id of outcomes.notFound) add(id, 'not found');
@@ -146,7 +207,13 @@ export function summaryMarkdown(outcomes: Outcomes, context: SummaryContext): st
   for (const id of outcomes.wouldRemove) add(id, 'would remove');
 
   if (total > 0) {
-    lines.push('', '| id | outcome | detail |', '|---|---|---|');
+    lines.push(
+      '',
+      selection !== undefined
+        ? '| dlqId | outcome | URL | run / message id | created at | response status | detail |'
+        : '| id | outcome | detail |',
+      selection !== undefined ? '|---|---|---|---|---|---:|---|' : '|---|---|---|',
+    );
     let bytes = Buffer.byteLength(lines.join('\n'));
     let shown = 0;
     for (const row of rows) {

@@ -2,12 +2,24 @@
  * Inputs -> one typed, validated Settings object. Every message names the input, the value and what is accepted;
  * all problems are reported together, and nothing here sends a request.
  */
-import { Defaults, Inputs, OnNotFoundPolicies, type OnNotFound } from './inputs.js';
+import { Defaults, DlqChoices, Inputs, OnNotFoundPolicies, type OnNotFound } from './inputs.js';
 import { assertUsableIds, InvalidIdsError, parseIdList, uniqueInOrder } from './ids.js';
+import { FILTER_INPUTS, FilterError, readFilters, type FilterSelection } from './filters.js';
+import type { DlqKind } from './qstash/paths.js';
+
+/** What the run acts on: explicit ids, a filtered listing, the whole DLQ, or nothing. */
+export type Selection =
+  /** Ids, unique, in first-occurrence order (dlq-ids first, then dlq-ids-file). */
+  | { readonly mode: 'ids'; readonly ids: readonly string[] }
+  | { readonly mode: 'filter'; readonly filters: FilterSelection }
+  | { readonly mode: 'all' }
+  | { readonly mode: 'none' };
 
 export interface Settings {
-  /** Ids to act on, unique, in first-occurrence order (dlq-ids first, then dlq-ids-file). */
-  readonly ids: readonly string[];
+  readonly selection: Selection;
+  readonly dlq: DlqKind;
+  /** Filter and delete-all runs delete nothing when more entries match; 0 means no cap. */
+  readonly maxDeletes: number;
   readonly token: string;
   /** Origin of the QStash API, without a trailing slash, e.g. `https://qstash.upstash.io`. */
   readonly baseUrl: string;
@@ -26,6 +38,8 @@ export interface SettingsSource {
   env(name: string): string | undefined;
   /** Reads a text file; throws Node's errors. */
   readFile(path: string): string;
+  /** Unix milliseconds, for older-than. */
+  now?(): number;
 }
 
 export class SettingsError extends Error {
@@ -45,7 +59,7 @@ export function readSettings(source: SettingsSource): Settings {
     try {
       return read();
     } catch (error) {
-      if (error instanceof SettingsError || error instanceof InvalidIdsError) {
+      if (error instanceof SettingsError || error instanceof InvalidIdsError || error instanceof FilterError) {
         problems.push(error.message);
         return fallback;
       }
@@ -69,13 +83,58 @@ export function readSettings(source: SettingsSource): Settings {
     () => readSeconds(Inputs.RequestTimeout, source.input(Inputs.RequestTimeout), Defaults.requestTimeoutSeconds),
     1000,
   );
-  const ids = attempt(() => readIds(source), [] as string[]);
+  const dlq = attempt(() => readDlq(source.input(Inputs.Dlq)), 'workflow' as DlqKind);
+  const maxDeletes = attempt(
+    () =>
+      readInteger(Inputs.MaxDeletes, source.input(Inputs.MaxDeletes), Defaults.maxDeletes, 0, Number.MAX_SAFE_INTEGER),
+    0,
+  );
+  const selection = attempt(() => readSelection(source, dlq), { mode: 'none' } as Selection);
 
   if (problems.length > 0) {
-    const heading = problems.length === 1 ? 'Invalid input' : `${problems.length} invalid inputs`;
+    const count = problems.reduce((sum, problem) => sum + problem.split('\n- ').length, 0);
+    const heading = count === 1 ? 'Invalid input' : `${count} invalid inputs`;
     throw new SettingsError(`${heading}; nothing was deleted.\n- ${problems.join('\n- ')}`);
   }
-  return { ids, token, baseUrl, onNotFound, dryRun, concurrency, maxRetries, requestTimeoutMs };
+  return { selection, dlq, maxDeletes, token, baseUrl, onNotFound, dryRun, concurrency, maxRetries, requestTimeoutMs };
+}
+
+function readDlq(raw: string): DlqKind {
+  const value = raw.trim().toLowerCase() || 'workflow';
+  if ((DlqChoices as readonly string[]).includes(value)) return value as DlqKind;
+  throw new SettingsError(
+    `${Inputs.Dlq}: ${JSON.stringify(raw)} is not a DLQ. Accepted: workflow (Upstash Workflow runs) or qstash (QStash messages).`,
+  );
+}
+
+/** One way of selecting per step: ids, filters, or delete-all. */
+function readSelection(source: SettingsSource, dlq: DlqKind): Selection {
+  const idsGiven = source.input(Inputs.DlqIds).trim() !== '' || source.input(Inputs.DlqIdsFile).trim() !== '';
+  const deleteAll = readBoolean(Inputs.DeleteAll, source.input(Inputs.DeleteAll), false);
+  const filterInputs = FILTER_INPUTS.filter((name) => source.input(name).trim() !== '');
+
+  if (idsGiven && (filterInputs.length > 0 || deleteAll)) {
+    const others = [...filterInputs, ...(deleteAll ? [Inputs.DeleteAll] : [])].join(', ');
+    throw new SettingsError(
+      `${Inputs.DlqIds} / ${Inputs.DlqIdsFile} select entries by id and cannot be combined with ${others}. ` +
+        `Use one way of selecting per step: ids, filters, or ${Inputs.DeleteAll}: true.`,
+    );
+  }
+  if (deleteAll && filterInputs.length > 0) {
+    throw new SettingsError(
+      `${Inputs.DeleteAll}: true selects every entry, so it cannot be combined with filters (${filterInputs.join(', ')}). ` +
+        `Remove the filters, or set ${Inputs.DeleteAll}: false to delete only what they match.`,
+    );
+  }
+  if (idsGiven) {
+    const ids = readIds(source);
+    return ids.length > 0 ? { mode: 'ids', ids } : { mode: 'none' };
+  }
+  if (deleteAll) return { mode: 'all' };
+  if (filterInputs.length > 0) {
+    return { mode: 'filter', filters: readFilters(dlq, (name) => source.input(name), source.now?.() ?? Date.now()) };
+  }
+  return { mode: 'none' };
 }
 
 function checkToken(token: string): string {

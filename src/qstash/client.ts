@@ -4,7 +4,7 @@
  */
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import type { Clock } from './clock.js';
-import { entryPath, type DlqKind } from './paths.js';
+import { bulkDeletePath, DLQ_COLLECTION, entryPath, listPath, type DlqKind, type ListQuery } from './paths.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { Exchange, ExchangeResult, Transport } from './transport.js';
 
@@ -23,6 +23,8 @@ export interface ClientOptions {
   /** Longest total time one id may spend waiting out 429s before it is given up as failed. */
   readonly maxRateLimitWaitMs?: number;
   readonly random?: () => number;
+  /** Most requests in flight at once, however many callers there are. Default: no limit. */
+  readonly maxInFlight?: number;
   /** Called once per exchange, for debug logs. */
   readonly onExchange?: (exchange: Exchange, result: ExchangeResult, attempt: number) => void;
 }
@@ -34,6 +36,8 @@ export class DlqClient {
   private readonly options: ClientOptions;
   private readonly backoff: BackoffPolicy;
   private readonly maxRateLimitWaitMs: number;
+  private sent = 0;
+  private readonly slots: Semaphore;
 
   constructor(transport: Transport, limiter: RateLimiter, clock: Clock, options: ClientOptions) {
     this.transport = transport;
@@ -42,52 +46,118 @@ export class DlqClient {
     this.options = options;
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.maxRateLimitWaitMs = options.maxRateLimitWaitMs ?? 120_000;
+    this.slots = new Semaphore(options.maxInFlight ?? Number.POSITIVE_INFINITY);
+  }
+
+  /** Requests sent so far, retries included. */
+  get requestsSent(): number {
+    return this.sent;
   }
 
   /** `DELETE /v2/.../dlq/{id}`: removed, not-found or failed. */
-  deleteEntry(id: string, stop?: AbortSignal): Promise<EntryResult> {
-    return this.perform({ method: 'DELETE', path: entryPath(this.options.dlq, id) }, stop);
+  async deleteEntry(id: string, stop?: AbortSignal): Promise<EntryResult> {
+    const result = await this.call({ method: 'DELETE', path: entryPath(this.options.dlq, id) }, stop);
+    if (result.kind === 'failed') return failedEntry(result);
+    if (result.status !== 404) return { outcome: 'removed', afterLostResponse: false, attempts: result.attempts };
+    return result.responseLost
+      ? { outcome: 'removed', afterLostResponse: true, attempts: result.attempts }
+      : { outcome: 'not-found', attempts: result.attempts };
   }
 
   /** `GET /v2/.../dlq/{id}`: exists, not-found or failed. Deletes nothing. */
-  probeEntry(id: string, stop?: AbortSignal): Promise<EntryResult> {
-    return this.perform({ method: 'GET', path: entryPath(this.options.dlq, id) }, stop);
+  async probeEntry(id: string, stop?: AbortSignal): Promise<EntryResult> {
+    const result = await this.call({ method: 'GET', path: entryPath(this.options.dlq, id) }, stop);
+    if (result.kind === 'failed') return failedEntry(result);
+    return result.status === 404
+      ? { outcome: 'not-found', attempts: result.attempts }
+      : { outcome: 'exists', attempts: result.attempts };
   }
 
-  private async perform(exchange: Exchange, stop?: AbortSignal): Promise<EntryResult> {
+  /** One page of `GET /v2/.../dlq?<filters>&count=100&cursor=...`. */
+  async listPage(filters: ListQuery, cursor: string | undefined, stop?: AbortSignal): Promise<ListPage | CallFailure> {
+    const path = listPath(this.options.dlq, filters, cursor);
+    const result = await this.call({ method: 'GET', path, maxBodyBytes: LIST_BODY_LIMIT }, stop);
+    if (result.kind === 'failed') return result;
+    if (result.status === 404)
+      return failure(`HTTP 404 for the DLQ listing ${DLQ_COLLECTION[this.options.dlq]}`, result);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(result.body);
+    } catch {
+      return failure(`the DLQ listing was not JSON (${result.body.length} bytes read)`, result);
+    }
+    const page = parsed as { messages?: unknown; cursor?: unknown };
+    if (!page || typeof page !== 'object' || (page.messages !== undefined && !Array.isArray(page.messages))) {
+      return failure('the DLQ listing had no messages array', result);
+    }
+    const entries = ((page.messages as unknown[] | undefined) ?? []).filter(
+      (entry): entry is Record<string, unknown> =>
+        !!entry && typeof entry === 'object' && typeof (entry as { dlqId?: unknown }).dlqId === 'string',
+    );
+    const next = typeof page.cursor === 'string' && page.cursor !== '' ? page.cursor : undefined;
+    return { kind: 'page', entries, ...(next !== undefined && { cursor: next }), attempts: result.attempts };
+  }
+
+  /** `DELETE /v2/.../dlq?dlqIds=a&dlqIds=b`: how many the server says it deleted. Never sent without ids. */
+  async bulkDelete(ids: readonly string[], stop?: AbortSignal): Promise<BulkDeleted | CallFailure> {
+    const result = await this.call({ method: 'DELETE', path: bulkDeletePath(this.options.dlq, ids) }, stop);
+    if (result.kind === 'failed') return result;
+    let deleted: unknown;
+    try {
+      deleted = (JSON.parse(result.body) as { deleted?: unknown }).deleted;
+    } catch {
+      deleted = undefined;
+    }
+    return {
+      kind: 'bulk',
+      deleted: typeof deleted === 'number' && Number.isInteger(deleted) && deleted >= 0 ? deleted : undefined,
+      responseLost: result.responseLost,
+      attempts: result.attempts,
+    };
+  }
+
+  /**
+   * Sends one exchange until it gets an answer that decides something: 2xx or 404 (`answered`), or a failure
+   * (refused token, other 4xx, redirect, retries used up, stopped). 429s are waited out; 5xx, 408 and network
+   * errors are retried with backoff up to maxRetries.
+   */
+  private async call(exchange: Exchange, stop?: AbortSignal): Promise<Answered | CallFailure> {
     let attempts = 0;
     let retries = 0;
     let rateLimitWaited = 0;
     let responseLost = false;
-    const failed = (reason: string, unauthorized = false): EntryResult => ({
-      outcome: 'failed',
+    const failed = (reason: string, unauthorized = false): CallFailure => ({
+      kind: 'failed',
       reason,
-      attempts,
       unauthorized,
+      attempts,
+      responseLost,
     });
 
     for (;;) {
-      if (!(await this.limiter.acquire(stop))) return failed(stopReason(stop, attempts));
-      attempts += 1;
-      const result = await this.transport.send(exchange);
-      const wait = this.limiter.release(
-        result.kind === 'response' ? result.status : undefined,
-        result.kind === 'response' ? result.headers : undefined,
-      );
+      // A slot first, then the rate limiter: the request timeout only starts once the request can really go out.
+      await this.slots.acquire();
+      let result: ExchangeResult;
+      let wait: number;
+      try {
+        if (!(await this.limiter.acquire(stop))) return failed(stopReason(stop, attempts));
+        attempts += 1;
+        this.sent += 1;
+        result = await this.transport.send(exchange);
+        wait = this.limiter.release(
+          result.kind === 'response' ? result.status : undefined,
+          result.kind === 'response' ? result.headers : undefined,
+        );
+      } finally {
+        this.slots.release();
+      }
       this.options.onExchange?.(exchange, result, attempts);
 
       let retryReason: string;
       if (result.kind === 'response') {
         const { status } = result;
-        if (status >= 200 && status < 300) {
-          return exchange.method === 'DELETE'
-            ? { outcome: 'removed', afterLostResponse: false, attempts }
-            : { outcome: 'exists', attempts };
-        }
-        if (status === 404) {
-          return exchange.method === 'DELETE' && responseLost
-            ? { outcome: 'removed', afterLostResponse: true, attempts }
-            : { outcome: 'not-found', attempts };
+        if ((status >= 200 && status < 300) || status === 404) {
+          return { kind: 'answered', status, body: result.body, attempts, responseLost };
         }
         if (status === 401 || status === 403) return failed(`HTTP ${status}: the token was refused`, true);
         if (status === 429) {
@@ -118,6 +188,56 @@ export class DlqClient {
   }
 }
 
+/** Listing pages may be large (entries carry the failed request's body); anything beyond this is refused. */
+const LIST_BODY_LIMIT = 64 * 1024 * 1024;
+
+interface Answered {
+  readonly kind: 'answered';
+  readonly status: number;
+  readonly body: string;
+  readonly attempts: number;
+  /** An earlier attempt may have reached the server without its answer arriving. */
+  readonly responseLost: boolean;
+}
+
+export interface CallFailure {
+  readonly kind: 'failed';
+  readonly reason: string;
+  readonly unauthorized: boolean;
+  readonly attempts: number;
+  readonly responseLost: boolean;
+}
+
+export interface ListPage {
+  readonly kind: 'page';
+  readonly entries: readonly Record<string, unknown>[];
+  /** Absent on the last page. */
+  readonly cursor?: string;
+  readonly attempts: number;
+}
+
+export interface BulkDeleted {
+  readonly kind: 'bulk';
+  /** The server's count; undefined when the answer did not carry a usable one. */
+  readonly deleted: number | undefined;
+  readonly responseLost: boolean;
+  readonly attempts: number;
+}
+
+function failure(reason: string, answered: Answered): CallFailure {
+  return {
+    kind: 'failed',
+    reason,
+    unauthorized: false,
+    attempts: answered.attempts,
+    responseLost: answered.responseLost,
+  };
+}
+
+function failedEntry(result: CallFailure): EntryResult {
+  return { outcome: 'failed', reason: result.reason, attempts: result.attempts, unauthorized: result.unauthorized };
+}
+
 function stopReason(stop: AbortSignal | undefined, attempts: number): string {
   const why = stop?.reason instanceof Error ? stop.reason.message : String(stop?.reason ?? 'stopped');
   return attempts === 0 ? `not attempted: ${why}` : `not retried: ${why}`;
@@ -139,4 +259,28 @@ export function serverMessage(body: string): string {
   // eslint-disable-next-line no-control-regex
   const oneLine = message.replace(/[\s\u0000-\u001f\u007f-\u009f]+/gu, ' ').trim();
   return oneLine === '' ? '' : `: ${oneLine.length > 200 ? `${oneLine.slice(0, 200)}…` : oneLine}`;
+}
+
+/** Counts requests in flight across every caller of one client. */
+class Semaphore {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(size: number) {
+    this.free = size;
+  }
+
+  async acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free -= 1;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free += 1;
+  }
 }

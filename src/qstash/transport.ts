@@ -12,6 +12,8 @@ export interface Exchange {
   readonly method: HttpMethod;
   /** Path and query, starting with `/`. */
   readonly path: string;
+  /** Read at most this much of the body; past it the body is cut. The transport's default otherwise. */
+  readonly maxBodyBytes?: number;
 }
 
 export type ExchangeResult =
@@ -111,7 +113,7 @@ export class UndiciTransport implements Transport {
         headers: this.headers,
         signal: combined,
       });
-      const body = await readCapped(response.body, this.maxBodyBytes);
+      const body = await readCapped(response.body, exchange.maxBodyBytes ?? this.maxBodyBytes);
       return { kind: 'response', status: response.statusCode, headers: response.headers, body };
     } catch (error) {
       return describeNetworkError(error, timeout.aborted && !signal?.aborted, this.options.timeoutMs);

@@ -22,12 +22,12 @@ describe('outputsFor', () => {
 
 describe('verdict', () => {
   it('passes with nothing missing or failed', () => {
-    expect(verdict(outcomes({ removed: ['a'] }), 'fail', ctx)).toEqual({});
+    expect(verdict(outcomes({ removed: ['a'] }), 'fail', ctx)).toEqual({ warnings: [], notices: [] });
   });
   it('not-found: pass says nothing, warn warns, fail fails', () => {
     const o = outcomes({ notFound: ['x', 'y'] });
-    expect(verdict(o, 'pass', ctx)).toEqual({});
-    expect(verdict(o, 'warn', ctx)).toEqual({ warning: expect.stringContaining('"x", "y"') });
+    expect(verdict(o, 'pass', ctx)).toEqual({ warnings: [], notices: [] });
+    expect(verdict(o, 'warn', ctx)).toEqual({ warnings: [expect.stringContaining('"x", "y"')], notices: [] });
     expect(verdict(o, 'fail', ctx).error).toMatch(/2 ids were not found.*on-not-found is 'fail'/);
   });
   it('fails when any id failed, naming ids and the first reason', () => {
@@ -47,7 +47,7 @@ describe('verdict', () => {
   });
   it('lists at most ten ids in a message', () => {
     const ids = Array.from({ length: 25 }, (_, i) => `m${i}`);
-    expect(verdict(outcomes({ notFound: ids }), 'warn', ctx).warning).toMatch(/"m9" and 15 more\.$/);
+    expect(verdict(outcomes({ notFound: ids }), 'warn', ctx).warnings[0]).toMatch(/"m9" and 15 more\.$/);
   });
 });
 
@@ -64,7 +64,7 @@ describe('tally and summary', () => {
       dlqName: 'Upstash Workflow DLQ',
       baseUrl: ctx.baseUrl,
       onNotFound: 'pass',
-      verdict: {},
+      verdict: { warnings: [], notices: [] },
     });
     expect(md).toContain('| a\\|b | removed |');
     expect(md).toContain('&lt;img src=x&gt;');
@@ -77,7 +77,7 @@ describe('tally and summary', () => {
       dlqName: 'Upstash Workflow DLQ',
       baseUrl: ctx.baseUrl,
       onNotFound: 'pass',
-      verdict: {},
+      verdict: { warnings: [], notices: [] },
     });
     expect(Buffer.byteLength(md)).toBeLessThan(300 * 1024);
     expect(md).toMatch(/99\d{3} more ids not shown/);

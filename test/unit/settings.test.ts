@@ -23,7 +23,9 @@ const base = { 'qstash-token': TOKEN, 'dlq-ids': 'a' };
 describe('readSettings', () => {
   it('applies the documented defaults', () => {
     expect(readSettings(source(base))).toEqual({
-      ids: ['a'],
+      selection: { mode: 'ids', ids: ['a'] },
+      dlq: 'workflow',
+      maxDeletes: 1000,
       token: TOKEN,
       baseUrl: 'https://qstash.upstash.io',
       onNotFound: 'pass',
@@ -126,7 +128,7 @@ describe('readSettings', () => {
     const settings = readSettings(
       source({ ...base, 'dlq-ids': 'a,b', 'dlq-ids-file': 'ids.txt' }, {}, { 'ids.txt': 'b\nc\n' }),
     );
-    expect(settings.ids).toEqual(['a', 'b', 'c']);
+    expect(settings.selection).toEqual({ mode: 'ids', ids: ['a', 'b', 'c'] });
   });
 
   it('names the file input and path for unreadable files and bad ids inside them', () => {
