@@ -18,6 +18,8 @@ export interface ActionRunOptions {
   env?: Record<string, string>;
   /** The script to run; dist/index.js by default. */
   entry?: string;
+  /** Node options before the script (e.g. --import for a probe). */
+  nodeArgs?: string[];
   /** Kill the action after this long (a test's safety net). */
   timeoutMs?: number;
   /** Send this signal once stdout contains `afterOutput` (cancellation tests). */
@@ -84,7 +86,10 @@ export async function runAction(options: ActionRunOptions = {}): Promise<ActionR
   };
 
   const started = performance.now();
-  const child = spawn(process.execPath, [options.entry ?? join(ROOT, 'dist/index.js')], { env, cwd: dir });
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.entry ?? join(ROOT, 'dist/index.js')], {
+    env,
+    cwd: dir,
+  });
   let stdout = '';
   let stderr = '';
   let signalled = false;

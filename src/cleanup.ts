@@ -78,6 +78,16 @@ export interface CleanupOptions {
   readonly now?: () => number;
 }
 
+export type Strategy = 'auto' | 'per-id';
+
+export interface IdOptions extends CleanupOptions {
+  /**
+   * `per-id`: one request per id. `auto`: when the DLQ is small next to the id list, one listing tells which ids
+   * exist, the bulk endpoint deletes those and the rest are not-found; a larger DLQ falls back to per-id.
+   */
+  readonly strategy: Strategy;
+}
+
 export interface SelectionOptions extends CleanupOptions {
   /** 0: no cap. */
   readonly maxDeletes: number;
@@ -181,22 +191,67 @@ class Run {
   }
 }
 
-/** Deletes (or, in a dry run, probes) each id with the per-id endpoint. */
-export async function deleteByIds(
-  ids: readonly string[],
-  client: DlqClient,
-  options: CleanupOptions,
-): Promise<Outcomes> {
+/**
+ * Listing pages `auto` may spend before falling back to per-id: listing pays off while its pages (sequential) plus
+ * the bulk calls take fewer round trips than the per-id requests (`concurrency` at a time). Half of that break-even
+ * point keeps the worst case, a DLQ too large to list, within 1.5x of per-id.
+ */
+export function listingBudget(ids: number, concurrency: number): number {
+  return Math.floor(ids / (2 * Math.max(1, concurrency)));
+}
+
+/** Deletes (or, in a dry run, probes) the ids: by listing then bulk where that is faster, else one by one. */
+export async function deleteByIds(ids: readonly string[], client: DlqClient, options: IdOptions): Promise<Outcomes> {
   const started = (options.now ?? Date.now)();
   const sentBefore = client.requestsSent;
   const run = new Run(options);
-  await run.each(ids, async (id) => {
-    const result = options.dryRun
-      ? await client.probeEntry(id, run.stop.signal)
-      : await client.deleteEntry(id, run.stop.signal);
-    run.settle(id, result);
-  });
+  const budget = options.strategy === 'auto' ? listingBudget(ids.length, options.concurrency) : 0;
+  const present = budget >= 1 ? await listIds(client, [], budget, run) : undefined;
+
+  if (present !== undefined) {
+    const existing = ids.filter((id) => present.has(id));
+    for (const id of ids) if (!present.has(id)) run.settle(id, { outcome: 'not-found', attempts: 0 });
+    if (options.dryRun) {
+      for (const id of existing) run.settle(id, { outcome: 'exists', attempts: 0 });
+    } else {
+      await run.each(batches(existing), async (batch) => {
+        await reconcileBatch(batch, client, run);
+      });
+    }
+  } else {
+    await run.each(ids, async (id) => {
+      const result = options.dryRun
+        ? await client.probeEntry(id, run.stop.signal)
+        : await client.deleteEntry(id, run.stop.signal);
+      run.settle(id, result);
+    });
+  }
   return run.finish(ids, client.requestsSent - sentBefore, started);
+}
+
+/**
+ * Every dlqId of the DLQ, when the listing completes within `maxPages`; undefined when it does not (too large, or
+ * the listing failed: the caller falls back to per-id requests, which report their own failures).
+ */
+async function listIds(
+  client: DlqClient,
+  query: ListQuery,
+  maxPages: number,
+  run: Run,
+): Promise<Set<string> | undefined> {
+  const ids = new Set<string>();
+  let cursor: string | undefined;
+  for (let page = 0; page < maxPages; page += 1) {
+    const result = await client.listPage(query, cursor, run.stop.signal);
+    if (result.kind === 'failed') {
+      if (result.unauthorized) run.refuse(result.reason);
+      return undefined;
+    }
+    for (const entry of result.entries) ids.add(entry.dlqId as string);
+    if (result.cursor === undefined) return ids;
+    cursor = result.cursor;
+  }
+  return undefined;
 }
 
 /**

@@ -12,6 +12,7 @@ export const Inputs = {
   Dlq: 'dlq',
   DeleteAll: 'delete-all',
   MaxDeletes: 'max-deletes',
+  Strategy: 'strategy',
 } as const;
 
 export const Outputs = {
@@ -27,6 +28,8 @@ export const Outputs = {
 
 export const OnNotFoundPolicies = ['pass', 'warn', 'fail'] as const;
 export type OnNotFound = (typeof OnNotFoundPolicies)[number];
+
+export const StrategyChoices = ['auto', 'per-id'] as const;
 
 export const DlqChoices = ['workflow', 'qstash'] as const;
 

@@ -2,7 +2,8 @@
  * Inputs -> one typed, validated Settings object. Every message names the input, the value and what is accepted;
  * all problems are reported together, and nothing here sends a request.
  */
-import { Defaults, DlqChoices, Inputs, OnNotFoundPolicies, type OnNotFound } from './inputs.js';
+import { Defaults, DlqChoices, Inputs, OnNotFoundPolicies, StrategyChoices, type OnNotFound } from './inputs.js';
+import type { Strategy } from './cleanup.js';
 import { assertUsableIds, InvalidIdsError, parseIdList, uniqueInOrder } from './ids.js';
 import { FILTER_INPUTS, FilterError, readFilters, type FilterSelection } from './filters.js';
 import type { DlqKind } from './qstash/paths.js';
@@ -20,6 +21,8 @@ export interface Settings {
   readonly dlq: DlqKind;
   /** Filter and delete-all runs delete nothing when more entries match; 0 means no cap. */
   readonly maxDeletes: number;
+  /** How explicit ids are deleted. */
+  readonly strategy: Strategy;
   readonly token: string;
   /** Origin of the QStash API, without a trailing slash, e.g. `https://qstash.upstash.io`. */
   readonly baseUrl: string;
@@ -89,6 +92,7 @@ export function readSettings(source: SettingsSource): Settings {
       readInteger(Inputs.MaxDeletes, source.input(Inputs.MaxDeletes), Defaults.maxDeletes, 0, Number.MAX_SAFE_INTEGER),
     0,
   );
+  const strategy = attempt(() => readStrategy(source.input(Inputs.Strategy)), 'auto' as Strategy);
   const selection = attempt(() => readSelection(source, dlq), { mode: 'none' } as Selection);
 
   if (problems.length > 0) {
@@ -96,7 +100,27 @@ export function readSettings(source: SettingsSource): Settings {
     const heading = count === 1 ? 'Invalid input' : `${count} invalid inputs`;
     throw new SettingsError(`${heading}; nothing was deleted.\n- ${problems.join('\n- ')}`);
   }
-  return { selection, dlq, maxDeletes, token, baseUrl, onNotFound, dryRun, concurrency, maxRetries, requestTimeoutMs };
+  return {
+    selection,
+    dlq,
+    maxDeletes,
+    strategy,
+    token,
+    baseUrl,
+    onNotFound,
+    dryRun,
+    concurrency,
+    maxRetries,
+    requestTimeoutMs,
+  };
+}
+
+function readStrategy(raw: string): Strategy {
+  const value = raw.trim().toLowerCase() || 'auto';
+  if ((StrategyChoices as readonly string[]).includes(value)) return value as Strategy;
+  throw new SettingsError(
+    `${Inputs.Strategy}: ${JSON.stringify(raw)} is not a strategy. Accepted: auto (list then bulk-delete when faster) or per-id (one request per id).`,
+  );
 }
 
 function readDlq(raw: string): DlqKind {

@@ -76,7 +76,7 @@ export class DlqClient {
   /** One page of `GET /v2/.../dlq?<filters>&count=100&cursor=...`. */
   async listPage(filters: ListQuery, cursor: string | undefined, stop?: AbortSignal): Promise<ListPage | CallFailure> {
     const path = listPath(this.options.dlq, filters, cursor);
-    const result = await this.call({ method: 'GET', path, maxBodyBytes: LIST_BODY_LIMIT }, stop);
+    const result = await this.call({ method: 'GET', path, maxBodyBytes: LIST_BODY_LIMIT, wantsBody: true }, stop);
     if (result.kind === 'failed') return result;
     if (result.status === 404)
       return failure(`HTTP 404 for the DLQ listing ${DLQ_COLLECTION[this.options.dlq]}`, result);
@@ -100,7 +100,10 @@ export class DlqClient {
 
   /** `DELETE /v2/.../dlq?dlqIds=a&dlqIds=b`: how many the server says it deleted. Never sent without ids. */
   async bulkDelete(ids: readonly string[], stop?: AbortSignal): Promise<BulkDeleted | CallFailure> {
-    const result = await this.call({ method: 'DELETE', path: bulkDeletePath(this.options.dlq, ids) }, stop);
+    const result = await this.call(
+      { method: 'DELETE', path: bulkDeletePath(this.options.dlq, ids), wantsBody: true },
+      stop,
+    );
     if (result.kind === 'failed') return result;
     let deleted: unknown;
     try {

@@ -82,7 +82,10 @@ export function waitAfter429(headers: HeaderBag, now: number, policy = DEFAULT_R
  *
  * Pacing: after a response says `remaining` requests are left until `resetAt`, the requests already in flight are
  * assumed to take their share of that, and new ones are started only while some of it is left; then everyone waits
- * for the reset. A 429 pauses everyone for the wait it asks for.
+ * for the reset. A 429 pauses everyone for the wait it asks for. Once the limit is known (`Burst-RateLimit-Limit`,
+ * even if only 429s carry it), each following window starts with that many requests, so a server that sends the
+ * headers only on 429s is bounced off once, not once per window. Windows are taken to last `windowMs` (Upstash's
+ * burst limit is per second).
  */
 export class RateLimiter {
   private pausedUntil = 0;
@@ -90,12 +93,15 @@ export class RateLimiter {
   private budget: number | undefined;
   private windowEnd = 0;
   private pauses = 0;
+  private limit: number | undefined;
   private readonly clock: Clock;
   private readonly policy: RateLimitPolicy;
+  private readonly windowMs: number;
 
-  constructor(clock: Clock, policy: RateLimitPolicy = DEFAULT_RATE_LIMIT_POLICY) {
+  constructor(clock: Clock, policy: RateLimitPolicy = DEFAULT_RATE_LIMIT_POLICY, windowMs = 1000) {
     this.clock = clock;
     this.policy = policy;
+    this.windowMs = windowMs;
   }
 
   /** Times any request waited because of the limit. */
@@ -108,7 +114,7 @@ export class RateLimiter {
     for (;;) {
       if (signal?.aborted) return false;
       const now = this.clock.now();
-      if (now >= this.windowEnd) this.budget = undefined;
+      if (now >= this.windowEnd) this.nextWindow(now);
       let waitUntil = this.pausedUntil;
       if (this.budget !== undefined && this.budget <= 0) waitUntil = Math.max(waitUntil, this.windowEnd);
       if (now >= waitUntil) break;
@@ -120,17 +126,30 @@ export class RateLimiter {
     return true;
   }
 
+  private nextWindow(now: number): void {
+    if (this.limit === undefined || this.windowEnd === 0) {
+      this.budget = undefined;
+      return;
+    }
+    this.windowEnd += Math.ceil((now - this.windowEnd + 1) / this.windowMs) * this.windowMs;
+    this.budget = this.limit - this.inFlight;
+  }
+
   /** Records a finished request. For a 429, returns how long the caller should wait before retrying. */
   release(status: number | undefined, headers: HeaderBag | undefined): number {
     this.inFlight = Math.max(0, this.inFlight - 1);
     if (status === undefined || headers === undefined) return 0;
     const now = this.clock.now();
+    const state = readRateLimitState(headers, now);
+    if (state.limit !== undefined && state.limit > 0) this.limit = state.limit;
     if (status === 429) {
       const wait = waitAfter429(headers, now, this.policy);
       this.pausedUntil = Math.max(this.pausedUntil, now + wait);
+      // The window is spent; the next one starts when the wait is over.
+      this.windowEnd = Math.max(this.windowEnd, now + wait);
+      this.budget = 0;
       return wait;
     }
-    const state = readRateLimitState(headers, now);
     if (state.remaining !== undefined && state.resetAt !== undefined && state.resetAt > now) {
       const resetAt = Math.min(state.resetAt, now + this.policy.maxWaitMs);
       const left = state.remaining - this.inFlight;

@@ -3,7 +3,9 @@
  * it says what happened, including whether the request may have reached the server (which decides how a later
  * 404 is read). Redirects are returned, never followed, so the token only goes to the configured origin.
  */
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
+import PoolClass from 'undici/lib/dispatcher/pool.js';
+import request from 'undici/lib/api/api-request.js';
 import type { HeaderBag } from './rate-limit.js';
 
 export type HttpMethod = 'GET' | 'DELETE';
@@ -14,6 +16,8 @@ export interface Exchange {
   readonly path: string;
   /** Read at most this much of the body; past it the body is cut. The transport's default otherwise. */
   readonly maxBodyBytes?: number;
+  /** Whether a 2xx body is needed (listings, bulk counts). Error bodies are always read, for messages. */
+  readonly wantsBody?: boolean;
 }
 
 export type ExchangeResult =
@@ -87,7 +91,7 @@ export class UndiciTransport implements Transport {
 
   constructor(options: TransportOptions) {
     this.options = options;
-    this.pool = new Pool(options.baseUrl, {
+    this.pool = new PoolClass(options.baseUrl, {
       connections: options.connections,
       pipelining: 1,
       keepAliveTimeout: 30_000,
@@ -104,19 +108,33 @@ export class UndiciTransport implements Transport {
   }
 
   async send(exchange: Exchange, signal?: AbortSignal): Promise<ExchangeResult> {
-    const timeout = AbortSignal.timeout(this.options.timeoutMs);
-    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    // One timer per request, cleared as soon as it is done: AbortSignal.timeout() would keep every request's
+    // signal alive for the full timeout, which adds up over tens of thousands of requests.
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.options.timeoutMs);
+    const onAbort = (): void => controller.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const response = await this.pool.request({
+      const response = await request.call(this.pool, {
         method: exchange.method,
         path: exchange.path,
         headers: this.headers,
-        signal: combined,
+        signal: controller.signal,
       });
-      const body = await readCapped(response.body, exchange.maxBodyBytes ?? this.maxBodyBytes);
+      const ok = response.statusCode >= 200 && response.statusCode < 300;
+      let body = '';
+      if (ok && !exchange.wantsBody) await response.body.dump();
+      else body = await readCapped(response.body, exchange.maxBodyBytes ?? this.maxBodyBytes);
       return { kind: 'response', status: response.statusCode, headers: response.headers, body };
     } catch (error) {
-      return describeNetworkError(error, timeout.aborted && !signal?.aborted, this.options.timeoutMs);
+      return describeNetworkError(error, timedOut, this.options.timeoutMs);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
     }
   }
 

@@ -78,7 +78,9 @@ describe('deleting by id', () => {
     await emulator.close();
     emulator = await DlqEmulator.start({ latencyMs: 30 });
     const ids = emulator.seed('workflow', workflowEntries(60));
-    const run = await runAgainst(emulator, { inputs: { 'dlq-ids': ids.join(','), concurrency: '6' } });
+    const run = await runAgainst(emulator, {
+      inputs: { 'dlq-ids': ids.join(','), concurrency: '6', strategy: 'per-id' },
+    });
     expect(counts(run).removed).toBe(60);
     expect(emulator.maxInFlight).toBe(6);
     expect(emulator.connectionsOpened).toBeLessThanOrEqual(6);
@@ -201,7 +203,9 @@ describe('status codes and faults', () => {
     emulator.faults.push({ id: ids[12], times: 1, status: 502 });
     emulator.faults.push({ id: ids[20], times: 1, status: 429, headers: { 'Retry-After': '0' } });
     const all = [...ids, 'missing-a', 'missing-b'];
-    const run = await runAgainst(emulator, { inputs: { 'dlq-ids': all.join('\n'), 'max-retries': '1' } });
+    const run = await runAgainst(emulator, {
+      inputs: { 'dlq-ids': all.join('\n'), 'max-retries': '1', strategy: 'per-id' },
+    });
     const removed = list(run, 'removed');
     const notFound = list(run, 'not-found');
     const failed = list(run, 'failed');
@@ -406,5 +410,67 @@ describe('report', () => {
     expect(list(run, 'removed')).toEqual([seeded[0]]);
     expect(list(run, 'failed')).toEqual([seeded[1]]);
     expect(run.outputs['failed-count']).toBe('1');
+  });
+});
+
+describe('strategy: auto', () => {
+  it('a small DLQ next to many ids: one listing, bulk deletes of the ids that exist, the rest not-found', async () => {
+    const ids = emulator.seed('workflow', workflowEntries(400, {}, Date.now() + 1e7));
+    const missing = Array.from({ length: 400 }, (_, i) => `missing-${i}`);
+    // Interleave present and missing ids.
+    const input = ids.flatMap((id, i) => [id, missing[i]!]);
+    const run = await runAgainst(emulator, { inputs: { 'dlq-ids': input.join('\n') } });
+    expect(run.exitCode).toBe(0);
+    expect(list(run, 'removed')).toEqual(ids);
+    expect(list(run, 'not-found')).toEqual(missing);
+    expect(emulator.ids('workflow')).toEqual(seeded);
+    // 5 listing pages (406 entries) and 4 bulk calls instead of 800 per-id requests.
+    expect(emulator.requests.length).toBe(9);
+    expect(emulator.requests.filter((r) => r.method === 'DELETE').every((r) => r.path.includes('dlqIds='))).toBe(true);
+  });
+
+  it('gives the same outcomes as per-id for all present, all missing, and ids that vanish mid-run', async () => {
+    const present = emulator.seed('workflow', workflowEntries(100, {}, Date.now() + 1e7));
+    const vanishing = present.slice(0, 10);
+    const missing = Array.from({ length: 100 }, (_, i) => `missing-${i}`);
+    // Someone else deletes ten entries after the listing, before the bulk call.
+    emulator.faults.push({
+      method: 'DELETE',
+      pathIncludes: 'dlqIds',
+      times: 1,
+      run: (e) => e.remove('workflow', vanishing),
+    });
+    const run = await runAgainst(emulator, {
+      inputs: { 'dlq-ids': [...present, ...missing].join(' '), 'on-not-found': 'warn' },
+    });
+    const removed = list(run, 'removed');
+    const notFound = list(run, 'not-found');
+    expect(list(run, 'failed')).toEqual([]);
+    expect([...removed, ...notFound].sort()).toEqual([...present, ...missing].sort());
+    for (const id of missing) expect(notFound).toContain(id);
+    for (const id of vanishing) expect(removed).not.toContain(id);
+    expect(emulator.ids('workflow')).toEqual(seeded);
+  });
+
+  it('dry run: the listing tells which ids exist; nothing is deleted', async () => {
+    const ids = emulator.seed('workflow', workflowEntries(40, {}, Date.now() + 1e7));
+    const run = await runAgainst(emulator, {
+      inputs: { 'dlq-ids': [...ids, 'gone-1'].join(' '), 'dry-run': 'true', concurrency: '1' },
+    });
+    expect(list(run, 'would-remove')).toEqual(ids);
+    expect(list(run, 'not-found')).toEqual(['gone-1']);
+    expect(emulator.requests.every((r) => r.method === 'GET')).toBe(true);
+    expect(emulator.ids('workflow')).toHaveLength(46);
+  });
+
+  it('a DLQ too large to list within budget falls back to per-id', async () => {
+    emulator.seed('workflow', workflowEntries(2000, {}, Date.now() + 1e7));
+    const ids = seeded.slice(0, 5).concat(Array.from({ length: 27 }, (_, i) => `missing-${i}`));
+    // 32 ids at concurrency 8: a budget of 2 listing pages, but the DLQ has 21.
+    const run = await runAgainst(emulator, { inputs: { 'dlq-ids': ids.join(' ') } });
+    expect(list(run, 'removed')).toEqual(seeded.slice(0, 5));
+    expect(counts(run).notFound).toBe(27);
+    expect(emulator.requestsTo('/v2/workflows/dlq', 'GET')).toHaveLength(2);
+    expect(emulator.requests.filter((r) => r.method === 'DELETE')).toHaveLength(32);
   });
 });

@@ -104,6 +104,22 @@ describe('RateLimiter', () => {
     expect(clock.now()).toBe(windowEnd);
   });
 
+  it('once a 429 told the limit, starts each following window with exactly that many requests', async () => {
+    const clock = new FakeClock();
+    clock.time = 1_800_000_000_000; // a window boundary
+    const limiter = new RateLimiter(clock);
+    await limiter.acquire();
+    // Headers only on the 429: limit 5, window ends in 400 ms.
+    limiter.release(429, { 'burst-ratelimit-limit': '5', 'burst-ratelimit-reset': String(clock.now() + 400) });
+    const starts: number[] = [];
+    for (let i = 0; i < 12; i += 1) {
+      await limiter.acquire();
+      starts.push(clock.now() - 1_800_000_000_000);
+      limiter.release(200, {});
+    }
+    expect(starts).toEqual([400, 400, 400, 400, 400, 1400, 1400, 1400, 1400, 1400, 2400, 2400]);
+  });
+
   it('does not pace when the server sends no headers', async () => {
     const clock = new FakeClock();
     const limiter = new RateLimiter(clock);

@@ -26,6 +26,7 @@ describe('readSettings', () => {
       selection: { mode: 'ids', ids: ['a'] },
       dlq: 'workflow',
       maxDeletes: 1000,
+      strategy: 'auto',
       token: TOKEN,
       baseUrl: 'https://qstash.upstash.io',
       onNotFound: 'pass',
