@@ -129,7 +129,12 @@ const action = await median(RUNS, () => measure(tools.action(), all));
 const perId = await median(RUNS, () => measure(tools.action({ strategy: 'per-id' }), all));
 const official = await median(RUNS, () => measure(tools.official, all));
 const fetchLoop = await median(RUNS, () => measure(tools.fetchLoop, all));
-const curlLoop = await median(RUNS, () => measure(tools.curlLoop, all));
+const hasCurl = await exec('curl', ['--version'], {}).then(
+  () => true,
+  () => false,
+);
+const curlLoop = hasCurl ? await median(RUNS, () => measure(tools.curlLoop, all)) : undefined;
+if (!hasCurl) console.log('\n(curl is not installed: the curl loop is skipped)');
 table(
   `1. ${IDS} ids, all in the DLQ, no rate limit`,
   [
@@ -137,7 +142,7 @@ table(
     ['this action (strategy: per-id)', perId],
     ['@upstash/workflow dlq.delete, 100 ids a call', official],
     ['sequential fetch loop', fetchLoop],
-    ['sequential curl loop', curlLoop],
+    ...(curlLoop ? [['sequential curl loop', curlLoop] as [string, Measure]] : []),
   ],
   action.ms,
 );
