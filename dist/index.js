@@ -19375,7 +19375,9 @@ class Run {
         const workers = Math.max(1, Math.min(this.options.concurrency, items.length));
         await Promise.all(Array.from({ length: workers }, worker));
     }
-    finish(ids, requests, started, selection) {
+    finish(ids, client, sentBefore, started, selection) {
+        const requests = client.requestsSent - sentBefore;
+        const unreachable = client.unreachable;
         this.options.signal?.removeEventListener('abort', this.onCancel);
         const removed = [];
         const removedAfterLostResponse = [];
@@ -19422,6 +19424,7 @@ class Run {
             ...(selection !== undefined && { selection }),
             ...(this.tokenRefused !== undefined && { tokenRefused: this.tokenRefused }),
             ...(cancelled !== undefined && { cancelled }),
+            ...(unreachable !== undefined && { unreachable }),
             requests,
             elapsedMs: (this.options.now ?? Date.now)() - started,
         };
@@ -19465,7 +19468,7 @@ async function deleteByIds(ids, client, options) {
             run.settle(id, result);
         });
     }
-    return run.finish(ids, client.requestsSent - sentBefore, started);
+    return run.finish(ids, client, sentBefore, started);
 }
 /**
  * Every dlqId of the DLQ, when the listing completes within `maxPages`; undefined when it does not (too large, or
@@ -19514,7 +19517,7 @@ async function deleteBySelection(query, client, options) {
         if (page.kind === 'failed') {
             if (page.unauthorized)
                 run.refuse(page.reason);
-            return run.finish([], client.requestsSent - sentBefore, started, report({ listingFailed: page.reason }));
+            return run.finish([], client, sentBefore, started, report({ listingFailed: page.reason }));
         }
         for (const raw of page.entries) {
             const info = entryInfo(raw);
@@ -19526,7 +19529,7 @@ async function deleteBySelection(query, client, options) {
             break;
         if (cursors.has(page.cursor)) {
             const reason = `the listing returned cursor ${JSON.stringify(page.cursor)} twice; stopped to avoid looping`;
-            return run.finish([], client.requestsSent - sentBefore, started, report({ listingFailed: reason }));
+            return run.finish([], client, sentBefore, started, report({ listingFailed: reason }));
         }
         cursors.add(page.cursor);
         cursor = page.cursor;
@@ -19538,20 +19541,20 @@ async function deleteBySelection(query, client, options) {
         if (options.dryRun)
             for (const id of ids)
                 run.results.set(id, { outcome: 'exists', attempts: 0 });
-        return run.finish(options.dryRun ? ids : [], client.requestsSent - sentBefore, started, report({ capExceeded }));
+        return run.finish(options.dryRun ? ids : [], client, sentBefore, started, report({ capExceeded }));
     }
     // 3. A dry run stops here: the listing is the truth about what exists and matches.
     if (options.dryRun) {
         for (const id of ids)
             run.settle(id, { outcome: 'exists', attempts: 0 });
-        return run.finish(ids, client.requestsSent - sentBefore, started, report());
+        return run.finish(ids, client, sentBefore, started, report());
     }
     // 4. Bulk delete by ids, reconciling every call.
     let unattributed = 0;
     await run.each(batches(ids), async (batch) => {
         unattributed += await reconcileBatch(batch, client, run);
     });
-    return run.finish(ids, client.requestsSent - sentBefore, started, report({}, unattributed));
+    return run.finish(ids, client, sentBefore, started, report({}, unattributed));
 }
 /** Splits ids into bulk calls of at most 100 ids and a query string short enough for any server (~6 KB). */
 function batches(ids, maxIds = PAGE_SIZE, maxQueryChars = 6000) {
@@ -19703,6 +19706,8 @@ const SEPARATORS = /[\s,]+/u;
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/u;
 const ONLY_DOTS = /^\.+$/u;
+/** Real ids are about 20 characters; anything this long is a mistake (or an attack on URL lengths). */
+const MAX_ID_LENGTH = 512;
 /**
  * Parses one list: a JSON array of strings when the text starts with `[`, otherwise ids separated by newlines,
  * commas or whitespace. Separators never produce ids, so a trailing comma or a blank line is harmless.
@@ -19748,6 +19753,8 @@ function idProblem(id) {
         return 'is made only of dots (URL parsing would turn it into the DLQ itself)';
     if (CONTROL.test(id))
         return 'contains a control character';
+    if (id.length > MAX_ID_LENGTH)
+        return `is longer than ${MAX_ID_LENGTH} characters (DLQ ids look like 1752829295505-0)`;
     return undefined;
 }
 /** Shows an id in a message: quoted, escaped, and shortened when long. */
@@ -19773,7 +19780,7 @@ function assertUsableIds(ids, source) {
         return;
     const more = count > problems.length ? `; and ${count - problems.length} more` : '';
     throw new InvalidIdsError(`${source.label}: ${count} invalid id${count === 1 ? '' : 's'}: ${problems.join('; ')}${more}. ` +
-        `Nothing was deleted. Ids must be non-empty, not only dots, and free of control characters.`);
+        `Nothing was deleted. Ids must be non-empty, not only dots, free of control characters and at most ${MAX_ID_LENGTH} characters long.`);
 }
 /** Drops repeated ids, keeping the first occurrence of each in order. */
 function uniqueInOrder(ids) {
@@ -19817,8 +19824,12 @@ function verdict(outcomes, onNotFound, context) {
             `Check the secret passed as qstash-token, and that the token belongs to this region: a token works only ` +
             `against its own region's URL (EU: https://qstash.upstash.io, US: https://qstash-us-east-1.upstash.io).`);
     }
+    if (outcomes.unreachable !== undefined) {
+        errors.push(`Could not reach QStash: ${outcomes.unreachable}. Stopped sending; ids not settled before are listed as failed. ` +
+            `Check qstash-url and the runner's network.`);
+    }
     const selection = outcomes.selection;
-    if (selection?.listingFailed !== undefined && outcomes.tokenRefused === undefined) {
+    if (selection?.listingFailed !== undefined && outcomes.tokenRefused === undefined && !outcomes.unreachable) {
         errors.push(`Listing the DLQ failed: ${selection.listingFailed}. Nothing was deleted.`);
     }
     if (selection?.capExceeded !== undefined) {
@@ -20348,6 +20359,10 @@ class DlqClient {
     maxRateLimitWaitMs;
     sent = 0;
     slots;
+    networkFailures = 0;
+    failingSince = 0;
+    tripped;
+    inFlight = new AbortController();
     constructor(transport, limiter, clock, options) {
         this.transport = transport;
         this.limiter = limiter;
@@ -20356,6 +20371,14 @@ class DlqClient {
         this.backoff = options.backoff ?? DEFAULT_BACKOFF;
         this.maxRateLimitWaitMs = options.maxRateLimitWaitMs ?? 120_000;
         this.slots = new Semaphore(options.maxInFlight ?? Number.POSITIVE_INFINITY);
+    }
+    /** Set once the server is considered unreachable: why, naming the host. Every later call fails unsent. */
+    get unreachable() {
+        return this.tripped;
+    }
+    /** Aborts the requests in flight (cancellation, after a grace period). Their outcome is unknown: failed. */
+    abortInFlight(reason) {
+        this.inFlight.abort(reason);
     }
     /** Requests sent so far, retries included. */
     get requestsSent() {
@@ -20423,6 +20446,24 @@ class DlqClient {
             attempts: result.attempts,
         };
     }
+    get origin() {
+        return this.options.origin ?? 'the server';
+    }
+    noteNetworkFailure(reason) {
+        const now = this.clock.now();
+        if (this.networkFailures === 0)
+            this.failingSince = now;
+        this.networkFailures += 1;
+        const limit = this.options.unreachableAfter ?? {
+            failures: Math.max(4, 2 * Math.min(this.options.maxInFlight ?? 2, 50)),
+            ms: 10_000,
+        };
+        if (this.tripped === undefined && this.networkFailures >= limit.failures && now - this.failingSince >= limit.ms) {
+            const seconds = Math.round((now - this.failingSince) / 1000);
+            this.tripped = `${this.origin} is unreachable: ${reason}; no answer to ${this.networkFailures} requests in ${seconds} s`;
+        }
+        return this.tripped !== undefined;
+    }
     /**
      * Sends one exchange until it gets an answer that decides something: 2xx or 404 (`answered`), or a failure
      * (refused token, other 4xx, redirect, retries used up, stopped). 429s are waited out; 5xx, 408 and network
@@ -20441,6 +20482,8 @@ class DlqClient {
             responseLost,
         });
         for (;;) {
+            if (this.tripped !== undefined)
+                return failed(`${attempts === 0 ? 'not attempted' : 'not retried'}: ${this.tripped}`);
             // A slot first, then the rate limiter: the request timeout only starts once the request can really go out.
             await this.slots.acquire();
             let result;
@@ -20450,15 +20493,19 @@ class DlqClient {
                     return failed(stopReason(stop, attempts));
                 attempts += 1;
                 this.sent += 1;
-                result = await this.transport.send(exchange);
+                result = await this.transport.send(exchange, this.inFlight.signal);
                 wait = this.limiter.release(result.kind === 'response' ? result.status : undefined, result.kind === 'response' ? result.headers : undefined);
             }
             finally {
                 this.slots.release();
             }
             this.options.onExchange?.(exchange, result, attempts);
+            if (result.kind === 'network' && this.inFlight.signal.aborted) {
+                return failed(`abandoned in flight on cancellation; whether the server acted is unknown`);
+            }
             let retryReason;
             if (result.kind === 'response') {
+                this.networkFailures = 0;
                 const { status } = result;
                 if ((status >= 200 && status < 300) || status === 404) {
                     return { kind: 'answered', status, body: result.body, attempts, responseLost };
@@ -20483,7 +20530,9 @@ class DlqClient {
             else {
                 if (result.mayHaveReachedServer)
                     responseLost = true;
-                retryReason = result.reason;
+                retryReason = `${result.reason} (${this.origin})`;
+                if (this.noteNetworkFailure(result.reason))
+                    return failed(this.tripped);
             }
             if (retries >= this.options.maxRetries) {
                 return failed(`${retryReason} (${attempts} attempt${attempts === 1 ? '' : 's'})`);
@@ -20905,6 +20954,8 @@ class DeferredLog {
 
 /** Per-id lines in the log; past this, ids are only counted (the outputs and summary still have them). */
 const LOGGED_IDS = 1000;
+/** After SIGINT/SIGTERM, requests already in flight get this long to finish before they are abandoned. */
+const CANCEL_GRACE_MS = 4000;
 const runnerSource = {
     // What core.getInput(name, { trimWhitespace: false }) does, without loading the toolkit first.
     input: (name) => process.env[`INPUT_${name.replace(/ /gu, '_').toUpperCase()}`] ?? '',
@@ -20921,12 +20972,16 @@ async function run(source = runnerSource) {
         return toolkit;
     };
     const cancel = new AbortController();
+    // The runner sends SIGINT, then SIGTERM a few seconds later: the first one cancels, later ones are ignored so
+    // that the outputs and the summary still get written.
     const onSignal = (signal) => {
+        if (cancel.signal.aborted)
+            return;
         log.warning(`Received ${signal}: starting no new requests; reporting what was done so far.`);
         cancel.abort(new Error(`received ${signal}`));
     };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
     try {
         // Mask first: nothing may print before the runner knows the secret.
         const token = readToken(source);
@@ -20997,6 +21052,7 @@ async function execute(settings, signal, redact, log, onFirstAnswer) {
         dlq,
         maxRetries: settings.maxRetries,
         maxInFlight: settings.concurrency,
+        origin: new URL(settings.baseUrl).host,
         onExchange: (exchange, result, attempt) => {
             onFirstAnswer();
             if (!debug)
@@ -21015,6 +21071,13 @@ async function execute(settings, signal, redact, log, onFirstAnswer) {
             log.info(`(further ids are not logged one by one; see the outputs and the summary)`);
     };
     const options = { dryRun: settings.dryRun, concurrency: settings.concurrency, signal, onSettled };
+    const abandon = () => {
+        setTimeout(() => client.abortInFlight(new Error('cancelled')), CANCEL_GRACE_MS).unref();
+    };
+    if (signal.aborted)
+        abandon();
+    else
+        signal.addEventListener('abort', abandon, { once: true });
     try {
         if (selection.mode === 'ids') {
             return await deleteByIds(selection.ids, client, { ...options, strategy: settings.strategy });

@@ -22,8 +22,8 @@ export interface ActionRunOptions {
   nodeArgs?: string[];
   /** Kill the action after this long (a test's safety net). */
   timeoutMs?: number;
-  /** Send this signal once stdout contains `afterOutput` (cancellation tests). */
-  signal?: { name: NodeJS.Signals; afterOutput: string };
+  /** Send this signal once stdout contains `afterOutput`, and `then` a second one 500 ms later (as a runner does). */
+  signal?: { name: NodeJS.Signals; afterOutput: string; then?: NodeJS.Signals };
 }
 
 export interface Annotation {
@@ -98,6 +98,8 @@ export async function runAction(options: ActionRunOptions = {}): Promise<ActionR
     if (options.signal && !signalled && stdout.includes(options.signal.afterOutput)) {
       signalled = true;
       child.kill(options.signal.name);
+      const then = options.signal.then;
+      if (then) setTimeout(() => child.exitCode === null && child.kill(then), 500);
     }
   });
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));

@@ -45,6 +45,8 @@ export interface FaultRule {
   status?: number;
   headers?: Record<string, string>;
   body?: string;
+  /** Send the answer's body in this many pieces, this far apart (a slow body). */
+  slowBody?: { pieces: number; intervalMs: number };
   /** Close the connection without an answer, before or after the request took effect. */
   drop?: 'before' | 'after';
   /** Never answer, before or after the request took effect (until the client gives up). */
@@ -201,7 +203,7 @@ export class DlqEmulator {
     if (fault?.drop === 'before') return this.drop(req, res);
     if (fault?.hang === 'before') return this.hang(req, res);
     if (fault?.status !== undefined) {
-      return this.send(req, res, fault.status, fault.body ?? '', fault.headers ?? {});
+      return this.send(req, res, fault.status, fault.body ?? '', fault.headers ?? {}, fault.slowBody);
     }
 
     const limited = this.rateLimited();
@@ -349,6 +351,7 @@ export class DlqEmulator {
     status: number,
     body: string,
     headers: Record<string, string>,
+    slow?: { pieces: number; intervalMs: number },
   ): void {
     this.record(req, status);
     res.writeHead(status, {
@@ -356,7 +359,19 @@ export class DlqEmulator {
       'content-length': Buffer.byteLength(body),
       ...headers,
     });
-    res.end(body);
+    if (!slow || body === '') return void res.end(body);
+    const bytes = Buffer.from(body);
+    const size = Math.ceil(bytes.length / slow.pieces);
+    let offset = 0;
+    const next = (): void => {
+      if (res.destroyed) return;
+      const piece = bytes.subarray(offset, offset + size);
+      offset += size;
+      if (offset >= bytes.length) return void res.end(piece);
+      res.write(piece);
+      setTimeout(next, slow.intervalMs);
+    };
+    next();
   }
 
   private drop(req: IncomingMessage, res: ServerResponse): void {

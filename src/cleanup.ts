@@ -50,6 +50,8 @@ export interface Outcomes {
   readonly tokenRefused?: string;
   /** Set when the run was cancelled before every id was settled. */
   readonly cancelled?: string;
+  /** Set when the server stopped answering and the run stopped sending: why, naming the host. */
+  readonly unreachable?: string;
   readonly requests: number;
   readonly elapsedMs: number;
 }
@@ -138,7 +140,15 @@ class Run {
     await Promise.all(Array.from({ length: workers }, worker));
   }
 
-  finish(ids: readonly string[], requests: number, started: number, selection?: SelectionReport): Outcomes {
+  finish(
+    ids: readonly string[],
+    client: DlqClient,
+    sentBefore: number,
+    started: number,
+    selection?: SelectionReport,
+  ): Outcomes {
+    const requests = client.requestsSent - sentBefore;
+    const unreachable = client.unreachable;
     this.options.signal?.removeEventListener('abort', this.onCancel);
     const removed: string[] = [];
     const removedAfterLostResponse: string[] = [];
@@ -185,6 +195,7 @@ class Run {
       ...(selection !== undefined && { selection }),
       ...(this.tokenRefused !== undefined && { tokenRefused: this.tokenRefused }),
       ...(cancelled !== undefined && { cancelled }),
+      ...(unreachable !== undefined && { unreachable }),
       requests,
       elapsedMs: (this.options.now ?? Date.now)() - started,
     };
@@ -226,7 +237,7 @@ export async function deleteByIds(ids: readonly string[], client: DlqClient, opt
       run.settle(id, result);
     });
   }
-  return run.finish(ids, client.requestsSent - sentBefore, started);
+  return run.finish(ids, client, sentBefore, started);
 }
 
 /**
@@ -283,7 +294,7 @@ export async function deleteBySelection(
     const page = await client.listPage(query, cursor, run.stop.signal);
     if (page.kind === 'failed') {
       if (page.unauthorized) run.refuse(page.reason);
-      return run.finish([], client.requestsSent - sentBefore, started, report({ listingFailed: page.reason }));
+      return run.finish([], client, sentBefore, started, report({ listingFailed: page.reason }));
     }
     for (const raw of page.entries) {
       const info = entryInfo(raw);
@@ -293,7 +304,7 @@ export async function deleteBySelection(
     if (page.cursor === undefined) break;
     if (cursors.has(page.cursor)) {
       const reason = `the listing returned cursor ${JSON.stringify(page.cursor)} twice; stopped to avoid looping`;
-      return run.finish([], client.requestsSent - sentBefore, started, report({ listingFailed: reason }));
+      return run.finish([], client, sentBefore, started, report({ listingFailed: reason }));
     }
     cursors.add(page.cursor);
     cursor = page.cursor;
@@ -304,13 +315,13 @@ export async function deleteBySelection(
   if (options.maxDeletes > 0 && ids.length > options.maxDeletes) {
     const capExceeded = { matched: ids.length, cap: options.maxDeletes };
     if (options.dryRun) for (const id of ids) run.results.set(id, { outcome: 'exists', attempts: 0 });
-    return run.finish(options.dryRun ? ids : [], client.requestsSent - sentBefore, started, report({ capExceeded }));
+    return run.finish(options.dryRun ? ids : [], client, sentBefore, started, report({ capExceeded }));
   }
 
   // 3. A dry run stops here: the listing is the truth about what exists and matches.
   if (options.dryRun) {
     for (const id of ids) run.settle(id, { outcome: 'exists', attempts: 0 });
-    return run.finish(ids, client.requestsSent - sentBefore, started, report());
+    return run.finish(ids, client, sentBefore, started, report());
   }
 
   // 4. Bulk delete by ids, reconciling every call.
@@ -318,7 +329,7 @@ export async function deleteBySelection(
   await run.each(batches(ids), async (batch) => {
     unattributed += await reconcileBatch(batch, client, run);
   });
-  return run.finish(ids, client.requestsSent - sentBefore, started, report({}, unattributed));
+  return run.finish(ids, client, sentBefore, started, report({}, unattributed));
 }
 
 /** Splits ids into bulk calls of at most 100 ids and a query string short enough for any server (~6 KB). */

@@ -17,6 +17,8 @@ const SEPARATORS = /[\s,]+/u;
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/u;
 const ONLY_DOTS = /^\.+$/u;
+/** Real ids are about 20 characters; anything this long is a mistake (or an attack on URL lengths). */
+export const MAX_ID_LENGTH = 512;
 
 /**
  * Parses one list: a JSON array of strings when the text starts with `[`, otherwise ids separated by newlines,
@@ -62,6 +64,8 @@ export function idProblem(id: string): string | undefined {
   if (id.trim() === '') return 'is empty (an empty id would address the whole DLQ)';
   if (ONLY_DOTS.test(id)) return 'is made only of dots (URL parsing would turn it into the DLQ itself)';
   if (CONTROL.test(id)) return 'contains a control character';
+  if (id.length > MAX_ID_LENGTH)
+    return `is longer than ${MAX_ID_LENGTH} characters (DLQ ids look like 1752829295505-0)`;
   return undefined;
 }
 
@@ -87,7 +91,7 @@ export function assertUsableIds(ids: readonly string[], source: IdSource): void 
   const more = count > problems.length ? `; and ${count - problems.length} more` : '';
   throw new InvalidIdsError(
     `${source.label}: ${count} invalid id${count === 1 ? '' : 's'}: ${problems.join('; ')}${more}. ` +
-      `Nothing was deleted. Ids must be non-empty, not only dots, and free of control characters.`,
+      `Nothing was deleted. Ids must be non-empty, not only dots, free of control characters and at most ${MAX_ID_LENGTH} characters long.`,
   );
 }
 

@@ -22,6 +22,9 @@ type Toolkit = typeof import('@actions/core');
 /** Per-id lines in the log; past this, ids are only counted (the outputs and summary still have them). */
 const LOGGED_IDS = 1000;
 
+/** After SIGINT/SIGTERM, requests already in flight get this long to finish before they are abandoned. */
+const CANCEL_GRACE_MS = 4000;
+
 const runnerSource: SettingsSource = {
   // What core.getInput(name, { trimWhitespace: false }) does, without loading the toolkit first.
   input: (name) => process.env[`INPUT_${name.replace(/ /gu, '_').toUpperCase()}`] ?? '',
@@ -39,12 +42,15 @@ export async function run(source: SettingsSource = runnerSource): Promise<void> 
     return toolkit;
   };
   const cancel = new AbortController();
+  // The runner sends SIGINT, then SIGTERM a few seconds later: the first one cancels, later ones are ignored so
+  // that the outputs and the summary still get written.
   const onSignal = (signal: NodeJS.Signals): void => {
+    if (cancel.signal.aborted) return;
     log.warning(`Received ${signal}: starting no new requests; reporting what was done so far.`);
     cancel.abort(new Error(`received ${signal}`));
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
   try {
     // Mask first: nothing may print before the runner knows the secret.
@@ -123,6 +129,7 @@ async function execute(
     dlq,
     maxRetries: settings.maxRetries,
     maxInFlight: settings.concurrency,
+    origin: new URL(settings.baseUrl).host,
     onExchange: (exchange, result, attempt) => {
       onFirstAnswer();
       if (!debug) return;
@@ -142,6 +149,11 @@ async function execute(
     if (logged === LOGGED_IDS) log.info(`(further ids are not logged one by one; see the outputs and the summary)`);
   };
   const options = { dryRun: settings.dryRun, concurrency: settings.concurrency, signal, onSettled };
+  const abandon = (): void => {
+    setTimeout(() => client.abortInFlight(new Error('cancelled')), CANCEL_GRACE_MS).unref();
+  };
+  if (signal.aborted) abandon();
+  else signal.addEventListener('abort', abandon, { once: true });
   try {
     if (selection.mode === 'ids') {
       return await deleteByIds(selection.ids, client, { ...options, strategy: settings.strategy });

@@ -50,8 +50,14 @@ export function verdict(outcomes: Outcomes, onNotFound: OnNotFound, context: { b
         `against its own region's URL (EU: https://qstash.upstash.io, US: https://qstash-us-east-1.upstash.io).`,
     );
   }
+  if (outcomes.unreachable !== undefined) {
+    errors.push(
+      `Could not reach QStash: ${outcomes.unreachable}. Stopped sending; ids not settled before are listed as failed. ` +
+        `Check qstash-url and the runner's network.`,
+    );
+  }
   const selection = outcomes.selection;
-  if (selection?.listingFailed !== undefined && outcomes.tokenRefused === undefined) {
+  if (selection?.listingFailed !== undefined && outcomes.tokenRefused === undefined && !outcomes.unreachable) {
     errors.push(`Listing the DLQ failed: ${selection.listingFailed}. Nothing was deleted.`);
   }
   if (selection?.capExceeded !== undefined) {

@@ -25,6 +25,15 @@ export interface ClientOptions {
   readonly random?: () => number;
   /** Most requests in flight at once, however many callers there are. Default: no limit. */
   readonly maxInFlight?: number;
+  /** The server's origin, to name it in messages. */
+  readonly origin?: string;
+  /**
+   * The server counts as unreachable, and the client stops sending, after this many network failures in a row
+   * (no HTTP answer in between) spread over at least this long. Default: twice the requests in flight (at least
+   * 4), over 10 s: long enough that a blip does not end a run, short enough that a dead server ends it in about
+   * a minute even when every request times out.
+   */
+  readonly unreachableAfter?: { readonly failures: number; readonly ms: number };
   /** Called once per exchange, for debug logs. */
   readonly onExchange?: (exchange: Exchange, result: ExchangeResult, attempt: number) => void;
 }
@@ -38,6 +47,10 @@ export class DlqClient {
   private readonly maxRateLimitWaitMs: number;
   private sent = 0;
   private readonly slots: Semaphore;
+  private networkFailures = 0;
+  private failingSince = 0;
+  private tripped: string | undefined;
+  private readonly inFlight = new AbortController();
 
   constructor(transport: Transport, limiter: RateLimiter, clock: Clock, options: ClientOptions) {
     this.transport = transport;
@@ -47,6 +60,16 @@ export class DlqClient {
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.maxRateLimitWaitMs = options.maxRateLimitWaitMs ?? 120_000;
     this.slots = new Semaphore(options.maxInFlight ?? Number.POSITIVE_INFINITY);
+  }
+
+  /** Set once the server is considered unreachable: why, naming the host. Every later call fails unsent. */
+  get unreachable(): string | undefined {
+    return this.tripped;
+  }
+
+  /** Aborts the requests in flight (cancellation, after a grace period). Their outcome is unknown: failed. */
+  abortInFlight(reason: Error): void {
+    this.inFlight.abort(reason);
   }
 
   /** Requests sent so far, retries included. */
@@ -119,6 +142,25 @@ export class DlqClient {
     };
   }
 
+  private get origin(): string {
+    return this.options.origin ?? 'the server';
+  }
+
+  private noteNetworkFailure(reason: string): boolean {
+    const now = this.clock.now();
+    if (this.networkFailures === 0) this.failingSince = now;
+    this.networkFailures += 1;
+    const limit = this.options.unreachableAfter ?? {
+      failures: Math.max(4, 2 * Math.min(this.options.maxInFlight ?? 2, 50)),
+      ms: 10_000,
+    };
+    if (this.tripped === undefined && this.networkFailures >= limit.failures && now - this.failingSince >= limit.ms) {
+      const seconds = Math.round((now - this.failingSince) / 1000);
+      this.tripped = `${this.origin} is unreachable: ${reason}; no answer to ${this.networkFailures} requests in ${seconds} s`;
+    }
+    return this.tripped !== undefined;
+  }
+
   /**
    * Sends one exchange until it gets an answer that decides something: 2xx or 404 (`answered`), or a failure
    * (refused token, other 4xx, redirect, retries used up, stopped). 429s are waited out; 5xx, 408 and network
@@ -138,6 +180,8 @@ export class DlqClient {
     });
 
     for (;;) {
+      if (this.tripped !== undefined)
+        return failed(`${attempts === 0 ? 'not attempted' : 'not retried'}: ${this.tripped}`);
       // A slot first, then the rate limiter: the request timeout only starts once the request can really go out.
       await this.slots.acquire();
       let result: ExchangeResult;
@@ -146,7 +190,7 @@ export class DlqClient {
         if (!(await this.limiter.acquire(stop))) return failed(stopReason(stop, attempts));
         attempts += 1;
         this.sent += 1;
-        result = await this.transport.send(exchange);
+        result = await this.transport.send(exchange, this.inFlight.signal);
         wait = this.limiter.release(
           result.kind === 'response' ? result.status : undefined,
           result.kind === 'response' ? result.headers : undefined,
@@ -156,8 +200,12 @@ export class DlqClient {
       }
       this.options.onExchange?.(exchange, result, attempts);
 
+      if (result.kind === 'network' && this.inFlight.signal.aborted) {
+        return failed(`abandoned in flight on cancellation; whether the server acted is unknown`);
+      }
       let retryReason: string;
       if (result.kind === 'response') {
+        this.networkFailures = 0;
         const { status } = result;
         if ((status >= 200 && status < 300) || status === 404) {
           return { kind: 'answered', status, body: result.body, attempts, responseLost };
@@ -178,7 +226,8 @@ export class DlqClient {
         retryReason = `HTTP ${status}${serverMessage(result.body)}`;
       } else {
         if (result.mayHaveReachedServer) responseLost = true;
-        retryReason = result.reason;
+        retryReason = `${result.reason} (${this.origin})`;
+        if (this.noteNetworkFailure(result.reason)) return failed(this.tripped!);
       }
 
       if (retries >= this.options.maxRetries) {

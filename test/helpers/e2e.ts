@@ -56,7 +56,7 @@ export function warnings(run: ActionRun): string[] {
 }
 
 /** The counts, for one-line assertions. */
-export function counts(run: ActionRun): Record<string, number> {
+export function counts(run: ActionRun): { removed: number; notFound: number; failed: number; wouldRemove: number } {
   return {
     removed: Number(run.outputs['removed-count']),
     notFound: Number(run.outputs['not-found-count']),

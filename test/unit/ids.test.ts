@@ -26,12 +26,43 @@ describe('parseIdList', () => {
   });
 });
 
-describe('idProblem and assertUsableIds', () => {
-  it.each(['', ' ', '.', '..', '...', 'a\u0000b', 'tab\there', 'x\u007f', 'c1\u0085'])('refuses %j', (id) => {
-    expect(idProblem(id)).toBeDefined();
+describe('parseIdList properties', () => {
+  it('a JSON array of strings comes back exactly, in order', () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: 'grapheme' }), { maxLength: 20 }), (ids) => {
+        expect(parseIdList(JSON.stringify(ids), source)).toEqual(ids);
+      }),
+    );
   });
 
-  it.each(['1752829295505-0', 'a/b', '?#%', '.a', 'a.', 'ünïcødé', 'x'.repeat(10_000)])('accepts %j', (id) => {
+  it('any text either parses into ids free of separators or is refused with a message naming the input', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (text) => {
+        let ids: string[];
+        try {
+          ids = parseIdList(text, source);
+        } catch (error) {
+          expect((error as Error).message).toMatch(/^dlq-ids: /);
+          return;
+        }
+        if (text.trim().startsWith('[')) return;
+        for (const id of ids) expect(id).not.toMatch(/[\s,]/u);
+        expect(ids.join('')).toBe(text.replace(/[\s,]+/gu, ''));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('idProblem and assertUsableIds', () => {
+  it.each(['', ' ', '.', '..', '...', 'a\u0000b', 'tab\there', 'x\u007f', 'c1\u0085', 'x'.repeat(513)])(
+    'refuses %j',
+    (id) => {
+      expect(idProblem(id)).toBeDefined();
+    },
+  );
+
+  it.each(['1752829295505-0', 'a/b', '?#%', '.a', 'a.', 'ünïcødé', 'x'.repeat(512)])('accepts %j', (id) => {
     expect(idProblem(id)).toBeUndefined();
   });
 
