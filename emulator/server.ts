@@ -258,7 +258,10 @@ export class DlqEmulator {
     const params = url.searchParams;
     if (method === 'GET') {
       const count = Math.min(100, Math.max(1, Number(params.get('count') ?? 100) || 100));
-      const page = this.select(route.dlq, params, count);
+      // @upstash/workflow lists the Workflow DLQ as GET /v2/dlq?source=workflow, not GET /v2/workflows/dlq as the
+      // API reference documents; both are served so that the official client can be checked against us.
+      const dlq = route.dlq === 'qstash' && params.get('source') === 'workflow' ? 'workflow' : route.dlq;
+      const page = this.select(dlq, params, count);
       return {
         status: 200,
         body: JSON.stringify({ messages: page.entries, ...(page.cursor && { cursor: page.cursor }) }),

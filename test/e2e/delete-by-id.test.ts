@@ -403,6 +403,15 @@ describe('report', () => {
     expect(lines.at(-1)).toMatch(/^Removed 1, not found 0?1, failed 0 \(2 ids, 2 requests, [\d.]+ s\)\.$/);
   });
 
+  it('with step debug on, logs each request (never the token)', async () => {
+    const run = await runAgainst(emulator, {
+      inputs: { 'dlq-ids': `${seeded[0]} missing-1` },
+      env: { RUNNER_DEBUG: '1' },
+    });
+    expect(run.stdout).toContain(`::debug::DELETE /v2/workflows/dlq/${seeded[0]} attempt 1: HTTP 200`);
+    expect(run.stdout).toContain('::debug::DELETE /v2/workflows/dlq/missing-1 attempt 1: HTTP 404');
+  });
+
   it('sets the outputs also when the step fails', async () => {
     emulator.faults.push({ id: seeded[1], status: 400 });
     const run = await runAgainst(emulator, { inputs: { 'dlq-ids': `${seeded[0]} ${seeded[1]}` } });

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { checkContract, isThisAction, readContract } from '../../scripts/lint-workflows.ts';
+
+const contract = readContract();
+const workflow = (step: string, later = ''): string => `on: push
+jobs:
+  clean:
+    runs-on: ubuntu-latest
+    steps:
+${step}
+${later}
+`;
+
+describe('workflow contract check', () => {
+  it('recognises this action by local path or repository name', () => {
+    expect(isThisAction('./')).toBe(true);
+    expect(isThisAction('acme/upstash-dlq-cleanup-action@v1')).toBe(true);
+    expect(isThisAction('actions/checkout@v5')).toBe(false);
+  });
+
+  it('accepts known inputs and outputs', () => {
+    const text = workflow(
+      `      - id: c\n        uses: ./\n        with:\n          dlq-ids: a\n          on-not-found: warn`,
+      `      - run: echo \${{ steps.c.outputs.removed-count }}`,
+    );
+    expect(checkContract(text, contract)).toEqual([]);
+  });
+
+  it('reports an input the action does not have and an output it does not set', () => {
+    const text = workflow(
+      `      - id: c\n        uses: acme/upstash-dlq-cleanup-action@v1\n        with:\n          ids: a`,
+      `      - run: echo \${{ steps.c.outputs.deleted }}`,
+    );
+    expect(checkContract(text, contract)).toEqual([
+      'job clean: input "ids" is not an input of this action (see action.yml)',
+      'job clean: steps.c.outputs.deleted is not an output of this action (see action.yml)',
+    ]);
+  });
+});
