@@ -87,8 +87,12 @@ export async function run(source: SettingsSource = runnerSource): Promise<void> 
     let firstAnswer: () => void = () => undefined;
     const answered = new Promise<void>((resolve) => (firstAnswer = resolve));
     const work = execute(settings, cancel.signal, redact, log, firstAnswer);
-    // The toolkit loads once the first request has been answered (or the work ended early).
-    await Promise.race([answered, work.catch(() => undefined)]);
+    // The toolkit loads once the first request has been answered, the work ended, or 250 ms passed (so that a slow
+    // first answer does not hold the log back), whichever comes first.
+    let timer: NodeJS.Timeout | undefined;
+    const shortly = new Promise<void>((resolve) => (timer = setTimeout(resolve, 250)));
+    await Promise.race([answered, shortly, work.catch(() => undefined)]);
+    clearTimeout(timer);
     const actions = await core();
     const outcomes = await work;
     log.endGroup();
