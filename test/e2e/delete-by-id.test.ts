@@ -461,6 +461,21 @@ describe('strategy: auto', () => {
     expect(emulator.ids('workflow')).toEqual(seeded);
   });
 
+  it.each([
+    ['all present', 200, 0],
+    ['all missing', 0, 200],
+  ])('exact outcomes with the ids %s', async (_name, present, missing) => {
+    const ids = emulator.seed('workflow', workflowEntries(present, {}, Date.now() + 1e7));
+    const absent = Array.from({ length: missing }, (_, i) => `missing-${i}`);
+    const run = await runAgainst(emulator, { inputs: { 'dlq-ids': [...ids, ...absent].join('\n') } });
+    expect(run.exitCode).toBe(0);
+    expect(list(run, 'removed')).toEqual(ids);
+    expect(list(run, 'not-found')).toEqual(absent);
+    expect(emulator.ids('workflow')).toEqual(seeded);
+    // A listing of at most 206 entries (3 pages) and at most 2 bulk calls, never 200 per-id requests.
+    expect(emulator.requests.length).toBeLessThanOrEqual(5);
+  });
+
   it('dry run: the listing tells which ids exist; nothing is deleted', async () => {
     const ids = emulator.seed('workflow', workflowEntries(40, {}, Date.now() + 1e7));
     const run = await runAgainst(emulator, {
