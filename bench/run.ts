@@ -4,7 +4,7 @@
  *
  *   npm run bench                 # the full run (about 5 minutes: the curl and fetch loops are slow)
  *   npm run bench -- --quick      # a smoke run: 100 ids, 1 run each
- *   options: --ids 1000 --latency 25 --runs 3
+ *   options: --ids 1000 --latency 25 --runs 3 --memory-ids 20000
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,6 +20,7 @@ const { values } = parseArgs({
     ids: { type: 'string' },
     latency: { type: 'string', default: '25' },
     runs: { type: 'string' },
+    'memory-ids': { type: 'string' },
   },
 });
 const IDS = Number(values.ids ?? (values.quick ? 100 : 1000));
@@ -196,7 +197,7 @@ for (let i = 0; i < Math.max(5, RUNS); i += 1) {
   }
 }
 startups.sort((a, b) => a - b);
-const BIG = values.quick ? 2000 : 20_000;
+const BIG = Number(values['memory-ids'] ?? (values.quick ? 2000 : 20_000));
 const rss: Record<string, number> = {};
 for (const strategy of ['auto', 'per-id']) {
   const emulator = await DlqEmulator.start();
