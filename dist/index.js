@@ -20688,7 +20688,6 @@ class RateLimiter {
     inFlight = 0;
     budget;
     windowEnd = 0;
-    pauses = 0;
     limit;
     clock;
     policy;
@@ -20697,10 +20696,6 @@ class RateLimiter {
         this.clock = clock;
         this.policy = policy;
         this.windowMs = windowMs;
-    }
-    /** Times any request waited because of the limit. */
-    get pauseCount() {
-        return this.pauses;
     }
     /** Waits until a request may be sent; returns false when `signal` aborted the wait. */
     async acquire(signal) {
@@ -20715,7 +20710,6 @@ class RateLimiter {
                 waitUntil = Math.max(waitUntil, this.windowEnd);
             if (now >= waitUntil)
                 break;
-            this.pauses += 1;
             await this.clock.sleep(waitUntil - now, signal);
         }
         this.inFlight += 1;

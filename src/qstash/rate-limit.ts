@@ -92,7 +92,6 @@ export class RateLimiter {
   private inFlight = 0;
   private budget: number | undefined;
   private windowEnd = 0;
-  private pauses = 0;
   private limit: number | undefined;
   private readonly clock: Clock;
   private readonly policy: RateLimitPolicy;
@@ -104,11 +103,6 @@ export class RateLimiter {
     this.windowMs = windowMs;
   }
 
-  /** Times any request waited because of the limit. */
-  get pauseCount(): number {
-    return this.pauses;
-  }
-
   /** Waits until a request may be sent; returns false when `signal` aborted the wait. */
   async acquire(signal?: AbortSignal): Promise<boolean> {
     for (;;) {
@@ -118,7 +112,6 @@ export class RateLimiter {
       let waitUntil = this.pausedUntil;
       if (this.budget !== undefined && this.budget <= 0) waitUntil = Math.max(waitUntil, this.windowEnd);
       if (now >= waitUntil) break;
-      this.pauses += 1;
       await this.clock.sleep(waitUntil - now, signal);
     }
     this.inFlight += 1;
