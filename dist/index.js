@@ -19343,9 +19343,15 @@ class Run {
     stop = new AbortController();
     tokenRefused;
     options;
+    client;
+    started;
+    sentBefore;
     onCancel;
-    constructor(options) {
+    constructor(options, client) {
         this.options = options;
+        this.client = client;
+        this.started = (options.now ?? Date.now)();
+        this.sentBefore = client.requestsSent;
         // One signal stops everything: the caller's cancellation, or the server refusing the token.
         this.onCancel = () => this.stop.abort(options.signal?.reason ?? new Error('cancelled'));
         if (options.signal?.aborted)
@@ -19375,9 +19381,9 @@ class Run {
         const workers = Math.max(1, Math.min(this.options.concurrency, items.length));
         await Promise.all(Array.from({ length: workers }, worker));
     }
-    finish(ids, client, sentBefore, started, selection) {
-        const requests = client.requestsSent - sentBefore;
-        const unreachable = client.unreachable;
+    finish(ids, selection) {
+        const requests = this.client.requestsSent - this.sentBefore;
+        const unreachable = this.client.unreachable;
         this.options.signal?.removeEventListener('abort', this.onCancel);
         const removed = [];
         const removedAfterLostResponse = [];
@@ -19426,7 +19432,7 @@ class Run {
             ...(cancelled !== undefined && { cancelled }),
             ...(unreachable !== undefined && { unreachable }),
             requests,
-            elapsedMs: (this.options.now ?? Date.now)() - started,
+            elapsedMs: (this.options.now ?? Date.now)() - this.started,
         };
     }
 }
@@ -19440,11 +19446,16 @@ function listingBudget(ids, concurrency) {
 }
 /** Deletes (or, in a dry run, probes) the ids: by listing then bulk where that is faster, else one by one. */
 async function deleteByIds(ids, client, options) {
-    const started = (options.now ?? Date.now)();
-    const sentBefore = client.requestsSent;
-    const run = new Run(options);
+    const run = new Run(options, client);
     const budget = options.strategy === 'auto' ? listingBudget(ids.length, options.concurrency) : 0;
-    const present = budget >= 1 ? await listIds(client, [], budget, run) : undefined;
+    let present;
+    if (budget >= 1) {
+        const listed = new Set();
+        const listing = await listAll(client, [], run, (entries) => entries.forEach((e) => listed.add(e.dlqId)), budget);
+        // A listing that failed or would take too many pages: per-id requests, which report their own failures.
+        if (listing.kind === 'complete')
+            present = listed;
+    }
     if (present !== undefined) {
         const existing = ids.filter((id) => present.has(id));
         for (const id of ids)
@@ -19468,29 +19479,36 @@ async function deleteByIds(ids, client, options) {
             run.settle(id, result);
         });
     }
-    return run.finish(ids, client, sentBefore, started);
+    return run.finish(ids);
 }
 /**
- * Every dlqId of the DLQ, when the listing completes within `maxPages`; undefined when it does not (too large, or
- * the listing failed: the caller falls back to per-id requests, which report their own failures).
+ * Pages through a listing to the last page (empty or missing cursor), handing each page's entries to `onPage`.
+ * Stops after `maxPages` (too-large), on a failed page (a refused token also stops the run), or when the server
+ * repeats a cursor, which would otherwise loop forever.
  */
-async function listIds(client, query, maxPages, run) {
-    const ids = new Set();
+async function listAll(client, query, run, onPage, maxPages = Number.POSITIVE_INFINITY) {
+    const cursors = new Set();
     let cursor;
     for (let page = 0; page < maxPages; page += 1) {
         const result = await client.listPage(query, cursor, run.stop.signal);
         if (result.kind === 'failed') {
             if (result.unauthorized)
                 run.refuse(result.reason);
-            return undefined;
+            return { kind: 'failed', reason: result.reason };
         }
-        for (const entry of result.entries)
-            ids.add(entry.dlqId);
+        onPage(result.entries);
         if (result.cursor === undefined)
-            return ids;
+            return { kind: 'complete' };
+        if (cursors.has(result.cursor)) {
+            return {
+                kind: 'failed',
+                reason: `the listing returned cursor ${JSON.stringify(result.cursor)} twice; stopped to avoid looping`,
+            };
+        }
+        cursors.add(result.cursor);
         cursor = result.cursor;
     }
-    return undefined;
+    return { kind: 'too-large' };
 }
 /**
  * Lists every entry matching the query (every page), applies the cap, then deletes exactly the listed ids with the
@@ -19498,9 +19516,7 @@ async function listIds(client, query, maxPages, run) {
  * selection is the listing's, so the dry run, the cap and the outputs all describe the same set.
  */
 async function deleteBySelection(query, client, options) {
-    const started = (options.now ?? Date.now)();
-    const sentBefore = client.requestsSent;
-    const run = new Run(options);
+    const run = new Run(options, client);
     const entries = new Map();
     const report = (extra = {}, unattributedDeletions = 0) => ({
         filters: options.filters,
@@ -19510,30 +19526,16 @@ async function deleteBySelection(query, client, options) {
         ...extra,
     });
     // 1. The selection: every page, no silent cap.
-    const cursors = new Set();
-    let cursor;
-    for (;;) {
-        const page = await client.listPage(query, cursor, run.stop.signal);
-        if (page.kind === 'failed') {
-            if (page.unauthorized)
-                run.refuse(page.reason);
-            return run.finish([], client, sentBefore, started, report({ listingFailed: page.reason }));
-        }
-        for (const raw of page.entries) {
+    const listing = await listAll(client, query, run, (page) => {
+        for (const raw of page) {
             const info = entryInfo(raw);
             if (!entries.has(info.dlqId))
                 entries.set(info.dlqId, info);
         }
         options.onListed?.(entries.size);
-        if (page.cursor === undefined)
-            break;
-        if (cursors.has(page.cursor)) {
-            const reason = `the listing returned cursor ${JSON.stringify(page.cursor)} twice; stopped to avoid looping`;
-            return run.finish([], client, sentBefore, started, report({ listingFailed: reason }));
-        }
-        cursors.add(page.cursor);
-        cursor = page.cursor;
-    }
+    });
+    if (listing.kind === 'failed')
+        return run.finish([], report({ listingFailed: listing.reason }));
     const ids = [...entries.keys()];
     // 2. The cap: more than allowed matched, so delete nothing (a dry run still shows what matched).
     if (options.maxDeletes > 0 && ids.length > options.maxDeletes) {
@@ -19541,20 +19543,20 @@ async function deleteBySelection(query, client, options) {
         if (options.dryRun)
             for (const id of ids)
                 run.results.set(id, { outcome: 'exists', attempts: 0 });
-        return run.finish(options.dryRun ? ids : [], client, sentBefore, started, report({ capExceeded }));
+        return run.finish(options.dryRun ? ids : [], report({ capExceeded }));
     }
     // 3. A dry run stops here: the listing is the truth about what exists and matches.
     if (options.dryRun) {
         for (const id of ids)
             run.settle(id, { outcome: 'exists', attempts: 0 });
-        return run.finish(ids, client, sentBefore, started, report());
+        return run.finish(ids, report());
     }
     // 4. Bulk delete by ids, reconciling every call.
     let unattributed = 0;
     await run.each(batches(ids), async (batch) => {
         unattributed += await reconcileBatch(batch, client, run);
     });
-    return run.finish(ids, client, sentBefore, started, report({}, unattributed));
+    return run.finish(ids, report({}, unattributed));
 }
 /** Splits ids into bulk calls of at most 100 ids and a query string short enough for any server (~6 KB). */
 function batches(ids, maxIds = PAGE_SIZE, maxQueryChars = 6000) {
@@ -19812,7 +19814,7 @@ function emptyOutputs(dryRun = false) {
     return outputsFor(noOutcomes(dryRun));
 }
 const LISTED_IDS = 10;
-function report_listIds(ids, max = LISTED_IDS) {
+function listIds(ids, max = LISTED_IDS) {
     const shown = ids.slice(0, max).map((id) => showId(id, 60));
     return ids.length > max ? `${shown.join(', ')} and ${ids.length - max} more` : shown.join(', ');
 }
@@ -19845,12 +19847,12 @@ function verdict(outcomes, onNotFound, context) {
     if (otherFailures.length > 0 || (errors.length === 0 && outcomes.failed.length > 0)) {
         const first = outcomes.failed[0];
         errors.push(`${outcomes.failed.length} id${outcomes.failed.length === 1 ? ' was' : 's were'} not ${verb}: ` +
-            `${report_listIds(outcomes.failed.map((entry) => entry.id))}. First reason: ${first.reason}.`);
+            `${listIds(outcomes.failed.map((entry) => entry.id))}. First reason: ${first.reason}.`);
     }
     const missing = outcomes.notFound.length;
     const missingText = missing === 0
         ? ''
-        : `${missing} id${missing === 1 ? ' was' : 's were'} not found in the DLQ (already deleted, expired, or never there): ${report_listIds(outcomes.notFound)}.`;
+        : `${missing} id${missing === 1 ? ' was' : 's were'} not found in the DLQ (already deleted, expired, or never there): ${listIds(outcomes.notFound)}.`;
     if (missing > 0 && onNotFound === 'fail')
         errors.push(`${missingText} on-not-found is 'fail'.`);
     const warnings = [];

@@ -108,10 +108,16 @@ class Run {
   readonly stop = new AbortController();
   tokenRefused: string | undefined;
   private readonly options: CleanupOptions;
+  private readonly client: DlqClient;
+  private readonly started: number;
+  private readonly sentBefore: number;
   private readonly onCancel: () => void;
 
-  constructor(options: CleanupOptions) {
+  constructor(options: CleanupOptions, client: DlqClient) {
     this.options = options;
+    this.client = client;
+    this.started = (options.now ?? Date.now)();
+    this.sentBefore = client.requestsSent;
     // One signal stops everything: the caller's cancellation, or the server refusing the token.
     this.onCancel = () => this.stop.abort(options.signal?.reason ?? new Error('cancelled'));
     if (options.signal?.aborted) this.onCancel();
@@ -140,15 +146,9 @@ class Run {
     await Promise.all(Array.from({ length: workers }, worker));
   }
 
-  finish(
-    ids: readonly string[],
-    client: DlqClient,
-    sentBefore: number,
-    started: number,
-    selection?: SelectionReport,
-  ): Outcomes {
-    const requests = client.requestsSent - sentBefore;
-    const unreachable = client.unreachable;
+  finish(ids: readonly string[], selection?: SelectionReport): Outcomes {
+    const requests = this.client.requestsSent - this.sentBefore;
+    const unreachable = this.client.unreachable;
     this.options.signal?.removeEventListener('abort', this.onCancel);
     const removed: string[] = [];
     const removedAfterLostResponse: string[] = [];
@@ -197,7 +197,7 @@ class Run {
       ...(cancelled !== undefined && { cancelled }),
       ...(unreachable !== undefined && { unreachable }),
       requests,
-      elapsedMs: (this.options.now ?? Date.now)() - started,
+      elapsedMs: (this.options.now ?? Date.now)() - this.started,
     };
   }
 }
@@ -213,11 +213,21 @@ export function listingBudget(ids: number, concurrency: number): number {
 
 /** Deletes (or, in a dry run, probes) the ids: by listing then bulk where that is faster, else one by one. */
 export async function deleteByIds(ids: readonly string[], client: DlqClient, options: IdOptions): Promise<Outcomes> {
-  const started = (options.now ?? Date.now)();
-  const sentBefore = client.requestsSent;
-  const run = new Run(options);
+  const run = new Run(options, client);
   const budget = options.strategy === 'auto' ? listingBudget(ids.length, options.concurrency) : 0;
-  const present = budget >= 1 ? await listIds(client, [], budget, run) : undefined;
+  let present: Set<string> | undefined;
+  if (budget >= 1) {
+    const listed = new Set<string>();
+    const listing = await listAll(
+      client,
+      [],
+      run,
+      (entries) => entries.forEach((e) => listed.add(e.dlqId as string)),
+      budget,
+    );
+    // A listing that failed or would take too many pages: per-id requests, which report their own failures.
+    if (listing.kind === 'complete') present = listed;
+  }
 
   if (present !== undefined) {
     const existing = ids.filter((id) => present.has(id));
@@ -237,32 +247,44 @@ export async function deleteByIds(ids: readonly string[], client: DlqClient, opt
       run.settle(id, result);
     });
   }
-  return run.finish(ids, client, sentBefore, started);
+  return run.finish(ids);
 }
 
+type Listing =
+  { readonly kind: 'complete' } | { readonly kind: 'too-large' } | { readonly kind: 'failed'; readonly reason: string };
+
 /**
- * Every dlqId of the DLQ, when the listing completes within `maxPages`; undefined when it does not (too large, or
- * the listing failed: the caller falls back to per-id requests, which report their own failures).
+ * Pages through a listing to the last page (empty or missing cursor), handing each page's entries to `onPage`.
+ * Stops after `maxPages` (too-large), on a failed page (a refused token also stops the run), or when the server
+ * repeats a cursor, which would otherwise loop forever.
  */
-async function listIds(
+async function listAll(
   client: DlqClient,
   query: ListQuery,
-  maxPages: number,
   run: Run,
-): Promise<Set<string> | undefined> {
-  const ids = new Set<string>();
+  onPage: (entries: readonly Record<string, unknown>[]) => void,
+  maxPages = Number.POSITIVE_INFINITY,
+): Promise<Listing> {
+  const cursors = new Set<string>();
   let cursor: string | undefined;
   for (let page = 0; page < maxPages; page += 1) {
     const result = await client.listPage(query, cursor, run.stop.signal);
     if (result.kind === 'failed') {
       if (result.unauthorized) run.refuse(result.reason);
-      return undefined;
+      return { kind: 'failed', reason: result.reason };
     }
-    for (const entry of result.entries) ids.add(entry.dlqId as string);
-    if (result.cursor === undefined) return ids;
+    onPage(result.entries);
+    if (result.cursor === undefined) return { kind: 'complete' };
+    if (cursors.has(result.cursor)) {
+      return {
+        kind: 'failed',
+        reason: `the listing returned cursor ${JSON.stringify(result.cursor)} twice; stopped to avoid looping`,
+      };
+    }
+    cursors.add(result.cursor);
     cursor = result.cursor;
   }
-  return undefined;
+  return { kind: 'too-large' };
 }
 
 /**
@@ -275,9 +297,7 @@ export async function deleteBySelection(
   client: DlqClient,
   options: SelectionOptions,
 ): Promise<Outcomes> {
-  const started = (options.now ?? Date.now)();
-  const sentBefore = client.requestsSent;
-  const run = new Run(options);
+  const run = new Run(options, client);
   const entries = new Map<string, EntryInfo>();
   const report = (extra: Partial<SelectionReport> = {}, unattributedDeletions = 0): SelectionReport => ({
     filters: options.filters,
@@ -288,40 +308,27 @@ export async function deleteBySelection(
   });
 
   // 1. The selection: every page, no silent cap.
-  const cursors = new Set<string>();
-  let cursor: string | undefined;
-  for (;;) {
-    const page = await client.listPage(query, cursor, run.stop.signal);
-    if (page.kind === 'failed') {
-      if (page.unauthorized) run.refuse(page.reason);
-      return run.finish([], client, sentBefore, started, report({ listingFailed: page.reason }));
-    }
-    for (const raw of page.entries) {
+  const listing = await listAll(client, query, run, (page) => {
+    for (const raw of page) {
       const info = entryInfo(raw);
       if (!entries.has(info.dlqId)) entries.set(info.dlqId, info);
     }
     options.onListed?.(entries.size);
-    if (page.cursor === undefined) break;
-    if (cursors.has(page.cursor)) {
-      const reason = `the listing returned cursor ${JSON.stringify(page.cursor)} twice; stopped to avoid looping`;
-      return run.finish([], client, sentBefore, started, report({ listingFailed: reason }));
-    }
-    cursors.add(page.cursor);
-    cursor = page.cursor;
-  }
+  });
+  if (listing.kind === 'failed') return run.finish([], report({ listingFailed: listing.reason }));
   const ids = [...entries.keys()];
 
   // 2. The cap: more than allowed matched, so delete nothing (a dry run still shows what matched).
   if (options.maxDeletes > 0 && ids.length > options.maxDeletes) {
     const capExceeded = { matched: ids.length, cap: options.maxDeletes };
     if (options.dryRun) for (const id of ids) run.results.set(id, { outcome: 'exists', attempts: 0 });
-    return run.finish(options.dryRun ? ids : [], client, sentBefore, started, report({ capExceeded }));
+    return run.finish(options.dryRun ? ids : [], report({ capExceeded }));
   }
 
   // 3. A dry run stops here: the listing is the truth about what exists and matches.
   if (options.dryRun) {
     for (const id of ids) run.settle(id, { outcome: 'exists', attempts: 0 });
-    return run.finish(ids, client, sentBefore, started, report());
+    return run.finish(ids, report());
   }
 
   // 4. Bulk delete by ids, reconciling every call.
@@ -329,7 +336,7 @@ export async function deleteBySelection(
   await run.each(batches(ids), async (batch) => {
     unattributed += await reconcileBatch(batch, client, run);
   });
-  return run.finish(ids, client, sentBefore, started, report({}, unattributed));
+  return run.finish(ids, report({}, unattributed));
 }
 
 /** Splits ids into bulk calls of at most 100 ids and a query string short enough for any server (~6 KB). */
