@@ -1,17 +1,21 @@
 /**
  * `npm run bench`: the action against the usual ways of doing the same job, each against a fresh loopback emulator,
- * side by side in one run. Every tool runs as its own process, the way it would in a pipeline step.
+ * side by side in one run. Every tool runs as its own process, the way it would in a pipeline step: the action as a
+ * runner starts it, the baselines as plain JavaScript (.mjs, nothing to strip or compile) or a shell script. The
+ * tools of one table take turns run by run, so that the machine's noise falls on all of them alike.
  *
- *   npm run bench                 # the full run (about 5 minutes: the curl and fetch loops are slow)
- *   npm run bench -- --quick      # a smoke run: 100 ids, 1 run each
- *   options: --ids 1000 --latency 25 --runs 3 --memory-ids 20000
+ *   npm run bench                 # the full run (about 3.5 minutes: the curl and fetch loops are slow)
+ *   npm run bench -- --quick      # a smoke run: 100 ids, 1 run each; never fails on a target, only on an error
+ *   options: --ids 1000 --latency 25 --runs 3 --memory-ids 20000 --entry dist/index.js
+ *
+ * After the tables, "Targets" compares the measured ratios with the goals (computed here, never typed in).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ROOT, runAction } from '../emulator/run-action.ts';
+import { ROOT, runAction, type ActionRun } from '../emulator/run-action.ts';
 import { DlqEmulator, workflowEntries, type EmulatorOptions } from '../emulator/server.ts';
 
 const { values } = parseArgs({
@@ -21,11 +25,21 @@ const { values } = parseArgs({
     latency: { type: 'string', default: '25' },
     runs: { type: 'string' },
     'memory-ids': { type: 'string' },
+    entry: { type: 'string' },
   },
 });
-const IDS = Number(values.ids ?? (values.quick ? 100 : 1000));
+const QUICK = values.quick;
+const IDS = Number(values.ids ?? (QUICK ? 100 : 1000));
 const LATENCY = Number(values.latency);
-const RUNS = Number(values.runs ?? (values.quick ? 1 : 3));
+const RUNS = Number(values.runs ?? (QUICK ? 1 : 3));
+/** One id is quick to measure and start-up is noisy: more runs. */
+const SHORT_RUNS = QUICK ? 3 : Math.max(9, RUNS);
+const BIG = Number(values['memory-ids'] ?? (QUICK ? 2000 : 20_000));
+const ENTRY = resolve(values.entry ?? join(ROOT, 'dist/index.js'));
+const RATE_LIMIT = 100;
+for (const [name, value] of Object.entries({ ids: IDS, latency: LATENCY, runs: RUNS, 'memory-ids': BIG })) {
+  if (!Number.isInteger(value) || value < (name === 'latency' ? 0 : 1)) throw new Error(`--${name}: not a count`);
+}
 const work = mkdtempSync(join(tmpdir(), 'dlq-bench-'));
 
 interface Measure {
@@ -35,11 +49,25 @@ interface Measure {
   extra?: string;
 }
 
+interface Setup {
+  present: number;
+  missing?: number;
+  emulator?: EmulatorOptions;
+}
+
+/** What a tool is given: a fresh emulator, the ids in a file, and which of them exist. */
+interface Job {
+  emulator: DlqEmulator;
+  idsFile: string;
+  ids: string[];
+  present: string[];
+  missing: string[];
+}
+
+type Tool = (job: Job) => Promise<{ confirmed: string; extra?: string }>;
+
 /** Seeds a fresh emulator, writes the ids to delete, runs the tool, and returns what it measured. */
-async function measure(
-  tool: (emulator: DlqEmulator, idsFile: string, ids: string[]) => Promise<{ confirmed: string; extra?: string }>,
-  setup: { present: number; missing?: number; emulator?: EmulatorOptions },
-): Promise<Measure> {
+async function measure(tool: Tool, setup: Setup): Promise<Measure> {
   const emulator = await DlqEmulator.start({ latencyMs: LATENCY, ...setup.emulator });
   try {
     const present = emulator.seed('workflow', workflowEntries(setup.present));
@@ -49,155 +77,275 @@ async function measure(
     const idsFile = join(work, 'ids.txt');
     writeFileSync(idsFile, `${ids.join('\n')}\n`);
     const started = performance.now();
-    const result = await tool(emulator, idsFile, ids);
+    const result = await tool({ emulator, idsFile, ids, present, missing });
     return { ms: performance.now() - started, requests: emulator.requests.length, ...result };
   } finally {
     await emulator.close();
   }
 }
 
-async function median(runs: number, once: () => Promise<Measure>): Promise<Measure> {
-  const all: Measure[] = [];
-  for (let i = 0; i < runs; i += 1) all.push(await once());
-  all.sort((a, b) => a.ms - b.ms);
-  return all[Math.floor(all.length / 2)]!;
+function medianOf<T>(items: T[], key: (item: T) => number): T {
+  return [...items].sort((a, b) => key(a) - key(b))[Math.floor(items.length / 2)]!;
+}
+
+/** Runs the tools in turn, `runs` rounds, and returns each one's median run. */
+async function compare(runs: number, setup: Setup, tools: Tool[]): Promise<Measure[]> {
+  const all: Measure[][] = tools.map(() => []);
+  for (let round = 0; round < runs; round += 1) {
+    for (const [i, tool] of tools.entries()) all[i]!.push(await measure(tool, setup));
+  }
+  return all.map((measures) => medianOf(measures, (m) => m.ms));
 }
 
 function exec(command: string, args: string[], env: Record<string, string>): Promise<string> {
-  return new Promise((resolve, reject) => {
+  return new Promise((done, fail) => {
     const child = spawn(command, args, { env: { PATH: process.env.PATH ?? '', ...env } });
     let out = '';
     let err = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk));
     child.stderr.on('data', (chunk: Buffer) => (err += chunk));
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${command} exited ${code}: ${err}`))));
+    child.on('error', fail);
+    child.on('close', (code) => (code === 0 ? done(out) : fail(new Error(`${command} exited ${code}: ${err}`))));
   });
 }
-
-const tools = {
-  action:
-    (inputs: Record<string, string> = {}) =>
-    async (emulator: DlqEmulator, idsFile: string) => {
-      const run = await runAction({
-        inputs: { 'dlq-ids-file': idsFile, 'qstash-url': emulator.url, 'qstash-token': emulator.token, ...inputs },
-        timeoutMs: 600_000,
-      });
-      if (run.exitCode !== 0 && run.outputs['failed-count'] !== '0')
-        throw new Error(`the action failed:\n${run.stdout}`);
-      return {
-        confirmed: `${run.outputs['removed-count']} removed, ${run.outputs['not-found-count']} not found`,
-        extra: run.outputs['failed-count'],
-      };
-    },
-  fetchLoop: async (emulator: DlqEmulator, idsFile: string) => {
-    const out = await exec(process.execPath, [join(ROOT, 'bench/tools/fetch-loop.ts'), idsFile], env(emulator));
-    const parsed = JSON.parse(out) as { confirmed: number; notFound: number };
-    return { confirmed: `${parsed.confirmed} removed, ${parsed.notFound} not found` };
-  },
-  curlLoop: async (emulator: DlqEmulator, idsFile: string) => {
-    const out = await exec('bash', [join(ROOT, 'bench/tools/curl-loop.sh'), idsFile], env(emulator));
-    return { confirmed: `${(JSON.parse(out) as { confirmed: number }).confirmed} removed` };
-  },
-  official: async (emulator: DlqEmulator, idsFile: string) => {
-    const out = await exec(process.execPath, [join(ROOT, 'bench/tools/official-client.ts'), idsFile], env(emulator));
-    return { confirmed: `count only: ${(JSON.parse(out) as { deletedCount: number }).deletedCount} deleted` };
-  },
-};
 
 function env(emulator: DlqEmulator): Record<string, string> {
   return { QSTASH_URL: emulator.url, QSTASH_TOKEN: emulator.token };
 }
 
-function table(title: string, rows: [string, Measure][], baseline: number): void {
+function startAction(job: Job, inputs: Record<string, string>, inline = false): Promise<ActionRun> {
+  const ids: Record<string, string> = inline ? { 'dlq-ids': job.ids.join('\n') } : { 'dlq-ids-file': job.idsFile };
+  return runAction({
+    entry: ENTRY,
+    inputs: { ...ids, 'qstash-url': job.emulator.url, 'qstash-token': job.emulator.token, ...inputs },
+    timeoutMs: 600_000,
+  });
+}
+
+function jsonList(run: ActionRun, output: string): string[] {
+  const text = run.outputs[output];
+  if (text === undefined) throw new Error(`the action set no ${output} output:\n${run.stdout}`);
+  return JSON.parse(text) as string[];
+}
+
+function same(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((id, i) => id === b[i]);
+}
+
+/** The action's run is checked every time: exit code, and each id's outcome against what the emulator held. */
+function verifyDelete(run: ActionRun, job: Job): { confirmed: string } {
+  const removed = jsonList(run, 'removed');
+  const notFound = jsonList(run, 'not-found');
+  const failed = jsonList(run, 'failed');
+  const problems = [
+    run.exitCode !== 0 && `exit code ${run.exitCode}`,
+    !same(removed, job.present) && `removed: ${removed.length} ids, not the ${job.present.length} present`,
+    !same(notFound, job.missing) && `not-found: ${notFound.length} ids, not the ${job.missing.length} missing`,
+    failed.length > 0 && `failed: ${failed.length} ids`,
+    run.outputs['removed-count'] !== String(removed.length) && 'removed-count does not match removed',
+    run.outputs['not-found-count'] !== String(notFound.length) && 'not-found-count does not match not-found',
+  ].filter(Boolean);
+  if (problems.length > 0) throw new Error(`the action's run is wrong (${problems.join('; ')}):\n${run.stdout}`);
+  return { confirmed: `${removed.length} removed, ${notFound.length} not found` };
+}
+
+const tools = {
+  action:
+    (inputs: Record<string, string> = {}, inline = false): Tool =>
+    async (job) =>
+      verifyDelete(await startAction(job, inputs, inline), job),
+  fetchLoop: (async ({ emulator, idsFile }) => {
+    const out = await exec(process.execPath, [join(ROOT, 'bench/tools/fetch-loop.mjs'), idsFile], env(emulator));
+    const parsed = JSON.parse(out) as { confirmed: number; notFound: number };
+    return { confirmed: `${parsed.confirmed} removed, ${parsed.notFound} not found` };
+  }) satisfies Tool,
+  curlLoop: (async ({ emulator, idsFile }) => {
+    const out = await exec('bash', [join(ROOT, 'bench/tools/curl-loop.sh'), idsFile], env(emulator));
+    return { confirmed: `${(JSON.parse(out) as { confirmed: number }).confirmed} removed` };
+  }) satisfies Tool,
+  official: (async ({ emulator, idsFile }) => {
+    const out = await exec(process.execPath, [join(ROOT, 'bench/tools/official-client.mjs'), idsFile], env(emulator));
+    return { confirmed: `count only: ${(JSON.parse(out) as { deletedCount: number }).deletedCount} deleted` };
+  }) satisfies Tool,
+};
+
+const OFFICIAL = '@upstash/workflow dlq.delete, 100 ids a call';
+
+function seconds(ms: number): string {
+  return ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(2)} s`;
+}
+
+function table(title: string, rows: [string, Measure, number][], baseline: number): void {
   console.log(`\n### ${title}\n`);
-  console.log("| tool | wall time (median) | requests | ids confirmed | × the action's time |");
-  console.log('|---|---:|---:|---|---:|');
-  for (const [name, m] of rows) {
+  console.log("| tool | wall time (median) | runs | requests | ids confirmed | × the action's time |");
+  console.log('|---|---:|---:|---:|---|---:|');
+  for (const [name, m, runs] of rows) {
     console.log(
-      `| ${name} | ${(m.ms / 1000).toFixed(2)} s | ${m.requests} | ${m.confirmed} | ${(m.ms / baseline).toFixed(1)}× |`,
+      `| ${name} | ${seconds(m.ms)} | ${runs} | ${m.requests} | ${m.confirmed} | ${(m.ms / baseline).toFixed(2)}× |`,
     );
   }
 }
 
+const entryInfo = statSync(ENTRY);
 console.log(
   `# DLQ cleanup benchmark: ${IDS} ids, ${LATENCY} ms emulated latency, median of ${RUNS} run(s)\n` +
-    `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${new Date().toISOString()}`,
+    `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${new Date().toISOString()}\n` +
+    `action: ${relative(process.cwd(), ENTRY) || ENTRY} (${(entryInfo.size / 1024).toFixed(0)} KiB, ` +
+    `built ${entryInfo.mtime.toISOString()})`,
 );
 
-// Target 1: every id exists.
+// 1. Every id exists. The sequential loops are the slow baselines (tens of seconds a run).
 const all = { present: IDS };
-const action = await median(RUNS, () => measure(tools.action(), all));
-const perId = await median(RUNS, () => measure(tools.action({ strategy: 'per-id' }), all));
-const official = await median(RUNS, () => measure(tools.official, all));
-const fetchLoop = await median(RUNS, () => measure(tools.fetchLoop, all));
+const [action, perId, official] = await compare(RUNS, all, [
+  tools.action(),
+  tools.action({ strategy: 'per-id' }),
+  tools.official,
+]);
 const hasCurl = await exec('curl', ['--version'], {}).then(
   () => true,
   () => false,
 );
-const curlLoop = hasCurl ? await median(RUNS, () => measure(tools.curlLoop, all)) : undefined;
-if (!hasCurl) console.log('\n(curl is not installed: the curl loop is skipped)');
+const [fetchLoop, curlLoop] = await compare(RUNS, all, hasCurl ? [tools.fetchLoop, tools.curlLoop] : [tools.fetchLoop]);
 table(
   `1. ${IDS} ids, all in the DLQ, no rate limit`,
   [
-    ['this action (strategy: auto)', action],
-    ['this action (strategy: per-id)', perId],
-    ['@upstash/workflow dlq.delete, 100 ids a call', official],
-    ['sequential fetch loop', fetchLoop],
-    ...(curlLoop ? [['sequential curl loop', curlLoop] as [string, Measure]] : []),
+    ['this action (strategy: auto)', action!, RUNS],
+    ['this action (strategy: per-id)', perId!, RUNS],
+    [OFFICIAL, official!, RUNS],
+    ['sequential fetch loop (plain .mjs)', fetchLoop!, RUNS],
+    ...(curlLoop ? [['sequential curl loop', curlLoop, RUNS] as [string, Measure, number]] : []),
   ],
-  action.ms,
+  action!.ms,
 );
+if (!hasCurl) console.log('\n(curl is not installed: the curl loop is skipped)');
 
-// Target 2: half of the ids do not exist.
-const half = { present: IDS / 2, missing: IDS / 2 };
-const actionHalf = await median(RUNS, () => measure(tools.action(), half));
-const officialHalf = await median(RUNS, () => measure(tools.official, half));
+// 2. Half of the ids do not exist.
+const half = { present: Math.ceil(IDS / 2), missing: Math.floor(IDS / 2) };
+const [actionHalf, officialHalf] = await compare(RUNS, half, [tools.action(), tools.official]);
 table(
   `2. ${IDS} ids, half of them not in the DLQ (interleaved)`,
   [
-    ['this action (strategy: auto)', actionHalf],
-    ['@upstash/workflow dlq.delete, 100 ids a call', officialHalf],
+    ['this action (strategy: auto)', actionHalf!, RUNS],
+    [OFFICIAL, officialHalf!, RUNS],
   ],
-  actionHalf.ms,
+  actionHalf!.ms,
 );
 
-// Target 3: per id under a 100 requests/s burst limit.
+// 3. One id, given inline as a step would: mostly start-up. The fetch script is the floor (Node and one request).
+const [actionOne, officialOne, fetchOne] = await compare(SHORT_RUNS, { present: 1 }, [
+  tools.action({}, true),
+  tools.official,
+  tools.fetchLoop,
+]);
+table(
+  '3. One id',
+  [
+    ['this action (dlq-ids: the id)', actionOne!, SHORT_RUNS],
+    [OFFICIAL, officialOne!, SHORT_RUNS],
+    ['one fetch (plain .mjs)', fetchOne!, SHORT_RUNS],
+  ],
+  actionOne!.ms,
+);
+
+// 4. Per id under a burst limit.
 const limited = Math.round(IDS / 2);
-const rateLimited = await median(RUNS, () =>
-  measure(
-    async (emulator, idsFile) => {
-      const result = await tools.action({ strategy: 'per-id' })(emulator, idsFile);
-      const throttled = emulator.count(429);
-      const total = emulator.requests.length;
-      return {
-        ...result,
-        extra: `${throttled} of ${total} requests answered 429 (${((throttled / total) * 100).toFixed(1)}%), failed ${result.extra}`,
-      };
-    },
-    { present: limited, emulator: { rateLimit: { limit: 100 } } },
-  ),
-);
-const bound = limited / 100;
-console.log(`\n### 3. ${limited} ids per id under a 100 requests/s burst limit (bound: ${bound.toFixed(2)} s)\n`);
+const [rateLimited] = await compare(RUNS, { present: limited, emulator: { rateLimit: { limit: RATE_LIMIT } } }, [
+  async (job) => {
+    const result = tools.action({ strategy: 'per-id' })(job);
+    return { ...(await result), extra: String(job.emulator.count(429)) };
+  },
+]);
+const throttled = Number(rateLimited!.extra);
+const bound = (limited / RATE_LIMIT) * 1000;
+console.log(`\n### 4. ${limited} ids per id under a ${RATE_LIMIT} requests/s burst limit (bound: ${seconds(bound)})\n`);
 console.log(
-  `wall time ${(rateLimited.ms / 1000).toFixed(2)} s = ${(rateLimited.ms / 1000 / bound).toFixed(2)}× the bound; ${rateLimited.extra}`,
+  `wall time ${seconds(rateLimited!.ms)} = ${(rateLimited!.ms / bound).toFixed(2)}× the bound; ` +
+    `${throttled} of ${rateLimited!.requests} requests answered 429 ` +
+    `(${((throttled / rateLimited!.requests) * 100).toFixed(1)}%); ${rateLimited!.confirmed}`,
 );
 
-// Target 4: start-up and memory.
-const startups: number[] = [];
-for (let i = 0; i < Math.max(5, RUNS); i += 1) {
-  const emulator = await DlqEmulator.start();
-  try {
-    const [id] = emulator.seed('workflow', workflowEntries(1));
-    const spawnedAt = Date.now();
-    await runAction({ inputs: { 'dlq-ids': id!, 'qstash-url': emulator.url, 'qstash-token': emulator.token } });
-    startups.push(emulator.requests[0]!.at - spawnedAt);
-  } finally {
-    await emulator.close();
+// 5. Redrive: `operation: restart` re-runs each entry (one request per id). Builds without it are detected: they
+// either reject the input or ignore it and delete instead (no restart request reaches the emulator).
+let redrive: { restart: Measure; perId: Measure } | { skipped: string } | undefined;
+{
+  const restarts = (emulator: DlqEmulator): typeof emulator.requests =>
+    emulator.requests.filter((r) => r.path.split('?')[0]!.includes('/dlq/restart'));
+  const restartTool: Tool = async (job) => {
+    const run = await startAction(job, { operation: 'restart' });
+    const sent = restarts(job.emulator);
+    if (run.exitCode !== 0 && /operation/iu.test(`${run.stdout}\n${run.stderr}`)) {
+      const said = run.annotations.find((a) => a.level === 'error')?.message ?? run.stderr.trim().split('\n')[0];
+      redrive = { skipped: `this build rejects \`operation: restart\`: ${said}` };
+      return { confirmed: 'skipped' };
+    }
+    if (run.exitCode === 0 && sent.length === 0) {
+      redrive = { skipped: 'this build has no `operation` input: it ignored it and sent no restart request' };
+      return { confirmed: 'skipped' };
+    }
+    const ok = new Set(
+      sent.filter((r) => typeof r.result === 'number' && r.result < 300).map((r) => r.path.split('?')[0]),
+    );
+    const failed = run.outputs['failed-count'];
+    if (run.exitCode !== 0 || ok.size !== job.present.length || (failed !== undefined && failed !== '0')) {
+      throw new Error(
+        `the restart run is wrong (exit ${run.exitCode}, ${ok.size} of ${job.present.length} ids restarted, ` +
+          `failed-count ${failed}):\n${run.stdout}`,
+      );
+    }
+    const counts = Object.entries(run.outputs)
+      .filter(([name, value]) => name.endsWith('-count') && value !== '0')
+      .map(([name, value]) => `${name} ${value}`);
+    return { confirmed: `${ok.size} restarted (emulator); ${counts.join(', ') || 'no counts'}` };
+  };
+  // A two-id probe first, so that a build without the feature costs no full runs.
+  await measure(restartTool, { present: 2 });
+  console.log(`\n### 5. Redrive: ${IDS} ids re-run (operation: restart) against deleted one by one\n`);
+  if (redrive && 'skipped' in redrive) {
+    console.log(`skipped: ${redrive.skipped}`);
+  } else {
+    const [restart, perIdDelete] = await compare(RUNS, all, [restartTool, tools.action({ strategy: 'per-id' })]);
+    redrive = { restart: restart!, perId: perIdDelete! };
+    const perIdMs = (m: Measure): string => `${(m.ms / IDS).toFixed(2)} ms per id`;
+    console.log('| run | wall time (median) | per id | requests | ids confirmed |');
+    console.log('|---|---:|---:|---:|---|');
+    for (const [name, m] of [
+      ['this action (operation: restart)', restart!],
+      ['this action (strategy: per-id, delete)', perIdDelete!],
+    ] as const) {
+      console.log(`| ${name} | ${seconds(m.ms)} | ${perIdMs(m)} | ${m.requests} | ${m.confirmed} |`);
+    }
   }
 }
-startups.sort((a, b) => a - b);
-const BIG = Number(values['memory-ids'] ?? (values.quick ? 2000 : 20_000));
+
+// 6. Start-up and memory. Plain start-up first: an empty Node process, then a plain .mjs's first request.
+const plain: number[] = [];
+for (let i = 0; i < SHORT_RUNS; i += 1) {
+  const started = performance.now();
+  await exec(process.execPath, ['--input-type=module', '--eval', ''], {});
+  plain.push(performance.now() - started);
+}
+const firstRequest: Record<'action' | 'official' | 'fetch', number[]> = { action: [], official: [], fetch: [] };
+for (let i = 0; i < SHORT_RUNS; i += 1) {
+  for (const tool of ['action', 'official', 'fetch'] as const) {
+    const emulator = await DlqEmulator.start();
+    try {
+      const [id] = emulator.seed('workflow', workflowEntries(1));
+      const idsFile = join(work, 'one.txt');
+      writeFileSync(idsFile, `${id}\n`);
+      const spawnedAt = Date.now();
+      if (tool === 'action') {
+        const job = { emulator, idsFile, ids: [id!], present: [id!], missing: [] };
+        verifyDelete(await startAction(job, {}, true), job);
+      } else {
+        const script = tool === 'official' ? 'official-client.mjs' : 'fetch-loop.mjs';
+        await exec(process.execPath, [join(ROOT, 'bench/tools', script), idsFile], env(emulator));
+      }
+      firstRequest[tool].push(emulator.requests[0]!.at - spawnedAt);
+    } finally {
+      await emulator.close();
+    }
+  }
+}
 const rss: Record<string, number> = {};
 for (const strategy of ['auto', 'per-id']) {
   const emulator = await DlqEmulator.start();
@@ -207,6 +355,7 @@ for (const strategy of ['auto', 'per-id']) {
     const rssFile = join(work, 'rss.txt');
     writeFileSync(idsFile, `${ids.join('\n')}\n`);
     const run = await runAction({
+      entry: ENTRY,
       inputs: {
         'dlq-ids-file': idsFile,
         'qstash-url': emulator.url,
@@ -218,18 +367,61 @@ for (const strategy of ['auto', 'per-id']) {
       nodeArgs: ['--import', join(ROOT, 'bench/rss-probe.mjs')],
       timeoutMs: 600_000,
     });
-    if (run.outputs['removed-count'] !== String(BIG)) throw new Error(`expected ${BIG} removed:\n${run.stdout}`);
+    verifyDelete(run, { emulator, idsFile, ids, present: ids, missing: [] });
     rss[strategy] = Number(readFileSync(rssFile, 'utf8')) / 1024;
   } finally {
     await emulator.close();
   }
 }
-console.log(`\n### 4. Start-up and memory\n`);
+const runsOf = (list: number[]): string =>
+  `median ${medianOf(list, (x) => x).toFixed(0)} ms (runs: ${list.map((x) => x.toFixed(0)).join(', ')} ms)`;
+console.log(`\n### 6. Start-up and memory\n`);
+console.log(`plain Node start and exit (empty module): ${runsOf(plain)}`);
+console.log(`process start to first request, this action: ${runsOf(firstRequest.action)}`);
+console.log(`process start to first request, ${OFFICIAL.split(' ')[0]} (plain .mjs): ${runsOf(firstRequest.official)}`);
+console.log(`process start to first request, fetch (plain .mjs): ${runsOf(firstRequest.fetch)}`);
 console.log(
-  `process start to first request: median ${startups[Math.floor(startups.length / 2)]} ms (runs: ${startups.join(', ')} ms)`,
-);
-console.log(
-  `peak RSS, ${BIG} ids from dlq-ids-file: ${rss.auto!.toFixed(0)} MiB (strategy auto), ${rss['per-id']!.toFixed(0)} MiB (strategy per-id)`,
+  `peak RSS, ${BIG} ids from dlq-ids-file: ${rss.auto!.toFixed(0)} MiB (strategy auto), ` +
+    `${rss['per-id']!.toFixed(0)} MiB (strategy per-id)`,
 );
 
+// Targets: ratios from the medians above, compared with the goals.
+function verdict(ok: boolean): string {
+  return ok ? 'PASS' : 'MISS';
+}
+const ratio = (a: Measure, b: Measure): number => a.ms / b.ms;
+const x = (value: number): string => `${value.toFixed(2)}×`;
+const lines: string[] = [];
+const allRatio = ratio(action!, official!);
+lines.push(
+  `all present: ${x(allRatio)} the official client, with each id's outcome (it has a count only) ` +
+    `(target ≤ 1.1×): ${verdict(allRatio <= 1.1)}`,
+);
+const halfRatio = ratio(actionHalf!, officialHalf!);
+lines.push(`half missing: ${x(halfRatio)} the official client (target ≤ 0.8×): ${verdict(halfRatio <= 0.8)}`);
+const oneRatio = ratio(actionOne!, officialOne!);
+lines.push(`one id: ${x(oneRatio)} the official client (target ≤ 1.5×): ${verdict(oneRatio <= 1.5)}`);
+const limitRatio = rateLimited!.ms / bound;
+const share = throttled / rateLimited!.requests;
+lines.push(
+  `per id under ${RATE_LIMIT}/s: ${x(limitRatio)} N/limit (target ≤ 1.15×), ${(share * 100).toFixed(1)}% 429s ` +
+    `(target ≤ 5%): ${verdict(limitRatio <= 1.15 && share <= 0.05)}`,
+);
+if (redrive && 'restart' in redrive) {
+  const redriveRatio = ratio(redrive.restart, redrive.perId);
+  lines.push(
+    `redrive: ${(redrive.restart.ms / IDS).toFixed(2)} ms per id restarted vs ${(redrive.perId.ms / IDS).toFixed(2)} ` +
+      `ms per id deleted one by one, ${x(redriveRatio)} (target ≤ 1×): ${verdict(redriveRatio <= 1)}`,
+  );
+} else {
+  lines.push(`redrive: not measured (${redrive && 'skipped' in redrive ? redrive.skipped : 'no run'})`);
+}
+console.log(
+  `\n### Targets${QUICK || IDS !== 1000 ? ` (set for 1000 ids; this run has ${IDS}: indicative only)` : ''}\n`,
+);
+for (const line of lines) console.log(`- ${line}`);
+
+if (statSync(ENTRY).mtimeMs !== entryInfo.mtimeMs) {
+  console.log(`\nWARNING: ${ENTRY} changed during the run; the figures mix two builds.`);
+}
 rmSync(work, { recursive: true, force: true });

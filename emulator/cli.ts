@@ -1,31 +1,76 @@
 /**
  * Runs the emulator as a process: `node emulator/cli.ts [--port 8080] [--seed 50] [--ids-file ids.txt]
- * [--latency 25] [--rate-limit 100] [--token T]`. Prints its URL, then serves until stopped.
+ * [--seed-qstash 20] [--qstash-ids-file ids.txt] [--latency 25] [--rate-limit 100] [--token T]
+ * [--cursor id|position] [--redrive-removes] [--redrive-missing reject|partial|ignore]
+ * [--keep-alive-timeout ms] [--tls-key key.pem --tls-cert cert.pem]`.
+ * Prints its URL, then serves until stopped.
+ *
+ * --seed N / --ids-file: N Workflow DLQ entries, their ids written one a line. --seed-qstash N / --qstash-ids-file: the
+ * same for the message DLQ. --redrive-removes: a restarted or resumed Workflow DLQ entry leaves the DLQ (undocumented;
+ * by default it stays). --cursor position: offset cursors (pages shift under deletions).
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { DEFAULT_TOKEN, DlqEmulator, workflowEntries } from './server.ts';
+import { DEFAULT_TOKEN, DlqEmulator, messageEntries, workflowEntries, type RedriveMissing } from './server.ts';
 
 const { values } = parseArgs({
   options: {
     port: { type: 'string', default: '0' },
     seed: { type: 'string', default: '0' },
     'ids-file': { type: 'string' },
+    'seed-qstash': { type: 'string', default: '0' },
+    'qstash-ids-file': { type: 'string' },
     latency: { type: 'string', default: '0' },
     'rate-limit': { type: 'string' },
     token: { type: 'string', default: DEFAULT_TOKEN },
+    cursor: { type: 'string', default: 'id' },
+    'redrive-removes': { type: 'boolean', default: false },
+    'redrive-missing': { type: 'string', default: 'reject' },
+    'keep-alive-timeout': { type: 'string' },
+    'tls-key': { type: 'string' },
+    'tls-cert': { type: 'string' },
   },
 });
 
+function fail(message: string): never {
+  console.error(`emulator: ${message}`);
+  process.exit(2);
+}
+
+const count = (flag: string, value: string): number => {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 0) fail(`--${flag} must be a non-negative integer, got "${value}"`);
+  return number;
+};
+
+if (values.cursor !== 'id' && values.cursor !== 'position') fail(`--cursor must be id or position`);
+if (!['reject', 'partial', 'ignore'].includes(values['redrive-missing'])) {
+  fail('--redrive-missing must be reject, partial or ignore');
+}
+if ((values['tls-key'] === undefined) !== (values['tls-cert'] === undefined)) fail('--tls-key needs --tls-cert');
+
 const emulator = await DlqEmulator.start({
-  port: Number(values.port),
+  port: count('port', values.port),
   token: values.token,
-  latencyMs: Number(values.latency),
-  ...(values['rate-limit'] && { rateLimit: { limit: Number(values['rate-limit']) } }),
+  latencyMs: count('latency', values.latency),
+  cursor: values.cursor,
+  redriveRemoves: { workflow: values['redrive-removes'] },
+  redriveMissing: values['redrive-missing'] as RedriveMissing,
+  ...(values['rate-limit'] && { rateLimit: { limit: count('rate-limit', values['rate-limit']) } }),
+  ...(values['keep-alive-timeout'] && {
+    keepAliveTimeoutMs: count('keep-alive-timeout', values['keep-alive-timeout']),
+  }),
+  ...(values['tls-key'] &&
+    values['tls-cert'] && { tls: { key: readFileSync(values['tls-key']), cert: readFileSync(values['tls-cert']) } }),
 });
-const ids = emulator.seed('workflow', workflowEntries(Number(values.seed)));
+const ids = emulator.seed('workflow', workflowEntries(count('seed', values.seed)));
 if (values['ids-file']) writeFileSync(values['ids-file'], `${ids.join('\n')}\n`);
-console.log(`QStash DLQ emulator listening on ${emulator.url} with ${ids.length} workflow DLQ entries`);
+const messageIds = emulator.seed('qstash', messageEntries(count('seed-qstash', values['seed-qstash'])));
+if (values['qstash-ids-file']) writeFileSync(values['qstash-ids-file'], `${messageIds.join('\n')}\n`);
+console.log(
+  `QStash DLQ emulator listening on ${emulator.url} with ${ids.length} workflow DLQ entries` +
+    (messageIds.length > 0 ? ` and ${messageIds.length} message DLQ entries` : ''),
+);
 
 const stop = (): void => void emulator.close().then(() => process.exit(0));
 process.once('SIGINT', stop);

@@ -1,11 +1,16 @@
 /**
  * A loopback QStash DLQ emulator: the Workflow DLQ (/v2/workflows/dlq) and the message DLQ (/v2/dlq), per-id GET and
- * DELETE, listing with filters and cursors, bulk delete, bearer auth, a burst rate limit with Upstash's
- * Burst-RateLimit-* headers, and scriptable faults. One emulator serves the tests, the demo and the benchmark.
+ * DELETE, listing with filters and cursors, bulk delete, the redrive endpoints (restart, resume, failure-callback
+ * retry, message retry; per id and bulk), bearer auth, a burst rate limit with Upstash's Burst-RateLimit-* headers,
+ * and scriptable faults. One emulator serves the tests, the demo and the benchmark.
  *
- * It binds 127.0.0.1 only. Run as a process with `node emulator/cli.ts`.
+ * It binds 127.0.0.1 only, over HTTP or (with `tls`) HTTPS. Run as a process with `node emulator/cli.ts`.
+ *
+ * Where Upstash's published API documents leave a behaviour open, the emulator makes it an option (`cursor`,
+ * `redriveRemoves`, `redriveMissing`) so that tests can run against each plausible answer.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 
 export type DlqKind = 'workflow' | 'qstash';
@@ -13,6 +18,13 @@ export type DlqKind = 'workflow' | 'qstash';
 export interface DlqEntry {
   dlqId: string;
   createdAt: number;
+  /**
+   * Workflow DLQ only, emulator-specific: `false` makes `resume` answer 400 ("workflow doesn't support resume"),
+   * as Upstash does for a run that cannot be resumed. Default: resumable.
+   */
+  resumable?: boolean;
+  /** Workflow DLQ only, emulator-specific: `false` makes `restart` answer 400. Default: restartable. */
+  restartable?: boolean;
   [field: string]: unknown;
 }
 
@@ -33,7 +45,7 @@ export interface FaultRule {
   method?: string;
   /** Matches when the request path (with query) contains this text. */
   pathIncludes?: string;
-  /** Matches a per-id request for this (decoded) id. */
+  /** Matches a per-id request (GET/DELETE of an entry, or a per-id restart/resume/callback/retry) for this (decoded) id. */
   id?: string;
   /** How many requests it applies to; default: all. */
   times?: number;
@@ -53,6 +65,24 @@ export interface FaultRule {
   hang?: 'before' | 'after';
 }
 
+/**
+ * How a listing / bulk cursor works. Upstash does not document its cursor.
+ * - 'id': the cursor names the last entry returned (its insertion sequence); paging is stable under deletions.
+ * - 'position': the cursor is the numeric offset into the current matching list, like an offset-based server:
+ *   deleting (or retrying away) entries while paging shifts later pages, so entries get skipped.
+ */
+export type CursorMode = 'id' | 'position';
+
+/**
+ * What a bulk redrive (`POST /v2/workflows/dlq/restart|resume`, `POST /v2/dlq/retry`) does with `dlqIds` that are not
+ * in the DLQ. Upstash's API documents list a 404 "Some DLQ messages were not found" for these routes without saying
+ * whether the ids that were found are re-run.
+ * - 'reject' (default): 404, nothing re-run.
+ * - 'partial': the found ones are re-run, then 404 (the caller cannot tell what happened).
+ * - 'ignore': unknown ids are skipped, 200/201 with the runs made.
+ */
+export type RedriveMissing = 'reject' | 'partial' | 'ignore';
+
 export interface EmulatorOptions {
   token?: string;
   /** Delay before each request is handled, like network latency. */
@@ -60,6 +90,19 @@ export interface EmulatorOptions {
   rateLimit?: RateLimitOptions;
   /** Port on 127.0.0.1; 0 (default) picks a free one. */
   port?: number;
+  /** Default 'id'. */
+  cursor?: CursorMode;
+  /**
+   * Whether a Workflow DLQ entry leaves the DLQ once restarted or resumed: undocumented, default false (it stays).
+   * A message DLQ retry always removes the entry, as Upstash documents.
+   */
+  redriveRemoves?: { workflow?: boolean };
+  /** Default 'reject'. */
+  redriveMissing?: RedriveMissing;
+  /** Serve HTTPS with this key and certificate (PEM). `url` then starts with https://. */
+  tls?: { key: string | Buffer; cert: string | Buffer };
+  /** How long an idle keep-alive connection stays open, in ms. Default 60_000 (plus Node's 1 s buffer). */
+  keepAliveTimeoutMs?: number;
 }
 
 export interface RequestRecord {
@@ -68,11 +111,56 @@ export interface RequestRecord {
   /** Status sent, or 'dropped' / 'hung'. */
   result: number | 'dropped' | 'hung';
   at: number;
+  /** Request headers, names lower-cased, repeated ones joined with ', '; `authorization` is left out. */
+  headers: Record<string, string>;
+  /** Whether the request carried `Authorization: Bearer <the emulator's token>`. */
+  authorized: boolean;
+}
+
+export type RerunOperation = 'restart' | 'resume' | 'retry' | 'callback';
+
+/** One re-run the emulator performed (recorded even when a fault then drops or hangs the answer). */
+export interface RerunRecord {
+  dlq: DlqKind;
+  operation: RerunOperation;
+  dlqId: string;
+  /** The new workflow run id / message id. For 'callback', the run's own id (see `callback`). */
+  newId: string;
+  /** The Upstash-* override headers sent with the request (names lower-cased). */
+  headers: Record<string, string>;
+  /** Whether it came from a bulk request. */
+  bulk: boolean;
+  at: number;
 }
 
 export const DEFAULT_TOKEN = 'emulator-token-3f9c2d7a1b';
 
+/**
+ * Workflow bulk restart/resume re-run at most this many runs per request. Upstash documents (bulk restart): "A maximum
+ * of 50 workflow runs can be restarted per request. If more runs are available, a cursor is returned". The emulator
+ * follows that for more than 50 `dlqIds` too: it processes the first 50 and returns a cursor (no 400), and applies
+ * it to bulk resume as well.
+ */
+export const WORKFLOW_BULK_REDRIVE_LIMIT = 50;
+
 const COLLECTIONS: Record<string, DlqKind> = { '/v2/workflows/dlq': 'workflow', '/v2/dlq': 'qstash' };
+
+/** POST sub-routes per DLQ: /<prefix>/<action> (bulk) and /<prefix>/<action>/<dlqId> (one). */
+const REDRIVE_ACTIONS: Record<DlqKind, readonly RerunOperation[]> = {
+  workflow: ['restart', 'resume', 'callback'],
+  qstash: ['retry'],
+};
+
+/** The override headers the redrive endpoints document. */
+const REDRIVE_HEADERS = [
+  'upstash-retries',
+  'upstash-delay',
+  'upstash-retry-delay',
+  'upstash-flow-control-key',
+  'upstash-flow-control-value',
+  'upstash-label',
+  'upstash-failure-callback',
+];
 
 /** Query parameter -> entry field, per DLQ. Values of one filter are ORed, different filters ANDed. */
 const FILTERS: Record<DlqKind, Record<string, string>> = {
@@ -103,16 +191,38 @@ interface StoredEntry {
   entry: DlqEntry;
 }
 
+interface Route {
+  dlq: DlqKind;
+  id?: string;
+  /** A redrive (POST) route. */
+  action?: RerunOperation;
+}
+
+interface Answer {
+  status: number;
+  body: string;
+}
+
 export class DlqEmulator {
   readonly token: string;
   latencyMs: number;
   rateLimit: RateLimitOptions | undefined;
+  /** May be changed between requests. */
+  cursorMode: CursorMode;
+  /** May be changed between requests. */
+  redriveRemoves: { workflow: boolean };
+  /** May be changed between requests. */
+  redriveMissing: RedriveMissing;
   faults: FaultRule[] = [];
   readonly requests: RequestRecord[] = [];
+  /** Every re-run performed, in order. */
+  readonly reruns: RerunRecord[] = [];
+  readonly tls: boolean;
   private readonly store: Record<DlqKind, Map<string, StoredEntry>> = { workflow: new Map(), qstash: new Map() };
   private seq = 0;
+  private rerunSeq = 0;
   private window = { start: 0, count: 0 };
-  private readonly server: Server;
+  private readonly server: Server | HttpsServer;
   private readonly sockets = new Set<Socket>();
   private readonly hung = new Set<ServerResponse>();
   private port = 0;
@@ -126,9 +236,22 @@ export class DlqEmulator {
     this.token = options.token ?? DEFAULT_TOKEN;
     this.latencyMs = options.latencyMs ?? 0;
     this.rateLimit = options.rateLimit;
-    this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.keepAliveTimeout = 60_000;
-    this.server.on('connection', (socket) => {
+    this.cursorMode = options.cursor ?? 'id';
+    this.redriveRemoves = { workflow: options.redriveRemoves?.workflow ?? false };
+    this.redriveMissing = options.redriveMissing ?? 'reject';
+    this.tls = options.tls !== undefined;
+    const handler = (req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res);
+    this.server = options.tls
+      ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, handler)
+      : createServer(handler);
+    this.server.keepAliveTimeout = options.keepAliveTimeoutMs ?? 60_000;
+    // Node (24) keeps an idle socket open for keepAliveTimeout + keepAliveTimeoutBuffer (default 1 s); an explicit
+    // keepAliveTimeoutMs means exactly that long.
+    if (options.keepAliveTimeoutMs !== undefined && 'keepAliveTimeoutBuffer' in this.server) {
+      this.server.keepAliveTimeoutBuffer = 0;
+    }
+    // With TLS, 'connection' is the raw TCP socket (destroying it on close() ends the TLS session too).
+    this.server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       this.connectionsOpened += 1;
       socket.on('close', () => this.sockets.delete(socket));
@@ -146,7 +269,12 @@ export class DlqEmulator {
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`;
+  }
+
+  /** Connections open right now. */
+  get openConnections(): number {
+    return this.sockets.size;
   }
 
   async close(): Promise<void> {
@@ -165,6 +293,11 @@ export class DlqEmulator {
     return this.store[dlq].has(id);
   }
 
+  /** The stored entry (live object), or undefined. */
+  get(dlq: DlqKind, id: string): DlqEntry | undefined {
+    return this.store[dlq].get(id)?.entry;
+  }
+
   /** Removes entries as someone else (or expiry) would; returns how many existed. */
   remove(dlq: DlqKind, ids: readonly string[]): number {
     return ids.filter((id) => this.store[dlq].delete(id)).length;
@@ -179,12 +312,34 @@ export class DlqEmulator {
     return this.requests.filter((r) => r.path.split('?')[0] === path && (method === undefined || r.method === method));
   }
 
+  /** How many requests had this method and a path (with query) starting with this prefix. */
+  countRequests(method: string, pathPrefix: string): number {
+    return this.requests.filter((r) => r.method === method && r.path.startsWith(pathPrefix)).length;
+  }
+
   count(result: RequestRecord['result']): number {
     return this.requests.filter((r) => r.result === result).length;
   }
 
+  /** Re-runs of one DLQ entry (to prove none ran twice). */
+  rerunsOf(dlq: DlqKind, dlqId: string): RerunRecord[] {
+    return this.reruns.filter((r) => r.dlq === dlq && r.dlqId === dlqId);
+  }
+
   private record(req: IncomingMessage, result: RequestRecord['result']): void {
-    this.requests.push({ method: req.method ?? '', path: req.url ?? '', result, at: Date.now() });
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (name === 'authorization' || value === undefined) continue;
+      headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    this.requests.push({
+      method: req.method ?? '',
+      path: req.url ?? '',
+      result,
+      at: Date.now(),
+      headers,
+      authorized: req.headers.authorization === `Bearer ${this.token}`,
+    });
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -196,7 +351,8 @@ export class DlqEmulator {
     if (this.latencyMs > 0) await sleep(this.latencyMs);
 
     const url = new URL(req.url ?? '/', 'http://emulator');
-    const route = this.route(url.pathname);
+    const method = req.method ?? 'GET';
+    const route = this.route(method, url.pathname);
     const fault = this.matchFault(req, route?.id);
     if (fault?.delayMs) await sleep(fault.delayMs);
     fault?.run?.(this);
@@ -216,31 +372,43 @@ export class DlqEmulator {
       return this.send(req, res, 401, JSON.stringify({ error: 'unauthorized' }), limited.headers);
     }
 
-    const answer = this.operate(req.method ?? 'GET', url, route);
+    const answer = this.operate(method, url, route, req.headers);
     if (fault?.drop === 'after') return this.drop(req, res);
     if (fault?.hang === 'after') return this.hang(req, res);
     return this.send(req, res, answer.status, answer.body, limited.headers);
   }
 
-  private route(pathname: string): { dlq: DlqKind; id?: string } | undefined {
+  /**
+   * GET/DELETE: /<prefix> (collection) and /<prefix>/<id>. POST: /<prefix>/<action> (bulk redrive) and
+   * /<prefix>/<action>/<id>; a POST to /<prefix>/<id> is a 405. So `GET /v2/workflows/dlq/restart` reads an entry whose
+   * id is "restart", and `POST /v2/workflows/dlq/restart` restarts in bulk.
+   */
+  private route(method: string, pathname: string): Route | undefined {
     const trimmed = pathname.endsWith('/') ? pathname.slice(0, -1) : pathname;
     for (const [prefix, dlq] of Object.entries(COLLECTIONS)) {
       if (trimmed === prefix) return { dlq };
-      if (pathname.startsWith(`${prefix}/`)) {
-        const rest = pathname.slice(prefix.length + 1);
-        if (rest.includes('/')) return undefined;
-        return { dlq, id: decodeURIComponent(rest) };
+      if (!pathname.startsWith(`${prefix}/`)) continue;
+      const segments = pathname.slice(prefix.length + 1).split('/');
+      const action = REDRIVE_ACTIONS[dlq].find((name) => name === segments[0]);
+      if (method === 'POST' && action) {
+        if (segments.length === 1 || (segments.length === 2 && segments[1] === '')) return { dlq, action };
+        if (segments.length === 2) return { dlq, action, id: decode(segments[1]!) };
+        return undefined;
       }
+      if (segments.length !== 1) return undefined;
+      return { dlq, id: decode(segments[0]!) };
     }
     return undefined;
   }
 
-  private operate(
-    method: string,
-    url: URL,
-    route: { dlq: DlqKind; id?: string } | undefined,
-  ): { status: number; body: string } {
+  private operate(method: string, url: URL, route: Route | undefined, headers: IncomingMessage['headers']): Answer {
     if (!route) return { status: 404, body: JSON.stringify({ error: 'not found' }) };
+    if (route.action) {
+      if (method !== 'POST') return methodNotAllowed();
+      return route.id !== undefined
+        ? this.redriveOne(route.dlq, route.action, route.id, headers)
+        : this.redriveBulk(route.dlq, route.action, url.searchParams, headers);
+    }
     const store = this.store[route.dlq];
     if (route.id !== undefined) {
       const found = store.get(route.id);
@@ -252,42 +420,194 @@ export class DlqEmulator {
         store.delete(route.id);
         return { status: 200, body: '' };
       }
-      return { status: 405, body: JSON.stringify({ error: 'method not allowed' }) };
+      return methodNotAllowed();
     }
 
     const params = url.searchParams;
     if (method === 'GET') {
-      const count = Math.min(100, Math.max(1, Number(params.get('count') ?? 100) || 100));
       // @upstash/workflow lists the Workflow DLQ as GET /v2/dlq?source=workflow, not GET /v2/workflows/dlq as the
       // API reference documents; both are served so that the official client can be checked against us.
       const dlq = route.dlq === 'qstash' && params.get('source') === 'workflow' ? 'workflow' : route.dlq;
-      const page = this.select(dlq, params, count);
+      const page = this.page(dlq, params, pageCount(params.get('count'), 100, 100));
       return {
         status: 200,
         body: JSON.stringify({ messages: page.entries, ...(page.cursor && { cursor: page.cursor }) }),
       };
     }
     if (method === 'DELETE') {
-      const ids = params.getAll('dlqIds').flatMap((value) => value.split(','));
+      const ids = idsParam(params);
       if (ids.length > 0) {
         let deleted = 0;
         for (const id of ids) if (store.delete(id)) deleted += 1;
         return { status: 200, body: JSON.stringify({ deleted }) };
       }
       // The hazard: no ids and no filter deletes everything, `count` at a time. Emulated faithfully.
-      const count = Math.max(1, Number(params.get('count') ?? 100) || 100);
-      const page = this.select(route.dlq, params, count);
+      const page = this.page(route.dlq, params, pageCount(params.get('count'), 100, Infinity));
       for (const entry of page.entries) store.delete(entry.dlqId);
       return {
         status: 200,
         body: JSON.stringify({ deleted: page.entries.length, ...(page.cursor && { cursor: page.cursor }) }),
       };
     }
-    return { status: 405, body: JSON.stringify({ error: 'method not allowed' }) };
+    return methodNotAllowed();
   }
 
-  private select(dlq: DlqKind, params: URLSearchParams, count: number): { entries: DlqEntry[]; cursor?: string } {
+  /** POST /v2/workflows/dlq/{restart,resume,callback}/{dlqId}, POST /v2/dlq/retry/{dlqId}. */
+  private redriveOne(dlq: DlqKind, operation: RerunOperation, id: string, headers: IncomingMessage['headers']): Answer {
+    const overrides = redriveHeaders(headers);
+    if (typeof overrides === 'string') return badRequest(overrides);
+    const entry = this.store[dlq].get(id)?.entry;
+    if (!entry) return notFound();
+    const refusal = this.refusal(operation, entry);
+    if (refusal) return badRequest(refusal);
+    const run = this.rerun(dlq, operation, entry, overrides, false);
+    return dlq === 'qstash'
+      ? { status: 201, body: JSON.stringify({ messageId: run.newId }) }
+      : { status: 200, body: JSON.stringify({ workflowRunId: run.newId, workflowCreatedAt: run.createdAt }) };
+  }
+
+  /**
+   * POST /v2/workflows/dlq/{restart,resume} and POST /v2/dlq/retry: `dlqIds` (repeated key or comma-separated; then the
+   * filters are ignored) or filters + `cursor` + `count`; no ids and no filter means every entry, as for bulk delete.
+   *
+   * - Workflow: at most WORKFLOW_BULK_REDRIVE_LIMIT (50) runs per request, fewer with `count`. With `dlqIds` the batch is
+   *   the next 50 ids of the (de-duplicated) list from the cursor, which is then an index into that list; with
+   *   filters, pages as a listing does (per `cursorMode`). 200 `{workflowRuns: [{workflowRunId, workflowCreatedAt}],
+   *   cursor?}`. Bulk resume answers 400 (nothing re-run) when a named id cannot be resumed, and skips such entries
+   *   when selecting by filter.
+   * - Message DLQ: 201 `{responses: [{messageId}], cursor?}`; every named id at once (the documents give no limit);
+   *   by filter, `count` (default and max 100) per request.
+   * - Named ids not in the DLQ: per `redriveMissing`, judged on the current batch (the next 50 ids for a workflow).
+   * - The message DLQ document lists no `cursor` or `count` parameter for bulk retry (only a `cursor` in the answer);
+   *   @upstash/qstash sends both, and the emulator honours them.
+   * No entry is re-run twice by one request (repeated ids count once).
+   */
+  private redriveBulk(
+    dlq: DlqKind,
+    operation: RerunOperation,
+    params: URLSearchParams,
+    headers: IncomingMessage['headers'],
+  ): Answer {
+    if (operation === 'callback') return methodNotAllowed(); // only per id
+    const overrides = redriveHeaders(headers);
+    if (typeof overrides === 'string') return badRequest(overrides);
+    const store = this.store[dlq];
+    const limit =
+      dlq === 'workflow'
+        ? pageCount(params.get('count'), WORKFLOW_BULK_REDRIVE_LIMIT, WORKFLOW_BULK_REDRIVE_LIMIT)
+        : pageCount(params.get('count'), 100, 100);
+
+    let batch: DlqEntry[];
+    let cursor: string | undefined;
+    let missing = false;
+    const ids = [...new Set(idsParam(params))];
+    if (ids.length > 0) {
+      let slice = ids;
+      if (dlq === 'workflow') {
+        const start = Math.max(0, Math.floor(Number(params.get('cursor') ?? 0) || 0));
+        slice = ids.slice(start, start + limit);
+        if (start + limit < ids.length) cursor = String(start + limit);
+      }
+      batch = [];
+      for (const id of slice) {
+        const entry = store.get(id)?.entry;
+        if (entry) batch.push(entry);
+        else missing = true;
+      }
+      if (missing && this.redriveMissing === 'reject') {
+        return { status: 404, body: JSON.stringify({ error: 'some DLQ messages were not found' }) };
+      }
+      const refused = batch.find((entry) => this.refusal(operation, entry));
+      if (refused) return badRequest(`${refused.dlqId}: ${this.refusal(operation, refused)}`);
+    } else {
+      const page = this.page(dlq, params, limit);
+      batch = page.entries.filter((entry) => !this.refusal(operation, entry));
+      cursor = page.cursor;
+    }
+
+    const runs = batch.map((entry) => this.rerun(dlq, operation, entry, overrides, true));
+    if (missing && this.redriveMissing === 'partial') {
+      return { status: 404, body: JSON.stringify({ error: 'some DLQ messages were not found' }) };
+    }
+    const more = cursor === undefined ? {} : { cursor };
+    return dlq === 'qstash'
+      ? { status: 201, body: JSON.stringify({ responses: runs.map((run) => ({ messageId: run.newId })), ...more }) }
+      : {
+          status: 200,
+          body: JSON.stringify({
+            workflowRuns: runs.map((run) => ({ workflowRunId: run.newId, workflowCreatedAt: run.createdAt })),
+            ...more,
+          }),
+        };
+  }
+
+  /** Why this entry cannot be re-run this way (a 400), or undefined. */
+  private refusal(operation: RerunOperation, entry: DlqEntry): string | undefined {
+    if (operation === 'resume' && entry.resumable === false) return "workflow run can't be resumed";
+    if (operation === 'restart' && entry.restartable === false) return "workflow run can't be restarted";
+    if (operation === 'callback' && callbackState(entry) !== 'CALLBACK_FAIL') {
+      return `failure callback is not in a failed state (${String(callbackState(entry) ?? 'none')})`;
+    }
+    return undefined;
+  }
+
+  /**
+   * Performs one re-run and logs it.
+   * - restart/resume: a new run `wfr_rerun_<n>`; the entry leaves the Workflow DLQ only with `redriveRemoves.workflow`.
+   * - retry: a new message `msg_rerun_<n>`; the entry always leaves the message DLQ (documented).
+   * - callback: the documents describe the answer as "the ID of the workflow run" (not a new one), so the run's own
+   *   id and creation time are returned. The entry stays in the DLQ (the run itself still failed) and its failure
+   *   callback state becomes CALLBACK_INPROGRESS, as the documents say a retried callback does; a second retry of the
+   *   same entry is therefore a 400.
+   */
+  private rerun(
+    dlq: DlqKind,
+    operation: RerunOperation,
+    entry: DlqEntry,
+    headers: Record<string, string>,
+    bulk: boolean,
+  ): { newId: string; createdAt: number } {
+    const at = Date.now();
+    let newId: string;
+    let createdAt = at;
+    if (operation === 'callback') {
+      newId = typeof entry.workflowRunId === 'string' ? entry.workflowRunId : `wfr_rerun_${++this.rerunSeq}`;
+      if (typeof entry.workflowCreatedAt === 'number') createdAt = entry.workflowCreatedAt;
+      setCallbackState(entry, 'CALLBACK_INPROGRESS');
+    } else {
+      newId = `${dlq === 'qstash' ? 'msg' : 'wfr'}_rerun_${++this.rerunSeq}`;
+      if (dlq === 'qstash' || this.redriveRemoves.workflow) this.store[dlq].delete(entry.dlqId);
+    }
+    this.reruns.push({ dlq, operation, dlqId: entry.dlqId, newId, headers, bulk, at });
+    return { newId, createdAt };
+  }
+
+  /** The entries a listing or a bulk action by filter takes next, and the cursor after them. */
+  private page(dlq: DlqKind, params: URLSearchParams, count: number): { entries: DlqEntry[]; cursor?: string } {
+    const matches = this.matcher(dlq, params);
+    if (this.cursorMode === 'position') {
+      const offset = Math.max(0, Math.floor(Number(params.get('cursor') ?? 0) || 0));
+      const all = [...this.store[dlq].values()].filter(({ entry }) => matches(entry));
+      const entries = all.slice(offset, offset + count).map(({ entry }) => entry);
+      return offset + count < all.length ? { entries, cursor: String(offset + count) } : { entries };
+    }
     const after = Number(params.get('cursor') ?? 0) || 0;
+    const entries: DlqEntry[] = [];
+    let lastSeq = 0;
+    let more = false;
+    for (const { seq, entry } of this.store[dlq].values()) {
+      if (seq <= after || !matches(entry)) continue;
+      if (entries.length === count) {
+        more = true;
+        break;
+      }
+      entries.push(entry);
+      lastSeq = seq;
+    }
+    return more ? { entries, cursor: String(lastSeq) } : { entries };
+  }
+
+  private matcher(dlq: DlqKind, params: URLSearchParams): (entry: DlqEntry) => boolean {
     const checks: ((entry: DlqEntry) => boolean)[] = [];
     for (const [param, field] of Object.entries(FILTERS[dlq])) {
       const values = params
@@ -300,20 +620,7 @@ export class DlqEmulator {
     const to = params.get('toDate');
     if (from) checks.push((entry) => entry.createdAt >= Number(from));
     if (to) checks.push((entry) => entry.createdAt <= Number(to));
-
-    const entries: DlqEntry[] = [];
-    let lastSeq = 0;
-    let more = false;
-    for (const { seq, entry } of this.store[dlq].values()) {
-      if (seq <= after || !checks.every((check) => check(entry))) continue;
-      if (entries.length === count) {
-        more = true;
-        break;
-      }
-      entries.push(entry);
-      lastSeq = seq;
-    }
-    return more ? { entries, cursor: String(lastSeq) } : { entries };
+    return (entry) => checks.every((check) => check(entry));
   }
 
   private matchFault(req: IncomingMessage, id: string | undefined): FaultRule | undefined {
@@ -389,8 +696,83 @@ export class DlqEmulator {
   }
 }
 
-function notFound(): { status: number; body: string } {
+function notFound(): Answer {
   return { status: 404, body: JSON.stringify({ error: 'dlq message not found' }) };
+}
+
+function badRequest(error: string): Answer {
+  return { status: 400, body: JSON.stringify({ error }) };
+}
+
+function methodNotAllowed(): Answer {
+  return { status: 405, body: JSON.stringify({ error: 'method not allowed' }) };
+}
+
+function decode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+/** `dlqIds`, repeated or comma-separated, empty values dropped. */
+function idsParam(params: URLSearchParams): string[] {
+  return params
+    .getAll('dlqIds')
+    .flatMap((value) => value.split(','))
+    .filter((value) => value !== '');
+}
+
+/** A `count` query value clamped to 1..max, `fallback` when absent or not a number. */
+function pageCount(value: string | null, fallback: number, max: number): number {
+  const wanted = Math.floor(Number(value ?? fallback) || fallback);
+  return Math.min(max, Math.max(1, wanted));
+}
+
+/**
+ * The Upstash-* override headers of a redrive request, names lower-cased, or the reason (a 400) they are invalid.
+ * Checked: Upstash-Retries is a non-negative integer; Upstash-Delay is `<n><unit>` (ms, s, m, h, d); the flow control
+ * key and value come together and the value is `parallelism=…, rate=…, period=…` (any of them); Upstash-Failure-Callback
+ * is an http(s) URL; none is empty.
+ */
+function redriveHeaders(headers: IncomingMessage['headers']): Record<string, string> | string {
+  const found: Record<string, string> = {};
+  for (const name of REDRIVE_HEADERS) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    found[name] = (Array.isArray(value) ? value.join(', ') : value).trim();
+    if (found[name] === '') return `${name} is empty`;
+  }
+  const retries = found['upstash-retries'];
+  if (retries !== undefined && !/^\d+$/.test(retries)) return 'Upstash-Retries must be a non-negative integer';
+  const delay = found['upstash-delay'];
+  if (delay !== undefined && !/^\d+(ms|s|m|h|d)$/.test(delay)) return 'Upstash-Delay must look like 10s or 5m';
+  const key = found['upstash-flow-control-key'];
+  const value = found['upstash-flow-control-value'];
+  if ((key === undefined) !== (value === undefined)) {
+    return 'Upstash-Flow-Control-Key and Upstash-Flow-Control-Value go together';
+  }
+  if (value !== undefined && !value.split(',').every((part) => /^(parallelism|rate|period)=\S+$/.test(part.trim()))) {
+    return 'Upstash-Flow-Control-Value must be parallelism=<n>, rate=<n>, period=<duration>';
+  }
+  const callback = found['upstash-failure-callback'];
+  if (callback !== undefined && !/^https?:\/\/[^\s/]+/.test(callback)) {
+    return 'Upstash-Failure-Callback must be an http(s) URL';
+  }
+  return found;
+}
+
+/** The failure callback state: `failureFunctionState`, or `failureCallbackInfo.state` as the SDK types show it. */
+function callbackState(entry: DlqEntry): unknown {
+  const info = entry.failureCallbackInfo as { state?: unknown } | undefined;
+  return entry.failureFunctionState ?? info?.state;
+}
+
+function setCallbackState(entry: DlqEntry, state: string): void {
+  entry.failureFunctionState = state;
+  const info = entry.failureCallbackInfo;
+  if (info && typeof info === 'object') (info as { state?: string }).state = state;
 }
 
 function matches(value: unknown, wanted: readonly string[], entry?: DlqEntry, field?: string): boolean {
@@ -403,7 +785,6 @@ function matches(value: unknown, wanted: readonly string[], entry?: DlqEntry, fi
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
-
 /** Workflow DLQ entries with ids shaped like Upstash's (`<ms>-<n>`), one second apart, the newest now. */
 export function workflowEntries(count: number, fields: Partial<DlqEntry> = {}, now = Date.now()): DlqEntry[] {
   return Array.from({ length: count }, (_, index) => {

@@ -2,6 +2,7 @@
  * Filter inputs -> the DLQ listing query. Each filter belongs to one or both DLQs; values of one filter are ORed,
  * different filters ANDed, exactly as Upstash's list endpoint does.
  */
+import type { AppliedFilter } from './outcomes.js';
 import type { DlqKind, ListQuery } from './qstash/paths.js';
 
 type FilterKind = 'text' | 'state' | 'status';
@@ -49,12 +50,6 @@ export class FilterError extends Error {
   override name = 'FilterError';
 }
 
-/** A filter as the user gave it, for the summary: input name and values. */
-export interface AppliedFilter {
-  readonly input: string;
-  readonly values: readonly string[];
-}
-
 export interface FilterSelection {
   readonly query: ListQuery;
   readonly applied: readonly AppliedFilter[];
@@ -79,8 +74,18 @@ export function parseDuration(input: string, raw: string): number {
       `${input}: ${JSON.stringify(raw)} is not a duration. Accepted: a whole number and a unit, m (minutes), h (hours), d (days) or w (weeks), such as 90m, 12h, 7d, 2w.`,
     );
   }
-  return amount * DURATION_UNITS[match[2]!.toLowerCase()]!;
+  const ms = amount * DURATION_UNITS[match[2]!.toLowerCase()]!;
+  if (!(ms <= MAX_DURATION_MS)) {
+    throw new FilterError(
+      `${input}: ${JSON.stringify(raw)} reaches back before the calendar begins. Accepted: a duration up to 100000 weeks, such as 90m, 12h, 7d, 2w.`,
+    );
+  }
+  return ms;
 }
+
+/** JavaScript dates end 8.64e15 ms either side of 1970; nothing a DLQ holds is near that. */
+const MAX_DATE_MS = 8.64e15;
+const MAX_DURATION_MS = 100_000 * 604_800_000;
 
 /** ISO 8601 or Unix milliseconds -> Unix milliseconds. */
 export function parseDate(input: string, raw: string): number {
@@ -90,6 +95,9 @@ export function parseDate(input: string, raw: string): number {
     const ms = Number(value);
     if (ms < 1e11) {
       throw new FilterError(`${input}: ${JSON.stringify(raw)} looks like Unix seconds; give milliseconds. ${accepted}`);
+    }
+    if (!(ms <= MAX_DATE_MS)) {
+      throw new FilterError(`${input}: ${JSON.stringify(raw)} is beyond the calendar (after the year 275760). ${accepted}`);
     }
     return ms;
   }

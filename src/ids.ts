@@ -17,6 +17,14 @@ const SEPARATORS = /[\s,]+/u;
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/u;
 const ONLY_DOTS = /^\.+$/u;
+/**
+ * Characters no Upstash DLQ id has, refused because a hop could change a request's meaning with them: `/` `\\` `%`
+ * (a proxy that decodes `%2F` could turn `x/..` into the collection path), `?` `#`, and `,` and whitespace (multi-value
+ * query parameters may be comma-separated: `a,b` in a bulk `dlqIds=` could act on `a` and `b`).
+ */
+const UNSAFE = /[/\\?#%,\s]/u;
+/** A UTF-16 surrogate that is not part of a pair: not a character, and encodeURIComponent throws on it. */
+const LONE_SURROGATE = /\p{Cs}/u;
 /** Real ids are about 20 characters; anything this long is a mistake (or an attack on URL lengths). */
 export const MAX_ID_LENGTH = 512;
 
@@ -25,7 +33,8 @@ export const MAX_ID_LENGTH = 512;
  * commas or whitespace. Separators never produce ids, so a trailing comma or a blank line is harmless.
  */
 export function parseIdList(text: string, source: IdSource): string[] {
-  const trimmed = text.trim();
+  // A byte-order mark (Windows editors write one) is not part of the first id.
+  const trimmed = text.replace(/^\uFEFF/u, '').trim();
   if (trimmed === '') return [];
   if (!trimmed.startsWith('[')) return trimmed.split(SEPARATORS).filter((part) => part !== '');
 
@@ -64,6 +73,8 @@ export function idProblem(id: string): string | undefined {
   if (id.trim() === '') return 'is empty (an empty id would address the whole DLQ)';
   if (ONLY_DOTS.test(id)) return 'is made only of dots (URL parsing would turn it into the DLQ itself)';
   if (CONTROL.test(id)) return 'contains a control character';
+  if (LONE_SURROGATE.test(id)) return 'contains a lone UTF-16 surrogate (not text)';
+  if (UNSAFE.test(id)) return 'contains / \\ ? # % , or whitespace, which no DLQ id has';
   if (id.length > MAX_ID_LENGTH)
     return `is longer than ${MAX_ID_LENGTH} characters (DLQ ids look like 1752829295505-0)`;
   return undefined;
@@ -91,7 +102,8 @@ export function assertUsableIds(ids: readonly string[], source: IdSource): void 
   const more = count > problems.length ? `; and ${count - problems.length} more` : '';
   throw new InvalidIdsError(
     `${source.label}: ${count} invalid id${count === 1 ? '' : 's'}: ${problems.join('; ')}${more}. ` +
-      `Nothing was deleted. Ids must be non-empty, not only dots, free of control characters and at most ${MAX_ID_LENGTH} characters long.`,
+      `Nothing was sent. Accepted: ids that are non-empty, not only dots, at most ${MAX_ID_LENGTH} characters, ` +
+      `without control characters, whitespace or any of / \\ ? # % , (DLQ ids look like 1752829295505-0).`,
   );
 }
 

@@ -1,46 +1,81 @@
 /**
- * run(): read settings -> select ids -> execute -> report. The only module that touches @actions/core.
- *
- * @actions/core is loaded while the first request is in flight (see log.ts): inputs are read from the environment
- * exactly as core.getInput reads them, and log lines wait in a DeferredLog until the toolkit is there.
+ * run(): read settings -> select -> execute -> report. The only module that touches @actions/core.
  */
-import { readFileSync } from 'node:fs';
-import { deleteByIds, deleteBySelection, type Outcomes } from './cleanup.js';
+import * as core from '@actions/core';
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execute } from './engine.js';
+import { readIdsFile } from './files.js';
+import { showId } from './ids.js';
 import { Inputs } from './inputs.js';
-import { emptyOutputs, outputsFor, summaryMarkdown, tally, verdict, type Verdict } from './report.js';
-import { readSettings, readToken, type Settings, type SettingsSource } from './settings.js';
-import { DlqClient, type EntryResult } from './qstash/client.js';
+import { oneLine } from './log.js';
+import { collectTokens } from './endpoint.js';
+import { operationFor, probeFor, type Operation } from './operations.js';
+import { noOutcomes, type Outcomes, type Settled } from './outcomes.js';
+import { outputsFor, resultRecords, summaryMarkdown, tally, verdict } from './report.js';
+import { readSettings, type Settings, type SettingsSource } from './settings.js';
+import { DlqClient } from './qstash/client.js';
 import { systemClock } from './qstash/clock.js';
 import { DLQ_NAMES } from './qstash/paths.js';
+import { classifyProxyError, createDispatcher } from './qstash/proxy.js';
 import { RateLimiter } from './qstash/rate-limit.js';
 import { UndiciTransport } from './qstash/transport.js';
-import { showId } from './ids.js';
-import { DeferredLog } from './log.js';
 
-type Toolkit = typeof import('@actions/core');
 
-/** Per-id lines in the log; past this, ids are only counted (the outputs and summary still have them). */
+/** Per-id lines in the log; past this, ids are only counted (the outputs, summary and results file have them). */
 const LOGGED_IDS = 1000;
 
 /** After SIGINT/SIGTERM, requests already in flight get this long to finish before they are abandoned. */
 const CANCEL_GRACE_MS = 4000;
 
 const runnerSource: SettingsSource = {
-  // What core.getInput(name, { trimWhitespace: false }) does, without loading the toolkit first.
-  input: (name) => process.env[`INPUT_${name.replace(/ /gu, '_').toUpperCase()}`] ?? '',
+  input: (name) => core.getInput(name, { trimWhitespace: false }),
   env: (name) => process.env[name],
-  readFile: (path) => readFileSync(path, 'utf8'),
+  readFile: readIdsFile,
 };
 
+/** Log lines that cannot break a line (the runner ends a line at CR as well as LF) and hold no secret. */
+class Log {
+  redact: (text: string) => string = (text) => text;
+  info(text: string): void {
+    core.info(oneLine(this.redact(text)));
+  }
+  debug(text: string): void {
+    core.debug(oneLine(this.redact(text)));
+  }
+  warning(text: string): void {
+    core.warning(this.redact(text));
+  }
+  notice(text: string): void {
+    core.notice(this.redact(text));
+  }
+  group(name: string): void {
+    core.startGroup(oneLine(this.redact(name)));
+  }
+}
+
 export async function run(source: SettingsSource = runnerSource): Promise<void> {
-  let redact = (text: string): string => text;
-  const log = new DeferredLog();
-  let toolkit: Toolkit | undefined;
-  const core = async (): Promise<Toolkit> => {
-    toolkit ??= await import('@actions/core');
-    log.attach(toolkit);
-    return toolkit;
-  };
+  const log = new Log();
+  // Mask first: nothing may print before the runner knows every secret.
+  // A secret of several lines is masked line by line too, as the runner masks secrets.
+  const secrets = [
+    ...new Set(collectTokens(source).flatMap((token) => [token, ...token.split(/\r?\n/u).map((line) => line.trim())])),
+  ].filter((secret) => secret !== '');
+  for (const secret of secrets) core.setSecret(secret);
+  log.redact = redactor(secrets);
+
+  let settings: Settings;
+  try {
+    settings = readSettings(source);
+  } catch (error) {
+    await writeOutputs(log, noOutcomes(), operationFor('delete', 'workflow'), false);
+    core.setFailed(log.redact(error instanceof Error ? error.message : String(error)));
+    return;
+  }
+
+  // Signals are handled only once the inputs (and any ids file) were read: until then the default (exit) is right.
   const cancel = new AbortController();
   // The runner sends SIGINT, then SIGTERM a few seconds later: the first one cancels, later ones are ignored so
   // that the outputs and the summary still get written.
@@ -51,167 +86,208 @@ export async function run(source: SettingsSource = runnerSource): Promise<void> 
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-
   try {
-    // Mask first: nothing may print before the runner knows the secret.
-    const token = readToken(source);
-    if (token !== '') {
-      for (const line of token.split(/\r?\n/u)) if (line.trim() !== '') log.setSecret(line.trim());
-      redact = (text) => text.split(token).join('***');
-    }
-
-    let settings: Settings;
-    try {
-      settings = readSettings(source);
-    } catch (error) {
-      writeOutputs(await core(), emptyOutputs(), redact);
-      throw error;
-    }
-    logSettings(log, settings);
-
-    const { selection, dlq } = settings;
-    if (selection.mode === 'none') {
-      log.warning(
-        `Nothing selected: no ids (${Inputs.DlqIds}, ${Inputs.DlqIdsFile}), no filter and no ${Inputs.DeleteAll}: true. No request was sent.`,
-      );
-      writeOutputs(await core(), emptyOutputs(settings.dryRun), redact);
-      return;
-    }
-
-    const verb = settings.dryRun ? 'Probing' : 'Deleting';
-    log.startGroup(
-      selection.mode === 'ids'
-        ? `${verb} ${selection.ids.length} id${selection.ids.length === 1 ? '' : 's'} in the ${DLQ_NAMES[dlq]}`
-        : `${settings.dryRun ? 'Listing' : 'Listing and deleting'} ${selection.mode === 'all' ? 'every entry' : 'the matching entries'} of the ${DLQ_NAMES[dlq]}`,
-    );
-    let firstAnswer: () => void = () => undefined;
-    const answered = new Promise<void>((resolve) => (firstAnswer = resolve));
-    const work = execute(settings, cancel.signal, redact, log, firstAnswer);
-    // The toolkit loads once the first request has been answered, the work ended, or 250 ms passed (so that a slow
-    // first answer does not hold the log back), whichever comes first.
-    let timer: NodeJS.Timeout | undefined;
-    const shortly = new Promise<void>((resolve) => (timer = setTimeout(resolve, 250)));
-    await Promise.race([answered, shortly, work.catch(() => undefined)]);
-    clearTimeout(timer);
-    const actions = await core();
-    const outcomes = await work;
-    log.endGroup();
-
-    const result = verdict(outcomes, settings.onNotFound, { baseUrl: settings.baseUrl });
-    writeOutputs(actions, outputsFor(outcomes), redact);
-    await writeSummary(actions, outcomes, settings, result, redact);
-    for (const warning of result.warnings) log.warning(redact(warning));
-    for (const notice of result.notices) log.notice(redact(notice));
-    log.info(redact(tally(outcomes)));
-    if (result.error) actions.setFailed(redact(result.error));
+    await act(settings, cancel.signal, log);
   } catch (error) {
-    (await core()).setFailed(redact(error instanceof Error ? error.message : String(error)));
+    core.setFailed(log.redact(error instanceof Error ? error.message : String(error)));
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }
 }
 
-async function execute(
-  settings: Settings,
-  signal: AbortSignal,
-  redact: (text: string) => string,
-  log: DeferredLog,
-  onFirstAnswer: () => void,
-): Promise<Outcomes> {
-  const { dlq, selection } = settings;
+function redactor(secrets: readonly string[]): (text: string) => string {
+  const sorted = [...secrets].sort((a, b) => b.length - a.length);
+  return (text) => sorted.reduce((out, secret) => out.split(secret).join('***'), text);
+}
+
+async function act(settings: Settings, signal: AbortSignal, log: Log): Promise<void> {
+  const real = operationFor(settings.operation, settings.dlq, settings.redriveHeaders);
+  const operation = settings.dryRun ? probeFor(real) : real;
+  const { endpoint, target } = settings;
+  const connection = createDispatcher(endpoint.url, (name) => process.env[name], {
+    connections: settings.concurrency,
+    connectTimeoutMs: Math.min(settings.requestTimeoutMs, 10_000),
+    headersTimeoutMs: settings.requestTimeoutMs,
+    bodyTimeoutMs: settings.requestTimeoutMs,
+  });
+  for (const secret of connection.secrets) core.setSecret(secret);
+  logSettings(log, settings, operation, connection.proxy);
+  for (const warning of endpoint.warnings) log.warning(warning);
+
+  let outcomes: Outcomes = noOutcomes();
+  if (target === undefined) {
+    log.warning(
+      `Nothing selected: no ids (${Inputs.dlqIds}, ${Inputs.dlqIdsFile}), no filter and no ${Inputs.selectAll}: true. No request was sent.`,
+    );
+    await connection.dispatcher.close();
+    await writeOutputs(log, outcomes, operation, true);
+    return;
+  }
+
   const transport = new UndiciTransport({
-    baseUrl: settings.baseUrl,
-    token: settings.token,
+    baseUrl: endpoint.url,
+    token: endpoint.token,
     connections: settings.concurrency,
     timeoutMs: settings.requestTimeoutMs,
+    dispatcher: connection.dispatcher,
+    ...(connection.proxy !== undefined && {
+      // A proxy that cannot be reached is an unreachable server; one that refuses the tunnel or the credentials
+      // stops the run.
+      proxyFailure: (error: unknown) => {
+        const failure = classifyProxyError(error, connection.proxy);
+        return failure && failure.kind !== 'proxy-unreachable' ? failure : undefined;
+      },
+    }),
   });
-  const limiter = new RateLimiter(systemClock);
-  // What core.isDebug() reads: step debug logging is on.
-  const debug = process.env.RUNNER_DEBUG === '1';
-  const client = new DlqClient(transport, limiter, systemClock, {
-    dlq,
+  const debug = core.isDebug();
+  const client = new DlqClient(transport, new RateLimiter(systemClock), systemClock, {
     maxRetries: settings.maxRetries,
     maxInFlight: settings.concurrency,
-    origin: new URL(settings.baseUrl).host,
-    onExchange: (exchange, result, attempt) => {
-      onFirstAnswer();
-      if (!debug) return;
-      log.debug(
-        redact(
+    origin: new URL(endpoint.url).host,
+    ...(debug && {
+      onExchange: (exchange, result, attempt) =>
+        log.debug(
           `${exchange.method} ${exchange.path} attempt ${attempt}: ` +
             (result.kind === 'response' ? `HTTP ${result.status}` : `${result.reason} (${result.code})`),
         ),
-      );
-    },
+    }),
   });
-  let logged = 0;
-  const onSettled = (id: string, result: EntryResult): void => {
-    if (logged >= LOGGED_IDS) return;
-    logged += 1;
-    log.info(redact(`${describeResult(result)} ${showId(id, 200)}`));
-    if (logged === LOGGED_IDS) log.info(`(further ids are not logged one by one; see the outputs and the summary)`);
-  };
-  const options = { dryRun: settings.dryRun, concurrency: settings.concurrency, signal, onSettled };
   const abandon = (): void => {
     setTimeout(() => client.abortInFlight(new Error('cancelled')), CANCEL_GRACE_MS).unref();
   };
   if (signal.aborted) abandon();
   else signal.addEventListener('abort', abandon, { once: true });
+
+  let logged = 0;
+  const onSettled = (id: string, settled: Settled): void => {
+    if (logged >= LOGGED_IDS) return;
+    logged += 1;
+    log.info(`${describe(settled, operation)} ${showId(id, 200)}`);
+    if (logged === LOGGED_IDS) log.info('(further ids are not logged one by one; see the outputs and the results file)');
+  };
+  log.group(
+    target.kind === 'ids'
+      ? `${operation.words.doing} ${target.ids.length} id${target.ids.length === 1 ? '' : 's'} in the ${DLQ_NAMES[settings.dlq]}`
+      : `Listing ${target.filters.length === 0 ? 'every entry' : 'the matching entries'} of the ${DLQ_NAMES[settings.dlq]}, then ${operation.words.doing.toLowerCase()}`,
+  );
   try {
-    if (selection.mode === 'ids') {
-      return await deleteByIds(selection.ids, client, { ...options, strategy: settings.strategy });
-    }
-    let pages = 0;
-    return await deleteBySelection(selection.mode === 'filter' ? selection.filters.query : [], client, {
-      ...options,
-      maxDeletes: settings.maxDeletes,
-      filters: selection.mode === 'filter' ? selection.filters.applied : 'all',
-      onListed: (matched) => {
-        pages += 1;
-        if (pages % 10 === 1 || debug) log.info(`listed page ${pages}: ${matched} matching entries so far`);
+    outcomes = await execute(target, operation, client, {
+      concurrency: settings.concurrency,
+      strategy: settings.strategy,
+      signal,
+      onSettled,
+      onListed: (pages, entries) => {
+        if (pages % 10 === 1 || debug) log.info(`listed page ${pages}: ${entries} entries so far`);
       },
     });
   } finally {
+    core.endGroup();
     await transport.close();
+  }
+  await writeOutputs(log, outcomes, operation, true, settings);
+}
+
+/** Outputs, the results file, the summary, annotations and the tally: written on every run that read its inputs. */
+async function writeOutputs(
+  log: Log,
+  outcomes: Outcomes,
+  operation: Operation,
+  inputsRead: boolean,
+  settings?: Settings,
+): Promise<void> {
+  const resultsFile = await writeResults(log, outcomes, operation);
+  for (const [name, value] of Object.entries(outputsFor(outcomes, operation, resultsFile))) {
+    core.setOutput(name, log.redact(value));
+  }
+  if (!inputsRead || settings === undefined) return;
+  const context = {
+    onNotFound: settings.onNotFound,
+    baseUrl: settings.endpoint.url,
+    operation,
+  };
+  const result = verdict(outcomes, context);
+  try {
+    if (process.env.GITHUB_STEP_SUMMARY) {
+      const url = await runUrl();
+      const markdown = summaryMarkdown(outcomes, {
+        ...context,
+        title: settings.operation,
+        dlqName: DLQ_NAMES[settings.dlq],
+        endpointSources: `URL from ${settings.endpoint.urlSource}; token from ${settings.endpoint.tokenSource}`,
+        verdict: result,
+        redact: log.redact,
+        ...(resultsFile !== '' && { resultsFile }),
+        ...(url !== undefined && { runUrl: url }),
+      });
+      await core.summary.addRaw(markdown).write();
+    }
+  } catch (error) {
+    log.warning(`Could not write the step summary: ${(error as Error).message}`);
+  }
+  for (const note of outcomes.notes) log.info(note);
+  for (const warning of result.warnings) log.warning(warning);
+  for (const notice of result.notices) log.notice(notice);
+  log.info(tally(outcomes, operation));
+  if (result.error) core.setFailed(log.redact(result.error));
+}
+
+/** The per-id results as JSON Lines under RUNNER_TEMP, one file per step. Returns its path ('' when it failed). */
+async function writeResults(log: Log, outcomes: Outcomes, operation: Operation): Promise<string> {
+  const dir = process.env.RUNNER_TEMP || tmpdir();
+  const path = join(dir, `upstash-dlq-results-${randomUUID()}.jsonl`);
+  try {
+    const stream = createWriteStream(path, { encoding: 'utf8' });
+    const done = new Promise<void>((resolve, reject) => {
+      stream.once('finish', resolve);
+      stream.once('error', reject);
+    });
+    for (const record of resultRecords(outcomes, operation)) {
+      if (!stream.write(log.redact(record))) await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
+    }
+    stream.end();
+    await done;
+    return path;
+  } catch (error) {
+    log.warning(`Could not write the results file ${path}: ${(error as Error).message}`);
+    return '';
   }
 }
 
-function describeResult(result: EntryResult): string {
-  switch (result.outcome) {
-    case 'removed':
-      return result.afterLostResponse ? 'removed (lost-response rule)' : 'removed';
-    case 'exists':
-      return 'would remove';
+function describe(settled: Settled, operation: Operation): string {
+  switch (settled.kind) {
+    case 'done': {
+      const detail = settled.newRun !== undefined ? ` as ${settled.newRun}` : settled.inferred ? ' (answer lost; entry gone)' : '';
+      return `${operation.words.outcome}${detail}`;
+    }
     case 'not-found':
       return 'not found';
     case 'failed':
-      return `failed (${result.reason})`;
+      return `failed (${settled.cause}: ${settled.reason})`;
   }
 }
 
-function logSettings(log: DeferredLog, settings: Settings): void {
-  log.startGroup('Settings');
-  const { selection } = settings;
+function logSettings(log: Log, settings: Settings, operation: Operation, proxy: string | undefined): void {
+  log.group('Settings');
+  const { target, endpoint } = settings;
+  log.info(`operation: ${settings.operation}${settings.dryRun ? ' (dry run: probing only)' : ''}`);
   log.info(`dlq: ${settings.dlq} (${DLQ_NAMES[settings.dlq]})`);
-  if (selection.mode === 'ids') {
-    log.info(`ids: ${selection.ids.length} (after dropping duplicates); strategy: ${settings.strategy}`);
+  if (target?.kind === 'ids') {
+    log.info(`ids: ${target.ids.length} (after dropping duplicates); strategy: ${settings.strategy}`);
   }
-  if (selection.mode === 'filter') {
-    for (const filter of selection.filters.applied) log.info(`${filter.input}: ${filter.values.join(' or ')}`);
+  if (target?.kind === 'query') {
+    if (target.filters.length === 0) log.info(`${Inputs.selectAll}: true (every entry)`);
+    for (const filter of target.filters) log.info(`${filter.input}: ${filter.values.join(' or ')}`);
+    log.info(`${Inputs.maxEntries}: ${target.cap || 'no cap'}`);
   }
-  if (selection.mode === 'all') log.info(`${Inputs.DeleteAll}: true (every entry)`);
-  if (selection.mode !== 'ids') log.info(`${Inputs.MaxDeletes}: ${settings.maxDeletes || 'no cap'}`);
-  log.info(`qstash-url: ${settings.baseUrl}`);
-  log.info(`dry-run: ${settings.dryRun}; on-not-found: ${settings.onNotFound}`);
+  for (const [header, value] of Object.entries(settings.redriveHeaders)) log.info(`${header}: ${value}`);
+  log.info(`qstash-url: ${endpoint.url} (from ${endpoint.urlSource}); token from ${endpoint.tokenSource}`);
+  log.info(proxy ? `proxy: ${proxy}` : 'proxy: none');
+  log.info(`on-not-found: ${settings.onNotFound}; changes entries: ${operation.changes}`);
   log.info(
     `concurrency: ${settings.concurrency}; max-retries: ${settings.maxRetries}; request-timeout: ${settings.requestTimeoutMs / 1000} s`,
   );
-  log.endGroup();
-}
-
-function writeOutputs(core: Toolkit, outputs: Record<string, string>, redact: (text: string) => string): void {
-  for (const [name, value] of Object.entries(outputs)) core.setOutput(name, redact(value));
+  core.endGroup();
 }
 
 /** Link to this workflow run. @actions/github (and Octokit with it) is loaded only here, after the requests. */
@@ -221,27 +297,4 @@ async function runUrl(): Promise<string | undefined> {
   const { context } = await import('@actions/github');
   if (!Number.isFinite(context.runId)) return undefined;
   return `${context.serverUrl}/${repository}/actions/runs/${context.runId}`;
-}
-
-async function writeSummary(
-  core: Toolkit,
-  outcomes: Outcomes,
-  settings: Settings,
-  result: Verdict,
-  redact: (text: string) => string,
-): Promise<void> {
-  if (!process.env.GITHUB_STEP_SUMMARY) return;
-  const url = await runUrl();
-  const markdown = summaryMarkdown(outcomes, {
-    dlqName: DLQ_NAMES[settings.dlq],
-    baseUrl: settings.baseUrl,
-    onNotFound: settings.onNotFound,
-    verdict: result,
-    ...(url !== undefined && { runUrl: url }),
-  });
-  try {
-    await core.summary.addRaw(redact(markdown)).write();
-  } catch (error) {
-    core.warning(`Could not write the step summary: ${redact((error as Error).message)}`);
-  }
 }

@@ -1,27 +1,38 @@
 /**
- * Outcomes -> outputs, the verdict (pass, warn, fail), the step summary and the log tally. Pure: main writes them.
+ * Outcomes -> outputs, the verdict (pass, warn, fail), the step summary, the log tally and the results-file
+ * records. Decides on kinds only, never on reason text. Pure: main writes them.
  */
-import { noOutcomes, type Outcomes } from './cleanup.js';
-import { Outputs, type OnNotFound } from './inputs.js';
+import { Inputs, OUTPUTS, type OnNotFound, type OutputName } from './inputs.js';
 import { showId } from './ids.js';
+import type { Operation } from './operations.js';
+import { CAUSES, STOP_CAUSES, type FailedId, type Outcomes, type Settled } from './outcomes.js';
 
-export function outputsFor(outcomes: Outcomes): Record<string, string> {
-  const failedIds = outcomes.failed.map((entry) => entry.id);
-  return {
-    [Outputs.Removed]: JSON.stringify(outcomes.removed),
-    [Outputs.RemovedCount]: String(outcomes.removed.length),
-    [Outputs.NotFound]: JSON.stringify(outcomes.notFound),
-    [Outputs.NotFoundCount]: String(outcomes.notFound.length),
-    [Outputs.Failed]: JSON.stringify(failedIds),
-    [Outputs.FailedCount]: String(failedIds.length),
-    [Outputs.WouldRemove]: JSON.stringify(outcomes.wouldRemove),
-    [Outputs.WouldRemoveCount]: String(outcomes.wouldRemove.length),
-  };
+/** A JSON object whose keys are ids: built so that an id such as `__proto__` is just a key. */
+function idObject(entries: Iterable<readonly [string, string]>): string {
+  return JSON.stringify(Object.fromEntries(entries));
 }
 
-/** Outputs when nothing was selected or the inputs were refused: every list empty, every count 0. */
-export function emptyOutputs(dryRun = false): Record<string, string> {
-  return outputsFor(noOutcomes(dryRun));
+export function outputsFor(outcomes: Outcomes, operation: Operation, resultsFile = ''): Record<OutputName, string> {
+  const outputs = Object.fromEntries(OUTPUTS.map((name) => [name, ''])) as Record<OutputName, string>;
+  const lists: Record<'removed' | 'redriven' | 'would-remove' | 'would-redrive', readonly string[]> = {
+    removed: [],
+    redriven: [],
+    'would-remove': [],
+    'would-redrive': [],
+  };
+  lists[operation.words.output] = outcomes.done;
+  for (const [name, ids] of Object.entries(lists)) {
+    outputs[name as OutputName] = JSON.stringify(ids);
+    outputs[`${name}-count` as OutputName] = String(ids.length);
+  }
+  outputs['new-runs'] = idObject(outcomes.newRuns);
+  outputs['not-found'] = JSON.stringify(outcomes.notFound);
+  outputs['not-found-count'] = String(outcomes.notFound.length);
+  outputs.failed = JSON.stringify(outcomes.failed.map((entry) => entry.id));
+  outputs['failed-count'] = String(outcomes.failed.length);
+  outputs['failed-causes'] = idObject(outcomes.failed.map((entry) => [entry.id, entry.cause] as const));
+  outputs['results-file'] = resultsFile;
+  return outputs;
 }
 
 export interface Verdict {
@@ -33,6 +44,12 @@ export interface Verdict {
   readonly notices: readonly string[];
 }
 
+export interface VerdictContext {
+  readonly onNotFound: OnNotFound;
+  readonly baseUrl: string;
+  readonly operation: Operation;
+}
+
 const LISTED_IDS = 10;
 
 export function listIds(ids: readonly string[], max = LISTED_IDS): string {
@@ -40,149 +57,212 @@ export function listIds(ids: readonly string[], max = LISTED_IDS): string {
   return ids.length > max ? `${shown.join(', ')} and ${ids.length - max} more` : shown.join(', ');
 }
 
-export function verdict(outcomes: Outcomes, onNotFound: OnNotFound, context: { baseUrl: string }): Verdict {
+function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
+}
+
+export function verdict(outcomes: Outcomes, context: VerdictContext): Verdict {
   const errors: string[] = [];
-  const verb = outcomes.dryRun ? 'probed' : 'deleted';
-  if (outcomes.tokenRefused !== undefined) {
+  const { operation } = context;
+  const verb = operation.changes ? operation.words.verb : 'probe';
+  const stopped = outcomes.stopped;
+  switch (stopped?.kind) {
+    case 'token-refused':
+      errors.push(
+        `QStash refused the token (${stopped.reason}) at ${context.baseUrl}; stopped sending. ` +
+          `Check the secret passed as ${Inputs.qstashToken}, and that the token belongs to this region: a token works only ` +
+          `against its own region's URL (EU: https://qstash.upstash.io, US: https://qstash-us-east-1.upstash.io).`,
+      );
+      break;
+    case 'proxy-refused':
+      errors.push(
+        `The proxy refused the connection to ${context.baseUrl} (${stopped.reason}); stopped sending. ` +
+          `Check https_proxy and its credentials, or add the host to no_proxy.`,
+      );
+      break;
+    case 'unreachable':
+      errors.push(
+        `Could not reach QStash: ${stopped.reason}. Stopped sending; ids not settled before are listed as failed. ` +
+          `Check ${Inputs.qstashUrl}, the proxy settings and the runner's network.`,
+      );
+      break;
+    case 'listing-failed':
+      errors.push(`Listing the DLQ failed: ${stopped.reason}. Nothing was ${operation.changes ? operation.words.participle : "changed"}.`);
+      break;
+    case 'cap-exceeded': {
+      const matched = outcomes.selection?.matched ?? 0;
+      const capInput = outcomes.selection?.capInput ?? Inputs.maxEntries;
+      errors.push(
+        `${matched} entries match, more than ${capInput} (${outcomes.selection?.cap}). ` +
+          `${operation.changes ? `Nothing was ${operation.words.participle}.` : `A real run would ${operation.words.verb} nothing and fail.`} ` +
+          `Narrow the filters, or raise ${capInput} to at least ${matched} (0 removes the cap) if you mean all of them.`,
+      );
+      break;
+    }
+    case 'cancelled':
+      errors.push(`The run was cancelled (${stopped.reason}); ids not yet settled are listed as failed.`);
+      break;
+    case 'internal':
+      errors.push(`The action stopped on an unexpected error (${stopped.reason}); ids not yet settled are listed as failed.`);
+      break;
+    case undefined:
+      break;
+  }
+
+  // Failures the stop explains are covered by its message; every other failure is named.
+  const own = outcomes.failed.filter((entry) => stopped === undefined || !STOP_CAUSES.has(entry.cause));
+  const unexplained = own.length > 0 ? own : errors.length === 0 ? outcomes.failed : [];
+  if (unexplained.length > 0) {
+    const first = unexplained[0]!;
     errors.push(
-      `QStash refused the token (${outcomes.tokenRefused}) at ${context.baseUrl}; stopped sending. ` +
-        `Check the secret passed as qstash-token, and that the token belongs to this region: a token works only ` +
-        `against its own region's URL (EU: https://qstash.upstash.io, US: https://qstash-us-east-1.upstash.io).`,
+      `${plural(outcomes.failed.length, 'id was', 'ids were')} not ${operation.words.participle}: ` +
+        `${listIds(unexplained.map((entry) => entry.id))}. First reason: ${first.reason}.`,
     );
   }
-  if (outcomes.unreachable !== undefined) {
-    errors.push(
-      `Could not reach QStash: ${outcomes.unreachable}. Stopped sending; ids not settled before are listed as failed. ` +
-        `Check qstash-url and the runner's network.`,
-    );
-  }
-  const selection = outcomes.selection;
-  if (selection?.listingFailed !== undefined && outcomes.tokenRefused === undefined && !outcomes.unreachable) {
-    errors.push(`Listing the DLQ failed: ${selection.listingFailed}. Nothing was deleted.`);
-  }
-  if (selection?.capExceeded !== undefined) {
-    const { matched, cap } = selection.capExceeded;
-    errors.push(
-      `${matched} entries match, more than max-deletes (${cap}). ` +
-        `${outcomes.dryRun ? 'A real run would delete nothing and fail.' : 'Nothing was deleted.'} ` +
-        `Narrow the filters, or raise max-deletes to at least ${matched} (0 removes the cap) if you mean to delete them all.`,
-    );
-  }
-  if (outcomes.cancelled !== undefined) {
-    errors.push(`The run was cancelled (${outcomes.cancelled}); ids not yet ${verb} are listed as failed.`);
-  }
-  const otherFailures = outcomes.failed.filter((entry) => !/not attempted|not retried/u.test(entry.reason));
-  if (otherFailures.length > 0 || (errors.length === 0 && outcomes.failed.length > 0)) {
-    const first = outcomes.failed[0]!;
-    errors.push(
-      `${outcomes.failed.length} id${outcomes.failed.length === 1 ? ' was' : 's were'} not ${verb}: ` +
-        `${listIds(outcomes.failed.map((entry) => entry.id))}. First reason: ${first.reason}.`,
-    );
+  if (operation.redrive) {
+    const mayHave = outcomes.failed.filter((entry) => entry.mayHaveActed);
+    if (mayHave.length > 0) {
+      errors.push(
+        `${plural(mayHave.length, 'failed id', 'failed ids')} may have been ${operation.words.outcome} without the answer arriving: ` +
+          `${listIds(mayHave.map((entry) => entry.id))}. Never ${verb} or delete these blindly; failed-causes says which.`,
+      );
+    }
   }
   const missing = outcomes.notFound.length;
   const missingText =
     missing === 0
       ? ''
-      : `${missing} id${missing === 1 ? ' was' : 's were'} not found in the DLQ (already deleted, expired, or never there): ${listIds(outcomes.notFound)}.`;
-  if (missing > 0 && onNotFound === 'fail') errors.push(`${missingText} on-not-found is 'fail'.`);
+      : `${plural(missing, 'id was', 'ids were')} not found in the DLQ (already deleted, expired, or never there): ${listIds(outcomes.notFound)}.`;
+  if (missing > 0 && context.onNotFound === 'fail') errors.push(`${missingText} ${Inputs.onNotFound} is 'fail'.`);
 
   const warnings: string[] = [];
-  if (missing > 0 && onNotFound === 'warn') warnings.push(missingText);
-  if (selection !== undefined && selection.unattributedDeletions > 0) {
+  if (missing > 0 && context.onNotFound === 'warn') warnings.push(missingText);
+  if (outcomes.unattributed > 0) {
     warnings.push(
-      `Entries vanished between listing and deletion: bulk calls deleted ${selection.unattributedDeletions} entries that cannot be pinned to ids, so those calls' ids are listed as not-found (all of them are gone from the DLQ).`,
+      `Entries vanished between listing and deletion: bulk calls deleted ${outcomes.unattributed} entries that cannot be pinned to ids, so those calls' ids are listed as not-found (all of them are gone from the DLQ).`,
     );
   }
   const notices: string[] = [];
-  if (selection !== undefined && selection.matched === 0 && errors.length === 0) {
+  if (outcomes.selection !== undefined && outcomes.selection.matched === 0 && errors.length === 0) {
     notices.push(
-      selection.filters === 'all'
-        ? 'The DLQ is empty: nothing to delete.'
-        : 'No DLQ entry matched the filters: nothing to delete.',
+      outcomes.selection.filters.length === 0
+        ? `The DLQ is empty: nothing to ${verb}.`
+        : `No DLQ entry matched the filters: nothing to ${verb}.`,
     );
   }
   return { ...(errors.length > 0 && { error: errors.join(' ') }), warnings, notices };
 }
 
-export function tally(outcomes: Outcomes): string {
+export function tally(outcomes: Outcomes, operation: Operation): string {
   const seconds = (outcomes.elapsedMs / 1000).toFixed(1);
-  const total =
-    outcomes.removed.length + outcomes.wouldRemove.length + outcomes.notFound.length + outcomes.failed.length;
-  const first = outcomes.dryRun
-    ? `Dry run: would remove ${outcomes.wouldRemove.length}`
-    : `Removed ${outcomes.removed.length}`;
-  return `${first}, not found ${outcomes.notFound.length}, failed ${outcomes.failed.length} (${total} ids, ${outcomes.requests} requests, ${seconds} s).`;
+  const total = outcomes.done.length + outcomes.notFound.length + outcomes.failed.length;
+  return (
+    `${operation.words.past} ${outcomes.done.length}, not found ${outcomes.notFound.length}, ` +
+    `failed ${outcomes.failed.length} (${plural(total, 'id')}, ${plural(outcomes.requests, 'request')}, ${seconds} s).`
+  );
 }
 
-export interface SummaryContext {
+/** How an id ended, in one word a later step can match: the name of the output list it is in. */
+export function outcomeName(settled: Settled, operation: Operation): string {
+  if (settled.kind === 'done') return operation.words.output;
+  return settled.kind;
+}
+
+/** One JSON Lines record per selected id, in selection order, for the results file. */
+export function* resultRecords(outcomes: Outcomes, operation: Operation): Generator<string> {
+  for (const id of outcomes.ids) {
+    const settled = outcomes.results.get(id);
+    if (settled === undefined) continue;
+    const record: Record<string, unknown> = { id, outcome: outcomeName(settled, operation) };
+    if (settled.kind === 'done') {
+      if (settled.newRun !== undefined) record.newRun = settled.newRun;
+      if (settled.inferred) record.inferred = true;
+    }
+    if (settled.kind === 'failed') {
+      record.cause = settled.cause;
+      record.reason = settled.reason;
+      if (settled.mayHaveActed) record.mayHaveActed = true;
+    }
+    yield `${JSON.stringify(record)}\n`;
+  }
+}
+
+export interface SummaryContext extends VerdictContext {
+  /** What ran, in the heading: "delete", "resume". */
+  readonly title: string;
   readonly dlqName: string;
-  readonly baseUrl: string;
-  readonly onNotFound: OnNotFound;
+  /** Where the URL and token came from, for the summary. */
+  readonly endpointSources?: string;
   /** Link to the workflow run, when the runner's context has one. */
   readonly runUrl?: string;
   readonly verdict: Verdict;
+  /** Removes secrets from raw text; applied before any escaping or truncation. */
+  readonly redact: (text: string) => string;
+  readonly resultsFile?: string;
 }
 
 /** Rows of the id table; the rest are counted, not shown, so the summary stays far under its 1 MiB limit. */
 export const SUMMARY_MAX_ROWS = 1000;
 const SUMMARY_MAX_BYTES = 256 * 1024;
 
-function short(text: string): string {
-  return cell(text.length > 120 ? `${text.slice(0, 120)}…` : text);
-}
-
-function modeText(outcomes: Outcomes): string {
-  if (!outcomes.dryRun) return 'delete';
-  return outcomes.selection !== undefined
-    ? 'dry run (entries listed, nothing deleted)'
-    : 'dry run (each id probed with GET, nothing deleted)';
-}
-
 const HTML_ENTITIES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
 
 /** Text safe inside a Markdown table cell: no HTML, no table breaks, no emphasis or links. */
-function cell(text: string): string {
+function escapeCell(text: string): string {
   return text
     .replace(/[&<>]/gu, (c) => HTML_ENTITIES[c]!)
     .replace(/[\\`*_[\]|]/gu, (c) => `\\${c}`)
     .replace(/\s+/gu, ' ');
 }
 
+function safeDate(ms: number | undefined): string {
+  if (ms === undefined) return '';
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString();
+}
+
 export function summaryMarkdown(outcomes: Outcomes, context: SummaryContext): string {
+  // Secrets out of the raw text first: escaping or cutting could otherwise hide a token from the redaction.
+  const cell = (text: string): string => escapeCell(context.redact(text));
+  const short = (text: string): string => {
+    const clean = context.redact(text);
+    return escapeCell(clean.length > 120 ? `${clean.slice(0, 120)}…` : clean);
+  };
+  const { operation } = context;
   const status = context.verdict.error
     ? '❌ failed'
     : context.verdict.warnings.length > 0
       ? '⚠️ passed with warnings'
       : '✅ passed';
   const selection = outcomes.selection;
+  const dry = !operation.changes;
   const lines: string[] = [];
-  lines.push(`## Upstash DLQ cleanup${outcomes.dryRun ? ' (dry run: nothing deleted)' : ''}`, '');
-  lines.push(`**${status}** · ${cell(tally(outcomes))}`, '');
+  const untouched = context.title === 'delete' ? 'nothing deleted' : 'nothing re-run';
+  lines.push(`## Upstash DLQ ${context.title}${dry ? ` (dry run: ${untouched})` : ''}`, '');
+  lines.push(`**${status}** · ${cell(tally(outcomes, operation))}`, '');
   lines.push('| | count |', '|---|---:|');
-  if (outcomes.dryRun) lines.push(`| would remove | ${outcomes.wouldRemove.length} |`);
-  else lines.push(`| removed | ${outcomes.removed.length} |`);
+  lines.push(`| ${operation.words.outcome} | ${outcomes.done.length} |`);
   lines.push(`| not found | ${outcomes.notFound.length} |`, `| failed | ${outcomes.failed.length} |`, '');
-  lines.push(
-    `- DLQ: ${context.dlqName} at \`${context.baseUrl}\``,
-    `- Mode: ${modeText(outcomes)}; on-not-found: \`${context.onNotFound}\``,
-  );
+  lines.push(`- DLQ: ${context.dlqName} at \`${cell(context.baseUrl)}\``);
+  if (context.endpointSources) lines.push(`- ${cell(context.endpointSources)}`);
+  lines.push(`- Mode: ${modeText(outcomes, context)}; ${Inputs.onNotFound}: \`${context.onNotFound}\``);
   if (selection !== undefined) {
     lines.push(
-      selection.filters === 'all'
-        ? '- Selection: `delete-all` (every entry of the DLQ)'
+      selection.filters.length === 0
+        ? `- Selection: \`${selection.allInput}\` (every entry of the DLQ)`
         : `- Selection: ${selection.filters.map((f) => `\`${f.input}\` = ${f.values.map(cell).join(' or ')}`).join('; ')}`,
-      `- Matched: ${selection.matched}${selection.capExceeded ? ` (more than max-deletes ${selection.capExceeded.cap})` : ''}`,
+      `- Matched: ${selection.matched}${selection.cap !== undefined ? ` (more than ${selection.capInput} ${selection.cap})` : ''}`,
     );
-    if (selection.unattributedDeletions > 0) {
-      lines.push(`- Unattributed bulk deletions: ${selection.unattributedDeletions}`);
-    }
   }
-  if (context.runUrl) lines.push(`- Run: ${context.runUrl}`);
-  if (outcomes.removedAfterLostResponse.length > 0) {
+  if (outcomes.unattributed > 0) lines.push(`- Unattributed bulk deletions: ${outcomes.unattributed}`);
+  if (context.runUrl) lines.push(`- Run: ${cell(context.runUrl)}`);
+  if (context.resultsFile) lines.push(`- Per-id results: \`${cell(context.resultsFile)}\` (results-file output)`);
+  if (outcomes.inferred.length > 0) {
     lines.push(
-      `- ${outcomes.removedAfterLostResponse.length} removed id(s) were counted by the lost-response rule: an attempt's response never arrived and the retry found the entry gone.`,
+      `- ${outcomes.inferred.length} id(s) were counted as ${operation.words.outcome} by the lost-response rule: an attempt's answer never arrived and the entry was then gone.`,
     );
   }
+  for (const note of outcomes.notes) lines.push(`- ${cell(note)}`);
   for (const message of [context.verdict.error, ...context.verdict.warnings, ...context.verdict.notices]) {
     if (message) lines.push('', `> ${cell(message)}`);
   }
@@ -190,7 +270,7 @@ export function summaryMarkdown(outcomes: Outcomes, context: SummaryContext): st
   // Only the rows that can be shown are built; the rest are counted.
   const rows: string[] = [];
   let total = 0;
-  const add = (id: string, outcome: string, detail = ''): void => {
+  const add = (id: string, outcome: string, detail = '', newRun = ''): void => {
     total += 1;
     if (rows.length >= SUMMARY_MAX_ROWS) return;
     const info = selection?.entries.get(id);
@@ -199,31 +279,31 @@ export function summaryMarkdown(outcomes: Outcomes, context: SummaryContext): st
       columns.push(
         short(info?.url ?? ''),
         short(info?.runOrMessageId ?? ''),
-        info?.createdAt !== undefined ? new Date(info.createdAt).toISOString() : '',
+        safeDate(info?.createdAt),
         info?.responseStatus !== undefined ? String(info.responseStatus) : '',
       );
     }
-    columns.push(cell(detail));
+    if (operation.redrive) columns.push(short(newRun));
+    columns.push(short(detail));
     rows.push(`| ${columns.join(' | ')} |`);
   };
-  for (const entry of outcomes.failed) add(entry.id, 'failed', entry.reason);
+  for (const entry of outcomes.failed) add(entry.id, 'failed', failureDetail(entry));
   for (const id of outcomes.notFound) add(id, 'not found');
-  const lost = new Set(outcomes.removedAfterLostResponse);
-  for (const id of outcomes.removed) add(id, 'removed', lost.has(id) ? 'lost-response rule' : '');
-  for (const id of outcomes.wouldRemove) add(id, 'would remove');
+  const inferred = new Set(outcomes.inferred);
+  for (const id of outcomes.done) {
+    add(id, operation.words.outcome, inferred.has(id) ? 'lost-response rule' : '', outcomes.newRuns.get(id));
+  }
 
   if (total > 0) {
-    lines.push(
-      '',
-      selection !== undefined
-        ? '| dlqId | outcome | URL | run / message id | created at | response status | detail |'
-        : '| id | outcome | detail |',
-      selection !== undefined ? '|---|---|---|---|---|---:|---|' : '|---|---|---|',
-    );
+    const head = [selection !== undefined ? 'dlqId' : 'id', 'outcome'];
+    if (selection !== undefined) head.push('URL', 'run / message id', 'created at', 'response status');
+    if (operation.redrive) head.push('new run');
+    head.push('detail');
+    lines.push('', `| ${head.join(' | ')} |`, `|${head.map((h) => (h === 'response status' ? '---:' : '---')).join('|')}|`);
     let bytes = Buffer.byteLength(lines.join('\n'));
     let shown = 0;
     for (const row of rows) {
-      if (shown >= SUMMARY_MAX_ROWS || bytes + row.length * 3 > SUMMARY_MAX_BYTES) break;
+      if (shown >= SUMMARY_MAX_ROWS || bytes + Buffer.byteLength(row) + 1 > SUMMARY_MAX_BYTES) break;
       lines.push(row);
       bytes += Buffer.byteLength(row) + 1;
       shown += 1;
@@ -231,9 +311,23 @@ export function summaryMarkdown(outcomes: Outcomes, context: SummaryContext): st
     if (shown < total) {
       lines.push(
         '',
-        `${total - shown} more ids not shown; the outputs \`removed\`, \`not-found\` and \`failed\` list them all.`,
+        `${total - shown} more ids not shown; the outputs list them all${context.resultsFile ? ', and the results file has every record' : ''}.`,
       );
     }
   }
   return `${lines.join('\n')}\n`;
 }
+
+function modeText(outcomes: Outcomes, context: SummaryContext): string {
+  if (context.operation.changes) return context.title;
+  const what = context.title === 'delete' ? 'nothing deleted' : 'nothing re-run';
+  return outcomes.selection !== undefined
+    ? `${context.title} dry run (entries listed, ${what})`
+    : `${context.title} dry run (each id probed with GET, ${what})`;
+}
+
+function failureDetail(entry: FailedId): string {
+  return `${entry.cause}: ${entry.reason}`;
+}
+
+export { CAUSES };

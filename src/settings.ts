@@ -2,30 +2,31 @@
  * Inputs -> one typed, validated Settings object. Every message names the input, the value and what is accepted;
  * all problems are reported together, and nothing here sends a request.
  */
-import { Defaults, DlqChoices, Inputs, OnNotFoundPolicies, StrategyChoices, type OnNotFound } from './inputs.js';
-import type { Strategy } from './cleanup.js';
+import { CODE_DEFAULTS, INPUTS, Inputs, type InputSpec, type OnNotFound } from './inputs.js';
+import type { Strategy, Target } from './engine.js';
 import { assertUsableIds, InvalidIdsError, parseIdList, uniqueInOrder } from './ids.js';
-import { FILTER_INPUTS, FilterError, readFilters, type FilterSelection } from './filters.js';
+import { FILTER_INPUTS, FilterError, readFilters } from './filters.js';
+import {
+  dlqsOf,
+  OPERATION_NAMES,
+  OverrideError,
+  readRedriveHeaders,
+  type OperationName,
+  type RedriveHeaders,
+} from './operations.js';
+import { EndpointError, resolveEndpoint, type Endpoint } from './endpoint.js';
 import type { DlqKind } from './qstash/paths.js';
 
-/** What the run acts on: explicit ids, a filtered listing, the whole DLQ, or nothing. */
-export type Selection =
-  /** Ids, unique, in first-occurrence order (dlq-ids first, then dlq-ids-file). */
-  | { readonly mode: 'ids'; readonly ids: readonly string[] }
-  | { readonly mode: 'filter'; readonly filters: FilterSelection }
-  | { readonly mode: 'all' }
-  | { readonly mode: 'none' };
-
 export interface Settings {
-  readonly selection: Selection;
+  /** What to act on; undefined when nothing was selected. */
+  readonly target: Target | undefined;
   readonly dlq: DlqKind;
-  /** Filter and delete-all runs delete nothing when more entries match; 0 means no cap. */
-  readonly maxDeletes: number;
-  /** How explicit ids are deleted. */
+  readonly operation: OperationName;
+  /** Headers sent with every re-run request (redrive overrides). */
+  readonly redriveHeaders: RedriveHeaders;
   readonly strategy: Strategy;
-  readonly token: string;
-  /** Origin of the QStash API, without a trailing slash, e.g. `https://qstash.upstash.io`. */
-  readonly baseUrl: string;
+  /** The QStash URL and token, and where each came from. */
+  readonly endpoint: Endpoint;
   readonly onNotFound: OnNotFound;
   readonly dryRun: boolean;
   readonly concurrency: number;
@@ -39,7 +40,7 @@ export interface SettingsSource {
   input(name: string): string;
   /** An environment variable, undefined when unset. */
   env(name: string): string | undefined;
-  /** Reads a text file; throws Node's errors. */
+  /** Reads a text file of ids; throws Node's errors (or ones with code ENOTREG / EFBIG). */
   readFile(path: string): string;
   /** Unix milliseconds, for older-than. */
   now?(): number;
@@ -49,64 +50,52 @@ export class SettingsError extends Error {
   override name = 'SettingsError';
 }
 
-/** Token first: the caller masks it before anything else can be printed. */
-export function readToken(source: SettingsSource): string {
-  const fromInput = source.input(Inputs.QstashToken).trim();
-  if (fromInput !== '') return fromInput;
-  return (source.env('QSTASH_TOKEN') ?? '').trim();
-}
-
 export function readSettings(source: SettingsSource): Settings {
   const problems: string[] = [];
   const attempt = <T>(read: () => T, fallback: T): T => {
     try {
       return read();
     } catch (error) {
-      if (error instanceof SettingsError || error instanceof InvalidIdsError || error instanceof FilterError) {
+      if (
+        error instanceof SettingsError ||
+        error instanceof InvalidIdsError ||
+        error instanceof FilterError ||
+        error instanceof OverrideError ||
+        error instanceof EndpointError
+      ) {
         problems.push(error.message);
         return fallback;
       }
       throw error;
     }
   };
+  const raw = (spec: InputSpec): string => source.input(spec.name);
 
-  const token = attempt(() => checkToken(readToken(source)), '');
-  const baseUrl = attempt(() => readBaseUrl(source), Defaults.qstashUrl);
-  const onNotFound = attempt(() => readOnNotFound(source.input(Inputs.OnNotFound)), 'pass' as OnNotFound);
-  const dryRun = attempt(() => readBoolean(Inputs.DryRun, source.input(Inputs.DryRun), false), false);
-  const concurrency = attempt(
-    () => readInteger(Inputs.Concurrency, source.input(Inputs.Concurrency), Defaults.concurrency, 1, 100),
-    1,
-  );
-  const maxRetries = attempt(
-    () => readInteger(Inputs.MaxRetries, source.input(Inputs.MaxRetries), Defaults.maxRetries, 0, 20),
-    0,
-  );
-  const requestTimeoutMs = attempt(
-    () => readSeconds(Inputs.RequestTimeout, source.input(Inputs.RequestTimeout), Defaults.requestTimeoutSeconds),
-    1000,
-  );
-  const dlq = attempt(() => readDlq(source.input(Inputs.Dlq)), 'workflow' as DlqKind);
-  const maxDeletes = attempt(
-    () =>
-      readInteger(Inputs.MaxDeletes, source.input(Inputs.MaxDeletes), Defaults.maxDeletes, 0, Number.MAX_SAFE_INTEGER),
-    0,
-  );
-  const strategy = attempt(() => readStrategy(source.input(Inputs.Strategy)), 'auto' as Strategy);
-  const selection = attempt(() => readSelection(source, dlq), { mode: 'none' } as Selection);
+  const endpoint = attempt(() => checkToken(resolveEndpoint(source)), undefined);
+  const onNotFound = attempt(() => readChoice(INPUTS.onNotFound, raw(INPUTS.onNotFound)), 'pass') as OnNotFound;
+  const dryRun = attempt(() => readBoolean(Inputs.dryRun, raw(INPUTS.dryRun), false), false);
+  const concurrency = attempt(() => readInteger(INPUTS.concurrency, raw(INPUTS.concurrency), 1, 100), 1);
+  const maxRetries = attempt(() => readInteger(INPUTS.maxRetries, raw(INPUTS.maxRetries), 0, 20), 0);
+  const requestTimeoutMs = attempt(() => readSeconds(INPUTS.requestTimeout, raw(INPUTS.requestTimeout)), 1000);
+  const dlq = attempt(() => readChoice(INPUTS.dlq, raw(INPUTS.dlq)), 'workflow') as DlqKind;
+  const operation = attempt(() => readOperation(raw(INPUTS.operation), dlq), 'delete');
+  const strategy = attempt(() => readChoice(INPUTS.strategy, raw(INPUTS.strategy)), 'auto') as Strategy;
+  const redriveHeaders = attempt(() => readRedriveHeaders(source.input, operation), {});
+  const cap = attempt(() => readCap(source), { cap: 0, input: Inputs.maxEntries });
+  const target = attempt(() => readTarget(source, dlq, cap), undefined);
 
-  if (problems.length > 0) {
+  if (problems.length > 0 || endpoint === undefined) {
     const count = problems.reduce((sum, problem) => sum + problem.split('\n- ').length, 0);
     const heading = count === 1 ? 'Invalid input' : `${count} invalid inputs`;
-    throw new SettingsError(`${heading}; nothing was deleted.\n- ${problems.join('\n- ')}`);
+    throw new SettingsError(`${heading}; no request was sent, nothing was deleted or re-run.\n- ${problems.join('\n- ')}`);
   }
   return {
-    selection,
+    target,
     dlq,
-    maxDeletes,
+    operation,
+    redriveHeaders,
     strategy,
-    token,
-    baseUrl,
+    endpoint,
     onNotFound,
     dryRun,
     concurrency,
@@ -115,120 +104,108 @@ export function readSettings(source: SettingsSource): Settings {
   };
 }
 
-function readStrategy(raw: string): Strategy {
-  const value = raw.trim().toLowerCase() || 'auto';
-  if ((StrategyChoices as readonly string[]).includes(value)) return value as Strategy;
-  throw new SettingsError(
-    `${Inputs.Strategy}: ${JSON.stringify(raw)} is not a strategy. Accepted: auto (list then bulk-delete when faster) or per-id (one request per id).`,
-  );
-}
-
-function readDlq(raw: string): DlqKind {
-  const value = raw.trim().toLowerCase() || 'workflow';
-  if ((DlqChoices as readonly string[]).includes(value)) return value as DlqKind;
-  throw new SettingsError(
-    `${Inputs.Dlq}: ${JSON.stringify(raw)} is not a DLQ. Accepted: workflow (Upstash Workflow runs) or qstash (QStash messages).`,
-  );
-}
-
-/** One way of selecting per step: ids, filters, or delete-all. */
-function readSelection(source: SettingsSource, dlq: DlqKind): Selection {
-  const idsGiven = source.input(Inputs.DlqIds).trim() !== '' || source.input(Inputs.DlqIdsFile).trim() !== '';
-  const deleteAll = readBoolean(Inputs.DeleteAll, source.input(Inputs.DeleteAll), false);
-  const filterInputs = FILTER_INPUTS.filter((name) => source.input(name).trim() !== '');
-
-  if (idsGiven && (filterInputs.length > 0 || deleteAll)) {
-    const others = [...filterInputs, ...(deleteAll ? [Inputs.DeleteAll] : [])].join(', ');
+function checkToken(endpoint: Endpoint): Endpoint {
+  if (endpoint.token === '') {
     throw new SettingsError(
-      `${Inputs.DlqIds} / ${Inputs.DlqIdsFile} select entries by id and cannot be combined with ${others}. ` +
-        `Use one way of selecting per step: ids, filters, or ${Inputs.DeleteAll}: true.`,
+      `${Inputs.qstashToken}: no QStash token. Pass it from a secret (qstash-token: \${{ secrets.QSTASH_TOKEN }}) ` +
+        `or set the QSTASH_TOKEN environment variable (or QSTASH_REGION with its region's token).`,
     );
   }
-  if (deleteAll && filterInputs.length > 0) {
+  // Never echo the value: it is a secret even when malformed.
+  if (/[^\x21-\x7e]/u.test(endpoint.token)) {
     throw new SettingsError(
-      `${Inputs.DeleteAll}: true selects every entry, so it cannot be combined with filters (${filterInputs.join(', ')}). ` +
-        `Remove the filters, or set ${Inputs.DeleteAll}: false to delete only what they match.`,
+      `${Inputs.qstashToken}: the token from ${endpoint.tokenSource} (value hidden) contains spaces, line breaks or non-ASCII characters. ` +
+        `Store the token alone in the secret, without a 'Bearer ' prefix or quotes.`,
+    );
+  }
+  return endpoint;
+}
+
+/** One reader for every input with a fixed set of values. */
+export function readChoice(spec: InputSpec, raw: string): string {
+  const value = raw.trim().toLowerCase() || spec.default;
+  if (spec.choices?.includes(value)) return value;
+  throw new SettingsError(
+    `${spec.name}: ${JSON.stringify(raw)} is not ${spec.noun ?? 'accepted'}. Accepted: ${spec.accepted ?? spec.choices?.join(', ')}.`,
+  );
+}
+
+function readOperation(raw: string, dlq: DlqKind): OperationName {
+  const name = readChoice(INPUTS.operation, raw) as OperationName;
+  const dlqs = dlqsOf(name);
+  if (!dlqs.includes(dlq)) {
+    const fits = OPERATION_NAMES.filter((candidate) => dlqsOf(candidate).includes(dlq));
+    throw new SettingsError(
+      `${Inputs.operation}: ${JSON.stringify(raw)} is an operation of the ${dlqs.join(' and ')} DLQ, but dlq is ${dlq}. ` +
+        `Accepted with dlq: ${dlq}: ${fits.join(', ')}.`,
+    );
+  }
+  return name;
+}
+
+/**
+ * A setting with a general name and an older delete-only one (select-all / delete-all, max-entries / max-deletes):
+ * either may be given; both, with different values, is refused.
+ */
+function aliased<T>(source: SettingsSource, names: readonly [string, string], read: (name: string, raw: string) => T) {
+  const [general, old] = names;
+  const given = names.filter((name) => source.input(name).trim() !== '');
+  if (given.length === 0) return undefined;
+  const values = given.map((name) => read(name, source.input(name)));
+  if (values.length === 2 && values[0] !== values[1]) {
+    throw new SettingsError(
+      `${general} (${JSON.stringify(source.input(general))}) and ${old} (${JSON.stringify(source.input(old))}) ` +
+        `are the same setting with different values. Accepted: ${general} alone (${old} is its older name).`,
+    );
+  }
+  return values[0];
+}
+
+/** The cap and the name it was given under (the older max-deletes when that is the one set). */
+function readCap(source: SettingsSource): { readonly cap: number; readonly input: string } {
+  const cap = aliased(source, [Inputs.maxEntries, Inputs.maxDeletes], (name, raw) =>
+    readInteger({ name, default: '' }, raw, 0, Number.MAX_SAFE_INTEGER),
+  );
+  const input = source.input(Inputs.maxEntries).trim() === '' && cap !== undefined ? Inputs.maxDeletes : Inputs.maxEntries;
+  return { cap: cap ?? CODE_DEFAULTS.maxEntries, input };
+}
+
+/** One way of selecting per step: ids, filters, or select-all. */
+function readTarget(
+  source: SettingsSource,
+  dlq: DlqKind,
+  { cap, input: capInput }: { cap: number; input: string },
+): Target | undefined {
+  const idsGiven = source.input(Inputs.dlqIds).trim() !== '' || source.input(Inputs.dlqIdsFile).trim() !== '';
+  const all =
+    aliased(source, [Inputs.selectAll, Inputs.deleteAll], (name, raw) => readBoolean(name, raw, false)) ??
+    CODE_DEFAULTS.selectAll;
+  const allName = source.input(Inputs.selectAll).trim() !== '' ? Inputs.selectAll : Inputs.deleteAll;
+  const filterInputs = FILTER_INPUTS.filter((name) => source.input(name).trim() !== '');
+
+  if (idsGiven && (filterInputs.length > 0 || all)) {
+    const others = [...filterInputs, ...(all ? [allName] : [])].join(', ');
+    throw new SettingsError(
+      `${Inputs.dlqIds} / ${Inputs.dlqIdsFile} select entries by id and cannot be combined with ${others}. ` +
+        `Use one way of selecting per step: ids, filters, or ${Inputs.selectAll}: true.`,
+    );
+  }
+  if (all && filterInputs.length > 0) {
+    throw new SettingsError(
+      `${allName}: true selects every entry, so it cannot be combined with filters (${filterInputs.join(', ')}). ` +
+        `Remove the filters, or set ${allName}: false to act only on what they match.`,
     );
   }
   if (idsGiven) {
     const ids = readIds(source);
-    return ids.length > 0 ? { mode: 'ids', ids } : { mode: 'none' };
+    return ids.length > 0 ? { kind: 'ids', ids } : undefined;
   }
-  if (deleteAll) return { mode: 'all' };
+  if (all) return { kind: 'query', query: [], filters: [], cap, capInput, allInput: allName };
   if (filterInputs.length > 0) {
-    return { mode: 'filter', filters: readFilters(dlq, (name) => source.input(name), source.now?.() ?? Date.now()) };
+    const filters = readFilters(dlq, (name) => source.input(name), source.now?.() ?? Date.now());
+    return { kind: 'query', query: filters.query, filters: filters.applied, cap, capInput, allInput: allName };
   }
-  return { mode: 'none' };
-}
-
-function checkToken(token: string): string {
-  if (token === '') {
-    throw new SettingsError(
-      `${Inputs.QstashToken}: no QStash token. Pass it from a secret (qstash-token: \${{ secrets.QSTASH_TOKEN }}) ` +
-        `or set the QSTASH_TOKEN environment variable.`,
-    );
-  }
-  // Never echo the value: it is a secret even when malformed.
-  if (/\s/u.test(token) || /[^\x21-\x7e]/u.test(token)) {
-    throw new SettingsError(
-      `${Inputs.QstashToken}: the token (value hidden) contains spaces, line breaks or non-ASCII characters. ` +
-        `Store the token alone in the secret, without a 'Bearer ' prefix or quotes.`,
-    );
-  }
-  return token;
-}
-
-const LOOPBACK_HOSTS = new Set(['localhost', '[::1]']);
-
-function isLoopback(hostname: string): boolean {
-  return LOOPBACK_HOSTS.has(hostname) || /^127(?:\.\d{1,3}){3}$/u.test(hostname);
-}
-
-/** Shows a URL in a message without any credentials it carries. */
-function showUrl(raw: string): string {
-  return JSON.stringify(raw.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/iu, '$1***@'));
-}
-
-function readBaseUrl(source: SettingsSource): string {
-  const fromInput = source.input(Inputs.QstashUrl).trim();
-  const fromEnv = (source.env('QSTASH_URL') ?? '').trim();
-  const raw = fromInput || fromEnv || Defaults.qstashUrl;
-  const origin = fromInput ? Inputs.QstashUrl : `${Inputs.QstashUrl} (from QSTASH_URL)`;
-  const accepted = `Accepted: an https:// origin such as ${Defaults.qstashUrl} or https://qstash-us-east-1.upstash.io (http:// only for 127.0.0.1, localhost or [::1]).`;
-
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new SettingsError(`${origin}: ${showUrl(raw)} is not a URL. ${accepted}`);
-  }
-  if (url.username !== '' || url.password !== '') {
-    throw new SettingsError(
-      `${origin}: ${showUrl(raw)} carries credentials; the token goes in ${Inputs.QstashToken}, never in the URL. ${accepted}`,
-    );
-  }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
-    throw new SettingsError(
-      `${origin}: ${showUrl(raw)} is not https; the token may only travel in clear to a loopback host. ${accepted}`,
-    );
-  }
-  if (url.search !== '' || url.hash !== '' || raw.includes('?') || raw.includes('#')) {
-    throw new SettingsError(`${origin}: ${showUrl(raw)} has a query or fragment. ${accepted}`);
-  }
-  if (url.pathname !== '/') {
-    throw new SettingsError(
-      `${origin}: ${showUrl(raw)} has a path (${JSON.stringify(url.pathname)}); give the origin only, the action adds /v2/... itself. ${accepted}`,
-    );
-  }
-  return url.origin;
-}
-
-function readOnNotFound(raw: string): OnNotFound {
-  const value = raw.trim().toLowerCase() || 'pass';
-  if ((OnNotFoundPolicies as readonly string[]).includes(value)) return value as OnNotFound;
-  throw new SettingsError(
-    `${Inputs.OnNotFound}: ${JSON.stringify(raw)} is not a policy. Accepted: ${OnNotFoundPolicies.join(', ')}.`,
-  );
+  return undefined;
 }
 
 export function readBoolean(name: string, raw: string, fallback: boolean): boolean {
@@ -239,51 +216,54 @@ export function readBoolean(name: string, raw: string, fallback: boolean): boole
   throw new SettingsError(`${name}: ${JSON.stringify(raw)} is not a boolean. Accepted: true or false.`);
 }
 
-export function readInteger(name: string, raw: string, fallback: number, min: number, max: number): number {
-  const value = raw.trim();
-  if (value === '') return fallback;
+export function readInteger(spec: InputSpec, raw: string, min: number, max: number): number {
+  const value = raw.trim() || spec.default;
   const parsed = /^[+]?\d+$/u.test(value) ? Number(value) : Number.NaN;
   if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
     throw new SettingsError(
-      `${name}: ${JSON.stringify(raw)} is not accepted. Accepted: a whole number from ${min} to ${max}.`,
+      `${spec.name}: ${JSON.stringify(raw)} is not accepted. Accepted: a whole number from ${min} to ${max}.`,
     );
   }
   return parsed;
 }
 
 /** Seconds (decimals allowed) -> milliseconds. */
-export function readSeconds(name: string, raw: string, fallbackSeconds: number): number {
-  const value = raw.trim();
-  const seconds = value === '' ? fallbackSeconds : /^\d+(?:\.\d+)?$/u.test(value) ? Number(value) : Number.NaN;
+export function readSeconds(spec: InputSpec, raw: string): number {
+  const value = raw.trim() || spec.default;
+  const seconds = /^\d+(?:\.\d+)?$/u.test(value) ? Number(value) : Number.NaN;
   if (!(seconds >= 0.1 && seconds <= 600)) {
     throw new SettingsError(
-      `${name}: ${JSON.stringify(raw)} is not accepted. Accepted: a number of seconds from 0.1 to 600.`,
+      `${spec.name}: ${JSON.stringify(raw)} is not accepted. Accepted: a number of seconds from 0.1 to 600.`,
     );
   }
   return Math.round(seconds * 1000);
 }
 
-function readIds(source: SettingsSource): string[] {
-  const fromInput = parseIdList(source.input(Inputs.DlqIds), { label: Inputs.DlqIds });
-  assertUsableIds(fromInput, { label: Inputs.DlqIds });
+const FILE_PROBLEMS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file',
+  EISDIR: 'it is a directory',
+  ENOTREG: 'it is not a regular file (a FIFO, a device or a socket)',
+  EFBIG: 'it is too large',
+  EACCES: 'permission denied',
+};
 
-  const path = source.input(Inputs.DlqIdsFile).trim();
+function readIds(source: SettingsSource): string[] {
+  const fromInput = parseIdList(source.input(Inputs.dlqIds), { label: Inputs.dlqIds });
+  assertUsableIds(fromInput, { label: Inputs.dlqIds });
+
+  const path = source.input(Inputs.dlqIdsFile).trim();
   let fromFile: string[] = [];
   if (path !== '') {
-    const label = `${Inputs.DlqIdsFile} (${JSON.stringify(path)})`;
+    const label = `${Inputs.dlqIdsFile} (${JSON.stringify(path)})`;
     let text: string;
     try {
       text = source.readFile(path);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      const why =
-        code === 'ENOENT'
-          ? 'no such file'
-          : code === 'EISDIR'
-            ? 'it is a directory'
-            : (code ?? (error as Error).message);
+      const why = (code && FILE_PROBLEMS[code]) ?? code ?? (error as Error).message;
+      const detail = code === 'EFBIG' ? ` (${(error as Error).message})` : '';
       throw new SettingsError(
-        `${label}: cannot read the file: ${why}. Accepted: the path of a readable text file of ids.`,
+        `${label}: cannot read the file: ${why}${detail}. Accepted: the path of a readable regular text file of ids.`,
       );
     }
     fromFile = parseIdList(text, { label });

@@ -1,26 +1,19 @@
 /**
- * The DLQ client: per-id delete and probe with retries, rate-limit waits and the outcome rules. It knows nothing of
- * GitHub Actions; it is given a transport, a rate limiter and a clock.
+ * The DLQ client: sends one request until an answer decides something, with retries, rate-limit waits and the
+ * at-most-once rule for requests that are not idempotent. It knows nothing of GitHub Actions or of what an operation
+ * means; it is given a transport, a rate limiter and a clock.
  */
+import { StopReason, type Cause } from '../outcomes.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import type { Clock } from './clock.js';
-import { bulkDeletePath, DLQ_COLLECTION, entryPath, listPath, type DlqKind, type ListQuery } from './paths.js';
+import { DLQ_COLLECTION, listPath, type DlqKind, type ListQuery } from './paths.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { Exchange, ExchangeResult, Transport } from './transport.js';
 
-export type EntryResult =
-  /** DELETE answered 200; or 404 after an earlier attempt's response was lost (that attempt most likely deleted it). */
-  | { readonly outcome: 'removed'; readonly afterLostResponse: boolean; readonly attempts: number }
-  /** GET answered 200 (dry run). */
-  | { readonly outcome: 'exists'; readonly attempts: number }
-  | { readonly outcome: 'not-found'; readonly attempts: number }
-  | { readonly outcome: 'failed'; readonly reason: string; readonly attempts: number; readonly unauthorized: boolean };
-
 export interface ClientOptions {
-  readonly dlq: DlqKind;
   readonly maxRetries: number;
   readonly backoff?: BackoffPolicy;
-  /** Longest total time one id may spend waiting out 429s before it is given up as failed. */
+  /** Longest total time one request may spend waiting out 429s before it is given up as failed. */
   readonly maxRateLimitWaitMs?: number;
   readonly random?: () => number;
   /** Most requests in flight at once, however many callers there are. Default: no limit. */
@@ -37,6 +30,49 @@ export interface ClientOptions {
   /** Called once per exchange, for debug logs. */
   readonly onExchange?: (exchange: Exchange, result: ExchangeResult, attempt: number) => void;
 }
+
+/** An answer that decides something: 2xx or 404. */
+export interface Answered {
+  readonly kind: 'answered';
+  readonly status: number;
+  readonly body: string;
+  readonly truncated: boolean;
+  readonly attempts: number;
+  /** An earlier attempt may have reached the server and acted without its answer arriving. */
+  readonly mayHaveActed: boolean;
+}
+
+export interface CallFailure {
+  readonly kind: 'failed';
+  readonly cause: Cause;
+  readonly reason: string;
+  readonly attempts: number;
+  /** Some attempt may have reached the server and acted. */
+  readonly mayHaveActed: boolean;
+}
+
+export interface SendOptions {
+  /** Whether an attempt that may have reached the server may be sent again. */
+  readonly idempotent: boolean;
+  /** Aborting stops new attempts; the reason (a StopReason) says why. */
+  readonly stop?: AbortSignal;
+}
+
+export type ListResult =
+  | {
+      readonly kind: 'page';
+      readonly entries: readonly Record<string, unknown>[];
+      /** Absent on the last page. */
+      readonly cursor?: string;
+      /** Entries without a usable dlqId, left out. */
+      readonly skipped: number;
+    }
+  /** The page was larger than the body limit: ask for fewer entries. */
+  | { readonly kind: 'too-large'; readonly limitBytes: number }
+  | CallFailure;
+
+/** Listing pages may be large (entries carry the failed request's body); a page past this asks for fewer entries. */
+export const LIST_BODY_LIMIT = 16 * 1024 * 1024;
 
 export class DlqClient {
   private readonly transport: Transport;
@@ -77,68 +113,50 @@ export class DlqClient {
     return this.sent;
   }
 
-  /** `DELETE /v2/.../dlq/{id}`: removed, not-found or failed. */
-  async deleteEntry(id: string, stop?: AbortSignal): Promise<EntryResult> {
-    const result = await this.call({ method: 'DELETE', path: entryPath(this.options.dlq, id) }, stop);
-    if (result.kind === 'failed') return failedEntry(result);
-    if (result.status !== 404) return { outcome: 'removed', afterLostResponse: false, attempts: result.attempts };
-    return result.responseLost
-      ? { outcome: 'removed', afterLostResponse: true, attempts: result.attempts }
-      : { outcome: 'not-found', attempts: result.attempts };
-  }
-
-  /** `GET /v2/.../dlq/{id}`: exists, not-found or failed. Deletes nothing. */
-  async probeEntry(id: string, stop?: AbortSignal): Promise<EntryResult> {
-    const result = await this.call({ method: 'GET', path: entryPath(this.options.dlq, id) }, stop);
-    if (result.kind === 'failed') return failedEntry(result);
-    return result.status === 404
-      ? { outcome: 'not-found', attempts: result.attempts }
-      : { outcome: 'exists', attempts: result.attempts };
-  }
-
-  /** One page of `GET /v2/.../dlq?<filters>&count=100&cursor=...`. */
-  async listPage(filters: ListQuery, cursor: string | undefined, stop?: AbortSignal): Promise<ListPage | CallFailure> {
-    const path = listPath(this.options.dlq, filters, cursor);
-    const result = await this.call({ method: 'GET', path, maxBodyBytes: LIST_BODY_LIMIT, wantsBody: true }, stop);
+  /** One page of `GET /v2/.../dlq?<filters>&count=N&cursor=...`. */
+  async listPage(
+    dlq: DlqKind,
+    query: ListQuery,
+    cursor: string | undefined,
+    count: number,
+    stop?: AbortSignal,
+  ): Promise<ListResult> {
+    const exchange: Exchange = {
+      method: 'GET',
+      path: listPath(dlq, query, cursor, count),
+      maxBodyBytes: LIST_BODY_LIMIT,
+      wantsBody: true,
+    };
+    const result = await this.send(exchange, { idempotent: true, ...(stop && { stop }) });
     if (result.kind === 'failed') return result;
-    if (result.status === 404)
-      return failure(`HTTP 404 for the DLQ listing ${DLQ_COLLECTION[this.options.dlq]}`, result);
-    let parsed: unknown;
+    const bad = (reason: string): CallFailure => ({
+      kind: 'failed',
+      cause: 'bad-answer',
+      reason,
+      attempts: result.attempts,
+      mayHaveActed: false,
+    });
+    if (result.status === 404) return bad(`HTTP 404 for the DLQ listing ${DLQ_COLLECTION[dlq]}`);
+    if (result.truncated) return { kind: 'too-large', limitBytes: LIST_BODY_LIMIT };
+    let page: unknown;
     try {
-      parsed = JSON.parse(result.body);
+      page = JSON.parse(result.body);
     } catch {
-      return failure(`the DLQ listing was not JSON (${result.body.length} bytes read)`, result);
+      return bad(`the DLQ listing was not JSON (${result.body.length} bytes)`);
     }
-    const page = parsed as { messages?: unknown; cursor?: unknown };
-    if (!page || typeof page !== 'object' || (page.messages !== undefined && !Array.isArray(page.messages))) {
-      return failure('the DLQ listing had no messages array', result);
-    }
-    const entries = ((page.messages as unknown[] | undefined) ?? []).filter(
+    const messages = (page as { messages?: unknown } | null)?.messages;
+    // An answer without a messages array proves nothing about what the DLQ holds: it is not an empty page.
+    if (!Array.isArray(messages)) return bad('the DLQ listing had no messages array');
+    const entries = messages.filter(
       (entry): entry is Record<string, unknown> =>
         !!entry && typeof entry === 'object' && typeof (entry as { dlqId?: unknown }).dlqId === 'string',
     );
-    const next = typeof page.cursor === 'string' && page.cursor !== '' ? page.cursor : undefined;
-    return { kind: 'page', entries, ...(next !== undefined && { cursor: next }), attempts: result.attempts };
-  }
-
-  /** `DELETE /v2/.../dlq?dlqIds=a&dlqIds=b`: how many the server says it deleted. Never sent without ids. */
-  async bulkDelete(ids: readonly string[], stop?: AbortSignal): Promise<BulkDeleted | CallFailure> {
-    const result = await this.call(
-      { method: 'DELETE', path: bulkDeletePath(this.options.dlq, ids), wantsBody: true },
-      stop,
-    );
-    if (result.kind === 'failed') return result;
-    let deleted: unknown;
-    try {
-      deleted = (JSON.parse(result.body) as { deleted?: unknown }).deleted;
-    } catch {
-      deleted = undefined;
-    }
+    const next = (page as { cursor?: unknown }).cursor;
     return {
-      kind: 'bulk',
-      deleted: typeof deleted === 'number' && Number.isInteger(deleted) && deleted >= 0 ? deleted : undefined,
-      responseLost: result.responseLost,
-      attempts: result.attempts,
+      kind: 'page',
+      entries,
+      skipped: messages.length - entries.length,
+      ...(typeof next === 'string' && next !== '' && { cursor: next }),
     };
   }
 
@@ -162,32 +180,42 @@ export class DlqClient {
   }
 
   /**
-   * Sends one exchange until it gets an answer that decides something: 2xx or 404 (`answered`), or a failure
-   * (refused token, other 4xx, redirect, retries used up, stopped). 429s are waited out; 5xx, 408 and network
-   * errors are retried with backoff up to maxRetries.
+   * Sends one exchange until it gets an answer that decides something: 2xx or 404 (`answered`), or a failure.
+   * 429s and connections that were refused (never reached the server) are retried whatever the request. 5xx, 408,
+   * timeouts and dropped connections may have reached the server: an idempotent request is retried with backoff up
+   * to maxRetries; any other request is never sent again, and fails as `answer-lost`.
    */
-  private async call(exchange: Exchange, stop?: AbortSignal): Promise<Answered | CallFailure> {
+  async send(exchange: Exchange, options: SendOptions): Promise<Answered | CallFailure> {
+    const { stop, idempotent } = options;
     let attempts = 0;
     let retries = 0;
     let rateLimitWaited = 0;
-    let responseLost = false;
-    const failed = (reason: string, unauthorized = false): CallFailure => ({
+    let mayHaveActed = false;
+    const failed = (cause: Cause, reason: string): CallFailure => ({
       kind: 'failed',
+      cause,
       reason,
-      unauthorized,
       attempts,
-      responseLost,
+      mayHaveActed,
     });
+    const stopped = (): CallFailure => {
+      const why = stop?.reason;
+      const cause: Cause = why instanceof StopReason ? why.kind : 'cancelled';
+      const text = why instanceof Error ? why.message : String(why ?? 'stopped');
+      return failed(cause, `${attempts === 0 ? 'not attempted' : 'not retried'}: ${text}`);
+    };
 
     for (;;) {
-      if (this.tripped !== undefined)
-        return failed(`${attempts === 0 ? 'not attempted' : 'not retried'}: ${this.tripped}`);
+      if (this.tripped !== undefined) {
+        return failed('unreachable', `${attempts === 0 ? 'not attempted' : 'not retried'}: ${this.tripped}`);
+      }
+      if (stop?.aborted) return stopped();
       // A slot first, then the rate limiter: the request timeout only starts once the request can really go out.
       await this.slots.acquire();
       let result: ExchangeResult;
       let wait: number;
       try {
-        if (!(await this.limiter.acquire(stop))) return failed(stopReason(stop, attempts));
+        if (!(await this.limiter.acquire(stop))) return stopped();
         attempts += 1;
         this.sent += 1;
         result = await this.transport.send(exchange, this.inFlight.signal);
@@ -201,98 +229,65 @@ export class DlqClient {
       this.options.onExchange?.(exchange, result, attempts);
 
       if (result.kind === 'network' && this.inFlight.signal.aborted) {
-        return failed(`abandoned in flight on cancellation; whether the server acted is unknown`);
+        mayHaveActed = true;
+        return failed('cancelled', 'abandoned in flight on cancellation; whether the server acted is unknown');
       }
       let retryReason: string;
       if (result.kind === 'response') {
         this.networkFailures = 0;
         const { status } = result;
         if ((status >= 200 && status < 300) || status === 404) {
-          return { kind: 'answered', status, body: result.body, attempts, responseLost };
+          return {
+            kind: 'answered',
+            status,
+            body: result.body,
+            truncated: result.truncated === true,
+            attempts,
+            mayHaveActed,
+          };
         }
-        if (status === 401 || status === 403) return failed(`HTTP ${status}: the token was refused`, true);
+        if (status === 401 || status === 403) return failed('token-refused', `HTTP ${status}: the token was refused`);
         if (status === 429) {
           rateLimitWaited += wait;
           if (rateLimitWaited > this.maxRateLimitWaitMs) {
-            return failed(`HTTP 429: still rate limited after waiting ${Math.round(rateLimitWaited / 1000)} s`);
+            return failed(
+              'rate-limited',
+              `HTTP 429: still rate limited after waiting ${Math.round(rateLimitWaited / 1000)} s`,
+            );
           }
           // The limiter already paused every request until the wait is over; acquire() waits it out.
           continue;
         }
         if (status >= 300 && status < 400) {
-          return failed(`HTTP ${status}: redirect not followed (the token is only sent to the configured URL)`);
+          return failed('redirect', `HTTP ${status}: redirect not followed (the token is only sent to the configured URL)`);
         }
-        if (status < 500 && status !== 408) return failed(`HTTP ${status}${serverMessage(result.body)}`);
+        if (status < 500 && status !== 408) return failed('rejected', `HTTP ${status}${serverMessage(result.body)}`);
+        // A 5xx or 408 may come from a gateway after the server acted.
+        mayHaveActed = true;
         retryReason = `HTTP ${status}${serverMessage(result.body)}`;
       } else {
-        if (result.mayHaveReachedServer) responseLost = true;
+        if (result.proxy) return failed('proxy-refused', result.reason);
+        if (result.mayHaveReachedServer) mayHaveActed = true;
         retryReason = `${result.reason} (${this.origin})`;
-        if (this.noteNetworkFailure(result.reason)) return failed(this.tripped!);
+        if (this.noteNetworkFailure(result.reason)) return failed('unreachable', this.tripped!);
+        if (result.mayHaveReachedServer && !idempotent) {
+          return failed('answer-lost', `${retryReason}: the request may have been carried out; not sent again`);
+        }
       }
-
+      if (mayHaveActed && !idempotent) {
+        return failed('answer-lost', `${retryReason}: the request may have been carried out; not sent again`);
+      }
       if (retries >= this.options.maxRetries) {
-        return failed(`${retryReason} (${attempts} attempt${attempts === 1 ? '' : 's'})`);
+        return failed('retries-exhausted', `${retryReason} (${attempts} attempt${attempts === 1 ? '' : 's'})`);
       }
       await this.clock.sleep(backoffDelay(retries, this.backoff, this.options.random), stop);
       retries += 1;
-      if (stop?.aborted) return failed(`${retryReason}; ${stopReason(stop, attempts)}`);
+      if (stop?.aborted) {
+        const end = stopped();
+        return { ...end, reason: `${retryReason}; ${end.reason}` };
+      }
     }
   }
-}
-
-/** Listing pages may be large (entries carry the failed request's body); anything beyond this is refused. */
-const LIST_BODY_LIMIT = 64 * 1024 * 1024;
-
-interface Answered {
-  readonly kind: 'answered';
-  readonly status: number;
-  readonly body: string;
-  readonly attempts: number;
-  /** An earlier attempt may have reached the server without its answer arriving. */
-  readonly responseLost: boolean;
-}
-
-export interface CallFailure {
-  readonly kind: 'failed';
-  readonly reason: string;
-  readonly unauthorized: boolean;
-  readonly attempts: number;
-  readonly responseLost: boolean;
-}
-
-export interface ListPage {
-  readonly kind: 'page';
-  readonly entries: readonly Record<string, unknown>[];
-  /** Absent on the last page. */
-  readonly cursor?: string;
-  readonly attempts: number;
-}
-
-export interface BulkDeleted {
-  readonly kind: 'bulk';
-  /** The server's count; undefined when the answer did not carry a usable one. */
-  readonly deleted: number | undefined;
-  readonly responseLost: boolean;
-  readonly attempts: number;
-}
-
-function failure(reason: string, answered: Answered): CallFailure {
-  return {
-    kind: 'failed',
-    reason,
-    unauthorized: false,
-    attempts: answered.attempts,
-    responseLost: answered.responseLost,
-  };
-}
-
-function failedEntry(result: CallFailure): EntryResult {
-  return { outcome: 'failed', reason: result.reason, attempts: result.attempts, unauthorized: result.unauthorized };
-}
-
-function stopReason(stop: AbortSignal | undefined, attempts: number): string {
-  const why = stop?.reason instanceof Error ? stop.reason.message : String(stop?.reason ?? 'stopped');
-  return attempts === 0 ? `not attempted: ${why}` : `not retried: ${why}`;
 }
 
 /** The server's `{"error": "..."}` text, shortened, for a failure reason. Never decides anything. */
@@ -309,7 +304,7 @@ export function serverMessage(body: string): string {
     if (/^\s*</u.test(text)) return ' (HTML body)';
   }
   // eslint-disable-next-line no-control-regex
-  const oneLine = message.replace(/[\s\u0000-\u001f\u007f-\u009f]+/gu, ' ').trim();
+  const oneLine = message.replace(/[\s\u0000-\u001f\u007f-\u009f\u2028\u2029]+/gu, ' ').trim();
   return oneLine === '' ? '' : `: ${oneLine.length > 200 ? `${oneLine.slice(0, 200)}…` : oneLine}`;
 }
 

@@ -1,27 +1,35 @@
 /**
- * One HTTP exchange with the QStash API over undici keep-alive connections. It never throws for network trouble:
- * it says what happened, including whether the request may have reached the server (which decides how a later
- * 404 is read). Redirects are returned, never followed, so the token only goes to the configured origin.
+ * One HTTP exchange with the QStash API over undici keep-alive connections (a Pool, or a ProxyAgent when a proxy is
+ * configured). It never throws for network trouble: it says what happened, including whether the request may have
+ * reached the server (which decides whether it may be sent again). Redirects are returned, never followed, so the
+ * token only goes to the configured origin.
  */
-import type { Pool } from 'undici';
-import PoolClass from 'undici/lib/dispatcher/pool.js';
-import request from 'undici/lib/api/api-request.js';
+import { Pool, type Dispatcher } from 'undici';
 import type { HeaderBag } from './rate-limit.js';
 
-export type HttpMethod = 'GET' | 'DELETE';
+export type HttpMethod = 'GET' | 'DELETE' | 'POST';
 
 export interface Exchange {
   readonly method: HttpMethod;
   /** Path and query, starting with `/`. */
   readonly path: string;
-  /** Read at most this much of the body; past it the body is cut. The transport's default otherwise. */
+  /** Extra request headers (re-run overrides). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Read at most this much of the body; past it the body is cut and `truncated` is set. */
   readonly maxBodyBytes?: number;
-  /** Whether a 2xx body is needed (listings, bulk counts). Error bodies are always read, for messages. */
+  /** Whether a 2xx body is needed (listings, bulk counts, new run ids). Error bodies are always read, for messages. */
   readonly wantsBody?: boolean;
 }
 
 export type ExchangeResult =
-  | { readonly kind: 'response'; readonly status: number; readonly headers: HeaderBag; readonly body: string }
+  | {
+      readonly kind: 'response';
+      readonly status: number;
+      readonly headers: HeaderBag;
+      readonly body: string;
+      /** The body was longer than the exchange's limit and was cut. */
+      readonly truncated?: boolean;
+    }
   | {
       readonly kind: 'network';
       /** A short, human reason: "connection refused", "timed out after 30 s", ... */
@@ -29,6 +37,8 @@ export type ExchangeResult =
       readonly code: string;
       /** False only when the request certainly never reached the server (refused, DNS, TLS, connect timeout). */
       readonly mayHaveReachedServer: boolean;
+      /** The proxy refused the tunnel or its credentials, or could not be reached. */
+      readonly proxy?: boolean;
     };
 
 export interface Transport {
@@ -41,9 +51,13 @@ export interface TransportOptions {
   readonly token: string;
   readonly connections: number;
   readonly timeoutMs: number;
-  /** Bodies are read up to this many bytes (for error messages and listings); the rest is discarded. */
+  /** Bodies are read up to this many bytes unless the exchange says otherwise; the rest is discarded. */
   readonly maxBodyBytes?: number;
   readonly userAgent?: string;
+  /** The dispatcher to send through (a proxy agent); a keep-alive Pool for `baseUrl` otherwise. */
+  readonly dispatcher?: Dispatcher;
+  /** Classifies a failure as the proxy's; only used with a proxy dispatcher. */
+  readonly proxyFailure?: (error: unknown) => { readonly reason: string } | undefined;
 }
 
 const NEVER_SENT: Readonly<Record<string, string>> = {
@@ -84,24 +98,25 @@ export function describeNetworkError(error: unknown, timedOut: boolean, timeoutM
 }
 
 export class UndiciTransport implements Transport {
-  private readonly pool: Pool;
+  private readonly dispatcher: Dispatcher;
   private readonly headers: Record<string, string>;
   private readonly maxBodyBytes: number;
   private readonly options: TransportOptions;
 
   constructor(options: TransportOptions) {
     this.options = options;
-    this.pool = new PoolClass(options.baseUrl, {
-      connections: options.connections,
-      pipelining: 1,
-      keepAliveTimeout: 30_000,
-      connect: { timeout: Math.min(options.timeoutMs, 10_000) },
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
-    });
+    this.dispatcher =
+      options.dispatcher ??
+      new Pool(options.baseUrl, {
+        connections: options.connections,
+        pipelining: 1,
+        connect: { timeout: Math.min(options.timeoutMs, 10_000) },
+        headersTimeout: options.timeoutMs,
+        bodyTimeout: options.timeoutMs,
+      });
     this.headers = {
       authorization: `Bearer ${options.token}`,
-      'user-agent': options.userAgent ?? 'upstash-dlq-cleanup-action',
+      'user-agent': options.userAgent ?? 'upstash-dlq-action',
       accept: 'application/json',
     };
     this.maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
@@ -119,18 +134,31 @@ export class UndiciTransport implements Transport {
     const onAbort = (): void => controller.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const response = await request.call(this.pool, {
+      const response = await this.dispatcher.request({
+        origin: this.options.baseUrl,
         method: exchange.method,
         path: exchange.path,
-        headers: this.headers,
+        headers: exchange.headers ? { ...this.headers, ...exchange.headers } : this.headers,
         signal: controller.signal,
       });
       const ok = response.statusCode >= 200 && response.statusCode < 300;
-      let body = '';
-      if (ok && !exchange.wantsBody) await response.body.dump();
-      else body = await readCapped(response.body, exchange.maxBodyBytes ?? this.maxBodyBytes);
-      return { kind: 'response', status: response.statusCode, headers: response.headers, body };
+      if (ok && !exchange.wantsBody) {
+        await response.body.dump();
+        return { kind: 'response', status: response.statusCode, headers: response.headers, body: '' };
+      }
+      const { text, truncated } = await readCapped(response.body, exchange.maxBodyBytes ?? this.maxBodyBytes);
+      return {
+        kind: 'response',
+        status: response.statusCode,
+        headers: response.headers,
+        body: text,
+        ...(truncated && { truncated }),
+      };
     } catch (error) {
+      const proxy = timedOut ? undefined : this.options.proxyFailure?.(error);
+      if (proxy) {
+        return { kind: 'network', reason: proxy.reason, code: 'PROXY', mayHaveReachedServer: false, proxy: true };
+      }
       return describeNetworkError(error, timedOut, this.options.timeoutMs);
     } finally {
       clearTimeout(timer);
@@ -139,21 +167,25 @@ export class UndiciTransport implements Transport {
   }
 
   async close(): Promise<void> {
-    await this.pool.close().catch(() => this.pool.destroy());
+    await this.dispatcher.close().catch(() => this.dispatcher.destroy());
   }
 }
 
-async function readCapped(body: AsyncIterable<Buffer> & { destroy(): unknown }, max: number): Promise<string> {
+async function readCapped(
+  body: AsyncIterable<Buffer> & { destroy(): unknown },
+  max: number,
+): Promise<{ text: string; truncated: boolean }> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
-    if (size < max) chunks.push(chunk.subarray(0, max - size));
-    size += chunk.length;
-    if (size >= max) {
+    if (size + chunk.length > max) {
+      chunks.push(chunk.subarray(0, max - size));
       // Enough for any message or listing page we need; do not stream a huge body through the runner.
       body.destroy();
-      break;
+      return { text: Buffer.concat(chunks).toString('utf8'), truncated: true };
     }
+    chunks.push(chunk);
+    size += chunk.length;
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return { text: Buffer.concat(chunks).toString('utf8'), truncated: false };
 }

@@ -41,7 +41,7 @@ describe('deleting by id', () => {
   });
 
   it('encodes each id as exactly one path segment', async () => {
-    const odd = ['a/b', 'x?y=1', 'h#frag', '100%', 'a+b c', 'ünï-☃', '.hidden', 'a..b'];
+    const odd = ['x=1', 'a+b', 'ünï-☃', '.hidden', 'a..b', "it's(1)", 'a;b', 'a&b', '[x]'];
     emulator.seed(
       'workflow',
       odd.map((dlqId) => ({ dlqId, createdAt: Date.now() })),
@@ -57,6 +57,17 @@ describe('deleting by id', () => {
     }
     expect(deletesOf().sort()).toEqual([...odd].sort());
   });
+
+  it.each(['a/b', 'x/..', 'a\\b', 'x?y=1', 'h#frag', '100%', '%2F', 'a,b', 'a b', '\ud800'])(
+    'refuses the id %j before any request: no DLQ id has it, and a hop could change the request with it',
+    async (id) => {
+      const run = await runAgainst(emulator, { inputs: { 'dlq-ids': JSON.stringify([seeded[0], id]) } });
+      expect(run.exitCode).toBe(1);
+      expect(emulator.requests).toEqual([]);
+      expect(errors(run)[0]).toMatch(/dlq-ids: 1 invalid id: id #2 .*(contains|lone)/);
+      expect(emulator.ids('workflow')).toHaveLength(6);
+    },
+  );
 
   it('accepts ids separated by newlines, commas or spaces, drops duplicates and keeps first-occurrence order', async () => {
     const [a, b, c] = seeded;
@@ -433,8 +444,9 @@ describe('strategy: auto', () => {
     expect(list(run, 'removed')).toEqual(ids);
     expect(list(run, 'not-found')).toEqual(missing);
     expect(emulator.ids('workflow')).toEqual(seeded);
-    // 5 listing pages (406 entries) and 4 bulk calls instead of 800 per-id requests.
-    expect(emulator.requests.length).toBe(9);
+    // 5 listing pages (406 entries), 4 bulk calls for the ids listed and 4 for those not listed (each answers
+    // deleted: 0, which confirms them not found), instead of 800 per-id requests.
+    expect(emulator.requests.length).toBe(13);
     expect(emulator.requests.filter((r) => r.method === 'DELETE').every((r) => r.path.includes('dlqIds='))).toBe(true);
   });
 
@@ -495,6 +507,8 @@ describe('strategy: auto', () => {
     expect(list(run, 'removed')).toEqual(seeded.slice(0, 5));
     expect(counts(run).notFound).toBe(27);
     expect(emulator.requestsTo('/v2/workflows/dlq', 'GET')).toHaveLength(2);
-    expect(emulator.requests.filter((r) => r.method === 'DELETE')).toHaveLength(32);
+    // The 5 ids the two pages showed go in one bulk call while listing; the 27 it did not show, one by one.
+    expect(emulator.requests.filter((r) => r.method === 'DELETE' && r.path.includes('dlqIds='))).toHaveLength(1);
+    expect(emulator.requests.filter((r) => r.method === 'DELETE')).toHaveLength(28);
   });
 });

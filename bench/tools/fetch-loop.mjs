@@ -1,8 +1,10 @@
-/** Baseline: a sequential fetch loop, one DELETE per id, as a quick script would do it. */
+/**
+ * Baseline: a sequential fetch loop in plain JavaScript, one DELETE per id, as a quick script would do it.
+ * Usage: node bench/tools/fetch-loop.mjs ids.txt (QSTASH_URL, QSTASH_TOKEN in the environment).
+ */
 import { readFileSync } from 'node:fs';
 
-const [idsFile] = process.argv.slice(2);
-const ids = readFileSync(idsFile!, 'utf8').split('\n').filter(Boolean);
+const ids = readFileSync(process.argv[2], 'utf8').split('\n').filter(Boolean);
 let removed = 0;
 let notFound = 0;
 for (const id of ids) {

@@ -1,0 +1,354 @@
+/**
+ * Every DLQ operation, described once: its requests, how each answer maps to an outcome, whether an attempt whose
+ * answer was lost may be sent again, and its words. The core (engine.ts), the client and the report know nothing
+ * else about what an operation does. Adding one means a description here, its choice in action.yml, the emulator
+ * and tests.
+ */
+import type { Settled } from './outcomes.js';
+import { bulkDeletePath, DLQ_COLLECTION, entryPath, PAGE_SIZE, type DlqKind } from './qstash/paths.js';
+import type { Exchange } from './qstash/transport.js';
+
+export const OPERATION_NAMES = ['delete', 'restart', 'resume', 'retry', 'retry-callback'] as const;
+export type OperationName = (typeof OPERATION_NAMES)[number];
+
+/** A bulk form whose answer is a count only (`{deleted: n}`): reconciled id by id when the count is not exact. */
+export interface CountingBulk {
+  readonly maxIds: number;
+  request(ids: readonly string[]): Exchange;
+  /** The count in a 2xx answer, or undefined when it has none. */
+  count(body: string): number | undefined;
+}
+
+export interface Words {
+  /** "remove", "resume": for "would remove". */
+  readonly verb: string;
+  /** "Removed", "Resumed", "Would remove". */
+  readonly past: string;
+  /** "Deleting", "Resuming", "Probing". */
+  readonly doing: string;
+  /** The output holding the ids carried out: removed, redriven, would-remove, would-redrive. */
+  readonly output: DoneOutput;
+  /** "removed", "resumed", "would be removed": the summary's name for the ids carried out. */
+  readonly outcome: string;
+  /** "deleted", "resumed", "probed": for "3 ids were not deleted". */
+  readonly participle: string;
+}
+
+export type DoneOutput = 'removed' | 'redriven' | 'would-remove' | 'would-redrive';
+
+export interface Operation {
+  readonly name: OperationName | 'probe';
+  readonly dlq: DlqKind;
+  /** Whether an attempt that may have reached the server may be sent again (a delete may; a re-run never). */
+  readonly idempotent: boolean;
+  /** Whether it re-runs entries (redrive): new-runs, at-most-once, and the lost-answer look-up apply. */
+  readonly redrive: boolean;
+  /** Whether it changes anything at all (a probe does not). */
+  readonly changes: boolean;
+  request(id: string): Exchange;
+  /** What a 2xx answer means for the id (404 always means not found). */
+  answer(status: number, body: string): Settled;
+  readonly bulk?: CountingBulk;
+  readonly words: Words;
+}
+
+/** Re-run settings sent as headers with every re-run request. */
+export type RedriveHeaders = Readonly<Record<string, string>>;
+
+function jsonField(body: string, field: string): string | undefined {
+  try {
+    const value = (JSON.parse(body) as Record<string, unknown> | null)?.[field];
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const deleteWords: Words = {
+  verb: 'delete',
+  past: 'Removed',
+  doing: 'Deleting',
+  output: 'removed',
+  outcome: 'removed',
+  participle: 'deleted',
+};
+
+/** `DELETE /v2/.../dlq/{id}`: 200 removed; bulk `DELETE ?dlqIds=` answers a count. */
+function deleteOperation(dlq: DlqKind): Operation {
+  return {
+    name: 'delete',
+    dlq,
+    idempotent: true,
+    redrive: false,
+    changes: true,
+    request: (id) => ({ method: 'DELETE', path: entryPath(dlq, id) }),
+    answer: () => ({ kind: 'done' }),
+    bulk: {
+      maxIds: PAGE_SIZE,
+      request: (ids) => ({ method: 'DELETE', path: bulkDeletePath(dlq, ids), wantsBody: true }),
+      count: (body) => {
+        try {
+          const deleted = (JSON.parse(body) as { deleted?: unknown } | null)?.deleted;
+          return typeof deleted === 'number' && Number.isInteger(deleted) && deleted >= 0 ? deleted : undefined;
+        } catch {
+          return undefined;
+        }
+      },
+    },
+    words: deleteWords,
+  };
+}
+
+interface RedriveSpec {
+  readonly name: Exclude<OperationName, 'delete'>;
+  readonly dlq: DlqKind;
+  /** The path segment before the id: restart, resume, callback, retry. */
+  readonly action: string;
+  /** The answer's field holding the new run or message id. */
+  readonly newIdField: string;
+  readonly verb: string;
+  readonly past: string;
+  readonly doing: string;
+  readonly participle: string;
+}
+
+const REDRIVES: readonly RedriveSpec[] = [
+  {
+    name: 'restart',
+    dlq: 'workflow',
+    action: 'restart',
+    newIdField: 'workflowRunId',
+    verb: 'restart',
+    past: 'Restarted',
+    doing: 'Restarting',
+    participle: 'restarted',
+  },
+  {
+    name: 'resume',
+    dlq: 'workflow',
+    action: 'resume',
+    newIdField: 'workflowRunId',
+    verb: 'resume',
+    past: 'Resumed',
+    doing: 'Resuming',
+    participle: 'resumed',
+  },
+  {
+    name: 'retry-callback',
+    dlq: 'workflow',
+    action: 'callback',
+    newIdField: 'workflowRunId',
+    verb: 're-run the failure callback of',
+    past: 'Callbacks re-run',
+    doing: 'Re-running failure callbacks',
+    participle: 'callback re-run',
+  },
+  { name: 'retry', dlq: 'qstash', action: 'retry', newIdField: 'messageId', verb: 'retry', past: 'Retried', doing: 'Retrying', participle: 'retried' },
+];
+
+/**
+ * `POST /v2/.../dlq/{action}/{id}`: 2xx with the new run's (or message's) id. Never idempotent: a re-run that may
+ * have started is never sent again. The bulk forms are not used: their answers do not say which entry became
+ * which run.
+ */
+function redriveOperation(spec: RedriveSpec, headers: RedriveHeaders): Operation {
+  return {
+    name: spec.name,
+    dlq: spec.dlq,
+    idempotent: false,
+    redrive: true,
+    changes: true,
+    request: (id) => ({
+      method: 'POST',
+      path: entryPath(spec.dlq, id, spec.action),
+      headers,
+      wantsBody: true,
+    }),
+    answer: (_status, body) => {
+      const newRun = jsonField(body, spec.newIdField);
+      return newRun === undefined ? { kind: 'done' } : { kind: 'done', newRun };
+    },
+    words: {
+      verb: spec.verb,
+      past: spec.past,
+      doing: spec.doing,
+      output: 'redriven',
+      outcome: spec.participle,
+      participle: spec.participle,
+    },
+  };
+}
+
+/** The DLQs an operation works on. */
+export function dlqsOf(name: OperationName): readonly DlqKind[] {
+  if (name === 'delete') return ['workflow', 'qstash'];
+  return REDRIVES.filter((spec) => spec.name === name).map((spec) => spec.dlq);
+}
+
+export function operationFor(name: OperationName, dlq: DlqKind, headers: RedriveHeaders = {}): Operation {
+  if (name === 'delete') return deleteOperation(dlq);
+  const spec = REDRIVES.find((candidate) => candidate.name === name && candidate.dlq === dlq);
+  if (!spec) throw new Error(`operation ${name} does not exist for the ${dlq} DLQ`);
+  return redriveOperation(spec, headers);
+}
+
+/**
+ * The dry run of an operation: `GET /v2/.../dlq/{id}`, 200 exists (would be carried out), 404 not found. Changes
+ * nothing, so it may always be retried.
+ */
+export function probeFor(real: Operation): Operation {
+  const verb = real.words.verb === 'delete' ? 'remove' : real.words.verb;
+  const output: DoneOutput = real.redrive ? 'would-redrive' : 'would-remove';
+  return {
+    name: 'probe',
+    dlq: real.dlq,
+    idempotent: true,
+    redrive: false,
+    changes: false,
+    request: (id) => ({ method: 'GET', path: entryPath(real.dlq, id) }),
+    answer: () => ({ kind: 'done' }),
+    words: {
+      verb: real.words.verb,
+      past: `Dry run: would ${verb}`,
+      doing: 'Probing',
+      output,
+      outcome: `would ${verb}`,
+      participle: 'probed',
+    },
+  };
+}
+
+/** The listing endpoint of a DLQ, for messages. */
+export function collectionOf(dlq: DlqKind): string {
+  return DLQ_COLLECTION[dlq];
+}
+
+export class OverrideError extends Error {
+  override name = 'OverrideError';
+}
+
+/** A re-run setting given as an input and sent as a header of every re-run request. */
+export interface Override {
+  readonly input: string;
+  readonly header: string;
+  /** Returns the header value, or throws an OverrideError naming the input, the value and what is accepted. */
+  parse(raw: string): string;
+}
+
+// Header values travel as they are: printable ASCII only, so that nothing can split or smuggle a header.
+const PRINTABLE = /^[\x20-\x7e]+$/u;
+
+function text(input: string, what: string, max = 256): (raw: string) => string {
+  return (raw) => {
+    const value = raw.trim();
+    if (!PRINTABLE.test(value) || value.length > max) {
+      throw new OverrideError(
+        `${input}: ${JSON.stringify(raw)} is not accepted. Accepted: ${what}, printable ASCII, at most ${max} characters.`,
+      );
+    }
+    return value;
+  };
+}
+
+/** Upstash's documented re-run overrides (see the redrive section of the README). */
+export const REDRIVE_OVERRIDES: readonly Override[] = [
+  {
+    input: 'redrive-retries',
+    header: 'Upstash-Retries',
+    parse: (raw) => {
+      const value = raw.trim();
+      if (!/^\d{1,3}$/u.test(value) || Number(value) > 100) {
+        throw new OverrideError(
+          `redrive-retries: ${JSON.stringify(raw)} is not accepted. Accepted: a whole number from 0 to 100 (your plan may allow fewer).`,
+        );
+      }
+      return String(Number(value));
+    },
+  },
+  {
+    input: 'redrive-delay',
+    header: 'Upstash-Delay',
+    parse: (raw) => {
+      const value = raw.trim();
+      if (!/^\d{1,9}[smhd]$/u.test(value)) {
+        throw new OverrideError(
+          `redrive-delay: ${JSON.stringify(raw)} is not accepted. Accepted: a whole number and s, m, h or d, such as 10s, 5m, 2h, 1d.`,
+        );
+      }
+      return value;
+    },
+  },
+  {
+    input: 'redrive-retry-delay',
+    header: 'Upstash-Retry-Delay',
+    parse: text('redrive-retry-delay', 'an expression in milliseconds such as pow(2, retried) * 1000'),
+  },
+  {
+    input: 'redrive-flow-control-key',
+    header: 'Upstash-Flow-Control-Key',
+    parse: text('redrive-flow-control-key', 'a flow control key'),
+  },
+  {
+    input: 'redrive-flow-control-value',
+    header: 'Upstash-Flow-Control-Value',
+    parse: (raw) => {
+      const value = raw.trim();
+      const parts = value.split(',').map((part) => part.trim());
+      if (!PRINTABLE.test(value) || !parts.every((part) => /^(?:parallelism|rate|period)=[\w.]+$/u.test(part))) {
+        throw new OverrideError(
+          `redrive-flow-control-value: ${JSON.stringify(raw)} is not accepted. Accepted: comma-separated parallelism=N, rate=N, period=D, such as "parallelism=2, rate=10, period=1m".`,
+        );
+      }
+      return parts.join(', ');
+    },
+  },
+  { input: 'redrive-label', header: 'Upstash-Label', parse: text('redrive-label', 'a label') },
+  {
+    input: 'redrive-failure-callback',
+    header: 'Upstash-Failure-Callback',
+    parse: (raw) => {
+      const value = raw.trim();
+      let url: URL | undefined;
+      try {
+        url = new URL(value);
+      } catch {
+        url = undefined;
+      }
+      if (!url || !/^https?:$/u.test(url.protocol) || !PRINTABLE.test(value) || value.length > 2048) {
+        throw new OverrideError(
+          `redrive-failure-callback: ${JSON.stringify(raw)} is not accepted. Accepted: an http(s) URL.`,
+        );
+      }
+      return value;
+    },
+  },
+];
+
+/** Reads the override inputs into headers. They apply to re-runs only; with delete, giving one is refused. */
+export function readRedriveHeaders(input: (name: string) => string, operation: OperationName): RedriveHeaders {
+  const headers: Record<string, string> = {};
+  const problems: string[] = [];
+  const given = REDRIVE_OVERRIDES.filter((override) => input(override.input).trim() !== '');
+  if (given.length > 0 && operation === 'delete') {
+    throw new OverrideError(
+      `${given.map((o) => o.input).join(', ')}: re-run settings, but operation is delete. Accepted: with operation restart, resume, retry or retry-callback.`,
+    );
+  }
+  for (const override of given) {
+    try {
+      headers[override.header] = override.parse(input(override.input));
+    } catch (error) {
+      if (!(error instanceof OverrideError)) throw error;
+      problems.push(error.message);
+    }
+  }
+  const key = 'Upstash-Flow-Control-Key' in headers;
+  const value = 'Upstash-Flow-Control-Value' in headers;
+  if (problems.length === 0 && key !== value) {
+    problems.push(
+      `redrive-flow-control-key and redrive-flow-control-value go together: ${key ? 'the value' : 'the key'} is missing. Accepted: both, or neither.`,
+    );
+  }
+  if (problems.length > 0) throw new OverrideError(problems.join('\n- '));
+  return headers;
+}

@@ -1,0 +1,144 @@
+/**
+ * What happened to each id, as data: the core decides with these kinds, the report turns them into words. A failure
+ * carries a cause kind (for the verdict, the summary and later steps) beside its human reason (for people only).
+ */
+
+/** Why an id failed. The verdict, the summary and the warnings decide on these, never on the reason text. */
+export const CAUSES = {
+  'token-refused': 'the server refused the token (401/403)',
+  unreachable: 'the server stopped answering; the run stopped sending',
+  cancelled: 'the run was cancelled',
+  'proxy-refused': 'the proxy refused the connection or its credentials',
+  rejected: 'the server refused the request (4xx): nothing was done',
+  'retries-exhausted': 'no usable answer after every retry',
+  'answer-lost': 'the request may have been carried out, but its answer was lost',
+  'rate-limited': 'still rate limited after the longest wait',
+  redirect: 'the server redirected; redirects are never followed',
+  'invalid-id': 'the id cannot be sent safely',
+  'bad-answer': 'the server answered with something unusable',
+  internal: 'an unexpected error in the action',
+} as const;
+
+export type Cause = keyof typeof CAUSES;
+
+/** Causes that come from the run stopping as a whole; the run's own error explains them. */
+export const STOP_CAUSES: ReadonlySet<Cause> = new Set(['token-refused', 'unreachable', 'cancelled', 'proxy-refused']);
+
+/** Causes after which the server may have carried the request out. */
+export const MAY_HAVE_ACTED: ReadonlySet<Cause> = new Set(['answer-lost', 'retries-exhausted']);
+
+export type Settled =
+  /**
+   * The operation was carried out (removed, re-run), or in a dry run the entry exists. `inferred`: not answered
+   * directly but concluded from what the server shows (a lost answer, then the entry gone). `newRun`: the id of the
+   * run or message a re-run created.
+   */
+  | { readonly kind: 'done'; readonly inferred?: boolean; readonly newRun?: string }
+  | { readonly kind: 'not-found' }
+  | {
+      readonly kind: 'failed';
+      readonly cause: Cause;
+      readonly reason: string;
+      /** The server may have carried the request out before the failure. */
+      readonly mayHaveActed?: boolean;
+    };
+
+export type Failed = Extract<Settled, { kind: 'failed' }>;
+
+export interface FailedId {
+  readonly id: string;
+  readonly cause: Cause;
+  readonly reason: string;
+  readonly mayHaveActed: boolean;
+}
+
+/** Why a run stopped before settling everything: exactly one. */
+export type StopKind =
+  | 'token-refused'
+  | 'unreachable'
+  | 'cancelled'
+  | 'proxy-refused'
+  | 'listing-failed'
+  | 'cap-exceeded'
+  | 'internal';
+
+export interface Stopped {
+  readonly kind: StopKind;
+  readonly reason: string;
+}
+
+/** A filter as the user gave it, for the summary: input name and values. */
+export interface AppliedFilter {
+  readonly input: string;
+  readonly values: readonly string[];
+}
+
+/** What people recognise an entry by, kept from the listing for the summary. */
+export interface EntryInfo {
+  readonly dlqId: string;
+  readonly url?: string;
+  readonly runOrMessageId?: string;
+  readonly createdAt?: number;
+  readonly responseStatus?: number;
+}
+
+/** Filter and select-all runs: what the listing matched. */
+export interface SelectionReport {
+  /** The filters used; empty for select-all. */
+  readonly filters: readonly AppliedFilter[];
+  readonly matched: number;
+  readonly entries: ReadonlyMap<string, EntryInfo>;
+  /** Set when more entries matched than the cap allows: nothing was changed. */
+  readonly cap?: number;
+  /** The inputs the cap and select-all were given under (max-entries or max-deletes; select-all or delete-all). */
+  readonly capInput: string;
+  readonly allInput: string;
+}
+
+export interface Outcomes {
+  /** Every selected id, in selection order. */
+  readonly ids: readonly string[];
+  readonly results: ReadonlyMap<string, Settled>;
+  /** Carried out (or, in a dry run, would be), in selection order. */
+  readonly done: readonly string[];
+  /** Of `done`: those concluded from what the server shows rather than answered. */
+  readonly inferred: readonly string[];
+  readonly notFound: readonly string[];
+  readonly failed: readonly FailedId[];
+  /** Re-runs: selected id -> the new run or message id, for every re-run whose answer came back. */
+  readonly newRuns: ReadonlyMap<string, string>;
+  readonly selection?: SelectionReport;
+  readonly stopped?: Stopped;
+  /** Deletions the server counted in bulk calls that could not be pinned to an id. */
+  readonly unattributed: number;
+  /** Notes for people about how the run went (a listing that shrank its pages, a fallback). */
+  readonly notes: readonly string[];
+  readonly requests: number;
+  readonly elapsedMs: number;
+}
+
+export function noOutcomes(): Outcomes {
+  return {
+    ids: [],
+    results: new Map(),
+    done: [],
+    inferred: [],
+    notFound: [],
+    failed: [],
+    newRuns: new Map(),
+    unattributed: 0,
+    notes: [],
+    requests: 0,
+    elapsedMs: 0,
+  };
+}
+
+/** The reason a run's stop signal carries: which cause the ids it leaves unsettled fail with. */
+export class StopReason extends Error {
+  override name = 'StopReason';
+  readonly kind: Cause;
+  constructor(kind: Cause, message: string) {
+    super(message);
+    this.kind = kind;
+  }
+}
