@@ -14,6 +14,8 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       // The action prints through @actions/core only (masking, annotations); tools may print freely.
       'no-console': 'error',
+      // `x += await f()` reads x before the await: a lost update when calls run side by side.
+      'require-atomic-updates': 'error',
     },
   },
   {

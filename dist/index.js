@@ -50374,7 +50374,7 @@ function verdict(outcomes, context) {
     if (unexplained.length > 0) {
         const first = unexplained[0];
         errors.push(`${plural(outcomes.failed.length, 'id was', 'ids were')} not ${operation.words.participle}: ` +
-            `${listIds(unexplained.map((entry) => entry.id))}. First reason: ${first.reason}.`);
+            `${listIds(unexplained.map((entry) => entry.id))}. First reason: ${first.reason.replace(/\.$/u, "")}.`);
     }
     if (operation.redrive) {
         const mayHave = outcomes.failed.filter((entry) => entry.mayHaveActed);

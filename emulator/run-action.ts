@@ -4,7 +4,7 @@
  * commands on stdout. Used by the end-to-end tests, the demo and the benchmark.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -38,6 +38,8 @@ export interface ActionRun {
   outputs: Record<string, string>;
   summary: string;
   annotations: Annotation[];
+  /** The records of the results file the action named in its `results-file` output, parsed (JSON Lines). */
+  results: Record<string, unknown>[] | undefined;
   durationMs: number;
 }
 
@@ -86,7 +88,9 @@ export async function runAction(options: ActionRunOptions = {}): Promise<ActionR
   };
 
   const started = performance.now();
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.entry ?? join(ROOT, 'dist/index.js')], {
+  // ACTION_ENTRY runs the tests against another build (to show a regression test failing on an older dist/).
+  const entry = options.entry ?? process.env.ACTION_ENTRY ?? join(ROOT, 'dist/index.js');
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), entry], {
     env,
     cwd: dir,
   });
@@ -108,13 +112,22 @@ export async function runAction(options: ActionRunOptions = {}): Promise<ActionR
   clearTimeout(timer);
   const durationMs = performance.now() - started;
 
+  const outputs = parseOutputs(readFileSync(outputFile, 'utf8'));
+  const resultsPath = outputs['results-file'];
   const result: ActionRun = {
     exitCode,
     stdout,
     stderr,
-    outputs: parseOutputs(readFileSync(outputFile, 'utf8')),
+    outputs,
     summary: readFileSync(summaryFile, 'utf8'),
     annotations: parseAnnotations(stdout),
+    results:
+      resultsPath && existsSync(resultsPath)
+        ? readFileSync(resultsPath, 'utf8')
+            .split('\n')
+            .filter((line) => line !== '')
+            .map((line) => JSON.parse(line) as Record<string, unknown>)
+        : undefined,
     durationMs,
   };
   rmSync(dir, { recursive: true, force: true });
@@ -129,10 +142,15 @@ export function parseOutputs(text: string): Record<string, string> {
   return outputs;
 }
 
+/** The lines of stdout as a runner reads them: CR, LF and CRLF all end a line. */
+export function runnerLines(stdout: string): string[] {
+  return stdout.split(/\r\n|\r|\n/u);
+}
+
 /** `::error::msg`, `::warning title=x::msg` lines, with the runner's %-escapes undone. */
 export function parseAnnotations(stdout: string): Annotation[] {
   const annotations: Annotation[] = [];
-  for (const line of stdout.split('\n')) {
+  for (const line of runnerLines(stdout)) {
     const match = /^::(error|warning|notice)(?: [^:]*)?::(.*)$/u.exec(line);
     if (!match) continue;
     const message = match[2]!.replace(/%0D/gu, '\r').replace(/%0A/gu, '\n').replace(/%25/gu, '%');

@@ -63,6 +63,8 @@ export interface FaultRule {
   drop?: 'before' | 'after';
   /** Never answer, before or after the request took effect (until the client gives up). */
   hang?: 'before' | 'after';
+  /** Carry the request out, then answer with this status instead (a gateway error after the server acted). */
+  statusAfter?: number;
 }
 
 /**
@@ -375,6 +377,9 @@ export class DlqEmulator {
     const answer = this.operate(method, url, route, req.headers);
     if (fault?.drop === 'after') return this.drop(req, res);
     if (fault?.hang === 'after') return this.hang(req, res);
+    if (fault?.statusAfter !== undefined) {
+      return this.send(req, res, fault.statusAfter, fault.body ?? '', fault.headers ?? {});
+    }
     return this.send(req, res, answer.status, answer.body, limited.headers);
   }
 

@@ -45,25 +45,28 @@ function replaceBetween(text: string, name: string, content: string): string {
   return `${text.slice(0, from + start.length)}\n\n${content}\n\n${text.slice(to)}`;
 }
 
-const current = readFileSync(readmePath, 'utf8');
-// Formatted as `npm run format` would, so that the formatter and this check agree.
-const wanted = await format(
-  replaceBetween(replaceBetween(current, 'inputs', inputsTable()), 'outputs', outputsTable()),
-  {
+/** The README with its generated tables brought up to date, formatted as `npm run format` would. */
+export async function renderedReadme(current: string): Promise<string> {
+  return format(replaceBetween(replaceBetween(current, 'inputs', inputsTable()), 'outputs', outputsTable()), {
     ...(await resolveConfig(readmePath)),
     filepath: readmePath,
-  },
-);
+  });
+}
 
-if (process.argv.includes('--check')) {
-  if (wanted !== current) {
-    console.error(
-      'README.md is out of date with action.yml: run `npm run docs` (the build does it) and commit README.md.',
-    );
-    process.exit(1);
+// Writes only when run as a script (`node scripts/docs.ts`), never when imported.
+if (import.meta.main) {
+  const current = readFileSync(readmePath, 'utf8');
+  const wanted = await renderedReadme(current);
+  if (process.argv.includes('--check')) {
+    if (wanted !== current) {
+      console.error(
+        'README.md is out of date with action.yml: run `npm run docs` (the build does it) and commit README.md.',
+      );
+      process.exit(1);
+    }
+    console.log('README.md input and output tables match action.yml.');
+  } else if (wanted !== current) {
+    writeFileSync(readmePath, wanted);
+    console.log('README.md tables regenerated from action.yml.');
   }
-  console.log('README.md input and output tables match action.yml.');
-} else if (wanted !== current) {
-  writeFileSync(readmePath, wanted);
-  console.log('README.md tables regenerated from action.yml.');
 }

@@ -116,7 +116,7 @@ export function verdict(outcomes: Outcomes, context: VerdictContext): Verdict {
     const first = unexplained[0]!;
     errors.push(
       `${plural(outcomes.failed.length, 'id was', 'ids were')} not ${operation.words.participle}: ` +
-        `${listIds(unexplained.map((entry) => entry.id))}. First reason: ${first.reason}.`,
+        `${listIds(unexplained.map((entry) => entry.id))}. First reason: ${first.reason.replace(/\.$/u, "")}.`,
     );
   }
   if (operation.redrive) {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DlqEmulator, workflowEntries } from '../../emulator/server.ts';
 import { counts, errors, list, runAgainst, warnings } from '../helpers/e2e.ts';
+import { runnerLines } from '../../emulator/run-action.ts';
 
 let emulator: DlqEmulator;
 let seeded: string[];
@@ -298,7 +299,7 @@ describe('refusals before any request', () => {
     expect(run.exitCode).toBe(1);
     expect(emulator.requests).toEqual([]);
     expect(errors(run)[0]).toMatch(/value hidden/);
-    const printed = run.stdout.split('\n').filter((line) => !line.startsWith('::add-mask::'));
+    const printed = runnerLines(run.stdout).filter((line) => !line.startsWith('::add-mask::'));
     expect(printed.join('\n')).not.toContain('secret-part');
   });
 });
@@ -306,7 +307,7 @@ describe('refusals before any request', () => {
 describe('token and URL sources', () => {
   it('masks the token before printing anything else', async () => {
     const run = await runAgainst(emulator, { inputs: { 'dlq-ids': seeded[0]! } });
-    expect(run.stdout.split('\n')[0]).toBe(`::add-mask::${emulator.token}`);
+    expect(runnerLines(run.stdout)[0]).toBe(`::add-mask::${emulator.token}`);
   });
 
   it('reads QSTASH_TOKEN and QSTASH_URL from the environment when the inputs are empty', async () => {
@@ -316,7 +317,7 @@ describe('token and URL sources', () => {
     });
     expect(run.exitCode).toBe(0);
     expect(list(run, 'removed')).toEqual([seeded[0]]);
-    expect(run.stdout.split('\n')[0]).toBe(`::add-mask::${emulator.token}`);
+    expect(runnerLines(run.stdout)[0]).toBe(`::add-mask::${emulator.token}`);
   });
 });
 

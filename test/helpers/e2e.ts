@@ -3,7 +3,7 @@
  * action produced for the token on every run.
  */
 import { expect } from 'vitest';
-import { runAction, type ActionRun, type ActionRunOptions } from '../../emulator/run-action.ts';
+import { runAction, runnerLines, type ActionRun, type ActionRunOptions } from '../../emulator/run-action.ts';
 import type { DlqEmulator } from '../../emulator/server.ts';
 
 export interface CheckedRunOptions extends ActionRunOptions {
@@ -25,8 +25,7 @@ export async function runAgainst(emulator: DlqEmulator, options: CheckedRunOptio
 }
 
 export function expectNoTokenLeak(run: ActionRun, token: string): void {
-  const stdoutWithoutMask = run.stdout
-    .split('\n')
+  const stdoutWithoutMask = runnerLines(run.stdout)
     .filter((line) => line !== `::add-mask::${token}`)
     .join('\n');
   const places: Record<string, string> = {
@@ -34,9 +33,13 @@ export function expectNoTokenLeak(run: ActionRun, token: string): void {
     stderr: run.stderr,
     outputs: JSON.stringify(run.outputs),
     summary: run.summary,
+    results: JSON.stringify(run.results ?? []),
   };
+  // The token as Markdown escaping would write it (it renders as the token).
+  const escaped = token.replace(/[\\`*_[\]|]/gu, (c) => `\\${c}`);
   for (const [place, text] of Object.entries(places)) {
     expect(text.includes(token), `the token leaked into ${place}`).toBe(false);
+    expect(text.includes(escaped), `the token leaked, escaped, into ${place}`).toBe(false);
   }
 }
 
@@ -53,6 +56,18 @@ export function errors(run: ActionRun): string[] {
 
 export function warnings(run: ActionRun): string[] {
   return run.annotations.filter((a) => a.level === 'warning').map((a) => a.message);
+}
+
+/** Every selected id in exactly one output list, and the results file agrees with the lists. */
+export function expectExactlyOnce(run: ActionRun, ids: readonly string[]): void {
+  const lists = ['removed', 'redriven', 'not-found', 'failed', 'would-remove', 'would-redrive'];
+  const all = lists.flatMap((name) => list(run, name));
+  expect(all.length, 'ids across the output lists').toBe(ids.length);
+  expect([...all].sort()).toEqual([...ids].sort());
+  for (const name of lists) expect(run.outputs[`${name}-count`]).toBe(String(list(run, name).length));
+  const records = run.results ?? [];
+  expect(records.map((r) => r.id)).toEqual(ids.filter((id) => records.some((r) => r.id === id)));
+  for (const record of records) expect(list(run, String(record.outcome))).toContain(record.id);
 }
 
 /** The counts, for one-line assertions. */

@@ -1,0 +1,256 @@
+/**
+ * Regression tests for the audit findings ("Lose nothing when a worker throws, a listing lies, a page is huge, or
+ * an input is hostile"), one block per finding, end to end through dist/index.js against the loopback emulator.
+ * Each failed on the dist/ of d0b648a: `ACTION_ENTRY=<old dist>/index.js npx vitest run test/faults/audit.test.ts`.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runnerLines } from '../../emulator/run-action.ts';
+import { DlqEmulator, workflowEntries, type EmulatorOptions } from '../../emulator/server.ts';
+import { errors, expectExactlyOnce, list, runAgainst, warnings } from '../helpers/e2e.ts';
+
+let emulator: DlqEmulator | undefined;
+const start = async (options: EmulatorOptions = {}): Promise<DlqEmulator> => {
+  emulator = await DlqEmulator.start(options);
+  return emulator;
+};
+afterEach(async () => {
+  await emulator?.close();
+  emulator = undefined;
+});
+
+describe('1. one item that throws does not take the report down', () => {
+  it('an id with a lone surrogate is refused before any request; outputs are set', async () => {
+    const e = await start();
+    const ids = e.seed('workflow', workflowEntries(60));
+    const run = await runAgainst(e, { inputs: { 'dlq-ids': JSON.stringify([...ids, '\ud800']), strategy: 'per-id' } });
+    expect(run.exitCode).toBe(1);
+    expect(e.requests).toEqual([]);
+    expect(errors(run)[0]).toMatch(/dlq-ids: 1 invalid id: id #61 .* lone UTF-16 surrogate/);
+    expect(run.outputs['failed-count']).toBe('0');
+    expect(e.ids('workflow')).toHaveLength(60);
+  });
+
+  it('listed entries whose dlqId is "", "." or holds a comma are failed and never sent; the rest are deleted', async () => {
+    const e = await start();
+    const ids = e.seed('workflow', workflowEntries(250, { label: 'old' }));
+    const bad = ['', '.', 'a,b'];
+    e.seed('workflow', bad.map((dlqId) => ({ dlqId, createdAt: Date.now(), label: 'old' })));
+    e.seed('workflow', [{ dlqId: 'a', createdAt: Date.now() }, { dlqId: 'b', createdAt: Date.now() }]);
+    const run = await runAgainst(e, { inputs: { label: 'old' } });
+    expect(run.exitCode).toBe(1);
+    expect(list(run, 'removed')).toEqual(ids);
+    expect(list(run, 'failed')).toEqual(bad);
+    expect(JSON.parse(run.outputs['failed-causes']!)).toEqual({ '': 'invalid-id', '.': 'invalid-id', 'a,b': 'invalid-id' });
+    expectExactlyOnce(run, [...ids, ...bad]);
+    // Never sent: nothing else was deleted, and no request named them.
+    expect(e.has('workflow', 'a')).toBe(true);
+    expect(e.has('workflow', 'b')).toBe(true);
+    expect(e.requests.some((r) => r.path.includes('a%2Cb') || r.path.endsWith('/dlq/') || r.path.endsWith('/.'))).toBe(
+      false,
+    );
+  });
+});
+
+describe('2. a listing is never proof of absence', () => {
+  it('a listing answered 200 {} (no messages) is not an empty DLQ: every present id is deleted', async () => {
+    const e = await start();
+    const ids = e.seed('workflow', workflowEntries(40));
+    e.faults.push({ method: 'GET', pathIncludes: 'count=', status: 200, body: '{}' });
+    const run = await runAgainst(e, { inputs: { 'dlq-ids': ids.join(' ') } });
+    expect(run.exitCode).toBe(0);
+    expect(list(run, 'removed')).toEqual(ids);
+    expect(list(run, 'not-found')).toEqual([]);
+    expect(e.ids('workflow')).toEqual([]);
+  });
+
+  for (const cursor of ['id', 'position'] as const) {
+    it(`strategy auto with a cursor keyed by ${cursor}, deleting while listing: exact outcomes`, async () => {
+      const e = await start({ cursor, latencyMs: 5 });
+      const present = e.seed('workflow', workflowEntries(1000));
+      const missing = Array.from({ length: 200 }, (_, i) => `missing-${i}`);
+      const input = [...present, ...missing];
+      const run = await runAgainst(e, { inputs: { 'dlq-ids': input.join('\n') } });
+      expect(run.exitCode).toBe(0);
+      expect(list(run, 'removed')).toEqual(present);
+      expect(list(run, 'not-found')).toEqual(missing);
+      expectExactlyOnce(run, input);
+      expect(e.ids('workflow')).toEqual([]);
+    });
+  }
+});
+
+describe('3. large payloads', () => {
+  it('pages shrink when entries carry large bodies, and the run says so', async () => {
+    const e = await start();
+    const body = 'x'.repeat(1024 * 1024);
+    const ids = e.seed('workflow', workflowEntries(40, { body }));
+    const run = await runAgainst(e, { inputs: { 'delete-all': 'true' }, timeoutMs: 120_000 });
+    expect(run.exitCode).toBe(0);
+    expect(list(run, 'removed')).toEqual(ids);
+    expect(run.summary).toMatch(/asked for 10 entries a page instead/);
+  });
+
+  it('a single entry larger than a page may hold: a clear error, nothing deleted', async () => {
+    const e = await start();
+    e.seed('workflow', workflowEntries(2, { body: 'y'.repeat(17 * 1024 * 1024) }));
+    const run = await runAgainst(e, { inputs: { 'delete-all': 'true' }, timeoutMs: 120_000 });
+    expect(run.exitCode).toBe(1);
+    expect(errors(run)[0]).toMatch(/a single DLQ entry is larger than 16 MiB/);
+    expect(e.ids('workflow')).toHaveLength(2);
+  });
+});
+
+describe('4. a value cannot forge workflow commands', () => {
+  it('a carriage return in a filter value is logged on one line', async () => {
+    const e = await start();
+    const run = await runAgainst(e, {
+      inputs: { label: 'x\r::warning::forged\r::stop-commands::abc\r', 'dry-run': 'true' },
+    });
+    expect(run.annotations.filter((a) => a.message.includes('forged'))).toEqual([]);
+    expect(runnerLines(run.stdout).some((line) => line.startsWith('::stop-commands::'))).toBe(false);
+  });
+});
+
+describe('5. redaction comes before escaping', () => {
+  it('a token echoed by the server never reaches the summary, raw or Markdown-escaped', async () => {
+    const token = 'qst_live_tok_9f8e7d';
+    const e = await start({ token });
+    const ids = e.seed('workflow', workflowEntries(2));
+    e.faults.push({ id: ids[0], status: 400, body: JSON.stringify({ error: `bad request for token ${token}` }) });
+    // runAgainst fails the test if the token appears anywhere, raw or escaped as qst\_live\_...
+    const run = await runAgainst(e, { inputs: { 'dlq-ids': ids.join(' ') } });
+    expect(run.exitCode).toBe(1);
+    expect(run.summary).toContain('bad request for token \\*\\*\\*');
+  });
+});
+
+describe('6. unattributed deletions are counted across concurrent batches and in auto', () => {
+  it('filter run: three batches with vanishing entries add up', async () => {
+    const e = await start({ latencyMs: 20 });
+    const ids = e.seed('workflow', workflowEntries(300, { label: 'old' }));
+    // While each bulk call is in flight, someone else deletes 3 of its entries.
+    for (let batch = 0; batch < 3; batch += 1) {
+      const vanish = ids.slice(batch * 100, batch * 100 + 3);
+      e.faults.push({ method: 'DELETE', pathIncludes: `dlqIds=${ids[batch * 100]}`, times: 1, run: (em) => void em.remove('workflow', vanish) });
+    }
+    const run = await runAgainst(e, { inputs: { label: 'old' } });
+    expect(run.summary).toContain('Unattributed bulk deletions: 291');
+    expect(warnings(run).join()).toMatch(/deleted 291 entries that cannot be pinned/);
+    expect(list(run, 'removed')).toEqual([]);
+    expect(list(run, 'not-found')).toHaveLength(300);
+  });
+
+  it('strategy auto reports them too', async () => {
+    const e = await start();
+    const ids = e.seed('workflow', workflowEntries(100));
+    e.faults.push({ method: 'DELETE', pathIncludes: 'dlqIds', times: 1, run: (em) => void em.remove('workflow', ids.slice(0, 4)) });
+    const run = await runAgainst(e, { inputs: { 'dlq-ids': ids.join(' ') } });
+    expect(warnings(run).join()).toMatch(/deleted 96 entries that cannot be pinned/);
+    expectExactlyOnce(run, ids);
+  });
+});
+
+describe('7. a gateway error after the server acted', () => {
+  it.each([502, 504, 408])('%i after the delete happened, then 404 on the retry: removed (lost-response rule)', async (status) => {
+    const e = await start();
+    const ids = e.seed('workflow', workflowEntries(2));
+    e.faults.push({ id: ids[0], method: 'DELETE', times: 1, statusAfter: status });
+    const run = await runAgainst(e, { inputs: { 'dlq-ids': ids.join(' '), 'on-not-found': 'fail', strategy: 'per-id' } });
+    expect(run.exitCode).toBe(0);
+    expect(list(run, 'removed')).toEqual(ids);
+    expect(run.summary).toContain('lost-response rule');
+  });
+});
+
+describe('8. the summary survives odd server data', () => {
+  it('a created-at date outside JavaScript\'s range does not break the summary', async () => {
+    const e = await start();
+    e.seed('workflow', [{ dlqId: 'far-1', createdAt: 1e17 }, { dlqId: 'far-2', createdAt: -1e17 }]);
+    const run = await runAgainst(e, { inputs: { 'delete-all': 'true' } });
+    expect(run.exitCode).toBe(0);
+    expect(list(run, 'removed')).toEqual(['far-1', 'far-2']);
+    expect(run.summary).toContain('| far-1 |');
+  });
+});
+
+describe('9. dates beyond the calendar', () => {
+  it.each([
+    ['from-date', '99999999999999999', /from-date: "99999999999999999" is beyond the calendar/],
+    ['older-than', '999999999999999w', /older-than: "999999999999999w" reaches back before the calendar begins/],
+  ])('%s: %s is refused naming the input', async (input, value, message) => {
+    const e = await start();
+    const run = await runAgainst(e, { inputs: { [input]: value } });
+    expect(run.exitCode).toBe(1);
+    expect(errors(run)[0]).toMatch(message);
+    expect(e.requests).toEqual([]);
+  });
+});
+
+describe('10. a FIFO or a device as dlq-ids-file', () => {
+  it.each(['fifo', '/dev/zero'])('%s: refused at once, naming the input', async (kind) => {
+    const e = await start();
+    let path = kind;
+    if (kind === 'fifo') {
+      path = join(mkdtempSync(join(tmpdir(), 'fifo-')), 'ids');
+      execFileSync('mkfifo', [path]);
+    }
+    const started = Date.now();
+    const run = await runAgainst(e, { inputs: { 'dlq-ids-file': path }, timeoutMs: 20_000 });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(run.exitCode).toBe(1);
+    expect(errors(run)[0]).toMatch(/dlq-ids-file \(.*\): cannot read the file: it is not a regular file/);
+    expect(e.requests).toEqual([]);
+  });
+});
+
+describe('11. a listing that never ends', () => {
+  it('the same entries with a new cursor on every page: stopped, naming the bound', async () => {
+    const e = await start();
+    let page = 0;
+    const rule = {
+      method: 'GET',
+      pathIncludes: 'count=',
+      status: 200,
+      body: '',
+      run: () => {
+        page += 1;
+        rule.body = JSON.stringify({ messages: [{ dlqId: 'same-1' }], cursor: `c${page}` });
+      },
+    };
+    e.faults.push(rule);
+    const run = await runAgainst(e, { inputs: { 'delete-all': 'true' }, timeoutMs: 30_000 });
+    expect(run.exitCode).toBe(1);
+    expect(errors(run)[0]).toMatch(/the listing brought nothing new for 10 pages in a row/);
+    expect(page).toBeLessThanOrEqual(11);
+    expect(e.requests.filter((r) => r.method === 'DELETE')).toEqual([]);
+  });
+});
+
+describe('15. smaller findings', () => {
+  it.each([
+    ['https://a@b@qstash.example.com', 'b@'],
+    ['user:pass@qstash.example.com', 'pass'],
+  ])('credentials in %s are never echoed', async (url, secret) => {
+    const e = await start();
+    const run = await runAgainst(e, { inputs: { 'qstash-url': url, 'dlq-ids': 'x' } });
+    expect(run.exitCode).toBe(1);
+    expect(errors(run)[0]).toMatch(/qstash-url/);
+    expect(errors(run)[0]).not.toContain(secret);
+  });
+
+  it('bulk calls stay under the query limit measured as URLSearchParams encodes it', async () => {
+    const e = await start();
+    // ' ( ) ! ~ are left alone by encodeURIComponent but percent-encoded in a query: three times longer.
+    const ids = e.seed('workflow', Array.from({ length: 60 }, (_, i) => ({ dlqId: `${"'()!~".repeat(60)}-${i}`, createdAt: Date.now() + i })));
+    const run = await runAgainst(e, { inputs: { 'delete-all': 'true' } });
+    expect(run.exitCode).toBe(0);
+    expect(list(run, 'removed')).toEqual(ids);
+    for (const request of e.requests.filter((r) => r.method === 'DELETE')) {
+      expect(request.path.length).toBeLessThan(6200);
+    }
+  });
+});

@@ -1,0 +1,612 @@
+import { describe, expect, it } from 'vitest';
+import { execute, listingBudget, type EngineOptions, type Target } from '../../src/engine.js';
+import { operationFor, probeFor, type Operation } from '../../src/operations.js';
+import { DlqClient } from '../../src/qstash/client.js';
+import { UnsafeIdError } from '../../src/qstash/paths.js';
+import { RateLimiter } from '../../src/qstash/rate-limit.js';
+import type { Exchange, ExchangeResult } from '../../src/qstash/transport.js';
+import { outputsFor } from '../../src/report.js';
+import { FakeClock, fakeWorkflowDlq, json, lastSegment, net, ok, scriptedClient } from '../helpers/fakes.ts';
+
+const del = operationFor('delete', 'workflow');
+const dryDel = probeFor(del);
+const restart = operationFor('restart', 'workflow');
+
+const ids = (...list: string[]): Target => ({ kind: 'ids', ids: list });
+const selectAll = (cap = 0): Target => ({
+  kind: 'query',
+  query: [],
+  filters: [],
+  cap,
+  capInput: 'max-entries',
+  allInput: 'select-all',
+});
+const perId = (concurrency = 1, extra: Partial<EngineOptions> = {}): EngineOptions => ({
+  concurrency,
+  strategy: 'per-id',
+  ...extra,
+});
+const auto = (concurrency = 1, extra: Partial<EngineOptions> = {}): EngineOptions => ({
+  concurrency,
+  strategy: 'auto',
+  ...extra,
+});
+
+const byId =
+  (answers: Record<string, number>) =>
+  (exchange: Exchange): ExchangeResult =>
+    ok(answers[lastSegment(exchange)] ?? 404);
+
+const range = (n: number, prefix = 'id-'): string[] => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+
+describe('execute: one id at a time', () => {
+  it('puts every id in exactly one list, in input order, whatever order they finish in', async () => {
+    const list = range(50);
+    const answers = Object.fromEntries(list.map((id, i) => [id, [200, 404, 400, 503][i % 4]!]));
+    const { client, transport } = scriptedClient(byId(answers));
+    const outcomes = await execute(ids(...list), del, client, perId(7));
+    expect(outcomes.ids).toEqual(list);
+    expect(outcomes.done).toEqual(list.filter((_, i) => i % 4 === 0));
+    expect(outcomes.notFound).toEqual(list.filter((_, i) => i % 4 === 1));
+    expect(outcomes.failed.map((f) => f.id)).toEqual(list.filter((_, i) => i % 4 >= 2));
+    expect(outcomes.failed.map((f) => f.cause)).toEqual(list.filter((_, i) => i % 4 >= 2).map((_, i) => (i % 2 === 0 ? 'rejected' : 'retries-exhausted')));
+    expect(outcomes.inferred).toEqual([]);
+    // 400 once, 503 twice (one retry): 13 + 13 + 12 + 12 * 2
+    expect(outcomes.requests).toBe(13 + 13 + 12 + 24);
+    expect(transport.sent).toHaveLength(outcomes.requests);
+    expect(transport.sent.every((e) => e.method === 'DELETE')).toBe(true);
+  });
+
+  it('counts only the requests of its own run', async () => {
+    const { client } = scriptedClient(() => ok(200));
+    await execute(ids('a', 'b'), del, client, perId());
+    const second = await execute(ids('c'), del, client, perId());
+    expect(second.requests).toBe(1);
+    expect(client.requestsSent).toBe(3);
+  });
+
+  it('dry run probes with GET and fills would-remove instead of removed', async () => {
+    const { client, transport } = scriptedClient(byId({ a: 200 }));
+    const outcomes = await execute(ids('a', 'b'), dryDel, client, perId(2));
+    expect(outcomes).toMatchObject({ done: ['a'], notFound: ['b'], failed: [] });
+    const outputs = outputsFor(outcomes, dryDel);
+    expect(outputs).toMatchObject({ removed: '[]', 'would-remove': '["a"]', 'not-found': '["b"]' });
+    expect(transport.sent.every((e) => e.method === 'GET')).toBe(true);
+  });
+
+  it('stops sending when the token is refused; unsettled ids fail as not attempted', async () => {
+    const { client, transport } = scriptedClient(() => ok(401));
+    const list = range(20);
+    const outcomes = await execute(ids(...list), del, client, perId(1));
+    expect(transport.sent).toHaveLength(1);
+    expect(outcomes.stopped).toEqual({ kind: 'token-refused', reason: expect.stringMatching(/HTTP 401/) });
+    expect(outcomes.failed.map((f) => f.id)).toEqual(list);
+    expect(outcomes.failed.every((f) => f.cause === 'token-refused')).toBe(true);
+    expect(outcomes.failed[1]!.reason).toBe('not attempted: the token was refused');
+  });
+
+  it('on cancellation starts no new request and reports the rest as failed', async () => {
+    const cancel = new AbortController();
+    let calls = 0;
+    const { client } = scriptedClient(() => {
+      calls += 1;
+      if (calls === 3) cancel.abort(new Error('received SIGTERM'));
+      return ok(200);
+    });
+    const list = range(10);
+    const outcomes = await execute(ids(...list), del, client, perId(1, { signal: cancel.signal }));
+    expect(calls).toBe(3);
+    expect(outcomes.done).toEqual(['id-0', 'id-1', 'id-2']);
+    expect(outcomes.failed.map((f) => f.id)).toEqual(list.slice(3));
+    expect(outcomes.failed[0]).toMatchObject({ cause: 'cancelled', reason: 'not attempted: received SIGTERM' });
+    expect(outcomes.stopped).toMatchObject({ kind: 'cancelled' });
+  });
+
+  it('never runs more than `concurrency` requests at once', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const clock = new FakeClock();
+    const client = new DlqClient(
+      {
+        async send() {
+          inFlight += 1;
+          most = Math.max(most, inFlight);
+          await new Promise((resolve) => setTimeout(resolve, 1));
+          inFlight -= 1;
+          return ok(200);
+        },
+        async close() {},
+      },
+      new RateLimiter(clock),
+      clock,
+      { maxRetries: 0 },
+    );
+    const outcomes = await execute(ids(...range(40)), del, client, perId(5));
+    expect(outcomes.done).toHaveLength(40);
+    expect(most).toBe(5);
+  });
+
+  // Deliberate change: a 5xx or 408 may come from a gateway after the server acted, so a later 404 is ours.
+  it.each<[string, ExchangeResult]>([
+    ['HTTP 500', ok(500)],
+    ['HTTP 408', ok(408)],
+    ['a dropped connection', net('UND_ERR_SOCKET', true)],
+  ])('a delete answered 404 after %s counts as done, inferred', async (_name, first) => {
+    const { client, transport } = scriptedClient((_e, attempt) => (attempt === 1 ? first : ok(404)));
+    const outcomes = await execute(ids('x'), del, client, perId());
+    expect(outcomes).toMatchObject({ done: ['x'], inferred: ['x'], notFound: [], failed: [] });
+    expect(transport.sent).toHaveLength(2);
+  });
+
+  it('a 404 after a refused connection (never reached the server) is not found', async () => {
+    const { client } = scriptedClient((_e, attempt) => (attempt === 1 ? net('ECONNREFUSED', false) : ok(404)));
+    const outcomes = await execute(ids('x'), del, client, perId());
+    expect(outcomes).toMatchObject({ done: [], inferred: [], notFound: ['x'] });
+  });
+
+  it('a probe (dry run) answered 404 after a lost GET is still not found', async () => {
+    const { client, transport } = scriptedClient((_e, attempt) => (attempt === 1 ? net('UND_ERR_SOCKET', true) : ok(404)));
+    const outcomes = await execute(ids('x'), dryDel, client, perId());
+    expect(outcomes).toMatchObject({ done: [], inferred: [], notFound: ['x'] });
+    expect(transport.sent.map((e) => e.method)).toEqual(['GET', 'GET']);
+  });
+
+  it('refuses an id that cannot be sent safely, as failed and never sent', async () => {
+    const { client, transport } = scriptedClient(() => ok(200));
+    const outcomes = await execute(ids('good', 'a?b', 'c/..', 'x y'), del, client, perId(2));
+    expect(outcomes.done).toEqual(['good']);
+    expect(outcomes.failed.map((f) => [f.id, f.cause])).toEqual([
+      ['a?b', 'invalid-id'],
+      ['c/..', 'invalid-id'],
+      ['x y', 'invalid-id'],
+    ]);
+    expect(transport.lines).toEqual(['DELETE /v2/workflows/dlq/good']);
+  });
+});
+
+describe('execute: the failure boundary', () => {
+  it('an operation that throws for one id fails that id only; every other id settles and execute resolves', async () => {
+    const throwing: Operation = {
+      ...del,
+      request: (id) => {
+        if (id === 'boom') throw new Error('kaput');
+        if (id === 'unsafe') throw new UnsafeIdError('refusing this one');
+        return del.request(id);
+      },
+    };
+    const { client, transport } = scriptedClient(() => ok(200));
+    const list = ['a', 'boom', 'b', 'unsafe', 'c'];
+    const outcomes = await execute(ids(...list), throwing, client, perId(2));
+    expect(outcomes.done).toEqual(['a', 'b', 'c']);
+    expect(outcomes.failed).toEqual([
+      { id: 'boom', cause: 'internal', reason: 'internal error: kaput', mayHaveActed: true },
+      { id: 'unsafe', cause: 'invalid-id', reason: 'not sent: refusing this one', mayHaveActed: false },
+    ]);
+    expect(outcomes.stopped).toBeUndefined();
+    expect(transport.sent).toHaveLength(3);
+  });
+
+  it('a transport that throws for one request fails that id as internal; the others settle', async () => {
+    const { client } = scriptedClient((exchange) => {
+      if (lastSegment(exchange) === 'crash') throw new Error('socket exploded');
+      return ok(200);
+    });
+    const outcomes = await execute(ids('a', 'crash', 'b'), del, client, perId(1));
+    expect(outcomes.done).toEqual(['a', 'b']);
+    expect(outcomes.failed).toEqual([
+      expect.objectContaining({ id: 'crash', cause: 'internal', reason: expect.stringMatching(/socket exploded/) }),
+    ]);
+  });
+
+  it('a listing that throws stops the run as internal; execute still resolves', async () => {
+    const { client } = scriptedClient(() => {
+      throw new Error('listing exploded');
+    });
+    const outcomes = await execute(selectAll(), del, client, perId());
+    expect(outcomes.stopped).toEqual({ kind: 'internal', reason: 'internal error: listing exploded' });
+    expect(outcomes.done).toEqual([]);
+  });
+});
+
+describe('execute: re-runs (restart)', () => {
+  /**
+   * A Workflow DLQ where re-runs answer from `posts`. A re-run the server acted on takes the entry out of the DLQ,
+   * unless `stay` is true (entries stay) or lists the id.
+   */
+  function redriveServer(
+    present: string[],
+    posts: Record<string, ExchangeResult | ((attempt: number) => ExchangeResult)>,
+    stay: boolean | readonly string[] = false,
+  ) {
+    const entries = new Set(present);
+    return (exchange: Exchange, attempt: number): ExchangeResult => {
+      const id = lastSegment(exchange);
+      if (exchange.method === 'POST') {
+        expect(exchange.path).toBe(`/v2/workflows/dlq/restart/${id}`);
+        const answer = posts[id] ?? ok(404);
+        const result = typeof answer === 'function' ? answer(attempt) : answer;
+        // The server acted unless it refused (4xx) or the connection was refused.
+        const acted =
+          (result.kind === 'response' && (result.status < 400 || result.status >= 500 || result.status === 408)) ||
+          (result.kind === 'network' && result.mayHaveReachedServer);
+        const stays = stay === true || (Array.isArray(stay) && stay.includes(id));
+        if (acted && !stays) entries.delete(id);
+        return result;
+      }
+      if (exchange.method === 'GET') return entries.has(id) ? json(200, { dlqId: id }) : ok(404);
+      throw new Error(`unexpected ${exchange.method} ${exchange.path}`);
+    };
+  }
+
+  it('maps each answer to an outcome: new run, not found, rejected', async () => {
+    const { client, transport } = scriptedClient(
+      redriveServer(['r1', 'bad'], {
+        r1: json(200, { workflowRunId: 'wfr_new' }),
+        bad: json(400, { error: 'cannot restart' }),
+      }),
+    );
+    const outcomes = await execute(ids('r1', 'gone', 'bad'), restart, client, perId(3));
+    expect(outcomes.done).toEqual(['r1']);
+    expect(outcomes.newRuns).toEqual(new Map([['r1', 'wfr_new']]));
+    expect(outcomes.notFound).toEqual(['gone']);
+    expect(outcomes.failed).toEqual([
+      { id: 'bad', cause: 'rejected', reason: 'HTTP 400: cannot restart', mayHaveActed: false },
+    ]);
+    expect(outputsFor(outcomes, restart)).toMatchObject({ redriven: '["r1"]', 'new-runs': '{"r1":"wfr_new"}' });
+    expect(transport.sent.every((e) => e.method === 'POST')).toBe(true);
+  });
+
+  it('retries a re-run whose connection was refused or rate limited: nothing can have run', async () => {
+    const { client, transport } = scriptedClient(
+      redriveServer(['a', 'b'], {
+        a: (attempt) => (attempt === 1 ? net('ECONNREFUSED', false) : json(200, { workflowRunId: 'wfr_a' })),
+        b: (attempt) => (attempt === 1 ? ok(429, { 'retry-after': '1' }) : json(200, { workflowRunId: 'wfr_b' })),
+      }),
+    );
+    const outcomes = await execute(ids('a', 'b'), restart, client, perId(1));
+    expect(outcomes.done).toEqual(['a', 'b']);
+    expect(outcomes.inferred).toEqual([]);
+    expect(transport.count('POST', '/v2/workflows/dlq/restart/a')).toBe(2);
+    expect(transport.count('POST', '/v2/workflows/dlq/restart/b')).toBe(2);
+  });
+
+  const lostAnswers: [string, ExchangeResult][] = [
+    ['HTTP 503', ok(503)],
+    ['HTTP 408', ok(408)],
+    ['a reset connection', net('ECONNRESET', true)],
+    ['a timeout', net('TIMEOUT', true)],
+  ];
+
+  it.each(lostAnswers)(
+    'a re-run lost to %s is never resent; entries leave the DLQ and it is gone: done, inferred, no new run',
+    async (_name, lost) => {
+      const { client, transport } = scriptedClient(
+        redriveServer(['r1', 'lost', 'bad'], {
+          r1: json(200, { workflowRunId: 'wfr_new' }),
+          lost,
+          bad: ok(400),
+        }),
+      );
+      const outcomes = await execute(ids('lost', 'r1', 'gone', 'bad'), restart, client, perId(2));
+      expect(outcomes.done).toEqual(['lost', 'r1']);
+      expect(outcomes.inferred).toEqual(['lost']);
+      expect(outcomes.newRuns).toEqual(new Map([['r1', 'wfr_new']]));
+      expect(outcomes.notFound).toEqual(['gone']);
+      expect(outcomes.failed.map((f) => [f.id, f.cause])).toEqual([['bad', 'rejected']]);
+      for (const id of ['lost', 'r1', 'gone', 'bad']) {
+        expect(transport.count('POST', `/v2/workflows/dlq/restart/${id}`)).toBe(1);
+      }
+      // The confirmed re-run's entry is looked up (gone: entries leave), then the lost one's.
+      expect(transport.count('GET', '/v2/workflows/dlq/r1')).toBe(1);
+      expect(transport.count('GET', '/v2/workflows/dlq/lost')).toBe(1);
+      expect(outcomes.requests).toBe(transport.sent.length);
+    },
+  );
+
+  it('entries stay in the DLQ after a re-run: a lost answer fails as answer-lost, may have acted', async () => {
+    const { client, transport } = scriptedClient(
+      redriveServer(['r1', 'lost'], { r1: json(200, { workflowRunId: 'wfr_new' }), lost: ok(503) }, true),
+    );
+    const outcomes = await execute(ids('r1', 'lost'), restart, client, perId(2));
+    expect(outcomes.done).toEqual(['r1']);
+    expect(outcomes.failed).toEqual([
+      { id: 'lost', cause: 'answer-lost', reason: expect.stringMatching(/entries stay/), mayHaveActed: true },
+    ]);
+    expect(transport.count('POST', '/v2/workflows/dlq/restart/lost')).toBe(1);
+    expect(transport.count('GET', '/v2/workflows/dlq/r1')).toBe(1);
+  });
+
+  it('entries leave the DLQ but the lost one is still there: answer-lost, may have acted', async () => {
+    const { client, transport } = scriptedClient(
+      // The lost re-run's gateway answered 502 before the server acted: its entry stays.
+      redriveServer(['r1', 'lost'], { r1: json(200, { workflowRunId: 'wfr_new' }), lost: ok(502) }, ['lost']),
+    );
+    const outcomes = await execute(ids('r1', 'lost'), restart, client, perId(1));
+    expect(outcomes.done).toEqual(['r1']);
+    expect(outcomes.failed).toEqual([
+      { id: 'lost', cause: 'answer-lost', reason: expect.stringMatching(/still in the DLQ/), mayHaveActed: true },
+    ]);
+    expect(transport.count('POST', '/v2/workflows/dlq/restart/lost')).toBe(1);
+    expect(transport.count('GET', '/v2/workflows/dlq/lost')).toBe(1);
+  });
+
+  it('with no confirmed re-run to learn from, a lost answer fails as answer-lost', async () => {
+    const { client, transport } = scriptedClient(redriveServer(['lost'], { lost: ok(504) }));
+    const outcomes = await execute(ids('lost'), restart, client, perId());
+    expect(outcomes.failed).toEqual([
+      { id: 'lost', cause: 'answer-lost', reason: expect.stringMatching(/could not be learned/), mayHaveActed: true },
+    ]);
+    expect(transport.lines).toEqual(['POST /v2/workflows/dlq/restart/lost']);
+  });
+});
+
+describe('listingBudget', () => {
+  it('lists only when half the per-id round trips would cover the listing', () => {
+    expect(listingBudget(15, 8)).toBe(0);
+    expect(listingBudget(16, 8)).toBe(1);
+    expect(listingBudget(1000, 8)).toBe(62);
+    expect(listingBudget(1000, 100)).toBe(5);
+    expect(listingBudget(10, 1)).toBe(5);
+  });
+});
+
+describe('execute with strategy auto', () => {
+  it('settles ids from one complete listing and bulk calls, never per id', async () => {
+    const dlq = fakeWorkflowDlq(['a', 'b', 'c'], { pageSize: 2 });
+    const { client, transport } = scriptedClient(dlq.script);
+    const outcomes = await execute(ids('x', 'a', 'c', 'y'), del, client, auto(1));
+    expect(outcomes.done).toEqual(['a', 'c']);
+    expect(outcomes.notFound).toEqual(['x', 'y']);
+    // New: the ids the listing did not show are confirmed by a bulk call of their own ({"deleted":0}: none there).
+    expect(transport.lines).toEqual([
+      'GET /v2/workflows/dlq?count=100',
+      'GET /v2/workflows/dlq?count=100&cursor=2',
+      'DELETE /v2/workflows/dlq?dlqIds=a&dlqIds=c',
+      'DELETE /v2/workflows/dlq?dlqIds=x&dlqIds=y',
+    ]);
+    expect(outcomes.requests).toBe(4);
+    expect(dlq.entries).toEqual(new Set(['b']));
+  });
+
+  it('an id the listing skipped is still deleted by the confirming bulk call', async () => {
+    const dlq = fakeWorkflowDlq(['a', 'skipped'], { hidden: ['skipped'] });
+    const { client } = scriptedClient(dlq.script);
+    const outcomes = await execute(ids('a', 'skipped'), del, client, auto(1));
+    expect(outcomes.done).toEqual(['a', 'skipped']);
+    expect(dlq.entries.size).toBe(0);
+  });
+
+  it('a count neither 0 nor the batch is reconciled with GET: more absent than counted is unattributed', async () => {
+    const dlq = fakeWorkflowDlq(['a', 'b', 'hidden'], { hidden: ['hidden'] });
+    const { client, transport } = scriptedClient(dlq.script);
+    const outcomes = await execute(ids('a', 'hidden', 'x'), del, client, auto(1));
+    expect(outcomes.done).toEqual(['a']);
+    // 'hidden' and 'x' are both absent after a call that deleted 1: which one it was cannot be told.
+    expect(outcomes.notFound).toEqual(['hidden', 'x']);
+    expect(outcomes.unattributed).toBe(1);
+    expect(transport.lines).toEqual([
+      'GET /v2/workflows/dlq?count=100',
+      'DELETE /v2/workflows/dlq?dlqIds=a',
+      'DELETE /v2/workflows/dlq?dlqIds=hidden&dlqIds=x',
+      'GET /v2/workflows/dlq/hidden',
+      'GET /v2/workflows/dlq/x',
+    ]);
+  });
+
+  it('a short count: ids still present are sent alone, absent ones within the count are done', async () => {
+    // The server deletes only the first existing id of each bulk call.
+    const dlq = fakeWorkflowDlq(['a', 'b', 'c'], { bulkDeletes: (existing) => existing.slice(0, 1) });
+    const { client, transport } = scriptedClient(dlq.script);
+    const outcomes = await execute(ids('a', 'b'), del, client, auto(1));
+    expect(outcomes).toMatchObject({ done: ['a', 'b'], notFound: [], failed: [], unattributed: 0 });
+    expect(transport.lines).toEqual([
+      'GET /v2/workflows/dlq?count=100',
+      'DELETE /v2/workflows/dlq?dlqIds=a&dlqIds=b',
+      'GET /v2/workflows/dlq/a',
+      'GET /v2/workflows/dlq/b',
+      'DELETE /v2/workflows/dlq/b',
+    ]);
+  });
+
+  it('a bulk call whose first answer was lost counts the ids it finds gone as done, inferred', async () => {
+    const dlq = fakeWorkflowDlq(['a', 'b']);
+    let bulkCalls = 0;
+    const { client } = scriptedClient((exchange) => {
+      if (exchange.method === 'DELETE' && exchange.path.includes('dlqIds=')) {
+        bulkCalls += 1;
+        const answer = dlq.script(exchange); // the server acts either way
+        return bulkCalls === 1 ? ok(503) : answer;
+      }
+      return dlq.script(exchange);
+    });
+    const outcomes = await execute(ids('a', 'b'), del, client, auto(1));
+    expect(bulkCalls).toBe(2);
+    expect(outcomes).toMatchObject({ done: ['a', 'b'], inferred: ['a', 'b'], failed: [] });
+  });
+
+  it('falls back to per-id when the listing needs more pages than the budget', async () => {
+    const dlq = fakeWorkflowDlq(['a', 'b', 'c', 'd', 'e', 'f'], { pageSize: 1 });
+    const { client, transport } = scriptedClient(dlq.script);
+    // 4 ids at concurrency 1: a budget of 2 pages; the DLQ needs 6.
+    const outcomes = await execute(ids('a', 'b', 'c', 'd'), dryDel, client, auto(1));
+    expect(transport.sent.filter((e) => e.path.startsWith('/v2/workflows/dlq?'))).toHaveLength(2);
+    // New: a dry run settles what the listing showed (a, b) and probes only the rest with GET.
+    expect(transport.sent.filter((e) => /dlq\/[a-d]$/.test(e.path)).map((e) => e.path)).toEqual([
+      '/v2/workflows/dlq/c',
+      '/v2/workflows/dlq/d',
+    ]);
+    expect(transport.sent.every((e) => e.method === 'GET')).toBe(true);
+    expect(outcomes.done).toEqual(['a', 'b', 'c', 'd']);
+    expect(outcomes.notes).toEqual([expect.stringMatching(/more than 2 listing pages/)]);
+  });
+
+  it('dry run: listed ids are done without a request of their own, the others are probed with GET', async () => {
+    const dlq = fakeWorkflowDlq(['a', 'b', 'c'], { hidden: ['c'] });
+    const { client, transport } = scriptedClient(dlq.script);
+    const outcomes = await execute(ids('x', 'a', 'c', 'y'), dryDel, client, auto(1));
+    expect(outcomes).toMatchObject({ done: ['a', 'c'], notFound: ['x', 'y'], failed: [] });
+    expect(transport.lines).toEqual([
+      'GET /v2/workflows/dlq?count=100',
+      'GET /v2/workflows/dlq/x',
+      'GET /v2/workflows/dlq/c',
+      'GET /v2/workflows/dlq/y',
+    ]);
+    expect(dlq.entries.size).toBe(3);
+  });
+
+  it('a listing answer without a messages array is a failed listing, never an empty DLQ: ids go one by one', async () => {
+    const dlq = fakeWorkflowDlq(['a', 'b']);
+    const { client, transport } = scriptedClient((exchange) =>
+      exchange.method === 'GET' && exchange.path.startsWith('/v2/workflows/dlq?')
+        ? json(200, { cursor: '' })
+        : dlq.script(exchange),
+    );
+    const outcomes = await execute(ids('a', 'b', 'c', 'd'), del, client, auto(1));
+    expect(outcomes).toMatchObject({ done: ['a', 'b'], notFound: ['c', 'd'], failed: [] });
+    expect(transport.lines.slice(1)).toEqual([
+      'DELETE /v2/workflows/dlq/a',
+      'DELETE /v2/workflows/dlq/b',
+      'DELETE /v2/workflows/dlq/c',
+      'DELETE /v2/workflows/dlq/d',
+    ]);
+    expect(outcomes.notes).toEqual([expect.stringMatching(/The listing failed \(the DLQ listing had no messages array\)/)]);
+  });
+
+  it('re-runs never use the listing: one POST per id', async () => {
+    const { client, transport } = scriptedClient(() => json(200, { workflowRunId: 'w' }));
+    await execute(ids(...range(40)), restart, client, auto(1));
+    expect(transport.sent.every((e) => e.method === 'POST')).toBe(true);
+    expect(transport.sent).toHaveLength(40);
+  });
+});
+
+describe('execute with a listing query (filters, select-all)', () => {
+  it('deletes every listed entry in bulk calls of at most 100, in listing order', async () => {
+    const all = range(250, 'e');
+    const dlq = fakeWorkflowDlq(all);
+    const { client, transport } = scriptedClient(dlq.script);
+    const outcomes = await execute(selectAll(), del, client, perId(4));
+    expect(outcomes.done).toEqual(all);
+    expect(outcomes.selection).toMatchObject({ matched: 250, filters: [], capInput: 'max-entries' });
+    expect(transport.sent.filter((e) => e.method === 'DELETE')).toHaveLength(3);
+    expect(dlq.entries.size).toBe(0);
+  });
+
+  it('more matches than the cap: nothing is changed; a dry run still shows what matched', async () => {
+    const dlq = fakeWorkflowDlq(range(5));
+    const { client, transport } = scriptedClient(dlq.script);
+    const real = await execute(selectAll(3), del, client, perId());
+    expect(real.stopped).toMatchObject({ kind: 'cap-exceeded' });
+    expect(real.selection).toMatchObject({ matched: 5, cap: 3 });
+    expect(real.done).toEqual([]);
+    expect(transport.sent.every((e) => e.method === 'GET')).toBe(true);
+    const dry = await execute(selectAll(3), dryDel, client, perId());
+    expect(dry.done).toEqual(range(5));
+  });
+
+  it('a listed id that cannot be sent safely fails as invalid-id and is never sent', async () => {
+    const listed = ['ok', 'a/b', 'sp ace', 'pct%2F', '\uD800'];
+    const { client, transport } = scriptedClient((exchange) =>
+      exchange.method === 'GET'
+        ? json(200, { messages: listed.map((dlqId) => ({ dlqId })) })
+        : json(200, { deleted: 1 }),
+    );
+    const outcomes = await execute(selectAll(), del, client, perId());
+    expect(outcomes.done).toEqual(['ok']);
+    expect(outcomes.failed.map((f) => [f.id, f.cause])).toEqual(listed.slice(1).map((id) => [id, 'invalid-id']));
+    expect(transport.lines).toEqual(['GET /v2/workflows/dlq?count=100', 'DELETE /v2/workflows/dlq?dlqIds=ok']);
+  });
+
+  it('a listing answer without a messages array stops the run: nothing is deleted', async () => {
+    const { client, transport } = scriptedClient(() => json(200, { items: [] }));
+    const outcomes = await execute(selectAll(), del, client, perId());
+    expect(outcomes.stopped).toEqual({ kind: 'listing-failed', reason: 'the DLQ listing had no messages array' });
+    expect(transport.sent).toHaveLength(1);
+  });
+
+  const listScript =
+    (pages: (cursor: string | null, count: number) => ExchangeResult) =>
+    (exchange: Exchange): ExchangeResult => {
+      const url = new URL(exchange.path, 'http://x');
+      if (exchange.method === 'GET' && url.pathname === '/v2/workflows/dlq') {
+        return pages(url.searchParams.get('cursor'), Number(url.searchParams.get('count')));
+      }
+      return json(200, { deleted: url.searchParams.getAll('dlqIds').length });
+    };
+  const counts = (sent: readonly Exchange[]): number[] =>
+    sent.filter((e) => e.method === 'GET').map((e) => Number(new URL(e.path, 'http://x').searchParams.get('count')));
+  const tooLarge = (): ExchangeResult => ({ ...ok(200, {}, '{"messages":[{"dlqId":"a","body":"xxx'), truncated: true });
+
+  it('shrinks pages 100 -> 10 -> 1 while a page is larger than the body limit', async () => {
+    const all = ['a', 'b', 'c'];
+    const { client, transport } = scriptedClient(
+      listScript((cursor, count) => {
+        if (count > 1) return tooLarge();
+        const at = Number(cursor ?? 0);
+        return json(200, { messages: [{ dlqId: all[at] }], ...(at + 1 < all.length && { cursor: String(at + 1) }) });
+      }),
+    );
+    const outcomes = await execute(selectAll(), del, client, perId());
+    expect(counts(transport.sent)).toEqual([100, 10, 1, 1, 1]);
+    expect(outcomes.done).toEqual(all);
+    expect(outcomes.notes).toEqual([
+      expect.stringMatching(/larger than 16 MiB.*asked for 10 entries/),
+      expect.stringMatching(/larger than 16 MiB.*asked for 1 entries/),
+    ]);
+  });
+
+  it('a single entry too large for a page fails the listing', async () => {
+    const { client, transport } = scriptedClient(listScript(() => tooLarge()));
+    const outcomes = await execute(selectAll(), del, client, perId());
+    expect(counts(transport.sent)).toEqual([100, 10, 1]);
+    expect(outcomes.stopped).toEqual({
+      kind: 'listing-failed',
+      reason: expect.stringMatching(/a single DLQ entry is larger than 16 MiB/),
+    });
+    expect(transport.sent.some((e) => e.method === 'DELETE')).toBe(false);
+  });
+
+  it('a repeated cursor stops the listing with a failure naming it', async () => {
+    const { client, transport } = scriptedClient(
+      listScript((cursor) => json(200, { messages: [{ dlqId: cursor ?? 'first' }], cursor: 'c1' })),
+    );
+    const outcomes = await execute(selectAll(), del, client, perId());
+    expect(outcomes.stopped).toEqual({ kind: 'listing-failed', reason: 'the listing returned cursor "c1" twice' });
+    expect(transport.sent).toHaveLength(2);
+  });
+
+  it('ten pages in a row with nothing new stop the listing', async () => {
+    const { client, transport } = scriptedClient(
+      listScript((cursor) => json(200, { messages: [{ dlqId: 'same' }], cursor: String(Number(cursor ?? 0) + 1) })),
+    );
+    const outcomes = await execute(selectAll(), del, client, perId());
+    expect(outcomes.stopped).toEqual({
+      kind: 'listing-failed',
+      reason: 'the listing brought nothing new for 10 pages in a row',
+    });
+    expect(transport.sent).toHaveLength(11);
+  });
+
+  it('the page ceiling (maxListPages) stops a listing that never ends', async () => {
+    const { client, transport } = scriptedClient(
+      listScript((cursor) => {
+        const next = Number(cursor ?? 0) + 1;
+        return json(200, { messages: [{ dlqId: `e${next}` }], cursor: String(next) });
+      }),
+    );
+    const outcomes = await execute(selectAll(), del, client, perId(1, { maxListPages: 3 }));
+    expect(outcomes.stopped).toEqual({
+      kind: 'listing-failed',
+      reason: 'the listing did not end within 3 pages (the most one run reads)',
+    });
+    expect(transport.sent).toHaveLength(3);
+    expect(outcomes.done).toEqual([]);
+  });
+
+  it('a refused token during the listing stops the run', async () => {
+    const { client, transport } = scriptedClient(() => ok(401));
+    const outcomes = await execute(selectAll(), del, client, perId());
+    expect(outcomes.stopped).toMatchObject({ kind: 'token-refused' });
+    expect(transport.sent).toHaveLength(1);
+  });
+});
