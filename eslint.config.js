@@ -14,9 +14,13 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       // The action prints through @actions/core only (masking, annotations); tools may print freely.
       'no-console': 'error',
-      // `x += await f()` reads x before the await: a lost update when calls run side by side.
-      'require-atomic-updates': 'error',
     },
+  },
+  {
+    // The action runs many requests side by side: `x += await f()` reads x before the await, a lost update.
+    // (Tests reassign their fixtures after awaits in sequence, which this rule cannot tell apart.)
+    files: ['src/**'],
+    rules: { 'require-atomic-updates': 'error' },
   },
   {
     files: ['emulator/**', 'scripts/**', 'bench/**', 'test/**'],

@@ -1,7 +1,7 @@
 /**
  * `npm start`: the action's main job on the local emulator. Starts the QStash DLQ emulator with seeded Workflow DLQ
- * entries and 25 ms latency, then runs the bundled dist/index.js against it as a runner would, twice: a dry run,
- * then the real cleanup. Prints the log, the outputs and the step summary of each.
+ * entries and 25 ms latency, then runs the bundled dist/index.js against it as a runner would: a dry run, the real
+ * cleanup, then a resume of other failed runs. Prints the log, the outputs and the step summary of each.
  */
 import { DlqEmulator, workflowEntries } from '../emulator/server.ts';
 import { runAction, type ActionRun } from '../emulator/run-action.ts';
@@ -9,6 +9,7 @@ import { runAction, type ActionRun } from '../emulator/run-action.ts';
 const emulator = await DlqEmulator.start({ latencyMs: 25 });
 try {
   const seeded = emulator.seed('workflow', workflowEntries(12));
+  const toResume = emulator.seed('workflow', workflowEntries(3, {}, Date.now() + 60_000));
   // What a pipeline typically passes: most ids exist, a few were deleted earlier or expired, one is repeated.
   const ids = [...seeded.slice(0, 10), 'expired-1752829295505-0', seeded[0]!, 'deleted-by-hand-1752829299999-3'];
   const inputs = {
@@ -21,7 +22,14 @@ try {
 
   show('1. Dry run (dry-run: true)', await runAction({ inputs: { ...inputs, 'dry-run': 'true' } }));
   show('2. Cleanup', await runAction({ inputs }));
-  console.log(`Left in the emulator's DLQ: ${emulator.ids('workflow').length} entries (the 2 not passed).`);
+  show(
+    '3. Resume three other failed runs (operation: resume)',
+    await runAction({ inputs: { ...inputs, 'dlq-ids': toResume.join('\n'), operation: 'resume' } }),
+  );
+  console.log(
+    `Left in the emulator's DLQ: ${emulator.ids('workflow').length} entries (the 2 not passed, and the 3 resumed: ` +
+      `this emulator keeps re-run entries, as Upstash may).`,
+  );
 } finally {
   await emulator.close();
 }

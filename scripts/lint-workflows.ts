@@ -33,7 +33,24 @@ interface Step {
   id?: string;
   uses?: string;
   with?: Record<string, unknown>;
+  run?: string;
+  env?: Record<string, unknown>;
 }
+
+/**
+ * Outputs that hold lists of ids (from the server): pasting one into `run:` is script injection, and passing one
+ * through `env:` fails past about 128 KiB ("Argument list too long"). Counts and the results file are the way.
+ */
+export const LIST_OUTPUTS = new Set([
+  'removed',
+  'redriven',
+  'not-found',
+  'failed',
+  'would-remove',
+  'would-redrive',
+  'new-runs',
+  'failed-causes',
+]);
 
 /** Contract problems in one workflow's text. */
 export function checkContract(text: string, contract: Contract): string[] {
@@ -47,6 +64,17 @@ export function checkContract(text: string, contract: Contract): string[] {
       for (const key of Object.keys(step.with ?? {})) {
         if (!contract.inputs.has(key)) {
           problems.push(`job ${jobName}: input "${key}" is not an input of this action (see action.yml)`);
+        }
+      }
+    }
+    for (const step of job.steps ?? []) {
+      const places = [step.run ?? '', ...Object.values(step.env ?? {}).map(String)].join('\n');
+      for (const match of places.matchAll(/steps\.([\w-]+)\.outputs\.([\w-]+)/gu)) {
+        const [, id, output] = match;
+        if (ours.has(id!) && LIST_OUTPUTS.has(output!)) {
+          problems.push(
+            `job ${jobName}: steps.${id}.outputs.${output} is a list of ids in run: or env:; pass counts, or read the results-file`,
+          );
         }
       }
     }

@@ -4,7 +4,7 @@
  * Each failed on the dist/ of d0b648a: `ACTION_ENTRY=<old dist>/index.js npx vitest run test/faults/audit.test.ts`.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';

@@ -27,6 +27,15 @@ export const ok = (status = 200, headers: Record<string, string> = {}, body = ''
   body,
 });
 
+/** A 200 whose body was cut at the exchange's limit. */
+export const truncated = (body: string): ExchangeResult => ({
+  kind: 'response',
+  status: 200,
+  headers: {},
+  body,
+  truncated: true,
+});
+
 /** A response with a JSON body. */
 export const json = (status: number, body: unknown): ExchangeResult => ok(status, {}, JSON.stringify(body));
 

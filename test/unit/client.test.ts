@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { StopReason } from '../../src/outcomes.js';
 import { LIST_BODY_LIMIT, serverMessage } from '../../src/qstash/client.js';
 import type { Exchange, ExchangeResult } from '../../src/qstash/transport.js';
-import { json, net, ok, scriptedClient } from '../helpers/fakes.ts';
+import { json, net, ok, scriptedClient, truncated } from '../helpers/fakes.ts';
 
 function clientFor(script: (exchange: Exchange, attempt: number) => ExchangeResult, maxRetries = 3) {
   return scriptedClient(script, { maxRetries, random: () => 0.5 });
@@ -237,7 +237,10 @@ describe('DlqClient.send: a request that is not idempotent (a re-run, POST)', ()
     ['429', ok(429, { 'Retry-After': '1' })],
     ['a refused connection', net('ECONNREFUSED', false)],
   ])('is retried after %s: nothing can have run', async (_name, result) => {
-    const { client, transport } = clientFor((_e, attempt) => (attempt === 1 ? result : json(200, { workflowRunId: 'w' })), 3);
+    const { client, transport } = clientFor(
+      (_e, attempt) => (attempt === 1 ? result : json(200, { workflowRunId: 'w' })),
+      3,
+    );
     expect(await client.send(POST('x'), once)).toMatchObject({
       kind: 'answered',
       status: 200,
@@ -297,7 +300,7 @@ describe('DlqClient.listPage', () => {
   });
 
   it('a body cut at the limit asks for fewer entries', async () => {
-    const { client } = clientFor(() => ({ ...json(200, { messages: [] }), truncated: true }));
+    const { client } = clientFor(() => truncated('{"messages":[{"dlqId":"a","body":"xx'));
     expect(await client.listPage('workflow', [], undefined, 100)).toEqual({
       kind: 'too-large',
       limitBytes: LIST_BODY_LIMIT,

@@ -6,7 +6,7 @@ import { UnsafeIdError } from '../../src/qstash/paths.js';
 import { RateLimiter } from '../../src/qstash/rate-limit.js';
 import type { Exchange, ExchangeResult } from '../../src/qstash/transport.js';
 import { outputsFor } from '../../src/report.js';
-import { FakeClock, fakeWorkflowDlq, json, lastSegment, net, ok, scriptedClient } from '../helpers/fakes.ts';
+import { FakeClock, fakeWorkflowDlq, json, lastSegment, net, ok, scriptedClient, truncated } from '../helpers/fakes.ts';
 
 const del = operationFor('delete', 'workflow');
 const dryDel = probeFor(del);
@@ -49,7 +49,9 @@ describe('execute: one id at a time', () => {
     expect(outcomes.done).toEqual(list.filter((_, i) => i % 4 === 0));
     expect(outcomes.notFound).toEqual(list.filter((_, i) => i % 4 === 1));
     expect(outcomes.failed.map((f) => f.id)).toEqual(list.filter((_, i) => i % 4 >= 2));
-    expect(outcomes.failed.map((f) => f.cause)).toEqual(list.filter((_, i) => i % 4 >= 2).map((_, i) => (i % 2 === 0 ? 'rejected' : 'retries-exhausted')));
+    expect(outcomes.failed.map((f) => f.cause)).toEqual(
+      list.filter((_, i) => i % 4 >= 2).map((_, i) => (i % 2 === 0 ? 'rejected' : 'retries-exhausted')),
+    );
     expect(outcomes.inferred).toEqual([]);
     // 400 once, 503 twice (one retry): 13 + 13 + 12 + 12 * 2
     expect(outcomes.requests).toBe(13 + 13 + 12 + 24);
@@ -145,7 +147,9 @@ describe('execute: one id at a time', () => {
   });
 
   it('a probe (dry run) answered 404 after a lost GET is still not found', async () => {
-    const { client, transport } = scriptedClient((_e, attempt) => (attempt === 1 ? net('UND_ERR_SOCKET', true) : ok(404)));
+    const { client, transport } = scriptedClient((_e, attempt) =>
+      attempt === 1 ? net('UND_ERR_SOCKET', true) : ok(404),
+    );
     const outcomes = await execute(ids('x'), dryDel, client, perId());
     expect(outcomes).toMatchObject({ done: [], inferred: [], notFound: ['x'] });
     expect(transport.sent.map((e) => e.method)).toEqual(['GET', 'GET']);
@@ -469,7 +473,9 @@ describe('execute with strategy auto', () => {
       'DELETE /v2/workflows/dlq/c',
       'DELETE /v2/workflows/dlq/d',
     ]);
-    expect(outcomes.notes).toEqual([expect.stringMatching(/The listing failed \(the DLQ listing had no messages array\)/)]);
+    expect(outcomes.notes).toEqual([
+      expect.stringMatching(/The listing failed \(the DLQ listing had no messages array\)/),
+    ]);
   });
 
   it('re-runs never use the listing: one POST per id', async () => {
@@ -535,7 +541,7 @@ describe('execute with a listing query (filters, select-all)', () => {
     };
   const counts = (sent: readonly Exchange[]): number[] =>
     sent.filter((e) => e.method === 'GET').map((e) => Number(new URL(e.path, 'http://x').searchParams.get('count')));
-  const tooLarge = (): ExchangeResult => ({ ...ok(200, {}, '{"messages":[{"dlqId":"a","body":"xxx'), truncated: true });
+  const tooLarge = (): ExchangeResult => truncated('{"messages":[{"dlqId":"a","body":"xxx');
 
   it('shrinks pages 100 -> 10 -> 1 while a page is larger than the body limit', async () => {
     const all = ['a', 'b', 'c'];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { batches } from '../../src/cleanup.js';
+import { batches } from '../../src/engine.js';
 import { parseDate, parseDuration, readFilters, splitValues } from '../../src/filters.js';
 import { bulkDeletePath, listPath } from '../../src/qstash/paths.js';
 
@@ -21,6 +21,14 @@ describe('parseDuration', () => {
   it.each(['7', 'd', '0d', '1.5d', '-1d', '7 days', '1y'])('refuses %j', (raw) => {
     expect(() => parseDuration('older-than', raw)).toThrow(/older-than: .* is not a duration\. Accepted/);
   });
+
+  it('refuses a duration that reaches back before the calendar, naming the input', () => {
+    expect(() => parseDuration('older-than', '999999999999999w')).toThrow(
+      /^older-than: "999999999999999w" reaches back before the calendar begins\. Accepted: /,
+    );
+    expect(parseDuration('older-than', '100000w')).toBe(100_000 * 604_800_000);
+    expect(() => parseDuration('older-than', '100001w')).toThrow(/older-than: .*before the calendar/);
+  });
 });
 
 describe('parseDate', () => {
@@ -33,6 +41,13 @@ describe('parseDate', () => {
     expect(() => parseDate('to-date', '1763625600')).toThrow(/looks like Unix seconds/);
     expect(() => parseDate('to-date', 'last week')).toThrow(/is not a date/);
     expect(() => parseDate('to-date', '2026-13-45')).toThrow(/is not a date/);
+  });
+  it('refuses a date beyond the calendar, naming the input', () => {
+    expect(() => parseDate('from-date', '99999999999999999')).toThrow(
+      /^from-date: "99999999999999999" is beyond the calendar .*Accepted: /,
+    );
+    expect(parseDate('to-date', '8640000000000000')).toBe(8.64e15);
+    expect(() => parseDate('to-date', '8640000000000001')).toThrow(/to-date: .*beyond the calendar/);
   });
 });
 
@@ -64,6 +79,31 @@ describe('readFilters', () => {
     expect(() => readFilters('qstash', inputs({ 'response-status': '5xx' }), NOW)).toThrow(
       /response-status: "5xx" not accepted\. Accepted: HTTP status codes/,
     );
+  });
+
+  it('dates beyond the calendar fail with an error naming the input, never a RangeError', () => {
+    expect(() => readFilters('workflow', inputs({ 'from-date': '99999999999999999' }), NOW)).toThrow(
+      /from-date: "99999999999999999" is beyond the calendar/,
+    );
+    expect(() => readFilters('qstash', inputs({ 'older-than': '999999999999999w' }), NOW)).toThrow(
+      /older-than: "999999999999999w" reaches back before the calendar/,
+    );
+    expect(() =>
+      readFilters('qstash', inputs({ 'to-date': '99999999999999999', 'older-than': '999999999999999w' }), NOW),
+    ).toThrow(/to-date: [\s\S]*\n- older-than: /);
+    const cases: Record<string, string>[] = [
+      { 'from-date': '99999999999999999' },
+      { 'older-than': '999999999999999w' },
+      { 'from-date': '8640000000000000', 'older-than': '100000w' },
+    ];
+    for (const values of cases) {
+      try {
+        readFilters('workflow', inputs(values), NOW);
+      } catch (error) {
+        expect(error).not.toBeInstanceOf(RangeError);
+        expect((error as Error).name).toBe('FilterError');
+      }
+    }
   });
 
   it('splitValues drops blanks', () => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { assertUsableIds, idProblem, parseIdList, uniqueInOrder } from '../../src/ids.js';
-import { DLQ_COLLECTION, entryPath } from '../../src/qstash/paths.js';
+import { DLQ_COLLECTION, entryPath, UnsafeIdError } from '../../src/qstash/paths.js';
 
 const source = { label: 'dlq-ids' };
 
@@ -12,6 +12,18 @@ describe('parseIdList', () => {
 
   it('reads a JSON array of strings verbatim', () => {
     expect(parseIdList('["a b", "c,d"]', source)).toEqual(['a b', 'c,d']);
+  });
+
+  it('ignores a UTF-8 byte-order mark at the start of a list or a JSON array', () => {
+    expect(parseIdList('\uFEFFa\nb', source)).toEqual(['a', 'b']);
+    expect(parseIdList('\uFEFF["a","b"]', source)).toEqual(['a', 'b']);
+    expect(parseIdList('\uFEFF', source)).toEqual([]);
+  });
+
+  it('reads CRLF line endings as the same ids as LF', () => {
+    expect(parseIdList('a\r\nb\r\nc\r\n', source)).toEqual(parseIdList('a\nb\nc\n', source));
+    expect(parseIdList('a\r\nb\r\nc\r\n', source)).toEqual(['a', 'b', 'c']);
+    expect(parseIdList('[\r\n  "a",\r\n  "b"\r\n]\r\n', source)).toEqual(['a', 'b']);
   });
 
   it('returns nothing for blank text', () => {
@@ -31,6 +43,16 @@ describe('parseIdList properties', () => {
     fc.assert(
       fc.property(fc.array(fc.string({ unit: 'grapheme' }), { maxLength: 20 }), (ids) => {
         expect(parseIdList(JSON.stringify(ids), source)).toEqual(ids);
+      }),
+    );
+  });
+
+  it('a BOM and CRLF line endings never change the ids', () => {
+    const id = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }).filter((s) => idProblem(s) === undefined);
+    fc.assert(
+      fc.property(fc.array(id, { maxLength: 20 }), (ids) => {
+        expect(parseIdList(`\uFEFF${ids.join('\r\n')}\r\n`, source)).toEqual(ids);
+        expect(parseIdList(`\uFEFF${JSON.stringify(ids)}`, source)).toEqual(ids);
       }),
     );
   });
@@ -62,7 +84,27 @@ describe('idProblem and assertUsableIds', () => {
     },
   );
 
-  it.each(['1752829295505-0', 'a/b', '?#%', '.a', 'a.', 'ünïcødé', 'x'.repeat(512)])('accepts %j', (id) => {
+  // New: characters no DLQ id has, with which a proxy or server could change a request's meaning, are refused.
+  it.each([
+    'a/b',
+    'a\\b',
+    'a?b',
+    'a#b',
+    'a%2Fb',
+    'a,b',
+    'a b',
+    'a\u00a0b',
+    'a\u2028b',
+    '?#%',
+    'x/..',
+    '\uD800',
+    'a\uDC00b',
+    '\uDFFF\uD800',
+  ])('refuses %j', (id) => {
+    expect(idProblem(id)).toBeDefined();
+  });
+
+  it.each(['1752829295505-0', '.a', 'a.', 'ünïcødé', '😀', 'a:b@c;d=e&f+g', 'x'.repeat(512)])('accepts %j', (id) => {
     expect(idProblem(id)).toBeUndefined();
   });
 
@@ -98,7 +140,12 @@ describe('entryPath', () => {
     );
   });
 
-  it('refuses ids that would address the collection', () => {
-    for (const id of ['', '.', '..']) expect(() => entryPath('workflow', id)).toThrow(/whole DLQ/);
+  it('refuses ids that would address the collection or change the path', () => {
+    expect(() => entryPath('workflow', '')).toThrow(/whole DLQ/);
+    for (const id of ['.', '..']) expect(() => entryPath('workflow', id)).toThrow(/the DLQ itself/);
+    for (const id of ['', '.', '..', 'a/b', 'x?y', 'a%2F..', '\uD800']) {
+      expect(() => entryPath('qstash', id)).toThrow(UnsafeIdError);
+      expect(() => entryPath('workflow', id, 'restart')).toThrow(UnsafeIdError);
+    }
   });
 });

@@ -1,85 +1,300 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { noOutcomes, type Outcomes } from '../../src/cleanup.js';
-import { outputsFor, summaryMarkdown, tally, verdict } from '../../src/report.js';
+import { OUTPUTS } from '../../src/inputs.js';
+import { operationFor, probeFor, type Operation } from '../../src/operations.js';
+import {
+  CAUSES,
+  noOutcomes,
+  type Cause,
+  type FailedId,
+  type Outcomes,
+  type SelectionReport,
+  type StopKind,
+} from '../../src/outcomes.js';
+import {
+  outputsFor,
+  resultRecords,
+  summaryMarkdown,
+  tally,
+  verdict,
+  type SummaryContext,
+  type VerdictContext,
+} from '../../src/report.js';
+
+const del = operationFor('delete', 'workflow');
+const dryDel = probeFor(del);
+const restart = operationFor('restart', 'workflow');
 
 const outcomes = (partial: Partial<Outcomes>): Outcomes => ({ ...noOutcomes(), elapsedMs: 1234, ...partial });
-const ctx = { baseUrl: 'https://qstash.upstash.io' };
+const failure = (id: string, reason: string, cause: Cause = 'retries-exhausted', mayHaveActed = false): FailedId => ({
+  id,
+  cause,
+  reason,
+  mayHaveActed,
+});
+const BASE_URL = 'https://qstash.upstash.io';
+const ctx = (onNotFound: VerdictContext['onNotFound'], operation: Operation = del): VerdictContext => ({
+  onNotFound,
+  baseUrl: BASE_URL,
+  operation,
+});
+const summaryCtx = (operation: Operation = del, extra: Partial<SummaryContext> = {}): SummaryContext => ({
+  ...ctx('pass', operation),
+  title: 'delete',
+  dlqName: 'Upstash Workflow DLQ',
+  verdict: { warnings: [], notices: [] },
+  redact: (text) => text,
+  ...extra,
+});
 
 describe('outputsFor', () => {
-  it('gives JSON arrays and decimal counts for every outcome', () => {
-    expect(outputsFor(outcomes({ removed: ['a', 'b'], notFound: ['c'], failed: [{ id: 'd', reason: 'x' }] }))).toEqual({
+  it('gives JSON arrays and decimal counts for every outcome, and every output', () => {
+    expect(
+      outputsFor(
+        outcomes({ done: ['a', 'b'], notFound: ['c'], failed: [failure('d', 'x', 'rejected')] }),
+        del,
+        '/tmp/results.jsonl',
+      ),
+    ).toEqual({
       removed: '["a","b"]',
       'removed-count': '2',
+      redriven: '[]',
+      'redriven-count': '0',
+      'new-runs': '{}',
       'not-found': '["c"]',
       'not-found-count': '1',
       failed: '["d"]',
       'failed-count': '1',
+      'failed-causes': '{"d":"rejected"}',
       'would-remove': '[]',
       'would-remove-count': '0',
+      'would-redrive': '[]',
+      'would-redrive-count': '0',
+      'results-file': '/tmp/results.jsonl',
     });
+  });
+
+  it('sets every output in OUTPUTS', () => {
+    expect(Object.keys(outputsFor(noOutcomes(), del)).sort()).toEqual([...OUTPUTS].sort());
+  });
+
+  it('puts the ids carried out in the operation’s own output', () => {
+    const done = outcomes({ done: ['a'] });
+    expect(outputsFor(done, dryDel)).toMatchObject({
+      removed: '[]',
+      'would-remove': '["a"]',
+      'would-remove-count': '1',
+    });
+    expect(outputsFor(done, probeFor(restart))).toMatchObject({ 'would-remove': '[]', 'would-redrive': '["a"]' });
+    expect(
+      outputsFor(outcomes({ done: ['a', '__proto__'], newRuns: new Map([['__proto__', 'wfr_1']]) }), restart),
+    ).toMatchObject({ removed: '[]', redriven: '["a","__proto__"]', 'new-runs': '{"__proto__":"wfr_1"}' });
   });
 });
 
 describe('verdict', () => {
   it('passes with nothing missing or failed', () => {
-    expect(verdict(outcomes({ removed: ['a'] }), 'fail', ctx)).toEqual({ warnings: [], notices: [] });
+    expect(verdict(outcomes({ done: ['a'] }), ctx('fail'))).toEqual({ warnings: [], notices: [] });
   });
+
   it('not-found: pass says nothing, warn warns, fail fails', () => {
     const o = outcomes({ notFound: ['x', 'y'] });
-    expect(verdict(o, 'pass', ctx)).toEqual({ warnings: [], notices: [] });
-    expect(verdict(o, 'warn', ctx)).toEqual({ warnings: [expect.stringContaining('"x", "y"')], notices: [] });
-    expect(verdict(o, 'fail', ctx).error).toMatch(/2 ids were not found.*on-not-found is 'fail'/);
+    expect(verdict(o, ctx('pass'))).toEqual({ warnings: [], notices: [] });
+    expect(verdict(o, ctx('warn'))).toEqual({ warnings: [expect.stringContaining('"x", "y"')], notices: [] });
+    expect(verdict(o, ctx('fail')).error).toMatch(/2 ids were not found.*on-not-found is 'fail'/);
   });
+
   it('fails when any id failed, naming ids and the first reason', () => {
-    const error = verdict(outcomes({ failed: [{ id: 'a', reason: 'HTTP 500 (4 attempts)' }] }), 'pass', ctx).error;
+    const error = verdict(outcomes({ failed: [failure('a', 'HTTP 500 (4 attempts)')] }), ctx('pass')).error;
     expect(error).toBe('1 id was not deleted: "a". First reason: HTTP 500 (4 attempts).');
   });
-  it('a refused token says to check the secret and the region', () => {
+
+  it('a refused token says to check the secret and the region, and explains the ids it left', () => {
     const error = verdict(
       outcomes({
-        tokenRefused: 'HTTP 401: the token was refused',
-        failed: [{ id: 'a', reason: 'HTTP 401: the token was refused' }],
+        stopped: { kind: 'token-refused', reason: 'HTTP 401: the token was refused' },
+        failed: [failure('a', 'HTTP 401: the token was refused', 'token-refused')],
       }),
-      'pass',
-      ctx,
+      ctx('pass'),
     ).error;
     expect(error).toMatch(/refused the token.*qstash-token.*region/);
+    expect(error).not.toMatch(/not deleted/);
   });
+
+  it('a stop does not hide failures of other causes', () => {
+    const error = verdict(
+      outcomes({
+        stopped: { kind: 'cancelled', reason: 'received SIGTERM' },
+        failed: [failure('a', 'HTTP 400', 'rejected'), failure('b', 'not attempted', 'cancelled')],
+      }),
+      ctx('pass'),
+    ).error;
+    expect(error).toMatch(/cancelled \(received SIGTERM\).*2 ids were not deleted: "a"\. First reason: HTTP 400\./);
+  });
+
   it('lists at most ten ids in a message', () => {
     const ids = Array.from({ length: 25 }, (_, i) => `m${i}`);
-    expect(verdict(outcomes({ notFound: ids }), 'warn', ctx).warnings[0]).toMatch(/"m9" and 15 more\.$/);
+    expect(verdict(outcomes({ notFound: ids }), ctx('warn')).warnings[0]).toMatch(/"m9" and 15 more\.$/);
+  });
+
+  it('re-runs that may have acted are named, never to be re-run blindly', () => {
+    const error = verdict(
+      outcomes({ failed: [failure('a', 'lost', 'answer-lost', true), failure('b', 'HTTP 400', 'rejected')] }),
+      ctx('pass', restart),
+    ).error;
+    expect(error).toMatch(/1 failed id may have been restarted without the answer arriving: "a"\. Never restart/);
+  });
+
+  it('warns about unattributed bulk deletions, and names the cap input a run was given', () => {
+    expect(verdict(outcomes({ unattributed: 2 }), ctx('pass')).warnings).toEqual([
+      expect.stringMatching(/deleted 2 entries that cannot be pinned to ids/),
+    ]);
+    const selection: SelectionReport = {
+      filters: [],
+      matched: 12,
+      entries: new Map(),
+      cap: 10,
+      capInput: 'max-deletes',
+      allInput: 'delete-all',
+    };
+    const capped = verdict(outcomes({ selection, stopped: { kind: 'cap-exceeded', reason: '' } }), ctx('pass'));
+    expect(capped.error).toMatch(
+      /12 entries match, more than max-deletes \(10\)\. Nothing was deleted\..*raise max-deletes/,
+    );
+  });
+
+  it('an empty selection is a notice, not a failure', () => {
+    const selection: SelectionReport = {
+      filters: [],
+      matched: 0,
+      entries: new Map(),
+      capInput: 'max-entries',
+      allInput: 'select-all',
+    };
+    expect(verdict(outcomes({ selection }), ctx('pass'))).toEqual({
+      warnings: [],
+      notices: ['The DLQ is empty: nothing to delete.'],
+    });
+  });
+
+  it('decides on cause kinds, never on reason text', () => {
+    const causes = Object.keys(CAUSES) as Cause[];
+    const stops: StopKind[] = [
+      'token-refused',
+      'unreachable',
+      'cancelled',
+      'proxy-refused',
+      'listing-failed',
+      'cap-exceeded',
+      'internal',
+    ];
+    const id = fc.string({ minLength: 1, maxLength: 8 });
+    const arbitraryOutcomes = fc.record({
+      failed: fc.array(
+        fc.record({ id, cause: fc.constantFrom(...causes), reason: fc.string(), mayHaveActed: fc.boolean() }),
+        { maxLength: 6 },
+      ),
+      notFound: fc.array(id, { maxLength: 4 }),
+      done: fc.array(id, { maxLength: 4 }),
+      stopped: fc.option(fc.record({ kind: fc.constantFrom(...stops), reason: fc.string() }), { nil: undefined }),
+      unattributed: fc.nat(3),
+    });
+    const operations = [del, dryDel, restart, operationFor('retry', 'qstash')];
+    fc.assert(
+      fc.property(
+        arbitraryOutcomes,
+        fc.constantFrom('pass', 'warn', 'fail' as const),
+        fc.constantFrom(...operations),
+        fc.infiniteStream(fc.string({ unit: 'binary', maxLength: 80 })),
+        (partial, onNotFound, operation, texts) => {
+          const { stopped, ...rest } = partial;
+          const original = outcomes({ ...rest, ...(stopped && { stopped }) });
+          const rewritten = outcomes({
+            ...rest,
+            failed: rest.failed.map((entry) => ({ ...entry, reason: texts.next().value })),
+            ...(stopped && { stopped: { ...stopped, reason: texts.next().value } }),
+          });
+          const before = verdict(original, ctx(onNotFound, operation));
+          const after = verdict(rewritten, ctx(onNotFound, operation));
+          expect(after.error !== undefined).toBe(before.error !== undefined);
+          expect(after.warnings.length).toBe(before.warnings.length);
+          expect(after.notices.length).toBe(before.notices.length);
+        },
+      ),
+      { numRuns: 1000 },
+    );
   });
 });
 
 describe('tally and summary', () => {
   it('tally is one line with every count', () => {
-    expect(tally(outcomes({ removed: ['a'], notFound: ['b'], requests: 3 }))).toBe(
+    expect(tally(outcomes({ done: ['a'], notFound: ['b'], requests: 3 }), del)).toBe(
       'Removed 1, not found 1, failed 0 (2 ids, 3 requests, 1.2 s).',
     );
-    expect(tally(outcomes({ dryRun: true, wouldRemove: ['a'] }))).toMatch(/^Dry run: would remove 1,/);
+    expect(tally(outcomes({ done: ['a'] }), dryDel)).toMatch(/^Dry run: would remove 1,/);
+    expect(tally(outcomes({ done: ['a'] }), restart)).toMatch(/^Restarted 1,/);
   });
 
   it('escapes ids so they cannot break the table or inject markup', () => {
-    const md = summaryMarkdown(outcomes({ removed: ['a|b', '<img src=x>', '`x`'] }), {
-      dlqName: 'Upstash Workflow DLQ',
-      baseUrl: ctx.baseUrl,
-      onNotFound: 'pass',
-      verdict: { warnings: [], notices: [] },
-    });
+    const md = summaryMarkdown(outcomes({ done: ['a|b', '<img src=x>', '`x`'] }), summaryCtx());
     expect(md).toContain('| a\\|b | removed |');
     expect(md).toContain('&lt;img src=x&gt;');
+    expect(md).toContain('\\`x\\`');
     expect(md).not.toContain('<img');
+  });
+
+  it('escapes reasons and keeps each row on one line', () => {
+    const md = summaryMarkdown(
+      outcomes({ failed: [failure('a', 'line one\n| injected | row |\r\n<script>', 'bad-answer')] }),
+      summaryCtx(),
+    );
+    const row = md.split('\n').find((line) => line.startsWith('| a |'))!;
+    expect(row).toContain('bad-answer: line one \\| injected \\| row \\| &lt;script&gt;');
+    expect(md).not.toContain('<script>');
+  });
+
+  it('redacts secrets before escaping or cutting', () => {
+    const secret = 'tok_SECRET';
+    const md = summaryMarkdown(outcomes({ failed: [failure('a', `sent ${secret}|x`, 'rejected')] }), {
+      ...summaryCtx(),
+      redact: (text) => text.replaceAll(secret, '***'),
+    });
+    expect(md).not.toContain('SECRET');
+    expect(md).toContain('sent \\*\\*\\*\\|x');
   });
 
   it('stays far under 1 MiB even for 100,000 long ids', () => {
     const ids = Array.from({ length: 100_000 }, (_, i) => `${'x'.repeat(300)}-${i}`);
-    const md = summaryMarkdown(outcomes({ removed: ids }), {
-      dlqName: 'Upstash Workflow DLQ',
-      baseUrl: ctx.baseUrl,
-      onNotFound: 'pass',
-      verdict: { warnings: [], notices: [] },
-    });
+    const md = summaryMarkdown(outcomes({ done: ids }), summaryCtx());
     expect(Buffer.byteLength(md)).toBeLessThan(300 * 1024);
     expect(md).toMatch(/99\d{3} more ids not shown/);
+  });
+
+  it('shows new runs and lost-response inferences for re-runs', () => {
+    const md = summaryMarkdown(
+      outcomes({ done: ['a', 'b'], inferred: ['b'], newRuns: new Map([['a', 'wfr-1']]) }),
+      summaryCtx(restart, { title: 'restart' }),
+    );
+    expect(md).toContain('| a | restarted | wfr-1 |  |');
+    expect(md).toContain('| b | restarted |  | lost-response rule |');
+  });
+});
+
+describe('resultRecords', () => {
+  it('one JSON line per selected id, in selection order, with cause, newRun and inferred where they apply', () => {
+    const results = new Map([
+      ['a', { kind: 'done', newRun: 'wfr_1' } as const],
+      ['b', { kind: 'not-found' } as const],
+      ['c', { kind: 'failed', cause: 'answer-lost', reason: 'lost', mayHaveActed: true } as const],
+      ['d', { kind: 'done', inferred: true } as const],
+    ]);
+    const lines = [...resultRecords(outcomes({ ids: ['a', 'b', 'c', 'd'], results }), restart)];
+    expect(lines.map((line) => JSON.parse(line))).toEqual([
+      { id: 'a', outcome: 'redriven', newRun: 'wfr_1' },
+      { id: 'b', outcome: 'not-found' },
+      { id: 'c', outcome: 'failed', cause: 'answer-lost', reason: 'lost', mayHaveActed: true },
+      { id: 'd', outcome: 'redriven', inferred: true },
+    ]);
+    expect(lines.every((line) => line.endsWith('\n') && !line.slice(0, -1).includes('\n'))).toBe(true);
   });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { readSettings, readToken, type SettingsSource } from '../../src/settings.js';
+import { readSettings, type SettingsSource } from '../../src/settings.js';
 
 const TOKEN = 'tok_abc123SECRET';
+const NOW = Date.parse('2026-11-28T12:00:00Z');
 
 function source(
   inputs: Record<string, string>,
@@ -15,20 +16,39 @@ function source(
       if (path in files) return files[path]!;
       throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
     },
+    now: () => NOW,
   };
 }
 
 const base = { 'qstash-token': TOKEN, 'dlq-ids': 'a' };
+const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The message of the error readSettings throws. */
+function problem(inputs: Record<string, string>): string {
+  try {
+    readSettings(source(inputs));
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error('readSettings accepted the inputs');
+}
 
 describe('readSettings', () => {
   it('applies the documented defaults', () => {
     expect(readSettings(source(base))).toEqual({
-      selection: { mode: 'ids', ids: ['a'] },
+      target: { kind: 'ids', ids: ['a'] },
       dlq: 'workflow',
-      maxDeletes: 1000,
+      operation: 'delete',
+      redriveHeaders: {},
       strategy: 'auto',
-      token: TOKEN,
-      baseUrl: 'https://qstash.upstash.io',
+      endpoint: {
+        url: 'https://qstash.upstash.io',
+        urlSource: 'default',
+        token: TOKEN,
+        tokenSource: 'input qstash-token',
+        warnings: [],
+        tokensToMask: [TOKEN],
+      },
       onNotFound: 'pass',
       dryRun: false,
       concurrency: 8,
@@ -41,20 +61,18 @@ describe('readSettings', () => {
     const fromEnv = readSettings(
       source({ 'dlq-ids': 'a' }, { QSTASH_TOKEN: ' envtok ', QSTASH_URL: 'https://qstash-us-east-1.upstash.io/' }),
     );
-    expect(fromEnv.token).toBe('envtok');
-    expect(fromEnv.baseUrl).toBe('https://qstash-us-east-1.upstash.io');
+    expect(fromEnv.endpoint).toMatchObject({ token: 'envtok', url: 'https://qstash-us-east-1.upstash.io' });
     const fromInput = readSettings(
       source({ ...base, 'qstash-url': 'http://127.0.0.1:8080' }, { QSTASH_TOKEN: 'envtok' }),
     );
-    expect(fromInput.token).toBe(TOKEN);
-    expect(fromInput.baseUrl).toBe('http://127.0.0.1:8080');
-    expect(readToken(source({}, { QSTASH_TOKEN: 'x' }))).toBe('x');
+    expect(fromInput.endpoint).toMatchObject({ token: TOKEN, url: 'http://127.0.0.1:8080' });
+    expect(readSettings(source({ 'dlq-ids': 'a' }, { QSTASH_TOKEN: 'x' })).endpoint.token).toBe('x');
   });
 
   it.each(['http://localhost:8080', 'http://127.0.0.1:8080/', 'http://[::1]:8080', 'http://127.1.2.3'])(
     'allows plain http to the loopback host %s',
     (url) => {
-      expect(readSettings(source({ ...base, 'qstash-url': url })).baseUrl).toBe(new URL(url).origin);
+      expect(readSettings(source({ ...base, 'qstash-url': url })).endpoint.url).toBe(new URL(url).origin);
     },
   );
 
@@ -69,12 +87,14 @@ describe('readSettings', () => {
     ['https://qstash.upstash.io?', /query or fragment/],
   ])('refuses qstash-url %s', (url, message) => {
     expect(() => readSettings(source({ ...base, 'qstash-url': url }))).toThrow(message);
+    expect(problem({ ...base, 'qstash-url': url })).toMatch(/qstash-url: .*Accepted: /);
   });
 
   it('never shows URL credentials in the message', () => {
     expect(() => readSettings(source({ ...base, 'qstash-url': 'https://me:hunter2@qstash.upstash.io' }))).toThrow(
       /"https:\/\/\*\*\*@qstash.upstash.io"/,
     );
+    expect(problem({ ...base, 'qstash-url': 'https://me:hunter2@qstash.upstash.io' })).not.toContain('hunter2');
   });
 
   it('parses each setting, case-insensitively where a word is expected', () => {
@@ -86,6 +106,9 @@ describe('readSettings', () => {
         concurrency: '100',
         'max-retries': '0',
         'request-timeout': '2.5',
+        dlq: 'QStash',
+        operation: 'Retry',
+        strategy: 'PER-ID',
       }),
     );
     expect(settings).toMatchObject({
@@ -94,6 +117,9 @@ describe('readSettings', () => {
       concurrency: 100,
       maxRetries: 0,
       requestTimeoutMs: 2500,
+      dlq: 'qstash',
+      operation: 'retry',
+      strategy: 'per-id',
     });
   });
 
@@ -107,9 +133,16 @@ describe('readSettings', () => {
     ['request-timeout', '30s'],
     ['dry-run', 'yes'],
     ['on-not-found', 'ignore'],
+    ['dlq', 'both'],
+    ['operation', 'purge'],
+    ['strategy', 'bulk'],
+    ['max-entries', '-5'],
+    ['max-deletes', 'many'],
+    ['select-all', 'yes'],
+    ['delete-all', '1'],
   ])('refuses %s %j, naming the input, the value and what is accepted', (name, value) => {
     expect(() => readSettings(source({ ...base, [name]: value }))).toThrow(
-      new RegExp(`${name}: ${JSON.stringify(value).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} .*Accepted: `),
+      new RegExp(`${name}: ${escape(JSON.stringify(value))} .*Accepted: `),
     );
   });
 
@@ -129,7 +162,14 @@ describe('readSettings', () => {
     const settings = readSettings(
       source({ ...base, 'dlq-ids': 'a,b', 'dlq-ids-file': 'ids.txt' }, {}, { 'ids.txt': 'b\nc\n' }),
     );
-    expect(settings.selection).toEqual({ mode: 'ids', ids: ['a', 'b', 'c'] });
+    expect(settings.target).toEqual({ kind: 'ids', ids: ['a', 'b', 'c'] });
+  });
+
+  it('reads an ids file written on Windows (a BOM, CRLF line endings) as the same ids', () => {
+    const settings = readSettings(
+      source({ ...base, 'dlq-ids': '', 'dlq-ids-file': 'ids.txt' }, {}, { 'ids.txt': '\uFEFFa\r\nb\r\nc\r\n' }),
+    );
+    expect(settings.target).toEqual({ kind: 'ids', ids: ['a', 'b', 'c'] });
   });
 
   it('names the file input and path for unreadable files and bad ids inside them', () => {
@@ -142,8 +182,185 @@ describe('readSettings', () => {
   });
 
   it('reports all problems in one error', () => {
+    // The missing token, the URL, the concurrency and the id are four separate problems.
     expect(() => readSettings(source({ 'dlq-ids': '..', concurrency: '0', 'qstash-url': 'x' }))).toThrow(
-      /4 invalid inputs; nothing was deleted/,
+      /4 invalid inputs; no request was sent, nothing was deleted or re-run/,
     );
+  });
+
+  it('selects nothing when no ids, filters or select-all are given', () => {
+    expect(readSettings(source({ 'qstash-token': TOKEN })).target).toBeUndefined();
+    expect(readSettings(source({ 'qstash-token': TOKEN, 'dlq-ids': ' , ' })).target).toBeUndefined();
+  });
+
+  it('one way of selecting per step', () => {
+    expect(problem({ ...base, label: 'x' })).toMatch(
+      /dlq-ids \/ dlq-ids-file select entries by id and cannot be combined with label/,
+    );
+    expect(problem({ ...base, 'select-all': 'true' })).toMatch(/cannot be combined with select-all/);
+    expect(problem({ 'qstash-token': TOKEN, 'delete-all': 'true', label: 'x' })).toMatch(
+      /delete-all: true selects every entry, so it cannot be combined with filters \(label\)/,
+    );
+  });
+
+  it('filters become a listing query with the cap', () => {
+    expect(readSettings(source({ 'qstash-token': TOKEN, label: 'a, b', 'max-entries': '50' })).target).toMatchObject({
+      kind: 'query',
+      query: [['label', ['a', 'b']]],
+      filters: [{ input: 'label', values: ['a', 'b'] }],
+      cap: 50,
+      capInput: 'max-entries',
+    });
+    expect(problem({ 'qstash-token': TOKEN, 'url-group': 'g' })).toMatch(
+      /url-group: is a filter of the QStash message DLQ/,
+    );
+  });
+});
+
+describe('readSettings: operation and dlq', () => {
+  it.each([
+    ['delete', 'workflow'],
+    ['delete', 'qstash'],
+    ['restart', 'workflow'],
+    ['resume', 'workflow'],
+    ['retry-callback', 'workflow'],
+    ['retry', 'qstash'],
+  ])('accepts operation %s with dlq %s', (operation, dlq) => {
+    expect(readSettings(source({ ...base, operation, dlq }))).toMatchObject({ operation, dlq });
+  });
+
+  it.each([
+    ['resume', 'qstash', 'workflow', 'delete, retry'],
+    ['restart', 'qstash', 'workflow', 'delete, retry'],
+    ['retry-callback', 'qstash', 'workflow', 'delete, retry'],
+    ['retry', 'workflow', 'qstash', 'delete, restart, resume, retry-callback'],
+  ])('refuses operation %s with dlq %s, naming operation and what fits', (operation, dlq, belongs, fits) => {
+    expect(problem({ ...base, operation, dlq })).toMatch(
+      new RegExp(
+        `operation: "${operation}" is an operation of the ${belongs} DLQ, but dlq is ${dlq}\\. Accepted with dlq: ${dlq}: ${fits}\\.`,
+      ),
+    );
+  });
+});
+
+describe('readSettings: old and new names of one setting', () => {
+  const all = { 'qstash-token': TOKEN };
+
+  it('select-all or delete-all alone selects every entry, under its own name', () => {
+    expect(readSettings(source({ ...all, 'select-all': 'true' })).target).toMatchObject({
+      kind: 'query',
+      query: [],
+      filters: [],
+      cap: 1000,
+      capInput: 'max-entries',
+      allInput: 'select-all',
+    });
+    expect(readSettings(source({ ...all, 'delete-all': 'TRUE' })).target).toMatchObject({
+      kind: 'query',
+      allInput: 'delete-all',
+    });
+    expect(readSettings(source({ ...all, 'select-all': 'true', 'delete-all': 'true' })).target).toMatchObject({
+      kind: 'query',
+    });
+    expect(readSettings(source({ ...all, 'select-all': 'false' })).target).toBeUndefined();
+  });
+
+  it('max-entries or max-deletes alone sets the cap; Target.capInput says which name was used', () => {
+    const cap = (inputs: Record<string, string>) =>
+      readSettings(source({ ...all, 'select-all': 'true', ...inputs })).target;
+    expect(cap({})).toMatchObject({ cap: 1000, capInput: 'max-entries' });
+    expect(cap({ 'max-entries': '5' })).toMatchObject({ cap: 5, capInput: 'max-entries' });
+    expect(cap({ 'max-deletes': '7' })).toMatchObject({ cap: 7, capInput: 'max-deletes' });
+    expect(cap({ 'max-entries': '0', 'max-deletes': '0' })).toMatchObject({ cap: 0, capInput: 'max-entries' });
+  });
+
+  it.each([
+    [
+      { 'select-all': 'true', 'delete-all': 'false' },
+      /select-all \("true"\) and delete-all \("false"\) are the same setting with different values\. Accepted: select-all alone/,
+    ],
+    [
+      { 'select-all': 'true', 'max-entries': '5', 'max-deletes': '6' },
+      /max-entries \("5"\) and max-deletes \("6"\) are the same setting with different values\. Accepted: max-entries alone/,
+    ],
+  ])('refuses both names with different values: %j', (inputs, message) => {
+    expect(problem({ ...all, ...inputs })).toMatch(message);
+  });
+});
+
+describe('readSettings: re-run overrides', () => {
+  const redrive = { ...base, operation: 'restart' };
+
+  it('turns each override into its header', () => {
+    expect(
+      readSettings(
+        source({
+          ...redrive,
+          'redrive-retries': '5',
+          'redrive-delay': '10s',
+          'redrive-retry-delay': 'pow(2, retried) * 1000',
+          'redrive-flow-control-key': 'k1',
+          'redrive-flow-control-value': 'parallelism=2,rate=10',
+          'redrive-label': 'again',
+          'redrive-failure-callback': 'https://example.com/cb',
+        }),
+      ).redriveHeaders,
+    ).toEqual({
+      'Upstash-Retries': '5',
+      'Upstash-Delay': '10s',
+      'Upstash-Retry-Delay': 'pow(2, retried) * 1000',
+      'Upstash-Flow-Control-Key': 'k1',
+      'Upstash-Flow-Control-Value': 'parallelism=2, rate=10',
+      'Upstash-Label': 'again',
+      'Upstash-Failure-Callback': 'https://example.com/cb',
+    });
+  });
+
+  it.each([
+    ['redrive-retries', '101'],
+    ['redrive-retries', '-1'],
+    ['redrive-delay', '10 minutes'],
+    ['redrive-delay', '5'],
+    ['redrive-label', 'a\nb'],
+    ['redrive-failure-callback', 'ftp://example.com'],
+    ['redrive-failure-callback', 'not a url'],
+    ['redrive-retry-delay', 'é'],
+  ])('refuses %s %j, naming the input, the value and what is accepted', (name, value) => {
+    expect(problem({ ...redrive, [name]: value })).toMatch(
+      new RegExp(`${name}: ${escape(JSON.stringify(value))} .*Accepted: `),
+    );
+  });
+
+  it.each([
+    [{ 'redrive-flow-control-key': 'k' }, /the value is missing/],
+    [{ 'redrive-flow-control-value': 'rate=1' }, /the key is missing/],
+  ])('needs redrive-flow-control-key and -value together: %j', (inputs, message) => {
+    expect(problem({ ...redrive, ...inputs })).toMatch(
+      new RegExp(
+        `redrive-flow-control-key and redrive-flow-control-value go together: ${message.source}\\. Accepted: both, or neither\\.`,
+      ),
+    );
+  });
+
+  it('refuses overrides with operation delete, naming them', () => {
+    expect(problem({ ...base, 'redrive-retries': '3', 'redrive-label': 'x' })).toMatch(
+      /redrive-retries, redrive-label: re-run settings, but operation is delete\. Accepted: with operation restart, resume, retry or retry-callback\./,
+    );
+  });
+
+  it('reports every problem together', () => {
+    const message = problem({
+      ...redrive,
+      'redrive-retries': 'lots',
+      'redrive-delay': 'soon',
+      concurrency: '0',
+      dlq: 'qstash',
+    });
+    expect(message).toMatch(/^4 invalid inputs; no request was sent/);
+    for (const name of ['redrive-retries', 'redrive-delay', 'concurrency', 'operation']) {
+      expect(message).toContain(`\n- ${name}: `);
+    }
+    // The operation given was restart: no message may say it is delete.
+    expect(message).not.toMatch(/operation is delete/);
   });
 });

@@ -36,4 +36,15 @@ describe('workflow contract check', () => {
       'job clean: steps.c.outputs.deleted is not an output of this action (see action.yml)',
     ]);
   });
+
+  it('reports id lists passed through run: or env: (script injection, argument-list limits); counts are fine', () => {
+    const text = workflow(
+      `      - id: c\n        uses: ./\n        with:\n          dlq-ids: a`,
+      `      - run: echo \${{ steps.c.outputs.failed }}\n      - env:\n          IDS: \${{ steps.c.outputs.redriven }}\n          N: \${{ steps.c.outputs.failed-count }}\n        run: echo "$N"`,
+    );
+    expect(checkContract(text, contract)).toEqual([
+      'job clean: steps.c.outputs.failed is a list of ids in run: or env:; pass counts, or read the results-file',
+      'job clean: steps.c.outputs.redriven is a list of ids in run: or env:; pass counts, or read the results-file',
+    ]);
+  });
 });
