@@ -49147,6 +49147,8 @@ class Run {
     order = [];
     selection;
     unattributed = 0;
+    /** A filter run's listing did not complete. */
+    incomplete = false;
     notes = [];
     /** Re-runs whose answer was lost, resolved once the main pass is over. */
     lost = [];
@@ -49250,20 +49252,32 @@ class Run {
         const found = new Set();
         const bulk = this.operation.bulk;
         const batches = new Queue();
-        const pool = bulk ? this.workers(batches, (b) => b.ids, (b) => this.bulkBatch(b)) : Promise.resolve();
+        const pool = bulk
+            ? this.workers(batches, (b) => b.ids, (b) => this.bulkBatch(b))
+            : Promise.resolve();
         const batcher = new Batcher(bulk?.maxIds ?? paths_PAGE_SIZE, (ids) => batches.push({ ids, listed: true }));
-        const listing = await this.list([], budget, (entries) => {
-            for (const entry of entries) {
-                const id = entry.dlqId;
-                if (!wanted.has(id) || found.has(id))
-                    continue;
-                found.add(id);
-                if (bulk)
-                    batcher.add(id);
-                else
-                    this.settle(id, { kind: 'done' });
-            }
-        });
+        let listing;
+        try {
+            listing = await this.list([], budget, (entries) => {
+                for (const entry of entries) {
+                    const id = entry.dlqId;
+                    if (!wanted.has(id) || found.has(id))
+                        continue;
+                    found.add(id);
+                    if (bulk)
+                        batcher.add(id);
+                    else
+                        this.settle(id, { kind: 'done' });
+                }
+            });
+        }
+        catch (error) {
+            // Let the batches already queued finish before the run reports the error.
+            batcher.flush();
+            batches.close();
+            await pool;
+            throw error;
+        }
         batcher.flush();
         const rest = sendable.filter((id) => !found.has(id));
         if (listing.kind === 'complete' && bulk) {
@@ -49304,6 +49318,7 @@ class Run {
             allInput: target.allInput,
         };
         if (listing.kind !== 'complete') {
+            this.incomplete = true;
             // Nothing is changed on the strength of a listing that did not finish.
             this.halt('listing-failed', listing.kind === 'failed' ? listing.reason : 'stopped');
             return;
@@ -49546,7 +49561,9 @@ class Run {
                 const failure = {
                     kind: 'failed',
                     cause: stopCause,
-                    reason: this.stopped ? `not attempted: ${describeStop(this.stopped.kind, this.stopped.reason)}` : 'not settled',
+                    reason: this.stopped
+                        ? `not attempted: ${describeStop(this.stopped.kind, this.stopped.reason)}`
+                        : 'not settled',
                 };
                 this.results.set(id, failure);
                 result = failure;
@@ -49568,7 +49585,7 @@ class Run {
             stopped = { kind: 'unreachable', reason: this.client.unreachable };
         }
         // A cancellation that came after every id was settled did not stop anything.
-        if (stopped?.kind === 'cancelled' && failed.every((f) => f.cause !== 'cancelled') && this.selection === undefined) {
+        if (stopped?.kind === 'cancelled' && failed.every((f) => f.cause !== 'cancelled') && !this.incomplete) {
             stopped = undefined;
         }
         return {
@@ -49799,7 +49816,16 @@ const REDRIVES = [
         doing: 'Re-running failure callbacks',
         participle: 'callback re-run',
     },
-    { name: 'retry', dlq: 'qstash', action: 'retry', newIdField: 'messageId', verb: 'retry', past: 'Retried', doing: 'Retrying', participle: 'retried' },
+    {
+        name: 'retry',
+        dlq: 'qstash',
+        action: 'retry',
+        newIdField: 'messageId',
+        verb: 'retry',
+        past: 'Retried',
+        doing: 'Retrying',
+        participle: 'retried',
+    },
 ];
 /**
  * `POST /v2/.../dlq/{action}/{id}`: 2xx with the new run's (or message's) id. Never idempotent: a re-run that may
@@ -49956,7 +49982,10 @@ const REDRIVE_OVERRIDES = [
         },
     },
 ];
-/** Reads the override inputs into headers. They apply to re-runs only; with delete, giving one is refused. */
+/**
+ * Reads the override inputs into headers. They apply to re-runs only; with delete, giving one is refused. With no
+ * operation (it was refused), the values are still checked, so that every problem is reported at once.
+ */
 function readRedriveHeaders(input, operation) {
     const headers = {};
     const problems = [];
@@ -50349,7 +50378,7 @@ function verdict(outcomes, context) {
                 `Check ${Inputs.qstashUrl}, the proxy settings and the runner's network.`);
             break;
         case 'listing-failed':
-            errors.push(`Listing the DLQ failed: ${stopped.reason}. Nothing was ${operation.changes ? operation.words.participle : "changed"}.`);
+            errors.push(`Listing the DLQ failed: ${stopped.reason}. Nothing was ${operation.changes ? operation.words.participle : 'changed'}.`);
             break;
         case 'cap-exceeded': {
             const matched = outcomes.selection?.matched ?? 0;
@@ -50374,7 +50403,7 @@ function verdict(outcomes, context) {
     if (unexplained.length > 0) {
         const first = unexplained[0];
         errors.push(`${plural(outcomes.failed.length, 'id was', 'ids were')} not ${operation.words.participle}: ` +
-            `${listIds(unexplained.map((entry) => entry.id))}. First reason: ${first.reason.replace(/\.$/u, "")}.`);
+            `${listIds(unexplained.map((entry) => entry.id))}. First reason: ${first.reason.replace(/\.$/u, '')}.`);
     }
     if (operation.redrive) {
         const mayHave = outcomes.failed.filter((entry) => entry.mayHaveActed);
@@ -50754,19 +50783,24 @@ function readSettings(source) {
         }
     };
     const raw = (spec) => source.input(spec.name);
-    const endpoint = attempt(() => checkToken(resolveEndpoint(source)), undefined);
+    const endpoint = attempt(() => resolveEndpoint(source), undefined);
+    // A missing or malformed token is reported even when the URL was refused.
+    if (endpoint !== undefined)
+        attempt(() => checkToken(endpoint), undefined);
+    else if (collectTokens(source).length === 0)
+        attempt(() => checkToken({ token: '', tokenSource: 'none' }), undefined);
     const onNotFound = attempt(() => readChoice(INPUTS.onNotFound, raw(INPUTS.onNotFound)), 'pass');
     const dryRun = attempt(() => readBoolean(Inputs.dryRun, raw(INPUTS.dryRun), false), false);
     const concurrency = attempt(() => readInteger(INPUTS.concurrency, raw(INPUTS.concurrency), 1, 100), 1);
     const maxRetries = attempt(() => readInteger(INPUTS.maxRetries, raw(INPUTS.maxRetries), 0, 20), 0);
     const requestTimeoutMs = attempt(() => readSeconds(INPUTS.requestTimeout, raw(INPUTS.requestTimeout)), 1000);
     const dlq = attempt(() => readChoice(INPUTS.dlq, raw(INPUTS.dlq)), 'workflow');
-    const operation = attempt(() => readOperation(raw(INPUTS.operation), dlq), 'delete');
+    const operation = attempt(() => readOperation(raw(INPUTS.operation), dlq), undefined);
     const strategy = attempt(() => readChoice(INPUTS.strategy, raw(INPUTS.strategy)), 'auto');
     const redriveHeaders = attempt(() => readRedriveHeaders(source.input, operation), {});
     const cap = attempt(() => readCap(source), { cap: 0, input: Inputs.maxEntries });
     const target = attempt(() => readTarget(source, dlq, cap), undefined);
-    if (problems.length > 0 || endpoint === undefined) {
+    if (problems.length > 0 || endpoint === undefined || operation === undefined) {
         const count = problems.reduce((sum, problem) => sum + problem.split('\n- ').length, 0);
         const heading = count === 1 ? 'Invalid input' : `${count} invalid inputs`;
         throw new SettingsError(`${heading}; no request was sent, nothing was deleted or re-run.\n- ${problems.join('\n- ')}`);
@@ -50795,7 +50829,6 @@ function checkToken(endpoint) {
         throw new SettingsError(`${Inputs.qstashToken}: the token from ${endpoint.tokenSource} (value hidden) contains spaces, line breaks or non-ASCII characters. ` +
             `Store the token alone in the secret, without a 'Bearer ' prefix or quotes.`);
     }
-    return endpoint;
 }
 /** One reader for every input with a fixed set of values. */
 function readChoice(spec, raw) {
@@ -50841,7 +50874,9 @@ function readTarget(source, dlq, { cap, input: capInput }) {
     const idsGiven = source.input(Inputs.dlqIds).trim() !== '' || source.input(Inputs.dlqIdsFile).trim() !== '';
     const all = aliased(source, [Inputs.selectAll, Inputs.deleteAll], (name, raw) => readBoolean(name, raw, false)) ??
         CODE_DEFAULTS.selectAll;
-    const allName = source.input(Inputs.selectAll).trim() !== '' ? Inputs.selectAll : Inputs.deleteAll;
+    const allName = source.input(Inputs.deleteAll).trim() !== '' && source.input(Inputs.selectAll).trim() === ''
+        ? Inputs.deleteAll
+        : Inputs.selectAll;
     const filterInputs = FILTER_INPUTS.filter((name) => source.input(name).trim() !== '');
     if (idsGiven && (filterInputs.length > 0 || all)) {
         const others = [...filterInputs, ...(all ? [allName] : [])].join(', ');

@@ -108,6 +108,8 @@ class Run {
   private order: readonly string[] = [];
   private selection: SelectionReport | undefined;
   private unattributed = 0;
+  /** A filter run's listing did not complete. */
+  private incomplete = false;
   private readonly notes: string[] = [];
   /** Re-runs whose answer was lost, resolved once the main pass is over. */
   private readonly lost: { id: string; failure: CallFailure }[] = [];
@@ -214,17 +216,32 @@ class Run {
     const found = new Set<string>();
     const bulk = this.operation.bulk;
     const batches = new Queue<Batch>();
-    const pool = bulk ? this.workers(batches, (b) => b.ids, (b) => this.bulkBatch(b)) : Promise.resolve();
+    const pool = bulk
+      ? this.workers(
+          batches,
+          (b) => b.ids,
+          (b) => this.bulkBatch(b),
+        )
+      : Promise.resolve();
     const batcher = new Batcher(bulk?.maxIds ?? PAGE_SIZE, (ids) => batches.push({ ids, listed: true }));
-    const listing = await this.list([], budget, (entries) => {
-      for (const entry of entries) {
-        const id = entry.dlqId as string;
-        if (!wanted.has(id) || found.has(id)) continue;
-        found.add(id);
-        if (bulk) batcher.add(id);
-        else this.settle(id, { kind: 'done' });
-      }
-    });
+    let listing: Listing;
+    try {
+      listing = await this.list([], budget, (entries) => {
+        for (const entry of entries) {
+          const id = entry.dlqId as string;
+          if (!wanted.has(id) || found.has(id)) continue;
+          found.add(id);
+          if (bulk) batcher.add(id);
+          else this.settle(id, { kind: 'done' });
+        }
+      });
+    } catch (error) {
+      // Let the batches already queued finish before the run reports the error.
+      batcher.flush();
+      batches.close();
+      await pool;
+      throw error;
+    }
     batcher.flush();
     const rest = sendable.filter((id) => !found.has(id));
     if (listing.kind === 'complete' && bulk) {
@@ -266,6 +283,7 @@ class Run {
       allInput: target.allInput,
     };
     if (listing.kind !== 'complete') {
+      this.incomplete = true;
       // Nothing is changed on the strength of a listing that did not finish.
       this.halt('listing-failed', listing.kind === 'failed' ? listing.reason : 'stopped');
       return;
@@ -294,14 +312,22 @@ class Run {
     for (const id of sendable) batcher.add(id);
     batcher.flush();
     batches.close();
-    await this.workers(batches, (b) => b.ids, (b) => this.bulkBatch(b));
+    await this.workers(
+      batches,
+      (b) => b.ids,
+      (b) => this.bulkBatch(b),
+    );
   }
 
   private async perId(ids: readonly string[]): Promise<void> {
     const queue = new Queue<string>();
     for (const id of ids) queue.push(id);
     queue.close();
-    await this.workers(queue, (id) => [id], (id) => this.single(id));
+    await this.workers(
+      queue,
+      (id) => [id],
+      (id) => this.single(id),
+    );
   }
 
   /** One request for one id, and what its answer means. */
@@ -359,15 +385,19 @@ class Run {
     const probes = new Queue<string>();
     for (const id of batch.ids) probes.push(id);
     probes.close();
-    await this.workers(probes, (id) => [id], async (id) => {
-      const probe = await this.client.send(
-        { method: 'GET', path: entryPath(this.operation.dlq, id) },
-        { idempotent: true, stop: this.signal },
-      );
-      if (probe.kind === 'failed') this.fail(id, result.kind === 'failed' ? result : probe);
-      else if (probe.status === 404) absent.push(id);
-      else await this.single(id);
-    });
+    await this.workers(
+      probes,
+      (id) => [id],
+      async (id) => {
+        const probe = await this.client.send(
+          { method: 'GET', path: entryPath(this.operation.dlq, id) },
+          { idempotent: true, stop: this.signal },
+        );
+        if (probe.kind === 'failed') this.fail(id, result.kind === 'failed' ? result : probe);
+        else if (probe.status === 404) absent.push(id);
+        else await this.single(id);
+      },
+    );
 
     if (lostAnswer) {
       for (const id of absent) this.settle(id, { kind: 'done', inferred: true });
@@ -437,14 +467,15 @@ class Run {
     let count = PAGE_SIZE;
     let stale = 0;
     let skipped = 0;
-    for (let page = 0; ; ) {
+    for (let page = 0; ;) {
       if (page >= Math.min(maxPages, ceiling)) {
         if (page < ceiling) return { kind: 'budget' };
         return fail('bad-answer', `the listing did not end within ${ceiling} pages (the most one run reads)`);
       }
       const result = await this.client.listPage(this.operation.dlq, query, cursor, count, this.signal);
       if (result.kind === 'failed') {
-        if (result.cause === 'token-refused' || result.cause === 'proxy-refused') this.halt(result.cause, result.reason);
+        if (result.cause === 'token-refused' || result.cause === 'proxy-refused')
+          this.halt(result.cause, result.reason);
         return { kind: 'failed', cause: result.cause, reason: result.reason };
       }
       if (result.kind === 'too-large') {
@@ -499,7 +530,9 @@ class Run {
         const failure: Failed = {
           kind: 'failed',
           cause: stopCause,
-          reason: this.stopped ? `not attempted: ${describeStop(this.stopped.kind, this.stopped.reason)}` : 'not settled',
+          reason: this.stopped
+            ? `not attempted: ${describeStop(this.stopped.kind, this.stopped.reason)}`
+            : 'not settled',
         };
         this.results.set(id, failure);
         result = failure;
@@ -516,7 +549,7 @@ class Run {
       stopped = { kind: 'unreachable', reason: this.client.unreachable };
     }
     // A cancellation that came after every id was settled did not stop anything.
-    if (stopped?.kind === 'cancelled' && failed.every((f) => f.cause !== 'cancelled') && this.selection === undefined) {
+    if (stopped?.kind === 'cancelled' && failed.every((f) => f.cause !== 'cancelled') && !this.incomplete) {
       stopped = undefined;
     }
     return {

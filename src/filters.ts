@@ -97,7 +97,9 @@ export function parseDate(input: string, raw: string): number {
       throw new FilterError(`${input}: ${JSON.stringify(raw)} looks like Unix seconds; give milliseconds. ${accepted}`);
     }
     if (!(ms <= MAX_DATE_MS)) {
-      throw new FilterError(`${input}: ${JSON.stringify(raw)} is beyond the calendar (after the year 275760). ${accepted}`);
+      throw new FilterError(
+        `${input}: ${JSON.stringify(raw)} is beyond the calendar (after the year 275760). ${accepted}`,
+      );
     }
     return ms;
   }

@@ -30,8 +30,7 @@ export const INPUTS = {
     default: 'delete',
     choices: OPERATION_NAMES,
     noun: 'an operation',
-    accepted:
-      'delete; restart, resume or retry-callback (dlq: workflow); retry (dlq: qstash)',
+    accepted: 'delete; restart, resume or retry-callback (dlq: workflow); retry (dlq: qstash)',
   },
   // The general names and the old delete-only ones: '' in action.yml, so that the code can tell "not given" and
   // refuse an old and a new name set to different values. Defaults: CODE_DEFAULTS.

@@ -23,7 +23,6 @@ import { classifyProxyError, createDispatcher } from './qstash/proxy.js';
 import { RateLimiter } from './qstash/rate-limit.js';
 import { UndiciTransport } from './qstash/transport.js';
 
-
 /** Per-id lines in the log; past this, ids are only counted (the outputs, summary and results file have them). */
 const LOGGED_IDS = 1000;
 
@@ -164,7 +163,8 @@ async function act(settings: Settings, signal: AbortSignal, log: Log): Promise<v
     if (logged >= LOGGED_IDS) return;
     logged += 1;
     log.info(`${describe(settled, operation)} ${showId(id, 200)}`);
-    if (logged === LOGGED_IDS) log.info('(further ids are not logged one by one; see the outputs and the results file)');
+    if (logged === LOGGED_IDS)
+      log.info('(further ids are not logged one by one; see the outputs and the results file)');
   };
   log.group(
     target.kind === 'ids'
@@ -243,7 +243,8 @@ async function writeResults(log: Log, outcomes: Outcomes, operation: Operation):
       stream.once('error', reject);
     });
     for (const record of resultRecords(outcomes, operation)) {
-      if (!stream.write(log.redact(record))) await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
+      if (!stream.write(log.redact(record)))
+        await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
     }
     stream.end();
     await done;
@@ -257,7 +258,8 @@ async function writeResults(log: Log, outcomes: Outcomes, operation: Operation):
 function describe(settled: Settled, operation: Operation): string {
   switch (settled.kind) {
     case 'done': {
-      const detail = settled.newRun !== undefined ? ` as ${settled.newRun}` : settled.inferred ? ' (answer lost; entry gone)' : '';
+      const detail =
+        settled.newRun !== undefined ? ` as ${settled.newRun}` : settled.inferred ? ' (answer lost; entry gone)' : '';
       return `${operation.words.outcome}${detail}`;
     }
     case 'not-found':

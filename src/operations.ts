@@ -143,7 +143,16 @@ const REDRIVES: readonly RedriveSpec[] = [
     doing: 'Re-running failure callbacks',
     participle: 'callback re-run',
   },
-  { name: 'retry', dlq: 'qstash', action: 'retry', newIdField: 'messageId', verb: 'retry', past: 'Retried', doing: 'Retrying', participle: 'retried' },
+  {
+    name: 'retry',
+    dlq: 'qstash',
+    action: 'retry',
+    newIdField: 'messageId',
+    verb: 'retry',
+    past: 'Retried',
+    doing: 'Retrying',
+    participle: 'retried',
+  },
 ];
 
 /**
@@ -324,8 +333,14 @@ export const REDRIVE_OVERRIDES: readonly Override[] = [
   },
 ];
 
-/** Reads the override inputs into headers. They apply to re-runs only; with delete, giving one is refused. */
-export function readRedriveHeaders(input: (name: string) => string, operation: OperationName): RedriveHeaders {
+/**
+ * Reads the override inputs into headers. They apply to re-runs only; with delete, giving one is refused. With no
+ * operation (it was refused), the values are still checked, so that every problem is reported at once.
+ */
+export function readRedriveHeaders(
+  input: (name: string) => string,
+  operation: OperationName | undefined,
+): RedriveHeaders {
   const headers: Record<string, string> = {};
   const problems: string[] = [];
   const given = REDRIVE_OVERRIDES.filter((override) => input(override.input).trim() !== '');

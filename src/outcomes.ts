@@ -54,13 +54,7 @@ export interface FailedId {
 
 /** Why a run stopped before settling everything: exactly one. */
 export type StopKind =
-  | 'token-refused'
-  | 'unreachable'
-  | 'cancelled'
-  | 'proxy-refused'
-  | 'listing-failed'
-  | 'cap-exceeded'
-  | 'internal';
+  'token-refused' | 'unreachable' | 'cancelled' | 'proxy-refused' | 'listing-failed' | 'cap-exceeded' | 'internal';
 
 export interface Stopped {
   readonly kind: StopKind;

@@ -87,7 +87,9 @@ export function verdict(outcomes: Outcomes, context: VerdictContext): Verdict {
       );
       break;
     case 'listing-failed':
-      errors.push(`Listing the DLQ failed: ${stopped.reason}. Nothing was ${operation.changes ? operation.words.participle : "changed"}.`);
+      errors.push(
+        `Listing the DLQ failed: ${stopped.reason}. Nothing was ${operation.changes ? operation.words.participle : 'changed'}.`,
+      );
       break;
     case 'cap-exceeded': {
       const matched = outcomes.selection?.matched ?? 0;
@@ -103,7 +105,9 @@ export function verdict(outcomes: Outcomes, context: VerdictContext): Verdict {
       errors.push(`The run was cancelled (${stopped.reason}); ids not yet settled are listed as failed.`);
       break;
     case 'internal':
-      errors.push(`The action stopped on an unexpected error (${stopped.reason}); ids not yet settled are listed as failed.`);
+      errors.push(
+        `The action stopped on an unexpected error (${stopped.reason}); ids not yet settled are listed as failed.`,
+      );
       break;
     case undefined:
       break;
@@ -116,7 +120,7 @@ export function verdict(outcomes: Outcomes, context: VerdictContext): Verdict {
     const first = unexplained[0]!;
     errors.push(
       `${plural(outcomes.failed.length, 'id was', 'ids were')} not ${operation.words.participle}: ` +
-        `${listIds(unexplained.map((entry) => entry.id))}. First reason: ${first.reason.replace(/\.$/u, "")}.`,
+        `${listIds(unexplained.map((entry) => entry.id))}. First reason: ${first.reason.replace(/\.$/u, '')}.`,
     );
   }
   if (operation.redrive) {
@@ -299,7 +303,11 @@ export function summaryMarkdown(outcomes: Outcomes, context: SummaryContext): st
     if (selection !== undefined) head.push('URL', 'run / message id', 'created at', 'response status');
     if (operation.redrive) head.push('new run');
     head.push('detail');
-    lines.push('', `| ${head.join(' | ')} |`, `|${head.map((h) => (h === 'response status' ? '---:' : '---')).join('|')}|`);
+    lines.push(
+      '',
+      `| ${head.join(' | ')} |`,
+      `|${head.map((h) => (h === 'response status' ? '---:' : '---')).join('|')}|`,
+    );
     let bytes = Buffer.byteLength(lines.join('\n'));
     let shown = 0;
     for (const row of rows) {

@@ -14,7 +14,7 @@ import {
   type OperationName,
   type RedriveHeaders,
 } from './operations.js';
-import { EndpointError, resolveEndpoint, type Endpoint } from './endpoint.js';
+import { collectTokens, EndpointError, resolveEndpoint, type Endpoint } from './endpoint.js';
 import type { DlqKind } from './qstash/paths.js';
 
 export interface Settings {
@@ -71,23 +71,28 @@ export function readSettings(source: SettingsSource): Settings {
   };
   const raw = (spec: InputSpec): string => source.input(spec.name);
 
-  const endpoint = attempt(() => checkToken(resolveEndpoint(source)), undefined);
+  const endpoint = attempt(() => resolveEndpoint(source), undefined);
+  // A missing or malformed token is reported even when the URL was refused.
+  if (endpoint !== undefined) attempt(() => checkToken(endpoint), undefined);
+  else if (collectTokens(source).length === 0) attempt(() => checkToken({ token: '', tokenSource: 'none' }), undefined);
   const onNotFound = attempt(() => readChoice(INPUTS.onNotFound, raw(INPUTS.onNotFound)), 'pass') as OnNotFound;
   const dryRun = attempt(() => readBoolean(Inputs.dryRun, raw(INPUTS.dryRun), false), false);
   const concurrency = attempt(() => readInteger(INPUTS.concurrency, raw(INPUTS.concurrency), 1, 100), 1);
   const maxRetries = attempt(() => readInteger(INPUTS.maxRetries, raw(INPUTS.maxRetries), 0, 20), 0);
   const requestTimeoutMs = attempt(() => readSeconds(INPUTS.requestTimeout, raw(INPUTS.requestTimeout)), 1000);
   const dlq = attempt(() => readChoice(INPUTS.dlq, raw(INPUTS.dlq)), 'workflow') as DlqKind;
-  const operation = attempt(() => readOperation(raw(INPUTS.operation), dlq), 'delete');
+  const operation = attempt<OperationName | undefined>(() => readOperation(raw(INPUTS.operation), dlq), undefined);
   const strategy = attempt(() => readChoice(INPUTS.strategy, raw(INPUTS.strategy)), 'auto') as Strategy;
   const redriveHeaders = attempt(() => readRedriveHeaders(source.input, operation), {});
   const cap = attempt(() => readCap(source), { cap: 0, input: Inputs.maxEntries });
   const target = attempt(() => readTarget(source, dlq, cap), undefined);
 
-  if (problems.length > 0 || endpoint === undefined) {
+  if (problems.length > 0 || endpoint === undefined || operation === undefined) {
     const count = problems.reduce((sum, problem) => sum + problem.split('\n- ').length, 0);
     const heading = count === 1 ? 'Invalid input' : `${count} invalid inputs`;
-    throw new SettingsError(`${heading}; no request was sent, nothing was deleted or re-run.\n- ${problems.join('\n- ')}`);
+    throw new SettingsError(
+      `${heading}; no request was sent, nothing was deleted or re-run.\n- ${problems.join('\n- ')}`,
+    );
   }
   return {
     target,
@@ -104,7 +109,7 @@ export function readSettings(source: SettingsSource): Settings {
   };
 }
 
-function checkToken(endpoint: Endpoint): Endpoint {
+function checkToken(endpoint: Pick<Endpoint, 'token' | 'tokenSource'>): void {
   if (endpoint.token === '') {
     throw new SettingsError(
       `${Inputs.qstashToken}: no QStash token. Pass it from a secret (qstash-token: \${{ secrets.QSTASH_TOKEN }}) ` +
@@ -118,7 +123,6 @@ function checkToken(endpoint: Endpoint): Endpoint {
         `Store the token alone in the secret, without a 'Bearer ' prefix or quotes.`,
     );
   }
-  return endpoint;
 }
 
 /** One reader for every input with a fixed set of values. */
@@ -166,7 +170,8 @@ function readCap(source: SettingsSource): { readonly cap: number; readonly input
   const cap = aliased(source, [Inputs.maxEntries, Inputs.maxDeletes], (name, raw) =>
     readInteger({ name, default: '' }, raw, 0, Number.MAX_SAFE_INTEGER),
   );
-  const input = source.input(Inputs.maxEntries).trim() === '' && cap !== undefined ? Inputs.maxDeletes : Inputs.maxEntries;
+  const input =
+    source.input(Inputs.maxEntries).trim() === '' && cap !== undefined ? Inputs.maxDeletes : Inputs.maxEntries;
   return { cap: cap ?? CODE_DEFAULTS.maxEntries, input };
 }
 
@@ -180,7 +185,10 @@ function readTarget(
   const all =
     aliased(source, [Inputs.selectAll, Inputs.deleteAll], (name, raw) => readBoolean(name, raw, false)) ??
     CODE_DEFAULTS.selectAll;
-  const allName = source.input(Inputs.selectAll).trim() !== '' ? Inputs.selectAll : Inputs.deleteAll;
+  const allName =
+    source.input(Inputs.deleteAll).trim() !== '' && source.input(Inputs.selectAll).trim() === ''
+      ? Inputs.deleteAll
+      : Inputs.selectAll;
   const filterInputs = FILTER_INPUTS.filter((name) => source.input(name).trim() !== '');
 
   if (idsGiven && (filterInputs.length > 0 || all)) {

@@ -259,7 +259,10 @@ export class DlqClient {
           continue;
         }
         if (status >= 300 && status < 400) {
-          return failed('redirect', `HTTP ${status}: redirect not followed (the token is only sent to the configured URL)`);
+          return failed(
+            'redirect',
+            `HTTP ${status}: redirect not followed (the token is only sent to the configured URL)`,
+          );
         }
         if (status < 500 && status !== 408) return failed('rejected', `HTTP ${status}${serverMessage(result.body)}`);
         // A 5xx or 408 may come from a gateway after the server acted.

@@ -20,7 +20,8 @@ export class UnsafeIdError extends Error {
 
 function segment(id: string): string {
   const problem = idProblem(id);
-  if (problem !== undefined) throw new UnsafeIdError(`refusing to build a request for id ${JSON.stringify(id)}: it ${problem}`);
+  if (problem !== undefined)
+    throw new UnsafeIdError(`refusing to build a request for id ${JSON.stringify(id)}: it ${problem}`);
   return encodeURIComponent(id);
 }
 

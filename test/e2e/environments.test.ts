@@ -181,20 +181,15 @@ describe('proxies: https_proxy, credentials, refusals, no_proxy', () => {
   });
 
   it.each([
-    ['the host', 'qstash.test.invalid'],
-    ['a .suffix', '.test.invalid'],
-    ['a parent domain', 'test.invalid'],
-    ['host:port', 'PORT'],
-    ['a list with spaces around commas, any case', ' example.com , QSTASH.Test.Invalid ,,other.example '],
-    ['NO_PROXY (upper case)', 'UPPER'],
-  ])('no_proxy matching %s: the action goes direct, the proxy sees nothing', async (_, value) => {
+    ['the host', 'no_proxy', 'qstash.test.invalid'],
+    ['a .suffix', 'no_proxy', '.test.invalid'],
+    ['a parent domain', 'no_proxy', 'test.invalid'],
+    ['host:port', 'no_proxy', 'qstash.test.invalid:<port>'],
+    ['a list with spaces around commas, any case', 'no_proxy', ' example.com , QSTASH.Test.Invalid ,,other.example '],
+    ['the host, in NO_PROXY (upper case)', 'NO_PROXY', 'qstash.test.invalid'],
+  ])('no_proxy matching %s: the action goes direct, the proxy sees nothing', async (_, variable, value) => {
     const { emulator, ids, port, proxy, inputs, env } = await behindProxy();
-    const noProxy =
-      value === 'PORT'
-        ? { no_proxy: `${TEST_TLS_HOST}:${port}` }
-        : value === 'UPPER'
-          ? { NO_PROXY: TEST_TLS_HOST }
-          : { no_proxy: value };
+    const noProxy: Record<string, string> = { [variable]: value.replace('<port>', String(port)) };
     const run = await runAgainst(emulator, { inputs, env: { ...env, https_proxy: proxy.url, ...noProxy } });
 
     expect(proxy.requests).toEqual([]);
@@ -216,6 +211,17 @@ describe('proxies: https_proxy, credentials, refusals, no_proxy', () => {
     const run = await runAgainst(emulator, {
       inputs,
       env: { ...env, https_proxy: proxy.url, no_proxy: 'example.com,qstash.test.invalid:1,invalid.example' },
+    });
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(list(run, 'removed')).toEqual(ids);
+    expectAllTunnelled(emulator, proxy, port);
+  });
+
+  it('no_proxy entries separated only by spaces are one entry (the toolkit splits on commas): the proxy is used', async () => {
+    const { emulator, ids, port, proxy, inputs, env } = await behindProxy();
+    const run = await runAgainst(emulator, {
+      inputs,
+      env: { ...env, https_proxy: proxy.url, no_proxy: 'example.com qstash.test.invalid' },
     });
     expect(run.exitCode, run.stdout).toBe(0);
     expect(list(run, 'removed')).toEqual(ids);

@@ -188,31 +188,58 @@ describe('verdict', () => {
       'cap-exceeded',
       'internal',
     ];
+    // Reasons as the action writes them (which a text-matching verdict would key on), and arbitrary text.
+    const reason = fc.oneof(
+      fc.constantFrom(
+        'not attempted: the token was refused',
+        'not attempted: received SIGTERM',
+        'HTTP 401: the token was refused',
+        'HTTP 500 (4 attempts)',
+        'HTTP 404',
+        'not found',
+        'HTTP 503: the request may have been carried out; not sent again',
+        'internal error: boom',
+        'not sent: the id contains / \\ ? # % , or whitespace, which no DLQ id has',
+        '',
+      ),
+      fc.string({ unit: 'binary', maxLength: 80 }),
+    );
     const id = fc.string({ minLength: 1, maxLength: 8 });
     const arbitraryOutcomes = fc.record({
-      failed: fc.array(
-        fc.record({ id, cause: fc.constantFrom(...causes), reason: fc.string(), mayHaveActed: fc.boolean() }),
-        { maxLength: 6 },
-      ),
+      failed: fc.array(fc.record({ id, cause: fc.constantFrom(...causes), reason, mayHaveActed: fc.boolean() }), {
+        maxLength: 6,
+      }),
       notFound: fc.array(id, { maxLength: 4 }),
       done: fc.array(id, { maxLength: 4 }),
-      stopped: fc.option(fc.record({ kind: fc.constantFrom(...stops), reason: fc.string() }), { nil: undefined }),
+      stopped: fc.option(fc.record({ kind: fc.constantFrom(...stops), reason }), { nil: undefined }),
+      selection: fc.option(
+        fc.record({
+          filters: fc.constantFrom([], [{ input: 'label', values: ['x'] }]),
+          matched: fc.nat(3),
+          entries: fc.constant(new Map()),
+          cap: fc.option(fc.nat(3), { nil: undefined }),
+          capInput: fc.constantFrom('max-entries', 'max-deletes'),
+          allInput: fc.constantFrom('select-all', 'delete-all'),
+        }),
+        { nil: undefined },
+      ),
       unattributed: fc.nat(3),
     });
-    const operations = [del, dryDel, restart, operationFor('retry', 'qstash')];
+    const operations = [del, dryDel, restart, probeFor(restart), operationFor('retry', 'qstash')];
     fc.assert(
       fc.property(
         arbitraryOutcomes,
         fc.constantFrom('pass', 'warn', 'fail' as const),
         fc.constantFrom(...operations),
-        fc.infiniteStream(fc.string({ unit: 'binary', maxLength: 80 })),
+        fc.infiniteStream(reason),
         (partial, onNotFound, operation, texts) => {
-          const { stopped, ...rest } = partial;
-          const original = outcomes({ ...rest, ...(stopped && { stopped }) });
+          const { stopped, selection, ...rest } = partial;
+          const original = outcomes({ ...rest, ...(stopped && { stopped }), ...(selection && { selection }) });
           const rewritten = outcomes({
             ...rest,
             failed: rest.failed.map((entry) => ({ ...entry, reason: texts.next().value })),
             ...(stopped && { stopped: { ...stopped, reason: texts.next().value } }),
+            ...(selection && { selection }),
           });
           const before = verdict(original, ctx(onNotFound, operation));
           const after = verdict(rewritten, ctx(onNotFound, operation));
