@@ -23,8 +23,12 @@ const json = (run: { outputs: Record<string, string> }, name: string): Record<st
 /** No entry was re-run more than once by the emulator. */
 function expectNeverTwice(e: DlqEmulator): void {
   const seen = new Map<string, number>();
-  for (const rerun of e.reruns) seen.set(`${rerun.dlq}/${rerun.dlqId}`, (seen.get(`${rerun.dlq}/${rerun.dlqId}`) ?? 0) + 1);
-  expect([...seen.values()].every((n) => n === 1), 'an entry was re-run twice').toBe(true);
+  for (const rerun of e.reruns)
+    seen.set(`${rerun.dlq}/${rerun.dlqId}`, (seen.get(`${rerun.dlq}/${rerun.dlqId}`) ?? 0) + 1);
+  expect(
+    [...seen.values()].every((n) => n === 1),
+    'an entry was re-run twice',
+  ).toBe(true);
 }
 
 describe('restart, resume and retry by id', () => {
@@ -85,8 +89,12 @@ describe('restart, resume and retry by id', () => {
   it('retry-callback: re-runs failed failure callbacks; one not in a failed state is refused', async () => {
     const e = await start();
     const [failedCallback] = e.seed('workflow', workflowEntries(1, { failureFunctionState: 'CALLBACK_FAIL' }));
-    const [fine] = e.seed('workflow', [{ dlqId: 'ok-1', createdAt: Date.now(), failureFunctionState: 'CALLBACK_SUCCESS' }]);
-    const run = await runAgainst(e, { inputs: { 'dlq-ids': `${failedCallback} ${fine}`, operation: 'retry-callback' } });
+    const [fine] = e.seed('workflow', [
+      { dlqId: 'ok-1', createdAt: Date.now(), failureFunctionState: 'CALLBACK_SUCCESS' },
+    ]);
+    const run = await runAgainst(e, {
+      inputs: { 'dlq-ids': `${failedCallback} ${fine}`, operation: 'retry-callback' },
+    });
     expect(list(run, 'redriven')).toEqual([failedCallback]);
     expect(list(run, 'failed')).toEqual([fine]);
     expect(json(run, 'failed-causes')).toEqual({ [fine!]: 'rejected' });
@@ -109,7 +117,10 @@ describe('selection for re-runs: filters, select-all, the cap, the dry run', () 
   it('resume by filter re-runs exactly what the listing matched, one by one', async () => {
     const e = await start();
     const matching = e.seed('workflow', workflowEntries(120, { workflowUrl: 'https://shop.example/api/checkout' }));
-    const other = e.seed('workflow', workflowEntries(5, { workflowUrl: 'https://shop.example/api/other' }, Date.now() + 1e6));
+    const other = e.seed(
+      'workflow',
+      workflowEntries(5, { workflowUrl: 'https://shop.example/api/other' }, Date.now() + 1e6),
+    );
     const run = await runAgainst(e, {
       inputs: { operation: 'resume', 'workflow-url': 'https://shop.example/api/checkout' },
     });
@@ -189,12 +200,21 @@ describe('overrides', () => {
     [{ 'redrive-retries': 'many' }, /redrive-retries: "many" is not accepted\. Accepted: a whole number/],
     [{ 'redrive-delay': '10 seconds' }, /redrive-delay: "10 seconds" is not accepted/],
     [{ 'redrive-flow-control-key': 'k' }, /redrive-flow-control-key and redrive-flow-control-value go together/],
-    [{ 'redrive-flow-control-value': 'speed=fast', 'redrive-flow-control-key': 'k' }, /redrive-flow-control-value: "speed=fast"/],
+    [
+      { 'redrive-flow-control-value': 'speed=fast', 'redrive-flow-control-key': 'k' },
+      /redrive-flow-control-value: "speed=fast"/,
+    ],
     [{ operation: 'delete', 'redrive-retries': '1' }, /redrive-retries: re-run settings, but operation is delete/],
-    [{ operation: 'resume', dlq: 'qstash' }, /operation: "resume" is an operation of the workflow DLQ, but dlq is qstash/],
+    [
+      { operation: 'resume', dlq: 'qstash' },
+      /operation: "resume" is an operation of the workflow DLQ, but dlq is qstash/,
+    ],
     [{ operation: 'retry' }, /operation: "retry" is an operation of the qstash DLQ, but dlq is workflow/],
     [{ operation: 'replay' }, /operation: "replay" is not an operation\. Accepted: delete; restart/],
-    [{ 'select-all': 'true', 'delete-all': 'false', 'dlq-ids': '' }, /select-all \("true"\) and delete-all \("false"\) are the same setting/],
+    [
+      { 'select-all': 'true', 'delete-all': 'false', 'dlq-ids': '' },
+      /select-all \("true"\) and delete-all \("false"\) are the same setting/,
+    ],
     [{ 'max-entries': '5', 'max-deletes': '6' }, /max-entries \("5"\) and max-deletes \("6"\) are the same setting/],
   ])('refuses %j before any request', async (inputs, message) => {
     const e = await start();

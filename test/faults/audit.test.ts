@@ -38,13 +38,23 @@ describe('1. one item that throws does not take the report down', () => {
     const e = await start();
     const ids = e.seed('workflow', workflowEntries(250, { label: 'old' }));
     const bad = ['', '.', 'a,b'];
-    e.seed('workflow', bad.map((dlqId) => ({ dlqId, createdAt: Date.now(), label: 'old' })));
-    e.seed('workflow', [{ dlqId: 'a', createdAt: Date.now() }, { dlqId: 'b', createdAt: Date.now() }]);
+    e.seed(
+      'workflow',
+      bad.map((dlqId) => ({ dlqId, createdAt: Date.now(), label: 'old' })),
+    );
+    e.seed('workflow', [
+      { dlqId: 'a', createdAt: Date.now() },
+      { dlqId: 'b', createdAt: Date.now() },
+    ]);
     const run = await runAgainst(e, { inputs: { label: 'old' } });
     expect(run.exitCode).toBe(1);
     expect(list(run, 'removed')).toEqual(ids);
     expect(list(run, 'failed')).toEqual(bad);
-    expect(JSON.parse(run.outputs['failed-causes']!)).toEqual({ '': 'invalid-id', '.': 'invalid-id', 'a,b': 'invalid-id' });
+    expect(JSON.parse(run.outputs['failed-causes']!)).toEqual({
+      '': 'invalid-id',
+      '.': 'invalid-id',
+      'a,b': 'invalid-id',
+    });
     expectExactlyOnce(run, [...ids, ...bad]);
     // Never sent: nothing else was deleted, and no request named them.
     expect(e.has('workflow', 'a')).toBe(true);
@@ -135,7 +145,12 @@ describe('6. unattributed deletions are counted across concurrent batches and in
     // While each bulk call is in flight, someone else deletes 3 of its entries.
     for (let batch = 0; batch < 3; batch += 1) {
       const vanish = ids.slice(batch * 100, batch * 100 + 3);
-      e.faults.push({ method: 'DELETE', pathIncludes: `dlqIds=${ids[batch * 100]}`, times: 1, run: (em) => void em.remove('workflow', vanish) });
+      e.faults.push({
+        method: 'DELETE',
+        pathIncludes: `dlqIds=${ids[batch * 100]}`,
+        times: 1,
+        run: (em) => void em.remove('workflow', vanish),
+      });
     }
     const run = await runAgainst(e, { inputs: { label: 'old' } });
     expect(run.summary).toContain('Unattributed bulk deletions: 291');
@@ -147,7 +162,12 @@ describe('6. unattributed deletions are counted across concurrent batches and in
   it('strategy auto reports them too', async () => {
     const e = await start();
     const ids = e.seed('workflow', workflowEntries(100));
-    e.faults.push({ method: 'DELETE', pathIncludes: 'dlqIds', times: 1, run: (em) => void em.remove('workflow', ids.slice(0, 4)) });
+    e.faults.push({
+      method: 'DELETE',
+      pathIncludes: 'dlqIds',
+      times: 1,
+      run: (em) => void em.remove('workflow', ids.slice(0, 4)),
+    });
     const run = await runAgainst(e, { inputs: { 'dlq-ids': ids.join(' ') } });
     expect(warnings(run).join()).toMatch(/deleted 96 entries that cannot be pinned/);
     expectExactlyOnce(run, ids);
@@ -155,21 +175,29 @@ describe('6. unattributed deletions are counted across concurrent batches and in
 });
 
 describe('7. a gateway error after the server acted', () => {
-  it.each([502, 504, 408])('%i after the delete happened, then 404 on the retry: removed (lost-response rule)', async (status) => {
-    const e = await start();
-    const ids = e.seed('workflow', workflowEntries(2));
-    e.faults.push({ id: ids[0], method: 'DELETE', times: 1, statusAfter: status });
-    const run = await runAgainst(e, { inputs: { 'dlq-ids': ids.join(' '), 'on-not-found': 'fail', strategy: 'per-id' } });
-    expect(run.exitCode).toBe(0);
-    expect(list(run, 'removed')).toEqual(ids);
-    expect(run.summary).toContain('lost-response rule');
-  });
+  it.each([502, 504, 408])(
+    '%i after the delete happened, then 404 on the retry: removed (lost-response rule)',
+    async (status) => {
+      const e = await start();
+      const ids = e.seed('workflow', workflowEntries(2));
+      e.faults.push({ id: ids[0], method: 'DELETE', times: 1, statusAfter: status });
+      const run = await runAgainst(e, {
+        inputs: { 'dlq-ids': ids.join(' '), 'on-not-found': 'fail', strategy: 'per-id' },
+      });
+      expect(run.exitCode).toBe(0);
+      expect(list(run, 'removed')).toEqual(ids);
+      expect(run.summary).toContain('lost-response rule');
+    },
+  );
 });
 
 describe('8. the summary survives odd server data', () => {
-  it('a created-at date outside JavaScript\'s range does not break the summary', async () => {
+  it("a created-at date outside JavaScript's range does not break the summary", async () => {
     const e = await start();
-    e.seed('workflow', [{ dlqId: 'far-1', createdAt: 1e17 }, { dlqId: 'far-2', createdAt: -1e17 }]);
+    e.seed('workflow', [
+      { dlqId: 'far-1', createdAt: 1e17 },
+      { dlqId: 'far-2', createdAt: -1e17 },
+    ]);
     const run = await runAgainst(e, { inputs: { 'delete-all': 'true' } });
     expect(run.exitCode).toBe(0);
     expect(list(run, 'removed')).toEqual(['far-1', 'far-2']);
@@ -245,7 +273,10 @@ describe('15. smaller findings', () => {
   it('bulk calls stay under the query limit measured as URLSearchParams encodes it', async () => {
     const e = await start();
     // ' ( ) ! ~ are left alone by encodeURIComponent but percent-encoded in a query: three times longer.
-    const ids = e.seed('workflow', Array.from({ length: 60 }, (_, i) => ({ dlqId: `${"'()!~".repeat(60)}-${i}`, createdAt: Date.now() + i })));
+    const ids = e.seed(
+      'workflow',
+      Array.from({ length: 60 }, (_, i) => ({ dlqId: `${"'()!~".repeat(60)}-${i}`, createdAt: Date.now() + i })),
+    );
     const run = await runAgainst(e, { inputs: { 'delete-all': 'true' } });
     expect(run.exitCode).toBe(0);
     expect(list(run, 'removed')).toEqual(ids);
