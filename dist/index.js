@@ -50751,497 +50751,6 @@ function readFilters(dlq, input, now) {
     return { query, applied };
 }
 
-;// CONCATENATED MODULE: ./src/settings.ts
-/**
- * Inputs -> one typed, validated Settings object. Every message names the input, the value and what is accepted;
- * all problems are reported together, and nothing here sends a request.
- */
-
-
-
-
-
-class SettingsError extends Error {
-    name = 'SettingsError';
-}
-function readSettings(source) {
-    const problems = [];
-    const attempt = (read, fallback) => {
-        try {
-            return read();
-        }
-        catch (error) {
-            if (error instanceof SettingsError ||
-                error instanceof InvalidIdsError ||
-                error instanceof FilterError ||
-                error instanceof OverrideError ||
-                error instanceof EndpointError) {
-                problems.push(error.message);
-                return fallback;
-            }
-            throw error;
-        }
-    };
-    const raw = (spec) => source.input(spec.name);
-    const endpoint = attempt(() => resolveEndpoint(source), undefined);
-    // A missing or malformed token is reported even when the URL was refused.
-    if (endpoint !== undefined)
-        attempt(() => checkToken(endpoint), undefined);
-    else if (collectTokens(source).length === 0)
-        attempt(() => checkToken({ token: '', tokenSource: 'none' }), undefined);
-    const onNotFound = attempt(() => readChoice(INPUTS.onNotFound, raw(INPUTS.onNotFound)), 'pass');
-    const dryRun = attempt(() => readBoolean(Inputs.dryRun, raw(INPUTS.dryRun), false), false);
-    const concurrency = attempt(() => readInteger(INPUTS.concurrency, raw(INPUTS.concurrency), 1, 100), 1);
-    const maxRetries = attempt(() => readInteger(INPUTS.maxRetries, raw(INPUTS.maxRetries), 0, 20), 0);
-    const requestTimeoutMs = attempt(() => readSeconds(INPUTS.requestTimeout, raw(INPUTS.requestTimeout)), 1000);
-    const dlq = attempt(() => readChoice(INPUTS.dlq, raw(INPUTS.dlq)), 'workflow');
-    const operation = attempt(() => readOperation(raw(INPUTS.operation), dlq), undefined);
-    const strategy = attempt(() => readChoice(INPUTS.strategy, raw(INPUTS.strategy)), 'auto');
-    const redriveHeaders = attempt(() => readRedriveHeaders(source.input, operation), {});
-    const cap = attempt(() => readCap(source), { cap: 0, input: Inputs.maxEntries });
-    const target = attempt(() => readTarget(source, dlq, cap), undefined);
-    if (problems.length > 0 || endpoint === undefined || operation === undefined) {
-        const count = problems.reduce((sum, problem) => sum + problem.split('\n- ').length, 0);
-        const heading = count === 1 ? 'Invalid input' : `${count} invalid inputs`;
-        throw new SettingsError(`${heading}; no request was sent, nothing was deleted or re-run.\n- ${problems.join('\n- ')}`);
-    }
-    return {
-        target,
-        dlq,
-        operation,
-        redriveHeaders,
-        strategy,
-        endpoint,
-        onNotFound,
-        dryRun,
-        concurrency,
-        maxRetries,
-        requestTimeoutMs,
-    };
-}
-function checkToken(endpoint) {
-    if (endpoint.token === '') {
-        throw new SettingsError(`${Inputs.qstashToken}: no QStash token. Pass it from a secret (qstash-token: \${{ secrets.QSTASH_TOKEN }}) ` +
-            `or set the QSTASH_TOKEN environment variable (or QSTASH_REGION with its region's token).`);
-    }
-    // Never echo the value: it is a secret even when malformed.
-    if (/[^\x21-\x7e]/u.test(endpoint.token)) {
-        throw new SettingsError(`${Inputs.qstashToken}: the token from ${endpoint.tokenSource} (value hidden) contains spaces, line breaks or non-ASCII characters. ` +
-            `Store the token alone in the secret, without a 'Bearer ' prefix or quotes.`);
-    }
-}
-/** One reader for every input with a fixed set of values. */
-function readChoice(spec, raw) {
-    const value = raw.trim().toLowerCase() || spec.default;
-    if (spec.choices?.includes(value))
-        return value;
-    throw new SettingsError(`${spec.name}: ${JSON.stringify(raw)} is not ${spec.noun ?? 'accepted'}. Accepted: ${spec.accepted ?? spec.choices?.join(', ')}.`);
-}
-function readOperation(raw, dlq) {
-    const name = readChoice(INPUTS.operation, raw);
-    const dlqs = dlqsOf(name);
-    if (!dlqs.includes(dlq)) {
-        const fits = OPERATION_NAMES.filter((candidate) => dlqsOf(candidate).includes(dlq));
-        throw new SettingsError(`${Inputs.operation}: ${JSON.stringify(raw)} is an operation of the ${dlqs.join(' and ')} DLQ, but dlq is ${dlq}. ` +
-            `Accepted with dlq: ${dlq}: ${fits.join(', ')}.`);
-    }
-    return name;
-}
-/**
- * A setting with a general name and an older delete-only one (select-all / delete-all, max-entries / max-deletes):
- * either may be given; both, with different values, is refused.
- */
-function aliased(source, names, read) {
-    const [general, old] = names;
-    const given = names.filter((name) => source.input(name).trim() !== '');
-    if (given.length === 0)
-        return undefined;
-    const values = given.map((name) => read(name, source.input(name)));
-    if (values.length === 2 && values[0] !== values[1]) {
-        throw new SettingsError(`${general} (${JSON.stringify(source.input(general))}) and ${old} (${JSON.stringify(source.input(old))}) ` +
-            `are the same setting with different values. Accepted: ${general} alone (${old} is its older name).`);
-    }
-    return values[0];
-}
-/** The cap and the name it was given under (the older max-deletes when that is the one set). */
-function readCap(source) {
-    const cap = aliased(source, [Inputs.maxEntries, Inputs.maxDeletes], (name, raw) => readInteger({ name, default: '' }, raw, 0, Number.MAX_SAFE_INTEGER));
-    const input = source.input(Inputs.maxEntries).trim() === '' && cap !== undefined ? Inputs.maxDeletes : Inputs.maxEntries;
-    return { cap: cap ?? CODE_DEFAULTS.maxEntries, input };
-}
-/** One way of selecting per step: ids, filters, or select-all. */
-function readTarget(source, dlq, { cap, input: capInput }) {
-    const idsGiven = source.input(Inputs.dlqIds).trim() !== '' || source.input(Inputs.dlqIdsFile).trim() !== '';
-    const all = aliased(source, [Inputs.selectAll, Inputs.deleteAll], (name, raw) => readBoolean(name, raw, false)) ??
-        CODE_DEFAULTS.selectAll;
-    const allName = source.input(Inputs.deleteAll).trim() !== '' && source.input(Inputs.selectAll).trim() === ''
-        ? Inputs.deleteAll
-        : Inputs.selectAll;
-    const filterInputs = FILTER_INPUTS.filter((name) => source.input(name).trim() !== '');
-    if (idsGiven && (filterInputs.length > 0 || all)) {
-        const others = [...filterInputs, ...(all ? [allName] : [])].join(', ');
-        throw new SettingsError(`${Inputs.dlqIds} / ${Inputs.dlqIdsFile} select entries by id and cannot be combined with ${others}. ` +
-            `Use one way of selecting per step: ids, filters, or ${Inputs.selectAll}: true.`);
-    }
-    if (all && filterInputs.length > 0) {
-        throw new SettingsError(`${allName}: true selects every entry, so it cannot be combined with filters (${filterInputs.join(', ')}). ` +
-            `Remove the filters, or set ${allName}: false to act only on what they match.`);
-    }
-    if (idsGiven) {
-        const ids = readIds(source);
-        return ids.length > 0 ? { kind: 'ids', ids } : undefined;
-    }
-    if (all)
-        return { kind: 'query', query: [], filters: [], cap, capInput, allInput: allName };
-    if (filterInputs.length > 0) {
-        const filters = readFilters(dlq, (name) => source.input(name), source.now?.() ?? Date.now());
-        return { kind: 'query', query: filters.query, filters: filters.applied, cap, capInput, allInput: allName };
-    }
-    return undefined;
-}
-function readBoolean(name, raw, fallback) {
-    const value = raw.trim().toLowerCase();
-    if (value === '')
-        return fallback;
-    if (value === 'true')
-        return true;
-    if (value === 'false')
-        return false;
-    throw new SettingsError(`${name}: ${JSON.stringify(raw)} is not a boolean. Accepted: true or false.`);
-}
-function readInteger(spec, raw, min, max) {
-    const value = raw.trim() || spec.default;
-    const parsed = /^[+]?\d+$/u.test(value) ? Number(value) : Number.NaN;
-    if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
-        throw new SettingsError(`${spec.name}: ${JSON.stringify(raw)} is not accepted. Accepted: a whole number from ${min} to ${max}.`);
-    }
-    return parsed;
-}
-/** Seconds (decimals allowed) -> milliseconds. */
-function readSeconds(spec, raw) {
-    const value = raw.trim() || spec.default;
-    const seconds = /^\d+(?:\.\d+)?$/u.test(value) ? Number(value) : Number.NaN;
-    if (!(seconds >= 0.1 && seconds <= 600)) {
-        throw new SettingsError(`${spec.name}: ${JSON.stringify(raw)} is not accepted. Accepted: a number of seconds from 0.1 to 600.`);
-    }
-    return Math.round(seconds * 1000);
-}
-const FILE_PROBLEMS = {
-    ENOENT: 'no such file',
-    EISDIR: 'it is a directory',
-    ENOTREG: 'it is not a regular file (a FIFO, a device or a socket)',
-    EFBIG: 'it is too large',
-    EACCES: 'permission denied',
-};
-function readIds(source) {
-    const fromInput = parseIdList(source.input(Inputs.dlqIds), { label: Inputs.dlqIds });
-    assertUsableIds(fromInput, { label: Inputs.dlqIds });
-    const path = source.input(Inputs.dlqIdsFile).trim();
-    let fromFile = [];
-    if (path !== '') {
-        const label = `${Inputs.dlqIdsFile} (${JSON.stringify(path)})`;
-        let text;
-        try {
-            text = source.readFile(path);
-        }
-        catch (error) {
-            const code = error.code;
-            const why = (code && FILE_PROBLEMS[code]) ?? code ?? error.message;
-            const detail = code === 'EFBIG' ? ` (${error.message})` : '';
-            throw new SettingsError(`${label}: cannot read the file: ${why}${detail}. Accepted: the path of a readable regular text file of ids.`);
-        }
-        fromFile = parseIdList(text, { label });
-        assertUsableIds(fromFile, { label });
-    }
-    return uniqueInOrder([...fromInput, ...fromFile]);
-}
-
-;// CONCATENATED MODULE: ./src/qstash/backoff.ts
-const DEFAULT_BACKOFF = { baseMs: 500, maxMs: 10_000 };
-/**
- * Exponential backoff with "equal jitter": half of the exponential step is kept, the other half is random, so
- * retries spread out without ever collapsing to zero. `retry` is 0 for the first retry.
- */
-function backoffDelay(retry, policy = DEFAULT_BACKOFF, random = Math.random) {
-    const step = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, retry));
-    return Math.round(step / 2 + (step / 2) * random());
-}
-
-;// CONCATENATED MODULE: ./src/qstash/client.ts
-/**
- * The DLQ client: sends one request until an answer decides something, with retries, rate-limit waits and the
- * at-most-once rule for requests that are not idempotent. It knows nothing of GitHub Actions or of what an operation
- * means; it is given a transport, a rate limiter and a clock.
- */
-
-
-
-/** Listing pages may be large (entries carry the failed request's body); a page past this asks for fewer entries. */
-const LIST_BODY_LIMIT = 16 * 1024 * 1024;
-class DlqClient {
-    transport;
-    limiter;
-    clock;
-    options;
-    backoff;
-    maxRateLimitWaitMs;
-    sent = 0;
-    slots;
-    networkFailures = 0;
-    failingSince = 0;
-    tripped;
-    inFlight = new AbortController();
-    constructor(transport, limiter, clock, options) {
-        this.transport = transport;
-        this.limiter = limiter;
-        this.clock = clock;
-        this.options = options;
-        this.backoff = options.backoff ?? DEFAULT_BACKOFF;
-        this.maxRateLimitWaitMs = options.maxRateLimitWaitMs ?? 120_000;
-        this.slots = new Semaphore(options.maxInFlight ?? Number.POSITIVE_INFINITY);
-    }
-    /** Set once the server is considered unreachable: why, naming the host. Every later call fails unsent. */
-    get unreachable() {
-        return this.tripped;
-    }
-    /** Aborts the requests in flight (cancellation, after a grace period). Their outcome is unknown: failed. */
-    abortInFlight(reason) {
-        this.inFlight.abort(reason);
-    }
-    /** Requests sent so far, retries included. */
-    get requestsSent() {
-        return this.sent;
-    }
-    /** One page of `GET /v2/.../dlq?<filters>&count=N&cursor=...`. */
-    async listPage(dlq, query, cursor, count, stop) {
-        const exchange = {
-            method: 'GET',
-            path: listPath(dlq, query, cursor, count),
-            maxBodyBytes: LIST_BODY_LIMIT,
-            wantsBody: true,
-        };
-        const result = await this.send(exchange, { idempotent: true, ...(stop && { stop }) });
-        if (result.kind === 'failed')
-            return result;
-        const bad = (reason) => ({
-            kind: 'failed',
-            cause: 'bad-answer',
-            reason,
-            attempts: result.attempts,
-            mayHaveActed: false,
-        });
-        if (result.status === 404)
-            return bad(`HTTP 404 for the DLQ listing ${paths_DLQ_COLLECTION[dlq]}`);
-        if (result.truncated)
-            return { kind: 'too-large', limitBytes: LIST_BODY_LIMIT };
-        let page;
-        try {
-            page = JSON.parse(result.body);
-        }
-        catch {
-            return bad(`the DLQ listing was not JSON (${result.body.length} bytes)`);
-        }
-        const messages = page?.messages;
-        // An answer without a messages array proves nothing about what the DLQ holds: it is not an empty page.
-        if (!Array.isArray(messages))
-            return bad('the DLQ listing had no messages array');
-        const entries = messages.filter((entry) => !!entry && typeof entry === 'object' && typeof entry.dlqId === 'string');
-        const next = page.cursor;
-        return {
-            kind: 'page',
-            entries,
-            skipped: messages.length - entries.length,
-            ...(typeof next === 'string' && next !== '' && { cursor: next }),
-        };
-    }
-    get origin() {
-        return this.options.origin ?? 'the server';
-    }
-    noteNetworkFailure(reason) {
-        const now = this.clock.now();
-        if (this.networkFailures === 0)
-            this.failingSince = now;
-        this.networkFailures += 1;
-        const limit = this.options.unreachableAfter ?? {
-            failures: Math.max(4, 2 * Math.min(this.options.maxInFlight ?? 2, 50)),
-            ms: 10_000,
-        };
-        if (this.tripped === undefined && this.networkFailures >= limit.failures && now - this.failingSince >= limit.ms) {
-            const seconds = Math.round((now - this.failingSince) / 1000);
-            this.tripped = `${this.origin} is unreachable: ${reason}; no answer to ${this.networkFailures} requests in ${seconds} s`;
-        }
-        return this.tripped !== undefined;
-    }
-    /**
-     * Sends one exchange until it gets an answer that decides something: 2xx or 404 (`answered`), or a failure.
-     * 429s and connections that were refused (never reached the server) are retried whatever the request. 5xx, 408,
-     * timeouts and dropped connections may have reached the server: an idempotent request is retried with backoff up
-     * to maxRetries; any other request is never sent again, and fails as `answer-lost`.
-     */
-    async send(exchange, options) {
-        const { stop, idempotent } = options;
-        let attempts = 0;
-        let retries = 0;
-        let rateLimitWaited = 0;
-        let mayHaveActed = false;
-        const failed = (cause, reason) => ({
-            kind: 'failed',
-            cause,
-            reason,
-            attempts,
-            mayHaveActed,
-        });
-        const stopped = () => {
-            const why = stop?.reason;
-            const cause = why instanceof StopReason ? why.kind : 'cancelled';
-            const text = why instanceof Error ? why.message : String(why ?? 'stopped');
-            return failed(cause, `${attempts === 0 ? 'not attempted' : 'not retried'}: ${text}`);
-        };
-        for (;;) {
-            if (this.tripped !== undefined) {
-                return failed('unreachable', `${attempts === 0 ? 'not attempted' : 'not retried'}: ${this.tripped}`);
-            }
-            if (stop?.aborted)
-                return stopped();
-            // A slot first, then the rate limiter: the request timeout only starts once the request can really go out.
-            await this.slots.acquire();
-            let result;
-            let wait;
-            try {
-                if (!(await this.limiter.acquire(stop)))
-                    return stopped();
-                attempts += 1;
-                this.sent += 1;
-                result = await this.transport.send(exchange, this.inFlight.signal);
-                wait = this.limiter.release(result.kind === 'response' ? result.status : undefined, result.kind === 'response' ? result.headers : undefined);
-            }
-            finally {
-                this.slots.release();
-            }
-            this.options.onExchange?.(exchange, result, attempts);
-            if (result.kind === 'network' && this.inFlight.signal.aborted) {
-                mayHaveActed = true;
-                return failed('cancelled', 'abandoned in flight on cancellation; whether the server acted is unknown');
-            }
-            let retryReason;
-            if (result.kind === 'response') {
-                this.networkFailures = 0;
-                const { status } = result;
-                if ((status >= 200 && status < 300) || status === 404) {
-                    return {
-                        kind: 'answered',
-                        status,
-                        body: result.body,
-                        truncated: result.truncated === true,
-                        attempts,
-                        mayHaveActed,
-                    };
-                }
-                if (status === 401 || status === 403)
-                    return failed('token-refused', `HTTP ${status}: the token was refused`);
-                if (status === 429) {
-                    rateLimitWaited += wait;
-                    if (rateLimitWaited > this.maxRateLimitWaitMs) {
-                        return failed('rate-limited', `HTTP 429: still rate limited after waiting ${Math.round(rateLimitWaited / 1000)} s`);
-                    }
-                    // The limiter already paused every request until the wait is over; acquire() waits it out.
-                    continue;
-                }
-                if (status >= 300 && status < 400) {
-                    return failed('redirect', `HTTP ${status}: redirect not followed (the token is only sent to the configured URL)`);
-                }
-                if (status < 500 && status !== 408)
-                    return failed('rejected', `HTTP ${status}${serverMessage(result.body)}`);
-                // A 5xx or 408 may come from a gateway after the server acted.
-                mayHaveActed = true;
-                retryReason = `HTTP ${status}${serverMessage(result.body)}`;
-            }
-            else {
-                if (result.proxy)
-                    return failed('proxy-refused', result.reason);
-                if (result.mayHaveReachedServer)
-                    mayHaveActed = true;
-                retryReason = `${result.reason} (${this.origin})`;
-                if (this.noteNetworkFailure(result.reason))
-                    return failed('unreachable', this.tripped);
-                if (result.mayHaveReachedServer && !idempotent) {
-                    return failed('answer-lost', `${retryReason}: the request may have been carried out; not sent again`);
-                }
-            }
-            if (mayHaveActed && !idempotent) {
-                return failed('answer-lost', `${retryReason}: the request may have been carried out; not sent again`);
-            }
-            if (retries >= this.options.maxRetries) {
-                return failed('retries-exhausted', `${retryReason} (${attempts} attempt${attempts === 1 ? '' : 's'})`);
-            }
-            await this.clock.sleep(backoffDelay(retries, this.backoff, this.options.random), stop);
-            retries += 1;
-            if (stop?.aborted) {
-                const end = stopped();
-                return { ...end, reason: `${retryReason}; ${end.reason}` };
-            }
-        }
-    }
-}
-/** The server's `{"error": "..."}` text, shortened, for a failure reason. Never decides anything. */
-function serverMessage(body) {
-    const text = body.trim();
-    if (text === '')
-        return '';
-    let message = text;
-    try {
-        const parsed = JSON.parse(text);
-        if (parsed && typeof parsed === 'object' && typeof parsed.error === 'string') {
-            message = parsed.error;
-        }
-    }
-    catch {
-        if (/^\s*</u.test(text))
-            return ' (HTML body)';
-    }
-    // eslint-disable-next-line no-control-regex
-    const oneLine = message.replace(/[\s\u0000-\u001f\u007f-\u009f\u2028\u2029]+/gu, ' ').trim();
-    return oneLine === '' ? '' : `: ${oneLine.length > 200 ? `${oneLine.slice(0, 200)}…` : oneLine}`;
-}
-/** Counts requests in flight across every caller of one client. */
-class Semaphore {
-    free;
-    waiting = [];
-    constructor(size) {
-        this.free = size;
-    }
-    async acquire() {
-        if (this.free > 0) {
-            this.free -= 1;
-            return;
-        }
-        await new Promise((resolve) => this.waiting.push(resolve));
-    }
-    release() {
-        const next = this.waiting.shift();
-        if (next)
-            next();
-        else
-            this.free += 1;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/qstash/clock.ts
-const systemClock = {
-    now: () => Date.now(),
-    sleep: (ms, signal) => new Promise((resolve) => {
-        if (signal?.aborted || ms <= 0)
-            return resolve();
-        const done = () => {
-            clearTimeout(timer);
-            signal?.removeEventListener('abort', done);
-            resolve();
-        };
-        const timer = setTimeout(done, ms);
-        signal?.addEventListener('abort', done, { once: true });
-    }),
-};
-
 ;// CONCATENATED MODULE: ./src/qstash/proxy.ts
 
 function readerOf(env) {
@@ -51582,6 +51091,639 @@ function errorChain(error) {
     return out;
 }
 
+;// CONCATENATED MODULE: ./src/settings.ts
+/**
+ * Inputs -> one typed, validated Settings object. Every message names the input, the value and what is accepted;
+ * all problems are reported together, and nothing here sends a request.
+ */
+
+
+
+
+
+
+class SettingsError extends Error {
+    name = 'SettingsError';
+}
+function readSettings(source) {
+    const problems = [];
+    const attempt = (read, fallback) => {
+        try {
+            return read();
+        }
+        catch (error) {
+            if (error instanceof SettingsError ||
+                error instanceof InvalidIdsError ||
+                error instanceof FilterError ||
+                error instanceof OverrideError ||
+                error instanceof ProxyConfigError ||
+                error instanceof EndpointError) {
+                problems.push(error.message);
+                return fallback;
+            }
+            throw error;
+        }
+    };
+    const raw = (spec) => source.input(spec.name);
+    const endpoint = attempt(() => resolveEndpoint(source), undefined);
+    // The proxy variables are settings too: one that cannot be used is refused before any request.
+    if (endpoint !== undefined)
+        attempt(() => proxyFor(new URL(endpoint.url), (name) => source.env(name)), undefined);
+    // A missing or malformed token is reported even when the URL was refused.
+    if (endpoint !== undefined)
+        attempt(() => checkToken(endpoint), undefined);
+    else if (collectTokens(source).length === 0)
+        attempt(() => checkToken({ token: '', tokenSource: 'none' }), undefined);
+    const onNotFound = attempt(() => readChoice(INPUTS.onNotFound, raw(INPUTS.onNotFound)), 'pass');
+    const dryRun = attempt(() => readBoolean(Inputs.dryRun, raw(INPUTS.dryRun), false), false);
+    const concurrency = attempt(() => readInteger(INPUTS.concurrency, raw(INPUTS.concurrency), 1, 100), 1);
+    const maxRetries = attempt(() => readInteger(INPUTS.maxRetries, raw(INPUTS.maxRetries), 0, 20), 0);
+    const requestTimeoutMs = attempt(() => readSeconds(INPUTS.requestTimeout, raw(INPUTS.requestTimeout)), 1000);
+    const dlq = attempt(() => readChoice(INPUTS.dlq, raw(INPUTS.dlq)), 'workflow');
+    const operation = attempt(() => readOperation(raw(INPUTS.operation), dlq), undefined);
+    const strategy = attempt(() => readChoice(INPUTS.strategy, raw(INPUTS.strategy)), 'auto');
+    const redriveHeaders = attempt(() => readRedriveHeaders(source.input, operation), {});
+    const cap = attempt(() => readCap(source), { cap: 0, input: Inputs.maxEntries });
+    const target = attempt(() => readTarget(source, dlq, cap), undefined);
+    if (problems.length > 0 || endpoint === undefined || operation === undefined) {
+        const count = problems.reduce((sum, problem) => sum + problem.split('\n- ').length, 0);
+        const heading = count === 1 ? 'Invalid input' : `${count} invalid inputs`;
+        throw new SettingsError(`${heading}; no request was sent, nothing was deleted or re-run.\n- ${problems.join('\n- ')}`);
+    }
+    return {
+        target,
+        dlq,
+        operation,
+        redriveHeaders,
+        strategy,
+        endpoint,
+        onNotFound,
+        dryRun,
+        concurrency,
+        maxRetries,
+        requestTimeoutMs,
+    };
+}
+function checkToken(endpoint) {
+    if (endpoint.token === '') {
+        throw new SettingsError(`${Inputs.qstashToken}: no QStash token. Pass it from a secret (qstash-token: \${{ secrets.QSTASH_TOKEN }}) ` +
+            `or set the QSTASH_TOKEN environment variable (or QSTASH_REGION with its region's token).`);
+    }
+    // Never echo the value: it is a secret even when malformed.
+    if (/[^\x21-\x7e]/u.test(endpoint.token)) {
+        throw new SettingsError(`${Inputs.qstashToken}: the token from ${endpoint.tokenSource} (value hidden) contains spaces, line breaks or non-ASCII characters. ` +
+            `Store the token alone in the secret, without a 'Bearer ' prefix or quotes.`);
+    }
+}
+/** One reader for every input with a fixed set of values. */
+function readChoice(spec, raw) {
+    const value = raw.trim().toLowerCase() || spec.default;
+    if (spec.choices?.includes(value))
+        return value;
+    throw new SettingsError(`${spec.name}: ${JSON.stringify(raw)} is not ${spec.noun ?? 'accepted'}. Accepted: ${spec.accepted ?? spec.choices?.join(', ')}.`);
+}
+function readOperation(raw, dlq) {
+    const name = readChoice(INPUTS.operation, raw);
+    const dlqs = dlqsOf(name);
+    if (!dlqs.includes(dlq)) {
+        const fits = OPERATION_NAMES.filter((candidate) => dlqsOf(candidate).includes(dlq));
+        throw new SettingsError(`${Inputs.operation}: ${JSON.stringify(raw)} is an operation of the ${dlqs.join(' and ')} DLQ, but dlq is ${dlq}. ` +
+            `Accepted with dlq: ${dlq}: ${fits.join(', ')}.`);
+    }
+    return name;
+}
+/**
+ * A setting with a general name and an older delete-only one (select-all / delete-all, max-entries / max-deletes):
+ * either may be given; both, with different values, is refused.
+ */
+function aliased(source, names, read) {
+    const [general, old] = names;
+    const given = names.filter((name) => source.input(name).trim() !== '');
+    if (given.length === 0)
+        return undefined;
+    const values = given.map((name) => read(name, source.input(name)));
+    if (values.length === 2 && values[0] !== values[1]) {
+        throw new SettingsError(`${general} (${JSON.stringify(source.input(general))}) and ${old} (${JSON.stringify(source.input(old))}) ` +
+            `are the same setting with different values. Accepted: ${general} alone (${old} is its older name).`);
+    }
+    return values[0];
+}
+/** The cap and the name it was given under (the older max-deletes when that is the one set). */
+function readCap(source) {
+    const cap = aliased(source, [Inputs.maxEntries, Inputs.maxDeletes], (name, raw) => readInteger({ name, default: '' }, raw, 0, Number.MAX_SAFE_INTEGER));
+    const input = source.input(Inputs.maxEntries).trim() === '' && cap !== undefined ? Inputs.maxDeletes : Inputs.maxEntries;
+    return { cap: cap ?? CODE_DEFAULTS.maxEntries, input };
+}
+/** One way of selecting per step: ids, filters, or select-all. */
+function readTarget(source, dlq, { cap, input: capInput }) {
+    const idsGiven = source.input(Inputs.dlqIds).trim() !== '' || source.input(Inputs.dlqIdsFile).trim() !== '';
+    const all = aliased(source, [Inputs.selectAll, Inputs.deleteAll], (name, raw) => readBoolean(name, raw, false)) ??
+        CODE_DEFAULTS.selectAll;
+    const allName = source.input(Inputs.deleteAll).trim() !== '' && source.input(Inputs.selectAll).trim() === ''
+        ? Inputs.deleteAll
+        : Inputs.selectAll;
+    const filterInputs = FILTER_INPUTS.filter((name) => source.input(name).trim() !== '');
+    if (idsGiven && (filterInputs.length > 0 || all)) {
+        const others = [...filterInputs, ...(all ? [allName] : [])].join(', ');
+        throw new SettingsError(`${Inputs.dlqIds} / ${Inputs.dlqIdsFile} select entries by id and cannot be combined with ${others}. ` +
+            `Use one way of selecting per step: ids, filters, or ${Inputs.selectAll}: true.`);
+    }
+    if (all && filterInputs.length > 0) {
+        throw new SettingsError(`${allName}: true selects every entry, so it cannot be combined with filters (${filterInputs.join(', ')}). ` +
+            `Remove the filters, or set ${allName}: false to act only on what they match.`);
+    }
+    if (idsGiven) {
+        const ids = readIds(source);
+        return ids.length > 0 ? { kind: 'ids', ids } : undefined;
+    }
+    if (all)
+        return { kind: 'query', query: [], filters: [], cap, capInput, allInput: allName };
+    if (filterInputs.length > 0) {
+        const filters = readFilters(dlq, (name) => source.input(name), source.now?.() ?? Date.now());
+        return { kind: 'query', query: filters.query, filters: filters.applied, cap, capInput, allInput: allName };
+    }
+    return undefined;
+}
+function readBoolean(name, raw, fallback) {
+    const value = raw.trim().toLowerCase();
+    if (value === '')
+        return fallback;
+    if (value === 'true')
+        return true;
+    if (value === 'false')
+        return false;
+    throw new SettingsError(`${name}: ${JSON.stringify(raw)} is not a boolean. Accepted: true or false.`);
+}
+function readInteger(spec, raw, min, max) {
+    const value = raw.trim() || spec.default;
+    const parsed = /^[+]?\d+$/u.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
+        throw new SettingsError(`${spec.name}: ${JSON.stringify(raw)} is not accepted. Accepted: a whole number from ${min} to ${max}.`);
+    }
+    return parsed;
+}
+/** Seconds (decimals allowed) -> milliseconds. */
+function readSeconds(spec, raw) {
+    const value = raw.trim() || spec.default;
+    const seconds = /^\d+(?:\.\d+)?$/u.test(value) ? Number(value) : Number.NaN;
+    if (!(seconds >= 0.1 && seconds <= 600)) {
+        throw new SettingsError(`${spec.name}: ${JSON.stringify(raw)} is not accepted. Accepted: a number of seconds from 0.1 to 600.`);
+    }
+    return Math.round(seconds * 1000);
+}
+const FILE_PROBLEMS = {
+    ENOENT: 'no such file',
+    EISDIR: 'it is a directory',
+    ENOTREG: 'it is not a regular file (a FIFO, a device or a socket)',
+    EFBIG: 'it is too large',
+    EACCES: 'permission denied',
+};
+function readIds(source) {
+    const fromInput = parseIdList(source.input(Inputs.dlqIds), { label: Inputs.dlqIds });
+    assertUsableIds(fromInput, { label: Inputs.dlqIds });
+    const path = source.input(Inputs.dlqIdsFile).trim();
+    let fromFile = [];
+    if (path !== '') {
+        const label = `${Inputs.dlqIdsFile} (${JSON.stringify(path)})`;
+        let text;
+        try {
+            text = source.readFile(path);
+        }
+        catch (error) {
+            const code = error.code;
+            const why = (code && FILE_PROBLEMS[code]) ?? code ?? error.message;
+            const detail = code === 'EFBIG' ? ` (${error.message})` : '';
+            throw new SettingsError(`${label}: cannot read the file: ${why}${detail}. Accepted: the path of a readable regular text file of ids.`);
+        }
+        fromFile = parseIdList(text, { label });
+        assertUsableIds(fromFile, { label });
+    }
+    return uniqueInOrder([...fromInput, ...fromFile]);
+}
+
+;// CONCATENATED MODULE: ./src/qstash/backoff.ts
+const DEFAULT_BACKOFF = { baseMs: 500, maxMs: 10_000 };
+/**
+ * Exponential backoff with "equal jitter": half of the exponential step is kept, the other half is random, so
+ * retries spread out without ever collapsing to zero. `retry` is 0 for the first retry.
+ */
+function backoffDelay(retry, policy = DEFAULT_BACKOFF, random = Math.random) {
+    const step = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, retry));
+    return Math.round(step / 2 + (step / 2) * random());
+}
+
+;// CONCATENATED MODULE: ./src/qstash/transport.ts
+/**
+ * One HTTP exchange with the QStash API over undici keep-alive connections (a Pool, or a ProxyAgent when a proxy is
+ * configured). It never throws for network trouble: it says what happened, including whether the request may have
+ * reached the server (which decides whether it may be sent again). Redirects are returned, never followed, so the
+ * token only goes to the configured origin.
+ */
+
+/** The code of a network failure to reach the proxy (its reason names the proxy, not the server). */
+const PROXY_UNREACHABLE = 'PROXY_UNREACHABLE';
+const NEVER_SENT = {
+    ECONNREFUSED: 'connection refused',
+    ENOTFOUND: 'host not found (DNS)',
+    EAI_AGAIN: 'DNS lookup failed',
+    EHOSTUNREACH: 'host unreachable',
+    ENETUNREACH: 'network unreachable',
+    UND_ERR_CONNECT_TIMEOUT: 'connect timed out',
+};
+const NETWORK_REASONS = {
+    ECONNRESET: 'connection reset',
+    EPIPE: 'connection closed while sending',
+    UND_ERR_SOCKET: 'connection closed by the server',
+    UND_ERR_CLOSED: 'connection closed',
+    UND_ERR_HEADERS_TIMEOUT: 'no response headers in time',
+    UND_ERR_BODY_TIMEOUT: 'response body stalled',
+};
+function describeNetworkError(error, timedOut, timeoutMs) {
+    if (timedOut) {
+        return {
+            kind: 'network',
+            reason: `timed out after ${timeoutMs / 1000} s`,
+            code: 'TIMEOUT',
+            mayHaveReachedServer: true,
+        };
+    }
+    const err = error;
+    const code = err?.code ?? err?.cause?.code ?? err?.name ?? 'UNKNOWN';
+    if (code in NEVER_SENT)
+        return { kind: 'network', reason: NEVER_SENT[code], code, mayHaveReachedServer: false };
+    if (/CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_VERIFY/u.test(code)) {
+        return { kind: 'network', reason: `TLS failure (${code})`, code, mayHaveReachedServer: false };
+    }
+    const reason = NETWORK_REASONS[code] ?? `network error (${code})`;
+    return { kind: 'network', reason, code, mayHaveReachedServer: true };
+}
+class UndiciTransport {
+    dispatcher;
+    headers;
+    maxBodyBytes;
+    options;
+    constructor(options) {
+        this.options = options;
+        this.dispatcher =
+            options.dispatcher ??
+                new undici.Pool(options.baseUrl, {
+                    connections: options.connections,
+                    pipelining: 1,
+                    connect: { timeout: Math.min(options.timeoutMs, 10_000) },
+                    headersTimeout: options.timeoutMs,
+                    bodyTimeout: options.timeoutMs,
+                });
+        this.headers = {
+            authorization: `Bearer ${options.token}`,
+            'user-agent': options.userAgent ?? 'upstash-dlq-action',
+            accept: 'application/json',
+        };
+        this.maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
+    }
+    async send(exchange, signal) {
+        // One timer per request, cleared as soon as it is done: AbortSignal.timeout() would keep every request's
+        // signal alive for the full timeout, which adds up over tens of thousands of requests.
+        const controller = new AbortController();
+        let timedOut = false;
+        const timer = setTimeout(() => {
+            timedOut = true;
+            controller.abort();
+        }, this.options.timeoutMs);
+        const onAbort = () => controller.abort();
+        signal?.addEventListener('abort', onAbort, { once: true });
+        try {
+            const response = await this.dispatcher.request({
+                origin: this.options.baseUrl,
+                method: exchange.method,
+                path: exchange.path,
+                headers: exchange.headers ? { ...this.headers, ...exchange.headers } : this.headers,
+                signal: controller.signal,
+            });
+            const ok = response.statusCode >= 200 && response.statusCode < 300;
+            if (ok && !exchange.wantsBody) {
+                await response.body.dump();
+                return { kind: 'response', status: response.statusCode, headers: response.headers, body: '' };
+            }
+            const { text, truncated } = await readCapped(response.body, exchange.maxBodyBytes ?? this.maxBodyBytes);
+            return {
+                kind: 'response',
+                status: response.statusCode,
+                headers: response.headers,
+                body: text,
+                ...(truncated && { truncated }),
+            };
+        }
+        catch (error) {
+            const proxy = timedOut ? undefined : this.options.proxyFailure?.(error);
+            if (proxy?.kind === 'proxy-unreachable') {
+                return { kind: 'network', reason: proxy.reason, code: PROXY_UNREACHABLE, mayHaveReachedServer: false };
+            }
+            if (proxy) {
+                return { kind: 'network', reason: proxy.reason, code: 'PROXY', mayHaveReachedServer: false, proxy: true };
+            }
+            return describeNetworkError(error, timedOut, this.options.timeoutMs);
+        }
+        finally {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', onAbort);
+        }
+    }
+    async close() {
+        await this.dispatcher.close().catch(() => this.dispatcher.destroy());
+    }
+}
+async function readCapped(body, max) {
+    const chunks = [];
+    let size = 0;
+    for await (const chunk of body) {
+        if (size + chunk.length > max) {
+            chunks.push(chunk.subarray(0, max - size));
+            // Enough for any message or listing page we need; do not stream a huge body through the runner.
+            body.destroy();
+            return { text: Buffer.concat(chunks).toString('utf8'), truncated: true };
+        }
+        chunks.push(chunk);
+        size += chunk.length;
+    }
+    return { text: Buffer.concat(chunks).toString('utf8'), truncated: false };
+}
+
+;// CONCATENATED MODULE: ./src/qstash/client.ts
+/**
+ * The DLQ client: sends one request until an answer decides something, with retries, rate-limit waits and the
+ * at-most-once rule for requests that are not idempotent. It knows nothing of GitHub Actions or of what an operation
+ * means; it is given a transport, a rate limiter and a clock.
+ */
+
+
+
+
+/** Listing pages may be large (entries carry the failed request's body); a page past this asks for fewer entries. */
+const LIST_BODY_LIMIT = 16 * 1024 * 1024;
+class DlqClient {
+    transport;
+    limiter;
+    clock;
+    options;
+    backoff;
+    maxRateLimitWaitMs;
+    sent = 0;
+    slots;
+    networkFailures = 0;
+    failingSince = 0;
+    tripped;
+    inFlight = new AbortController();
+    constructor(transport, limiter, clock, options) {
+        this.transport = transport;
+        this.limiter = limiter;
+        this.clock = clock;
+        this.options = options;
+        this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+        this.maxRateLimitWaitMs = options.maxRateLimitWaitMs ?? 120_000;
+        this.slots = new Semaphore(options.maxInFlight ?? Number.POSITIVE_INFINITY);
+    }
+    /** Set once the server is considered unreachable: why, naming the host. Every later call fails unsent. */
+    get unreachable() {
+        return this.tripped;
+    }
+    /** Aborts the requests in flight (cancellation, after a grace period). Their outcome is unknown: failed. */
+    abortInFlight(reason) {
+        this.inFlight.abort(reason);
+    }
+    /** Requests sent so far, retries included. */
+    get requestsSent() {
+        return this.sent;
+    }
+    /** One page of `GET /v2/.../dlq?<filters>&count=N&cursor=...`. */
+    async listPage(dlq, query, cursor, count, stop) {
+        const exchange = {
+            method: 'GET',
+            path: listPath(dlq, query, cursor, count),
+            maxBodyBytes: LIST_BODY_LIMIT,
+            wantsBody: true,
+        };
+        const result = await this.send(exchange, { idempotent: true, ...(stop && { stop }) });
+        if (result.kind === 'failed')
+            return result;
+        const bad = (reason) => ({
+            kind: 'failed',
+            cause: 'bad-answer',
+            reason,
+            attempts: result.attempts,
+            mayHaveActed: false,
+        });
+        if (result.status === 404)
+            return bad(`HTTP 404 for the DLQ listing ${paths_DLQ_COLLECTION[dlq]}`);
+        if (result.truncated)
+            return { kind: 'too-large', limitBytes: LIST_BODY_LIMIT };
+        let page;
+        try {
+            page = JSON.parse(result.body);
+        }
+        catch {
+            return bad(`the DLQ listing was not JSON (${result.body.length} bytes)`);
+        }
+        const messages = page?.messages;
+        // An answer without a messages array proves nothing about what the DLQ holds: it is not an empty page.
+        if (!Array.isArray(messages))
+            return bad('the DLQ listing had no messages array');
+        const entries = messages.filter((entry) => !!entry && typeof entry === 'object' && typeof entry.dlqId === 'string');
+        const next = page.cursor;
+        return {
+            kind: 'page',
+            entries,
+            skipped: messages.length - entries.length,
+            ...(typeof next === 'string' && next !== '' && { cursor: next }),
+        };
+    }
+    get origin() {
+        return this.options.origin ?? 'the server';
+    }
+    noteNetworkFailure(reason) {
+        const now = this.clock.now();
+        if (this.networkFailures === 0)
+            this.failingSince = now;
+        this.networkFailures += 1;
+        const limit = this.options.unreachableAfter ?? {
+            failures: Math.max(4, 2 * Math.min(this.options.maxInFlight ?? 2, 50)),
+            ms: 10_000,
+        };
+        if (this.tripped === undefined && this.networkFailures >= limit.failures && now - this.failingSince >= limit.ms) {
+            const seconds = Math.round((now - this.failingSince) / 1000);
+            this.tripped = `${this.origin} is unreachable: ${reason}; no answer to ${this.networkFailures} requests in ${seconds} s`;
+        }
+        return this.tripped !== undefined;
+    }
+    /**
+     * Sends one exchange until it gets an answer that decides something: 2xx or 404 (`answered`), or a failure.
+     * 429s and connections that were refused (never reached the server) are retried whatever the request. 5xx, 408,
+     * timeouts and dropped connections may have reached the server: an idempotent request is retried with backoff up
+     * to maxRetries; any other request is never sent again, and fails as `answer-lost`.
+     */
+    async send(exchange, options) {
+        const { stop, idempotent } = options;
+        let attempts = 0;
+        let retries = 0;
+        let rateLimitWaited = 0;
+        let mayHaveActed = false;
+        const failed = (cause, reason) => ({
+            kind: 'failed',
+            cause,
+            reason,
+            attempts,
+            mayHaveActed,
+        });
+        const stopped = () => {
+            const why = stop?.reason;
+            const cause = why instanceof StopReason ? why.kind : 'cancelled';
+            const text = why instanceof Error ? why.message : String(why ?? 'stopped');
+            return failed(cause, `${attempts === 0 ? 'not attempted' : 'not retried'}: ${text}`);
+        };
+        for (;;) {
+            if (this.tripped !== undefined) {
+                return failed('unreachable', `${attempts === 0 ? 'not attempted' : 'not retried'}: ${this.tripped}`);
+            }
+            if (stop?.aborted)
+                return stopped();
+            // A slot first, then the rate limiter: the request timeout only starts once the request can really go out.
+            await this.slots.acquire();
+            let result;
+            let wait;
+            try {
+                if (!(await this.limiter.acquire(stop)))
+                    return stopped();
+                attempts += 1;
+                this.sent += 1;
+                result = await this.transport.send(exchange, this.inFlight.signal);
+                wait = this.limiter.release(result.kind === 'response' ? result.status : undefined, result.kind === 'response' ? result.headers : undefined);
+            }
+            finally {
+                this.slots.release();
+            }
+            this.options.onExchange?.(exchange, result, attempts);
+            if (result.kind === 'network' && this.inFlight.signal.aborted) {
+                mayHaveActed = true;
+                return failed('cancelled', 'abandoned in flight on cancellation; whether the server acted is unknown');
+            }
+            let retryReason;
+            if (result.kind === 'response') {
+                this.networkFailures = 0;
+                const { status } = result;
+                if ((status >= 200 && status < 300) || status === 404) {
+                    return {
+                        kind: 'answered',
+                        status,
+                        body: result.body,
+                        truncated: result.truncated === true,
+                        attempts,
+                        mayHaveActed,
+                    };
+                }
+                if (status === 401 || status === 403)
+                    return failed('token-refused', `HTTP ${status}: the token was refused`);
+                if (status === 429) {
+                    rateLimitWaited += wait;
+                    if (rateLimitWaited > this.maxRateLimitWaitMs) {
+                        return failed('rate-limited', `HTTP 429: still rate limited after waiting ${Math.round(rateLimitWaited / 1000)} s`);
+                    }
+                    // The limiter already paused every request until the wait is over; acquire() waits it out.
+                    continue;
+                }
+                if (status >= 300 && status < 400) {
+                    return failed('redirect', `HTTP ${status}: redirect not followed (the token is only sent to the configured URL)`);
+                }
+                if (status < 500 && status !== 408)
+                    return failed('rejected', `HTTP ${status}${serverMessage(result.body)}`);
+                // A 5xx or 408 may come from a gateway after the server acted.
+                mayHaveActed = true;
+                retryReason = `HTTP ${status}${serverMessage(result.body)}`;
+            }
+            else {
+                if (result.proxy)
+                    return failed('proxy-refused', result.reason);
+                if (result.mayHaveReachedServer)
+                    mayHaveActed = true;
+                retryReason = result.code === PROXY_UNREACHABLE ? result.reason : `${result.reason} (${this.origin})`;
+                if (this.noteNetworkFailure(result.reason))
+                    return failed('unreachable', this.tripped);
+                if (result.mayHaveReachedServer && !idempotent) {
+                    return failed('answer-lost', `${retryReason}: the request may have been carried out; not sent again`);
+                }
+            }
+            if (mayHaveActed && !idempotent) {
+                return failed('answer-lost', `${retryReason}: the request may have been carried out; not sent again`);
+            }
+            if (retries >= this.options.maxRetries) {
+                return failed('retries-exhausted', `${retryReason} (${attempts} attempt${attempts === 1 ? '' : 's'})`);
+            }
+            await this.clock.sleep(backoffDelay(retries, this.backoff, this.options.random), stop);
+            retries += 1;
+            if (stop?.aborted) {
+                const end = stopped();
+                return { ...end, reason: `${retryReason}; ${end.reason}` };
+            }
+        }
+    }
+}
+/** The server's `{"error": "..."}` text, shortened, for a failure reason. Never decides anything. */
+function serverMessage(body) {
+    const text = body.trim();
+    if (text === '')
+        return '';
+    let message = text;
+    try {
+        const parsed = JSON.parse(text);
+        if (parsed && typeof parsed === 'object' && typeof parsed.error === 'string') {
+            message = parsed.error;
+        }
+    }
+    catch {
+        if (/^\s*</u.test(text))
+            return ' (HTML body)';
+    }
+    // eslint-disable-next-line no-control-regex
+    const oneLine = message.replace(/[\s\u0000-\u001f\u007f-\u009f\u2028\u2029]+/gu, ' ').trim();
+    return oneLine === '' ? '' : `: ${oneLine.length > 200 ? `${oneLine.slice(0, 200)}…` : oneLine}`;
+}
+/** Counts requests in flight across every caller of one client. */
+class Semaphore {
+    free;
+    waiting = [];
+    constructor(size) {
+        this.free = size;
+    }
+    async acquire() {
+        if (this.free > 0) {
+            this.free -= 1;
+            return;
+        }
+        await new Promise((resolve) => this.waiting.push(resolve));
+    }
+    release() {
+        const next = this.waiting.shift();
+        if (next)
+            next();
+        else
+            this.free += 1;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/qstash/clock.ts
+const systemClock = {
+    now: () => Date.now(),
+    sleep: (ms, signal) => new Promise((resolve) => {
+        if (signal?.aborted || ms <= 0)
+            return resolve();
+        const done = () => {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', done);
+            resolve();
+        };
+        const timer = setTimeout(done, ms);
+        signal?.addEventListener('abort', done, { once: true });
+    }),
+};
+
 ;// CONCATENATED MODULE: ./src/qstash/rate-limit.ts
 const DEFAULT_RATE_LIMIT_POLICY = { defaultWaitMs: 1000, minWaitMs: 50, maxWaitMs: 30_000 };
 function header(headers, name) {
@@ -51718,137 +51860,6 @@ class RateLimiter {
     }
 }
 
-;// CONCATENATED MODULE: ./src/qstash/transport.ts
-/**
- * One HTTP exchange with the QStash API over undici keep-alive connections (a Pool, or a ProxyAgent when a proxy is
- * configured). It never throws for network trouble: it says what happened, including whether the request may have
- * reached the server (which decides whether it may be sent again). Redirects are returned, never followed, so the
- * token only goes to the configured origin.
- */
-
-const NEVER_SENT = {
-    ECONNREFUSED: 'connection refused',
-    ENOTFOUND: 'host not found (DNS)',
-    EAI_AGAIN: 'DNS lookup failed',
-    EHOSTUNREACH: 'host unreachable',
-    ENETUNREACH: 'network unreachable',
-    UND_ERR_CONNECT_TIMEOUT: 'connect timed out',
-};
-const NETWORK_REASONS = {
-    ECONNRESET: 'connection reset',
-    EPIPE: 'connection closed while sending',
-    UND_ERR_SOCKET: 'connection closed by the server',
-    UND_ERR_CLOSED: 'connection closed',
-    UND_ERR_HEADERS_TIMEOUT: 'no response headers in time',
-    UND_ERR_BODY_TIMEOUT: 'response body stalled',
-};
-function describeNetworkError(error, timedOut, timeoutMs) {
-    if (timedOut) {
-        return {
-            kind: 'network',
-            reason: `timed out after ${timeoutMs / 1000} s`,
-            code: 'TIMEOUT',
-            mayHaveReachedServer: true,
-        };
-    }
-    const err = error;
-    const code = err?.code ?? err?.cause?.code ?? err?.name ?? 'UNKNOWN';
-    if (code in NEVER_SENT)
-        return { kind: 'network', reason: NEVER_SENT[code], code, mayHaveReachedServer: false };
-    if (/CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_VERIFY/u.test(code)) {
-        return { kind: 'network', reason: `TLS failure (${code})`, code, mayHaveReachedServer: false };
-    }
-    const reason = NETWORK_REASONS[code] ?? `network error (${code})`;
-    return { kind: 'network', reason, code, mayHaveReachedServer: true };
-}
-class UndiciTransport {
-    dispatcher;
-    headers;
-    maxBodyBytes;
-    options;
-    constructor(options) {
-        this.options = options;
-        this.dispatcher =
-            options.dispatcher ??
-                new undici.Pool(options.baseUrl, {
-                    connections: options.connections,
-                    pipelining: 1,
-                    connect: { timeout: Math.min(options.timeoutMs, 10_000) },
-                    headersTimeout: options.timeoutMs,
-                    bodyTimeout: options.timeoutMs,
-                });
-        this.headers = {
-            authorization: `Bearer ${options.token}`,
-            'user-agent': options.userAgent ?? 'upstash-dlq-action',
-            accept: 'application/json',
-        };
-        this.maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
-    }
-    async send(exchange, signal) {
-        // One timer per request, cleared as soon as it is done: AbortSignal.timeout() would keep every request's
-        // signal alive for the full timeout, which adds up over tens of thousands of requests.
-        const controller = new AbortController();
-        let timedOut = false;
-        const timer = setTimeout(() => {
-            timedOut = true;
-            controller.abort();
-        }, this.options.timeoutMs);
-        const onAbort = () => controller.abort();
-        signal?.addEventListener('abort', onAbort, { once: true });
-        try {
-            const response = await this.dispatcher.request({
-                origin: this.options.baseUrl,
-                method: exchange.method,
-                path: exchange.path,
-                headers: exchange.headers ? { ...this.headers, ...exchange.headers } : this.headers,
-                signal: controller.signal,
-            });
-            const ok = response.statusCode >= 200 && response.statusCode < 300;
-            if (ok && !exchange.wantsBody) {
-                await response.body.dump();
-                return { kind: 'response', status: response.statusCode, headers: response.headers, body: '' };
-            }
-            const { text, truncated } = await readCapped(response.body, exchange.maxBodyBytes ?? this.maxBodyBytes);
-            return {
-                kind: 'response',
-                status: response.statusCode,
-                headers: response.headers,
-                body: text,
-                ...(truncated && { truncated }),
-            };
-        }
-        catch (error) {
-            const proxy = timedOut ? undefined : this.options.proxyFailure?.(error);
-            if (proxy) {
-                return { kind: 'network', reason: proxy.reason, code: 'PROXY', mayHaveReachedServer: false, proxy: true };
-            }
-            return describeNetworkError(error, timedOut, this.options.timeoutMs);
-        }
-        finally {
-            clearTimeout(timer);
-            signal?.removeEventListener('abort', onAbort);
-        }
-    }
-    async close() {
-        await this.dispatcher.close().catch(() => this.dispatcher.destroy());
-    }
-}
-async function readCapped(body, max) {
-    const chunks = [];
-    let size = 0;
-    for await (const chunk of body) {
-        if (size + chunk.length > max) {
-            chunks.push(chunk.subarray(0, max - size));
-            // Enough for any message or listing page we need; do not stream a huge body through the runner.
-            body.destroy();
-            return { text: Buffer.concat(chunks).toString('utf8'), truncated: true };
-        }
-        chunks.push(chunk);
-        size += chunk.length;
-    }
-    return { text: Buffer.concat(chunks).toString('utf8'), truncated: false };
-}
-
 ;// CONCATENATED MODULE: ./src/main.ts
 /**
  * run(): read settings -> select -> execute -> report. The only module that touches @actions/core.
@@ -51933,10 +51944,14 @@ async function run(source = runnerSource) {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    const state = { reported: false };
     try {
-        await act(settings, cancel.signal, log);
+        await act(settings, cancel.signal, log, state);
     }
     catch (error) {
+        // Outputs are set on every run that read its inputs, whatever failed before the report.
+        if (!state.reported)
+            await writeOutputs(log, noOutcomes(), operationFor('delete', 'workflow'), false);
         setFailed(log.redact(error instanceof Error ? error.message : String(error)));
     }
     finally {
@@ -51948,7 +51963,7 @@ function redactor(secrets) {
     const sorted = [...secrets].sort((a, b) => b.length - a.length);
     return (text) => sorted.reduce((out, secret) => out.split(secret).join('***'), text);
 }
-async function act(settings, signal, log) {
+async function act(settings, signal, log, state) {
     const real = operationFor(settings.operation, settings.dlq, settings.redriveHeaders);
     const operation = settings.dryRun ? probeFor(real) : real;
     const { endpoint, target } = settings;
@@ -51967,6 +51982,7 @@ async function act(settings, signal, log) {
     if (target === undefined) {
         log.warning(`Nothing selected: no ids (${Inputs.dlqIds}, ${Inputs.dlqIdsFile}), no filter and no ${Inputs.selectAll}: true. No request was sent.`);
         await connection.dispatcher.close();
+        state.reported = true;
         await writeOutputs(log, outcomes, operation, true);
         return;
     }
@@ -51976,14 +51992,7 @@ async function act(settings, signal, log) {
         connections: settings.concurrency,
         timeoutMs: settings.requestTimeoutMs,
         dispatcher: connection.dispatcher,
-        ...(connection.proxy !== undefined && {
-            // A proxy that cannot be reached is an unreachable server; one that refuses the tunnel or the credentials
-            // stops the run.
-            proxyFailure: (error) => {
-                const failure = classifyProxyError(error, connection.proxy);
-                return failure && failure.kind !== 'proxy-unreachable' ? failure : undefined;
-            },
-        }),
+        ...(connection.proxyFailure !== undefined && { proxyFailure: connection.proxyFailure }),
     });
     const debug = isDebug();
     const client = new DlqClient(transport, new RateLimiter(systemClock), systemClock, {
@@ -52030,6 +52039,7 @@ async function act(settings, signal, log) {
         endGroup();
         await transport.close();
     }
+    state.reported = true;
     await writeOutputs(log, outcomes, operation, true, settings);
 }
 /** Outputs, the results file, the summary, annotations and the tally: written on every run that read its inputs. */

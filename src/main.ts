@@ -19,7 +19,7 @@ import { readSettings, type Settings, type SettingsSource } from './settings.js'
 import { DlqClient } from './qstash/client.js';
 import { systemClock } from './qstash/clock.js';
 import { DLQ_NAMES } from './qstash/paths.js';
-import { classifyProxyError, createDispatcher } from './qstash/proxy.js';
+import { createDispatcher } from './qstash/proxy.js';
 import { RateLimiter } from './qstash/rate-limit.js';
 import { UndiciTransport } from './qstash/transport.js';
 
@@ -85,9 +85,12 @@ export async function run(source: SettingsSource = runnerSource): Promise<void> 
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const state = { reported: false };
   try {
-    await act(settings, cancel.signal, log);
+    await act(settings, cancel.signal, log, state);
   } catch (error) {
+    // Outputs are set on every run that read its inputs, whatever failed before the report.
+    if (!state.reported) await writeOutputs(log, noOutcomes(), operationFor('delete', 'workflow'), false);
     core.setFailed(log.redact(error instanceof Error ? error.message : String(error)));
   } finally {
     process.removeListener('SIGINT', onSignal);
@@ -100,7 +103,7 @@ function redactor(secrets: readonly string[]): (text: string) => string {
   return (text) => sorted.reduce((out, secret) => out.split(secret).join('***'), text);
 }
 
-async function act(settings: Settings, signal: AbortSignal, log: Log): Promise<void> {
+async function act(settings: Settings, signal: AbortSignal, log: Log, state: { reported: boolean }): Promise<void> {
   const real = operationFor(settings.operation, settings.dlq, settings.redriveHeaders);
   const operation = settings.dryRun ? probeFor(real) : real;
   const { endpoint, target } = settings;
@@ -120,6 +123,7 @@ async function act(settings: Settings, signal: AbortSignal, log: Log): Promise<v
       `Nothing selected: no ids (${Inputs.dlqIds}, ${Inputs.dlqIdsFile}), no filter and no ${Inputs.selectAll}: true. No request was sent.`,
     );
     await connection.dispatcher.close();
+    state.reported = true;
     await writeOutputs(log, outcomes, operation, true);
     return;
   }
@@ -130,14 +134,7 @@ async function act(settings: Settings, signal: AbortSignal, log: Log): Promise<v
     connections: settings.concurrency,
     timeoutMs: settings.requestTimeoutMs,
     dispatcher: connection.dispatcher,
-    ...(connection.proxy !== undefined && {
-      // A proxy that cannot be reached is an unreachable server; one that refuses the tunnel or the credentials
-      // stops the run.
-      proxyFailure: (error: unknown) => {
-        const failure = classifyProxyError(error, connection.proxy);
-        return failure && failure.kind !== 'proxy-unreachable' ? failure : undefined;
-      },
-    }),
+    ...(connection.proxyFailure !== undefined && { proxyFailure: connection.proxyFailure }),
   });
   const debug = core.isDebug();
   const client = new DlqClient(transport, new RateLimiter(systemClock), systemClock, {
@@ -185,6 +182,7 @@ async function act(settings: Settings, signal: AbortSignal, log: Log): Promise<v
     core.endGroup();
     await transport.close();
   }
+  state.reported = true;
   await writeOutputs(log, outcomes, operation, true, settings);
 }
 

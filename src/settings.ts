@@ -16,6 +16,7 @@ import {
 } from './operations.js';
 import { collectTokens, EndpointError, resolveEndpoint, type Endpoint } from './endpoint.js';
 import type { DlqKind } from './qstash/paths.js';
+import { ProxyConfigError, proxyFor } from './qstash/proxy.js';
 
 export interface Settings {
   /** What to act on; undefined when nothing was selected. */
@@ -61,6 +62,7 @@ export function readSettings(source: SettingsSource): Settings {
         error instanceof InvalidIdsError ||
         error instanceof FilterError ||
         error instanceof OverrideError ||
+        error instanceof ProxyConfigError ||
         error instanceof EndpointError
       ) {
         problems.push(error.message);
@@ -72,6 +74,8 @@ export function readSettings(source: SettingsSource): Settings {
   const raw = (spec: InputSpec): string => source.input(spec.name);
 
   const endpoint = attempt(() => resolveEndpoint(source), undefined);
+  // The proxy variables are settings too: one that cannot be used is refused before any request.
+  if (endpoint !== undefined) attempt(() => proxyFor(new URL(endpoint.url), (name) => source.env(name)), undefined);
   // A missing or malformed token is reported even when the URL was refused.
   if (endpoint !== undefined) attempt(() => checkToken(endpoint), undefined);
   else if (collectTokens(source).length === 0) attempt(() => checkToken({ token: '', tokenSource: 'none' }), undefined);

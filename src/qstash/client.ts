@@ -8,7 +8,7 @@ import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js'
 import type { Clock } from './clock.js';
 import { DLQ_COLLECTION, listPath, type DlqKind, type ListQuery } from './paths.js';
 import type { RateLimiter } from './rate-limit.js';
-import type { Exchange, ExchangeResult, Transport } from './transport.js';
+import { PROXY_UNREACHABLE, type Exchange, type ExchangeResult, type Transport } from './transport.js';
 
 export interface ClientOptions {
   readonly maxRetries: number;
@@ -271,7 +271,7 @@ export class DlqClient {
       } else {
         if (result.proxy) return failed('proxy-refused', result.reason);
         if (result.mayHaveReachedServer) mayHaveActed = true;
-        retryReason = `${result.reason} (${this.origin})`;
+        retryReason = result.code === PROXY_UNREACHABLE ? result.reason : `${result.reason} (${this.origin})`;
         if (this.noteNetworkFailure(result.reason)) return failed('unreachable', this.tripped!);
         if (result.mayHaveReachedServer && !idempotent) {
           return failed('answer-lost', `${retryReason}: the request may have been carried out; not sent again`);

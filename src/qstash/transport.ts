@@ -56,9 +56,15 @@ export interface TransportOptions {
   readonly userAgent?: string;
   /** The dispatcher to send through (a proxy agent); a keep-alive Pool for `baseUrl` otherwise. */
   readonly dispatcher?: Dispatcher;
-  /** Classifies a failure as the proxy's; only used with a proxy dispatcher. */
-  readonly proxyFailure?: (error: unknown) => { readonly reason: string } | undefined;
+  /**
+   * Classifies a failure as the proxy's (only with a proxy dispatcher): one that refuses the tunnel or the
+   * credentials stops the run; one that cannot be reached is a network failure like any other, named for the proxy.
+   */
+  readonly proxyFailure?: (error: unknown) => { readonly kind: string; readonly reason: string } | undefined;
 }
+
+/** The code of a network failure to reach the proxy (its reason names the proxy, not the server). */
+export const PROXY_UNREACHABLE = 'PROXY_UNREACHABLE';
 
 const NEVER_SENT: Readonly<Record<string, string>> = {
   ECONNREFUSED: 'connection refused',
@@ -156,6 +162,9 @@ export class UndiciTransport implements Transport {
       };
     } catch (error) {
       const proxy = timedOut ? undefined : this.options.proxyFailure?.(error);
+      if (proxy?.kind === 'proxy-unreachable') {
+        return { kind: 'network', reason: proxy.reason, code: PROXY_UNREACHABLE, mayHaveReachedServer: false };
+      }
       if (proxy) {
         return { kind: 'network', reason: proxy.reason, code: 'PROXY', mayHaveReachedServer: false, proxy: true };
       }

@@ -206,6 +206,38 @@ describe('proxies: https_proxy, credentials, refusals, no_proxy', () => {
     expect(emulator.requests).toEqual([]);
   });
 
+  it('an unusable proxy variable is refused before any request, naming it, with every output set', async () => {
+    const { emulator, inputs, env } = await behindProxy();
+    const run = await runAgainst(emulator, {
+      inputs,
+      env: { ...env, https_proxy: 'socks5://u:pw-secret@127.0.0.1:1080' },
+    });
+
+    expect(run.exitCode).toBe(1);
+    expect(errors(run)[0]).toMatch(
+      /https_proxy: "socks5:\/\/\*\*\*@127.0.0.1:1080" is a socks5 proxy; only HTTP proxies/,
+    );
+    expect(errors(run)[0]).not.toContain('pw-secret');
+    expect(emulator.requests).toEqual([]);
+    for (const name of LISTS) expect(list(run, name)).toEqual([]);
+    expect(run.outputs['results-file']).not.toBe('');
+  });
+
+  it('a proxy that cannot be reached is named in the reason, not blamed on the QStash host', async () => {
+    const { emulator, ids, inputs, env } = await behindProxy();
+    const dead = await proxyWith({});
+    const url = dead.url;
+    await dead.close();
+    const run = await runAgainst(emulator, { inputs, env: { ...env, https_proxy: url } });
+
+    expect(run.exitCode).toBe(1);
+    expect(list(run, 'failed')).toEqual(ids);
+    for (const record of run.results ?? []) {
+      expect(String(record.reason)).toContain(`proxy ${new URL(url).host}`);
+      expect(String(record.reason)).not.toContain(TEST_TLS_HOST);
+    }
+  });
+
   it('no_proxy for another host leaves the proxy in use', async () => {
     const { emulator, ids, port, proxy, inputs, env } = await behindProxy();
     const run = await runAgainst(emulator, {
