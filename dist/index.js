@@ -52023,6 +52023,7 @@ async function act(settings, signal, log, state) {
     log.group(target.kind === 'ids'
         ? `${operation.words.doing} ${target.ids.length} id${target.ids.length === 1 ? '' : 's'} in the ${DLQ_NAMES[settings.dlq]}`
         : `Listing ${target.filters.length === 0 ? 'every entry' : 'the matching entries'} of the ${DLQ_NAMES[settings.dlq]}, then ${operation.words.doing.toLowerCase()}`);
+    preloadRunUrl();
     try {
         outcomes = await execute(target, operation, client, {
             concurrency: settings.concurrency,
@@ -52143,15 +52144,22 @@ function logSettings(log, settings, operation, proxy) {
     log.info(`concurrency: ${settings.concurrency}; max-retries: ${settings.maxRetries}; request-timeout: ${settings.requestTimeoutMs / 1000} s`);
     endGroup();
 }
-/** Link to this workflow run. @actions/github (and Octokit with it) is loaded only here, after the requests. */
+/**
+ * The link to this workflow run, for the summary. @actions/github (and Octokit with it) is only needed for that,
+ * so it is loaded apart; `preloadRunUrl` starts loading it while the first requests are in flight, so that its
+ * parsing overlaps the network waits instead of adding to the step's time.
+ */
+let runUrlPromise;
+function preloadRunUrl() {
+    if (!process.env.GITHUB_STEP_SUMMARY || !process.env.GITHUB_REPOSITORY || !process.env.GITHUB_RUN_ID)
+        return;
+    runUrlPromise ??= __nccwpck_require__.e(/* import() */ 413).then(__nccwpck_require__.bind(__nccwpck_require__, 2413)).then(({ context }) => Number.isFinite(context.runId)
+        ? `${context.serverUrl}/${context.repo.owner}/${context.repo.repo}/actions/runs/${context.runId}`
+        : undefined, () => undefined);
+}
 async function runUrl() {
-    const repository = process.env.GITHUB_REPOSITORY;
-    if (!repository || !process.env.GITHUB_RUN_ID)
-        return undefined;
-    const { context } = await __nccwpck_require__.e(/* import() */ 413).then(__nccwpck_require__.bind(__nccwpck_require__, 2413));
-    if (!Number.isFinite(context.runId))
-        return undefined;
-    return `${context.serverUrl}/${repository}/actions/runs/${context.runId}`;
+    preloadRunUrl();
+    return runUrlPromise;
 }
 
 
@@ -52543,6 +52551,17 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ /* webpack/runtime/hasOwnProperty shorthand */
 /******/ (() => {
 /******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/make namespace object */
+/******/ (() => {
+/******/ 	// define __esModule on exports
+/******/ 	__nccwpck_require__.r = (exports) => {
+/******/ 		if(typeof Symbol !== 'undefined' && Symbol.toStringTag) {
+/******/ 			Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
+/******/ 		}
+/******/ 		Object.defineProperty(exports, '__esModule', { value: true });
+/******/ 	};
 /******/ })();
 /******/ 
 /******/ /* webpack/runtime/node module decorator */

@@ -168,6 +168,7 @@ async function act(settings: Settings, signal: AbortSignal, log: Log, state: { r
       ? `${operation.words.doing} ${target.ids.length} id${target.ids.length === 1 ? '' : 's'} in the ${DLQ_NAMES[settings.dlq]}`
       : `Listing ${target.filters.length === 0 ? 'every entry' : 'the matching entries'} of the ${DLQ_NAMES[settings.dlq]}, then ${operation.words.doing.toLowerCase()}`,
   );
+  preloadRunUrl();
   try {
     outcomes = await execute(target, operation, client, {
       concurrency: settings.concurrency,
@@ -290,11 +291,25 @@ function logSettings(log: Log, settings: Settings, operation: Operation, proxy: 
   core.endGroup();
 }
 
-/** Link to this workflow run. @actions/github (and Octokit with it) is loaded only here, after the requests. */
+/**
+ * The link to this workflow run, for the summary. @actions/github (and Octokit with it) is only needed for that,
+ * so it is loaded apart; `preloadRunUrl` starts loading it while the first requests are in flight, so that its
+ * parsing overlaps the network waits instead of adding to the step's time.
+ */
+let runUrlPromise: Promise<string | undefined> | undefined;
+
+function preloadRunUrl(): void {
+  if (!process.env.GITHUB_STEP_SUMMARY || !process.env.GITHUB_REPOSITORY || !process.env.GITHUB_RUN_ID) return;
+  runUrlPromise ??= import('@actions/github').then(
+    ({ context }) =>
+      Number.isFinite(context.runId)
+        ? `${context.serverUrl}/${context.repo.owner}/${context.repo.repo}/actions/runs/${context.runId}`
+        : undefined,
+    () => undefined,
+  );
+}
+
 async function runUrl(): Promise<string | undefined> {
-  const repository = process.env.GITHUB_REPOSITORY;
-  if (!repository || !process.env.GITHUB_RUN_ID) return undefined;
-  const { context } = await import('@actions/github');
-  if (!Number.isFinite(context.runId)) return undefined;
-  return `${context.serverUrl}/${repository}/actions/runs/${context.runId}`;
+  preloadRunUrl();
+  return runUrlPromise;
 }
