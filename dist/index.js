@@ -48877,8 +48877,8 @@ function getIDToken(aud) {
 //# sourceMappingURL=core.js.map
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 // EXTERNAL MODULE: external "node:path"
@@ -48956,6 +48956,11 @@ function idProblem(id) {
         return 'contains a lone UTF-16 surrogate (not text)';
     if (UNSAFE.test(id))
         return 'contains / \\ ? # % , or whitespace, which no DLQ id has';
+    // Look-alikes such as U+FF0F (／) or U+2025 (‥) become / and .. under Unicode normalisation, which a hop may apply.
+    const normal = id.normalize('NFKC');
+    if (UNSAFE.test(normal) || normal.includes('..') !== id.includes('..')) {
+        return 'contains a character that Unicode normalisation turns into / \\ ? # % , whitespace or dots';
+    }
     if (id.length > MAX_ID_LENGTH)
         return `is longer than ${MAX_ID_LENGTH} characters (DLQ ids look like 1752829295505-0)`;
     return undefined;
@@ -49012,7 +49017,13 @@ const CAUSES = {
     internal: 'an unexpected error in the action',
 };
 /** Causes that come from the run stopping as a whole; the run's own error explains them. */
-const STOP_CAUSES = new Set(['token-refused', 'unreachable', 'cancelled', 'proxy-refused']);
+const STOP_CAUSES = new Set([
+    'token-refused',
+    'unreachable',
+    'cancelled',
+    'proxy-refused',
+    'rate-limited',
+]);
 /** Causes after which the server may have carried the request out. */
 const MAY_HAVE_ACTED = new Set(['answer-lost', 'retries-exhausted']);
 function noOutcomes() {
@@ -49269,6 +49280,7 @@ class Run {
                     else
                         this.settle(id, { kind: 'done' });
                 }
+                return false;
             });
         }
         catch (error) {
@@ -49308,6 +49320,8 @@ class Run {
                 if (!entries.has(info.dlqId))
                     entries.set(info.dlqId, info);
             }
+            // Past the cap the run will change nothing: no need to read (and hold) the rest of the listing.
+            return target.cap > 0 && entries.size > target.cap;
         });
         const ids = [...entries.keys()];
         this.selection = {
@@ -49317,14 +49331,14 @@ class Run {
             capInput: target.capInput,
             allInput: target.allInput,
         };
-        if (listing.kind !== 'complete') {
+        if (listing.kind !== 'complete' && listing.kind !== 'stopped') {
             this.incomplete = true;
             // Nothing is changed on the strength of a listing that did not finish.
             this.halt('listing-failed', listing.kind === 'failed' ? listing.reason : 'stopped');
             return;
         }
         if (target.cap > 0 && ids.length > target.cap) {
-            this.selection = { ...this.selection, cap: target.cap };
+            this.selection = { ...this.selection, cap: target.cap, ...(listing.kind === 'stopped' && { atLeast: true }) };
             this.halt('cap-exceeded', `${ids.length} entries match, more than the cap of ${target.cap}`);
             // A dry run still shows what matched, so that it predicts the real run; a real run changes nothing.
             if (!this.operation.changes) {
@@ -49366,7 +49380,8 @@ class Run {
         const op = this.operation;
         const result = await this.client.send(op.request(id), { idempotent: op.idempotent, stop: this.signal });
         if (result.kind === 'failed') {
-            if (op.redrive && result.cause === 'answer-lost')
+            // A re-run that may have reached the server is never resent: what the DLQ shows decides it.
+            if (op.redrive && (result.cause === 'answer-lost' || result.mayHaveActed))
                 this.lost.push({ id, failure: result });
             else
                 this.fail(id, result);
@@ -49397,13 +49412,20 @@ class Run {
     async bulkBatch(batch) {
         const bulk = this.operation.bulk;
         const result = await this.client.send(bulk.request(batch.ids), { idempotent: true, stop: this.signal });
+        if (result.kind === 'failed' && result.cause === 'rejected' && !result.mayHaveActed) {
+            // The server refused the bulk form (a 400, a 414): nothing was done; each id alone gets an exact answer.
+            for (const id of batch.ids)
+                await this.single(id);
+            return;
+        }
         if (result.kind === 'failed' && !result.mayHaveActed) {
             for (const id of batch.ids)
                 this.fail(id, result);
             return;
         }
         const count = result.kind === 'answered' && result.status !== 404 ? bulk.count(result.body) : undefined;
-        const lostAnswer = result.mayHaveActed;
+        // An answer without a usable count says the call was carried out but not what it did: as good as lost.
+        const lostAnswer = result.mayHaveActed || count === undefined;
         // Every id counted by the answer that arrived: exact, whatever an earlier attempt did (it deleted none of them).
         if (count === batch.ids.length) {
             for (const id of batch.ids)
@@ -49434,14 +49456,14 @@ class Run {
             for (const id of absent)
                 this.settle(id, { kind: 'done', inferred: true });
         }
-        else if (absent.length <= (count ?? 0)) {
+        else if (absent.length <= count) {
             for (const id of absent)
                 this.settle(id, { kind: 'done' });
         }
         else {
             for (const id of absent)
                 this.settle(id, { kind: 'not-found' });
-            this.unattributed += count ?? 0;
+            this.unattributed += count;
         }
     }
     /**
@@ -49529,8 +49551,10 @@ class Run {
                     fresh += 1;
                 }
             }
-            onPage(result.entries);
+            const enough = onPage(result.entries) === true;
             this.options.onListed?.(page, seen.size);
+            if (enough && result.cursor !== undefined)
+                return { kind: 'stopped' };
             if (result.cursor === undefined) {
                 if (skipped > 0)
                     this.notes.push(`${skipped} listed entries had no dlqId and were left out.`);
@@ -49582,7 +49606,10 @@ class Run {
         }
         let stopped = this.stopped;
         if (stopped === undefined && this.client.unreachable !== undefined) {
-            stopped = { kind: 'unreachable', reason: this.client.unreachable };
+            stopped = {
+                kind: this.client.stopCause === 'rate-limited' ? 'rate-limited' : 'unreachable',
+                reason: this.client.unreachable,
+            };
         }
         // A cancellation that came after every id was settled did not stop anything.
         if (stopped?.kind === 'cancelled' && failed.every((f) => f.cause !== 'cancelled') && !this.incomplete) {
@@ -49624,6 +49651,8 @@ function describeStop(kind, reason) {
             return 'more entries matched than the cap';
         case 'internal':
             return reason ?? 'internal error';
+        case 'rate-limited':
+            return reason ?? 'the server kept rate limiting';
     }
 }
 /** Groups ids into bulk calls of at most `maxIds` ids and a query short enough for any server or proxy. */
@@ -49715,6 +49744,8 @@ function entryInfo(raw) {
     };
 }
 
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: ./src/files.ts
 /** Reading the ids file safely: a regular file of bounded size, never a FIFO or a device that could block forever. */
 
@@ -50351,7 +50382,7 @@ function outputsFor(outcomes, operation, resultsFile = '') {
     return outputs;
 }
 const LISTED_IDS = 10;
-function listIds(ids, max = LISTED_IDS) {
+function listShortIds(ids, max = LISTED_IDS) {
     const shown = ids.slice(0, max).map((id) => showId(id, 60));
     return ids.length > max ? `${shown.join(', ')} and ${ids.length - max} more` : shown.join(', ');
 }
@@ -50359,6 +50390,8 @@ function plural(count, one, many = `${one}s`) {
     return `${count} ${count === 1 ? one : many}`;
 }
 function verdict(outcomes, context) {
+    const clean = context.redact ?? ((text) => text);
+    const listIds = (ids) => listShortIds(ids.map(clean));
     const errors = [];
     const { operation } = context;
     const verb = operation.changes ? operation.words.verb : 'probe';
@@ -50373,6 +50406,10 @@ function verdict(outcomes, context) {
             errors.push(`The proxy refused the connection to ${context.baseUrl} (${stopped.reason}); stopped sending. ` +
                 `Check https_proxy and its credentials, or add the host to no_proxy.`);
             break;
+        case 'rate-limited':
+            errors.push(`QStash kept rate limiting: ${stopped.reason}. Ids not settled before are listed as failed. ` +
+                `Lower concurrency, or run when the token is less busy.`);
+            break;
         case 'unreachable':
             errors.push(`Could not reach QStash: ${stopped.reason}. Stopped sending; ids not settled before are listed as failed. ` +
                 `Check ${Inputs.qstashUrl}, the proxy settings and the runner's network.`);
@@ -50383,7 +50420,7 @@ function verdict(outcomes, context) {
         case 'cap-exceeded': {
             const matched = outcomes.selection?.matched ?? 0;
             const capInput = outcomes.selection?.capInput ?? Inputs.maxEntries;
-            errors.push(`${matched} entries match, more than ${capInput} (${outcomes.selection?.cap}). ` +
+            errors.push(`${matched}${outcomes.selection?.atLeast ? ' or more' : ''} entries match, more than ${capInput} (${outcomes.selection?.cap}). ` +
                 `${operation.changes ? `Nothing was ${operation.words.participle}.` : `A real run would ${operation.words.verb} nothing and fail.`} ` +
                 `Narrow the filters, or raise ${capInput} to at least ${matched} (0 removes the cap) if you mean all of them.`);
             break;
@@ -50403,7 +50440,7 @@ function verdict(outcomes, context) {
     if (unexplained.length > 0) {
         const first = unexplained[0];
         errors.push(`${plural(outcomes.failed.length, 'id was', 'ids were')} not ${operation.words.participle}: ` +
-            `${listIds(unexplained.map((entry) => entry.id))}. First reason: ${first.reason.replace(/\.$/u, '')}.`);
+            `${listIds(unexplained.map((entry) => entry.id))}. First reason: ${clean(first.reason).replace(/\.$/u, '')}.`);
     }
     if (operation.redrive) {
         const mayHave = outcomes.failed.filter((entry) => entry.mayHaveActed);
@@ -50422,7 +50459,7 @@ function verdict(outcomes, context) {
     if (missing > 0 && context.onNotFound === 'warn')
         warnings.push(missingText);
     if (outcomes.unattributed > 0) {
-        warnings.push(`Entries vanished between listing and deletion: bulk calls deleted ${outcomes.unattributed} entries that cannot be pinned to ids, so those calls' ids are listed as not-found (all of them are gone from the DLQ).`);
+        warnings.push(`Bulk calls deleted ${outcomes.unattributed} entries that cannot be pinned to ids (entries vanished between listing and deletion, or a listing cursor skipped entries while deletions ran), so those calls' ids are listed as not-found (all of them are gone from the DLQ).`);
     }
     const notices = [];
     if (outcomes.selection !== undefined && outcomes.selection.matched === 0 && errors.length === 0) {
@@ -50657,7 +50694,12 @@ function parseDate(input, raw) {
         }
         return ms;
     }
-    const parsed = /^\d{4}-\d{2}-\d{2}/u.test(value) ? Date.parse(value) : Number.NaN;
+    const day = /^(\d{4})-(\d{2})-(\d{2})/u.exec(value);
+    // Date.parse rolls 2026-02-30 over into March: a day the month does not have is refused, not moved.
+    const real = day !== null &&
+        Number(day[3]) >= 1 &&
+        Number(day[3]) <= new Date(Date.UTC(Number(day[1]), Number(day[2]), 0)).getUTCDate();
+    const parsed = day !== null && real && Number(day[2]) >= 1 && Number(day[2]) <= 12 ? Date.parse(value) : Number.NaN;
     if (Number.isNaN(parsed))
         throw new FilterError(`${input}: ${JSON.stringify(raw)} is not a date. ${accepted}`);
     return parsed;
@@ -51223,6 +51265,13 @@ function readTarget(source, dlq, { cap, input: capInput }) {
         ? Inputs.deleteAll
         : Inputs.selectAll;
     const filterInputs = FILTER_INPUTS.filter((name) => source.input(name).trim() !== '');
+    // A filter given as nothing but separators ("," or " , ") would select every entry: refuse it.
+    const hollow = filterInputs.filter((name) => splitValues(source.input(name)).length === 0);
+    if (hollow.length > 0) {
+        throw new SettingsError(hollow
+            .map((name) => `${name}: ${JSON.stringify(source.input(name))} holds no value (only separators). Accepted: one or more values, newline- or comma-separated; leave the input out to not filter on it.`)
+            .join('\n- '));
+    }
     if (idsGiven && (filterInputs.length > 0 || all)) {
         const others = [...filterInputs, ...(all ? [allName] : [])].join(', ');
         throw new SettingsError(`${Inputs.dlqIds} / ${Inputs.dlqIdsFile} select entries by id and cannot be combined with ${others}. ` +
@@ -51415,7 +51464,9 @@ class UndiciTransport {
         }
         catch (error) {
             const proxy = timedOut ? undefined : this.options.proxyFailure?.(error);
-            if (proxy?.kind === 'proxy-unreachable') {
+            // A proxy that cannot be reached, or answers the tunnel with a 5xx (busy, or its upstream failed), refused
+            // nothing for good: the request never reached the server, and may be retried.
+            if (proxy && (proxy.kind === 'proxy-unreachable' || (proxy.status ?? 0) >= 500)) {
                 return { kind: 'network', reason: proxy.reason, code: PROXY_UNREACHABLE, mayHaveReachedServer: false };
             }
             if (proxy) {
@@ -51472,6 +51523,9 @@ class DlqClient {
     networkFailures = 0;
     failingSince = 0;
     tripped;
+    trippedCause = 'unreachable';
+    /** When a request last got a deciding answer (or the client started). */
+    lastProgress;
     inFlight = new AbortController();
     constructor(transport, limiter, clock, options) {
         this.transport = transport;
@@ -51481,10 +51535,25 @@ class DlqClient {
         this.backoff = options.backoff ?? DEFAULT_BACKOFF;
         this.maxRateLimitWaitMs = options.maxRateLimitWaitMs ?? 120_000;
         this.slots = new Semaphore(options.maxInFlight ?? Number.POSITIVE_INFINITY);
+        this.lastProgress = clock.now();
     }
-    /** Set once the server is considered unreachable: why, naming the host. Every later call fails unsent. */
+    /** Set once the server is considered unreachable (or only rate limits): why, naming the host. */
     get unreachable() {
         return this.tripped;
+    }
+    /** Why the client stopped sending: unreachable, or rate-limited. */
+    get stopCause() {
+        return this.trippedCause;
+    }
+    /** Trips when nothing decided anything for too long; returns whether the client has stopped. */
+    noteNoProgress(what) {
+        const limit = this.options.noProgressMs ?? 120_000;
+        const waited = this.clock.now() - this.lastProgress;
+        if (this.tripped === undefined && waited >= limit) {
+            this.trippedCause = what.startsWith('HTTP 429') ? 'rate-limited' : 'unreachable';
+            this.tripped = `${this.origin} answered no request usefully for ${Math.round(waited / 1000)} s (last: ${what}); stopped sending`;
+        }
+        return this.tripped !== undefined;
     }
     /** Aborts the requests in flight (cancellation, after a grace period). Their outcome is unknown: failed. */
     abortInFlight(reason) {
@@ -51549,6 +51618,7 @@ class DlqClient {
             ms: 10_000,
         };
         if (this.tripped === undefined && this.networkFailures >= limit.failures && now - this.failingSince >= limit.ms) {
+            this.trippedCause = 'unreachable';
             const seconds = Math.round((now - this.failingSince) / 1000);
             this.tripped = `${this.origin} is unreachable: ${reason}; no answer to ${this.networkFailures} requests in ${seconds} s`;
         }
@@ -51581,7 +51651,7 @@ class DlqClient {
         };
         for (;;) {
             if (this.tripped !== undefined) {
-                return failed('unreachable', `${attempts === 0 ? 'not attempted' : 'not retried'}: ${this.tripped}`);
+                return failed(this.trippedCause, `${attempts === 0 ? 'not attempted' : 'not retried'}: ${this.tripped}`);
             }
             if (stop?.aborted)
                 return stopped();
@@ -51603,12 +51673,15 @@ class DlqClient {
             this.options.onExchange?.(exchange, result, attempts);
             if (result.kind === 'network' && this.inFlight.signal.aborted) {
                 mayHaveActed = true;
-                return failed('cancelled', 'abandoned in flight on cancellation; whether the server acted is unknown');
+                // A re-run abandoned in flight may have started: the same as a lost answer, never "not sent".
+                return failed(idempotent ? 'cancelled' : 'answer-lost', 'abandoned in flight on cancellation; whether the server acted is unknown');
             }
             let retryReason;
             if (result.kind === 'response') {
                 this.networkFailures = 0;
                 const { status } = result;
+                if (status !== 429 && status < 500 && status !== 408)
+                    this.lastProgress = this.clock.now();
                 if ((status >= 200 && status < 300) || status === 404) {
                     return {
                         kind: 'answered',
@@ -51626,17 +51699,25 @@ class DlqClient {
                     if (rateLimitWaited > this.maxRateLimitWaitMs) {
                         return failed('rate-limited', `HTTP 429: still rate limited after waiting ${Math.round(rateLimitWaited / 1000)} s`);
                     }
+                    if (this.noteNoProgress('HTTP 429'))
+                        return failed(this.trippedCause, this.tripped);
                     // The limiter already paused every request until the wait is over; acquire() waits it out.
                     continue;
                 }
                 if (status >= 300 && status < 400) {
                     return failed('redirect', `HTTP ${status}: redirect not followed (the token is only sent to the configured URL)`);
                 }
+                const message = serverMessage(result.body, this.options.redact);
                 if (status < 500 && status !== 408)
-                    return failed('rejected', `HTTP ${status}${serverMessage(result.body)}`);
+                    return failed('rejected', `HTTP ${status}${message}`);
                 // A 5xx or 408 may come from a gateway after the server acted.
                 mayHaveActed = true;
-                retryReason = `HTTP ${status}${serverMessage(result.body)}`;
+                retryReason = `HTTP ${status}${message}`;
+                if (!idempotent) {
+                    return failed('answer-lost', `${retryReason}: the request may have been carried out; not sent again`);
+                }
+                if (this.noteNoProgress(retryReason))
+                    return failed(this.trippedCause, this.tripped);
             }
             else {
                 if (result.proxy)
@@ -51644,14 +51725,13 @@ class DlqClient {
                 if (result.mayHaveReachedServer)
                     mayHaveActed = true;
                 retryReason = result.code === PROXY_UNREACHABLE ? result.reason : `${result.reason} (${this.origin})`;
-                if (this.noteNetworkFailure(result.reason))
-                    return failed('unreachable', this.tripped);
-                if (result.mayHaveReachedServer && !idempotent) {
+                const halted = this.noteNetworkFailure(result.reason) || this.noteNoProgress(result.reason);
+                // A re-run that may have reached the server is a lost answer, even when this failure also stops the run.
+                if (mayHaveActed && !idempotent) {
                     return failed('answer-lost', `${retryReason}: the request may have been carried out; not sent again`);
                 }
-            }
-            if (mayHaveActed && !idempotent) {
-                return failed('answer-lost', `${retryReason}: the request may have been carried out; not sent again`);
+                if (halted)
+                    return failed(this.trippedCause, this.tripped);
             }
             if (retries >= this.options.maxRetries) {
                 return failed('retries-exhausted', `${retryReason} (${attempts} attempt${attempts === 1 ? '' : 's'})`);
@@ -51665,9 +51745,12 @@ class DlqClient {
         }
     }
 }
-/** The server's `{"error": "..."}` text, shortened, for a failure reason. Never decides anything. */
-function serverMessage(body) {
-    const text = body.trim();
+/**
+ * The server's `{"error": "..."}` text, shortened, for a failure reason. Never decides anything. Secrets are removed
+ * before it is shortened, so that a cut cannot leave part of one behind.
+ */
+function serverMessage(body, redact = (text) => text) {
+    const text = redact(body).trim();
     if (text === '')
         return '';
     let message = text;
@@ -51999,6 +52082,9 @@ async function act(settings, signal, log, state) {
         maxRetries: settings.maxRetries,
         maxInFlight: settings.concurrency,
         origin: new URL(endpoint.url).host,
+        // Nothing decided for this long (only 429s, 5xx, network errors): stop, rather than retry for hours.
+        noProgressMs: Math.max(120_000, 3 * settings.requestTimeoutMs),
+        redact: log.redact,
         ...(debug && {
             onExchange: (exchange, result, attempt) => log.debug(`${exchange.method} ${exchange.path} attempt ${attempt}: ` +
                 (result.kind === 'response' ? `HTTP ${result.status}` : `${result.reason} (${result.code})`)),
@@ -52016,7 +52102,7 @@ async function act(settings, signal, log, state) {
         if (logged >= LOGGED_IDS)
             return;
         logged += 1;
-        log.info(`${main_describe(settled, operation)} ${showId(id, 200)}`);
+        log.info(`${main_describe(settled, operation)} ${showId(log.redact(id), 200)}`);
         if (logged === LOGGED_IDS)
             log.info('(further ids are not logged one by one; see the outputs and the results file)');
     };
@@ -52055,6 +52141,7 @@ async function writeOutputs(log, outcomes, operation, inputsRead, settings) {
         onNotFound: settings.onNotFound,
         baseUrl: settings.endpoint.url,
         operation,
+        redact: log.redact,
     };
     const result = verdict(outcomes, context);
     try {
@@ -52090,23 +52177,28 @@ async function writeOutputs(log, outcomes, operation, inputsRead, settings) {
 async function writeResults(log, outcomes, operation) {
     const dir = process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)();
     const path = (0,external_node_path_.join)(dir, `upstash-dlq-results-${(0,external_node_crypto_.randomUUID)()}.jsonl`);
+    let file;
     try {
-        const stream = (0,external_node_fs_namespaceObject.createWriteStream)(path, { encoding: 'utf8' });
-        const done = new Promise((resolve, reject) => {
-            stream.once('finish', resolve);
-            stream.once('error', reject);
-        });
+        file = await (0,promises_.open)(path, 'wx');
+        // Written in blocks of about 1 MiB, so that 100,000 records take a few writes and little memory.
+        let block = '';
         for (const record of resultRecords(outcomes, operation)) {
-            if (!stream.write(log.redact(record)))
-                await new Promise((resolve) => stream.once('drain', () => resolve()));
+            block += log.redact(record);
+            if (block.length >= 1024 * 1024) {
+                await file.write(block);
+                block = '';
+            }
         }
-        stream.end();
-        await done;
+        if (block !== '')
+            await file.write(block);
         return path;
     }
     catch (error) {
         log.warning(`Could not write the results file ${path}: ${error.message}`);
         return '';
+    }
+    finally {
+        await file?.close().catch(() => undefined);
     }
 }
 function main_describe(settled, operation) {

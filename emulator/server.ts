@@ -105,6 +105,11 @@ export interface EmulatorOptions {
   tls?: { key: string | Buffer; cert: string | Buffer };
   /** How long an idle keep-alive connection stays open, in ms. Default 60_000 (plus Node's 1 s buffer). */
   keepAliveTimeoutMs?: number;
+  /**
+   * Close a connection that has been idle this long, while still advertising the long keep-alive timeout: a server
+   * (or load balancer) that drops idle sockets without saying so, so that a client reuses a socket closed under it.
+   */
+  idleCloseMs?: number;
 }
 
 export interface RequestRecord {
@@ -258,7 +263,27 @@ export class DlqEmulator {
       this.connectionsOpened += 1;
       socket.on('close', () => this.sockets.delete(socket));
     });
+    const idleCloseMs = options.idleCloseMs;
+    if (idleCloseMs !== undefined) {
+      const timers = new Map<Socket, NodeJS.Timeout>();
+      this.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+        const socket = req.socket;
+        clearTimeout(timers.get(socket));
+        res.once('finish', () => {
+          timers.set(
+            socket,
+            setTimeout(() => {
+              this.idleClosed += 1;
+              socket.destroy();
+            }, idleCloseMs),
+          );
+        });
+      });
+    }
   }
+
+  /** Connections closed by `idleCloseMs`. */
+  idleClosed = 0;
 
   static async start(options: EmulatorOptions = {}): Promise<DlqEmulator> {
     const emulator = new DlqEmulator(options);

@@ -91,6 +91,8 @@ export async function execute(
 
 type Listing =
   | { readonly kind: 'complete' }
+  /** The caller asked to stop (a filter run past its cap). */
+  | { readonly kind: 'stopped' }
   | { readonly kind: 'budget' }
   | { readonly kind: 'failed'; readonly cause: Cause; readonly reason: string };
 
@@ -234,6 +236,7 @@ class Run {
           if (bulk) batcher.add(id);
           else this.settle(id, { kind: 'done' });
         }
+        return false;
       });
     } catch (error) {
       // Let the batches already queued finish before the run reports the error.
@@ -273,6 +276,8 @@ class Run {
         const info = entryInfo(raw);
         if (!entries.has(info.dlqId)) entries.set(info.dlqId, info);
       }
+      // Past the cap the run will change nothing: no need to read (and hold) the rest of the listing.
+      return target.cap > 0 && entries.size > target.cap;
     });
     const ids = [...entries.keys()];
     this.selection = {
@@ -282,14 +287,14 @@ class Run {
       capInput: target.capInput,
       allInput: target.allInput,
     };
-    if (listing.kind !== 'complete') {
+    if (listing.kind !== 'complete' && listing.kind !== 'stopped') {
       this.incomplete = true;
       // Nothing is changed on the strength of a listing that did not finish.
       this.halt('listing-failed', listing.kind === 'failed' ? listing.reason : 'stopped');
       return;
     }
     if (target.cap > 0 && ids.length > target.cap) {
-      this.selection = { ...this.selection, cap: target.cap };
+      this.selection = { ...this.selection, cap: target.cap, ...(listing.kind === 'stopped' && { atLeast: true }) };
       this.halt('cap-exceeded', `${ids.length} entries match, more than the cap of ${target.cap}`);
       // A dry run still shows what matched, so that it predicts the real run; a real run changes nothing.
       if (!this.operation.changes) {
@@ -335,7 +340,9 @@ class Run {
     const op = this.operation;
     const result = await this.client.send(op.request(id), { idempotent: op.idempotent, stop: this.signal });
     if (result.kind === 'failed') {
-      if (op.redrive && result.cause === 'answer-lost') this.lost.push({ id, failure: result });
+      // A re-run that may have reached the server is never resent: what the DLQ shows decides it.
+      if (op.redrive && (result.cause === 'answer-lost' || result.mayHaveActed))
+        this.lost.push({ id, failure: result });
       else this.fail(id, result);
       return;
     }
@@ -364,12 +371,18 @@ class Run {
   private async bulkBatch(batch: Batch): Promise<void> {
     const bulk = this.operation.bulk!;
     const result = await this.client.send(bulk.request(batch.ids), { idempotent: true, stop: this.signal });
+    if (result.kind === 'failed' && result.cause === 'rejected' && !result.mayHaveActed) {
+      // The server refused the bulk form (a 400, a 414): nothing was done; each id alone gets an exact answer.
+      for (const id of batch.ids) await this.single(id);
+      return;
+    }
     if (result.kind === 'failed' && !result.mayHaveActed) {
       for (const id of batch.ids) this.fail(id, result);
       return;
     }
     const count = result.kind === 'answered' && result.status !== 404 ? bulk.count(result.body) : undefined;
-    const lostAnswer = result.mayHaveActed;
+    // An answer without a usable count says the call was carried out but not what it did: as good as lost.
+    const lostAnswer = result.mayHaveActed || count === undefined;
     // Every id counted by the answer that arrived: exact, whatever an earlier attempt did (it deleted none of them).
     if (count === batch.ids.length) {
       for (const id of batch.ids) this.settle(id, { kind: 'done' });
@@ -401,11 +414,11 @@ class Run {
 
     if (lostAnswer) {
       for (const id of absent) this.settle(id, { kind: 'done', inferred: true });
-    } else if (absent.length <= (count ?? 0)) {
+    } else if (absent.length <= count!) {
       for (const id of absent) this.settle(id, { kind: 'done' });
     } else {
       for (const id of absent) this.settle(id, { kind: 'not-found' });
-      this.unattributed += count ?? 0;
+      this.unattributed += count!;
     }
   }
 
@@ -458,7 +471,7 @@ class Run {
   private async list(
     query: ListQuery,
     maxPages: number,
-    onPage: (entries: readonly Record<string, unknown>[]) => void,
+    onPage: (entries: readonly Record<string, unknown>[]) => boolean | undefined,
   ): Promise<Listing> {
     const cursors = new Set<string>();
     const seen = new Set<string>();
@@ -498,8 +511,9 @@ class Run {
           fresh += 1;
         }
       }
-      onPage(result.entries);
+      const enough = onPage(result.entries) === true;
       this.options.onListed?.(page, seen.size);
+      if (enough && result.cursor !== undefined) return { kind: 'stopped' };
       if (result.cursor === undefined) {
         if (skipped > 0) this.notes.push(`${skipped} listed entries had no dlqId and were left out.`);
         return { kind: 'complete' };
@@ -546,7 +560,10 @@ class Run {
     }
     let stopped = this.stopped;
     if (stopped === undefined && this.client.unreachable !== undefined) {
-      stopped = { kind: 'unreachable', reason: this.client.unreachable };
+      stopped = {
+        kind: this.client.stopCause === 'rate-limited' ? 'rate-limited' : 'unreachable',
+        reason: this.client.unreachable,
+      };
     }
     // A cancellation that came after every id was settled did not stop anything.
     if (stopped?.kind === 'cancelled' && failed.every((f) => f.cause !== 'cancelled') && !this.incomplete) {
@@ -590,6 +607,8 @@ function describeStop(kind: StopKind, reason?: string): string {
       return 'more entries matched than the cap';
     case 'internal':
       return reason ?? 'internal error';
+    case 'rate-limited':
+      return reason ?? 'the server kept rate limiting';
   }
 }
 

@@ -103,7 +103,13 @@ export function parseDate(input: string, raw: string): number {
     }
     return ms;
   }
-  const parsed = /^\d{4}-\d{2}-\d{2}/u.test(value) ? Date.parse(value) : Number.NaN;
+  const day = /^(\d{4})-(\d{2})-(\d{2})/u.exec(value);
+  // Date.parse rolls 2026-02-30 over into March: a day the month does not have is refused, not moved.
+  const real =
+    day !== null &&
+    Number(day[3]) >= 1 &&
+    Number(day[3]) <= new Date(Date.UTC(Number(day[1]), Number(day[2]), 0)).getUTCDate();
+  const parsed = day !== null && real && Number(day[2]) >= 1 && Number(day[2]) <= 12 ? Date.parse(value) : Number.NaN;
   if (Number.isNaN(parsed)) throw new FilterError(`${input}: ${JSON.stringify(raw)} is not a date. ${accepted}`);
   return parsed;
 }

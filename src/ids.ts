@@ -75,6 +75,11 @@ export function idProblem(id: string): string | undefined {
   if (CONTROL.test(id)) return 'contains a control character';
   if (LONE_SURROGATE.test(id)) return 'contains a lone UTF-16 surrogate (not text)';
   if (UNSAFE.test(id)) return 'contains / \\ ? # % , or whitespace, which no DLQ id has';
+  // Look-alikes such as U+FF0F (／) or U+2025 (‥) become / and .. under Unicode normalisation, which a hop may apply.
+  const normal = id.normalize('NFKC');
+  if (UNSAFE.test(normal) || normal.includes('..') !== id.includes('..')) {
+    return 'contains a character that Unicode normalisation turns into / \\ ? # % , whitespace or dots';
+  }
   if (id.length > MAX_ID_LENGTH)
     return `is longer than ${MAX_ID_LENGTH} characters (DLQ ids look like 1752829295505-0)`;
   return undefined;

@@ -3,7 +3,7 @@
  */
 import * as core from '@actions/core';
 import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execute } from './engine.js';
@@ -141,6 +141,9 @@ async function act(settings: Settings, signal: AbortSignal, log: Log, state: { r
     maxRetries: settings.maxRetries,
     maxInFlight: settings.concurrency,
     origin: new URL(endpoint.url).host,
+    // Nothing decided for this long (only 429s, 5xx, network errors): stop, rather than retry for hours.
+    noProgressMs: Math.max(120_000, 3 * settings.requestTimeoutMs),
+    redact: log.redact,
     ...(debug && {
       onExchange: (exchange, result, attempt) =>
         log.debug(
@@ -159,7 +162,7 @@ async function act(settings: Settings, signal: AbortSignal, log: Log, state: { r
   const onSettled = (id: string, settled: Settled): void => {
     if (logged >= LOGGED_IDS) return;
     logged += 1;
-    log.info(`${describe(settled, operation)} ${showId(id, 200)}`);
+    log.info(`${describe(settled, operation)} ${showId(log.redact(id), 200)}`);
     if (logged === LOGGED_IDS)
       log.info('(further ids are not logged one by one; see the outputs and the results file)');
   };
@@ -204,6 +207,7 @@ async function writeOutputs(
     onNotFound: settings.onNotFound,
     baseUrl: settings.endpoint.url,
     operation,
+    redact: log.redact,
   };
   const result = verdict(outcomes, context);
   try {
@@ -235,22 +239,25 @@ async function writeOutputs(
 async function writeResults(log: Log, outcomes: Outcomes, operation: Operation): Promise<string> {
   const dir = process.env.RUNNER_TEMP || tmpdir();
   const path = join(dir, `upstash-dlq-results-${randomUUID()}.jsonl`);
+  let file: FileHandle | undefined;
   try {
-    const stream = createWriteStream(path, { encoding: 'utf8' });
-    const done = new Promise<void>((resolve, reject) => {
-      stream.once('finish', resolve);
-      stream.once('error', reject);
-    });
+    file = await open(path, 'wx');
+    // Written in blocks of about 1 MiB, so that 100,000 records take a few writes and little memory.
+    let block = '';
     for (const record of resultRecords(outcomes, operation)) {
-      if (!stream.write(log.redact(record)))
-        await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
+      block += log.redact(record);
+      if (block.length >= 1024 * 1024) {
+        await file.write(block);
+        block = '';
+      }
     }
-    stream.end();
-    await done;
+    if (block !== '') await file.write(block);
     return path;
   } catch (error) {
     log.warning(`Could not write the results file ${path}: ${(error as Error).message}`);
     return '';
+  } finally {
+    await file?.close().catch(() => undefined);
   }
 }
 

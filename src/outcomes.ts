@@ -22,7 +22,13 @@ export const CAUSES = {
 export type Cause = keyof typeof CAUSES;
 
 /** Causes that come from the run stopping as a whole; the run's own error explains them. */
-export const STOP_CAUSES: ReadonlySet<Cause> = new Set(['token-refused', 'unreachable', 'cancelled', 'proxy-refused']);
+export const STOP_CAUSES: ReadonlySet<Cause> = new Set([
+  'token-refused',
+  'unreachable',
+  'cancelled',
+  'proxy-refused',
+  'rate-limited',
+]);
 
 /** Causes after which the server may have carried the request out. */
 export const MAY_HAVE_ACTED: ReadonlySet<Cause> = new Set(['answer-lost', 'retries-exhausted']);
@@ -54,7 +60,14 @@ export interface FailedId {
 
 /** Why a run stopped before settling everything: exactly one. */
 export type StopKind =
-  'token-refused' | 'unreachable' | 'cancelled' | 'proxy-refused' | 'listing-failed' | 'cap-exceeded' | 'internal';
+  | 'token-refused'
+  | 'unreachable'
+  | 'cancelled'
+  | 'proxy-refused'
+  | 'listing-failed'
+  | 'cap-exceeded'
+  | 'rate-limited'
+  | 'internal';
 
 export interface Stopped {
   readonly kind: StopKind;
@@ -84,6 +97,8 @@ export interface SelectionReport {
   readonly entries: ReadonlyMap<string, EntryInfo>;
   /** Set when more entries matched than the cap allows: nothing was changed. */
   readonly cap?: number;
+  /** The listing stopped once past the cap: `matched` is a lower bound. */
+  readonly atLeast?: boolean;
   /** The inputs the cap and select-all were given under (max-entries or max-deletes; select-all or delete-all). */
   readonly capInput: string;
   readonly allInput: string;

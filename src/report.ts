@@ -48,11 +48,13 @@ export interface VerdictContext {
   readonly onNotFound: OnNotFound;
   readonly baseUrl: string;
   readonly operation: Operation;
+  /** Removes secrets from raw text; applied before any id is shortened for a message. */
+  readonly redact?: (text: string) => string;
 }
 
 const LISTED_IDS = 10;
 
-export function listIds(ids: readonly string[], max = LISTED_IDS): string {
+export function listShortIds(ids: readonly string[], max = LISTED_IDS): string {
   const shown = ids.slice(0, max).map((id) => showId(id, 60));
   return ids.length > max ? `${shown.join(', ')} and ${ids.length - max} more` : shown.join(', ');
 }
@@ -62,6 +64,8 @@ function plural(count: number, one: string, many = `${one}s`): string {
 }
 
 export function verdict(outcomes: Outcomes, context: VerdictContext): Verdict {
+  const clean = context.redact ?? ((text: string) => text);
+  const listIds = (ids: readonly string[]): string => listShortIds(ids.map(clean));
   const errors: string[] = [];
   const { operation } = context;
   const verb = operation.changes ? operation.words.verb : 'probe';
@@ -80,6 +84,12 @@ export function verdict(outcomes: Outcomes, context: VerdictContext): Verdict {
           `Check https_proxy and its credentials, or add the host to no_proxy.`,
       );
       break;
+    case 'rate-limited':
+      errors.push(
+        `QStash kept rate limiting: ${stopped.reason}. Ids not settled before are listed as failed. ` +
+          `Lower concurrency, or run when the token is less busy.`,
+      );
+      break;
     case 'unreachable':
       errors.push(
         `Could not reach QStash: ${stopped.reason}. Stopped sending; ids not settled before are listed as failed. ` +
@@ -95,7 +105,7 @@ export function verdict(outcomes: Outcomes, context: VerdictContext): Verdict {
       const matched = outcomes.selection?.matched ?? 0;
       const capInput = outcomes.selection?.capInput ?? Inputs.maxEntries;
       errors.push(
-        `${matched} entries match, more than ${capInput} (${outcomes.selection?.cap}). ` +
+        `${matched}${outcomes.selection?.atLeast ? ' or more' : ''} entries match, more than ${capInput} (${outcomes.selection?.cap}). ` +
           `${operation.changes ? `Nothing was ${operation.words.participle}.` : `A real run would ${operation.words.verb} nothing and fail.`} ` +
           `Narrow the filters, or raise ${capInput} to at least ${matched} (0 removes the cap) if you mean all of them.`,
       );
@@ -120,7 +130,7 @@ export function verdict(outcomes: Outcomes, context: VerdictContext): Verdict {
     const first = unexplained[0]!;
     errors.push(
       `${plural(outcomes.failed.length, 'id was', 'ids were')} not ${operation.words.participle}: ` +
-        `${listIds(unexplained.map((entry) => entry.id))}. First reason: ${first.reason.replace(/\.$/u, '')}.`,
+        `${listIds(unexplained.map((entry) => entry.id))}. First reason: ${clean(first.reason).replace(/\.$/u, '')}.`,
     );
   }
   if (operation.redrive) {
@@ -143,7 +153,7 @@ export function verdict(outcomes: Outcomes, context: VerdictContext): Verdict {
   if (missing > 0 && context.onNotFound === 'warn') warnings.push(missingText);
   if (outcomes.unattributed > 0) {
     warnings.push(
-      `Entries vanished between listing and deletion: bulk calls deleted ${outcomes.unattributed} entries that cannot be pinned to ids, so those calls' ids are listed as not-found (all of them are gone from the DLQ).`,
+      `Bulk calls deleted ${outcomes.unattributed} entries that cannot be pinned to ids (entries vanished between listing and deletion, or a listing cursor skipped entries while deletions ran), so those calls' ids are listed as not-found (all of them are gone from the DLQ).`,
     );
   }
   const notices: string[] = [];

@@ -5,7 +5,7 @@
 import { CODE_DEFAULTS, INPUTS, Inputs, type InputSpec, type OnNotFound } from './inputs.js';
 import type { Strategy, Target } from './engine.js';
 import { assertUsableIds, InvalidIdsError, parseIdList, uniqueInOrder } from './ids.js';
-import { FILTER_INPUTS, FilterError, readFilters } from './filters.js';
+import { FILTER_INPUTS, FilterError, readFilters, splitValues } from './filters.js';
 import {
   dlqsOf,
   OPERATION_NAMES,
@@ -194,6 +194,18 @@ function readTarget(
       ? Inputs.deleteAll
       : Inputs.selectAll;
   const filterInputs = FILTER_INPUTS.filter((name) => source.input(name).trim() !== '');
+  // A filter given as nothing but separators ("," or " , ") would select every entry: refuse it.
+  const hollow = filterInputs.filter((name) => splitValues(source.input(name)).length === 0);
+  if (hollow.length > 0) {
+    throw new SettingsError(
+      hollow
+        .map(
+          (name) =>
+            `${name}: ${JSON.stringify(source.input(name))} holds no value (only separators). Accepted: one or more values, newline- or comma-separated; leave the input out to not filter on it.`,
+        )
+        .join('\n- '),
+    );
+  }
 
   if (idsGiven && (filterInputs.length > 0 || all)) {
     const others = [...filterInputs, ...(all ? [allName] : [])].join(', ');

@@ -27,6 +27,14 @@ export interface ClientOptions {
    * a minute even when every request times out.
    */
   readonly unreachableAfter?: { readonly failures: number; readonly ms: number };
+  /**
+   * The client stops sending when no request got a deciding answer (2xx, 404, another 4xx) for this long while
+   * requests keep failing (429s, 5xx, network errors): a server that only ever says "later" or "error" does not keep
+   * a run going for hours. Default 120 s.
+   */
+  readonly noProgressMs?: number;
+  /** Removes secrets from server text before it is shortened into a reason. */
+  readonly redact?: (text: string) => string;
   /** Called once per exchange, for debug logs. */
   readonly onExchange?: (exchange: Exchange, result: ExchangeResult, attempt: number) => void;
 }
@@ -86,6 +94,9 @@ export class DlqClient {
   private networkFailures = 0;
   private failingSince = 0;
   private tripped: string | undefined;
+  private trippedCause: Cause = 'unreachable';
+  /** When a request last got a deciding answer (or the client started). */
+  private lastProgress: number;
   private readonly inFlight = new AbortController();
 
   constructor(transport: Transport, limiter: RateLimiter, clock: Clock, options: ClientOptions) {
@@ -96,11 +107,28 @@ export class DlqClient {
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.maxRateLimitWaitMs = options.maxRateLimitWaitMs ?? 120_000;
     this.slots = new Semaphore(options.maxInFlight ?? Number.POSITIVE_INFINITY);
+    this.lastProgress = clock.now();
   }
 
-  /** Set once the server is considered unreachable: why, naming the host. Every later call fails unsent. */
+  /** Set once the server is considered unreachable (or only rate limits): why, naming the host. */
   get unreachable(): string | undefined {
     return this.tripped;
+  }
+
+  /** Why the client stopped sending: unreachable, or rate-limited. */
+  get stopCause(): Cause {
+    return this.trippedCause;
+  }
+
+  /** Trips when nothing decided anything for too long; returns whether the client has stopped. */
+  private noteNoProgress(what: string): boolean {
+    const limit = this.options.noProgressMs ?? 120_000;
+    const waited = this.clock.now() - this.lastProgress;
+    if (this.tripped === undefined && waited >= limit) {
+      this.trippedCause = what.startsWith('HTTP 429') ? 'rate-limited' : 'unreachable';
+      this.tripped = `${this.origin} answered no request usefully for ${Math.round(waited / 1000)} s (last: ${what}); stopped sending`;
+    }
+    return this.tripped !== undefined;
   }
 
   /** Aborts the requests in flight (cancellation, after a grace period). Their outcome is unknown: failed. */
@@ -173,6 +201,7 @@ export class DlqClient {
       ms: 10_000,
     };
     if (this.tripped === undefined && this.networkFailures >= limit.failures && now - this.failingSince >= limit.ms) {
+      this.trippedCause = 'unreachable';
       const seconds = Math.round((now - this.failingSince) / 1000);
       this.tripped = `${this.origin} is unreachable: ${reason}; no answer to ${this.networkFailures} requests in ${seconds} s`;
     }
@@ -207,7 +236,7 @@ export class DlqClient {
 
     for (;;) {
       if (this.tripped !== undefined) {
-        return failed('unreachable', `${attempts === 0 ? 'not attempted' : 'not retried'}: ${this.tripped}`);
+        return failed(this.trippedCause, `${attempts === 0 ? 'not attempted' : 'not retried'}: ${this.tripped}`);
       }
       if (stop?.aborted) return stopped();
       // A slot first, then the rate limiter: the request timeout only starts once the request can really go out.
@@ -230,12 +259,17 @@ export class DlqClient {
 
       if (result.kind === 'network' && this.inFlight.signal.aborted) {
         mayHaveActed = true;
-        return failed('cancelled', 'abandoned in flight on cancellation; whether the server acted is unknown');
+        // A re-run abandoned in flight may have started: the same as a lost answer, never "not sent".
+        return failed(
+          idempotent ? 'cancelled' : 'answer-lost',
+          'abandoned in flight on cancellation; whether the server acted is unknown',
+        );
       }
       let retryReason: string;
       if (result.kind === 'response') {
         this.networkFailures = 0;
         const { status } = result;
+        if (status !== 429 && status < 500 && status !== 408) this.lastProgress = this.clock.now();
         if ((status >= 200 && status < 300) || status === 404) {
           return {
             kind: 'answered',
@@ -255,6 +289,7 @@ export class DlqClient {
               `HTTP 429: still rate limited after waiting ${Math.round(rateLimitWaited / 1000)} s`,
             );
           }
+          if (this.noteNoProgress('HTTP 429')) return failed(this.trippedCause, this.tripped!);
           // The limiter already paused every request until the wait is over; acquire() waits it out.
           continue;
         }
@@ -264,21 +299,25 @@ export class DlqClient {
             `HTTP ${status}: redirect not followed (the token is only sent to the configured URL)`,
           );
         }
-        if (status < 500 && status !== 408) return failed('rejected', `HTTP ${status}${serverMessage(result.body)}`);
+        const message = serverMessage(result.body, this.options.redact);
+        if (status < 500 && status !== 408) return failed('rejected', `HTTP ${status}${message}`);
         // A 5xx or 408 may come from a gateway after the server acted.
         mayHaveActed = true;
-        retryReason = `HTTP ${status}${serverMessage(result.body)}`;
+        retryReason = `HTTP ${status}${message}`;
+        if (!idempotent) {
+          return failed('answer-lost', `${retryReason}: the request may have been carried out; not sent again`);
+        }
+        if (this.noteNoProgress(retryReason)) return failed(this.trippedCause, this.tripped!);
       } else {
         if (result.proxy) return failed('proxy-refused', result.reason);
         if (result.mayHaveReachedServer) mayHaveActed = true;
         retryReason = result.code === PROXY_UNREACHABLE ? result.reason : `${result.reason} (${this.origin})`;
-        if (this.noteNetworkFailure(result.reason)) return failed('unreachable', this.tripped!);
-        if (result.mayHaveReachedServer && !idempotent) {
+        const halted = this.noteNetworkFailure(result.reason) || this.noteNoProgress(result.reason);
+        // A re-run that may have reached the server is a lost answer, even when this failure also stops the run.
+        if (mayHaveActed && !idempotent) {
           return failed('answer-lost', `${retryReason}: the request may have been carried out; not sent again`);
         }
-      }
-      if (mayHaveActed && !idempotent) {
-        return failed('answer-lost', `${retryReason}: the request may have been carried out; not sent again`);
+        if (halted) return failed(this.trippedCause, this.tripped!);
       }
       if (retries >= this.options.maxRetries) {
         return failed('retries-exhausted', `${retryReason} (${attempts} attempt${attempts === 1 ? '' : 's'})`);
@@ -293,9 +332,12 @@ export class DlqClient {
   }
 }
 
-/** The server's `{"error": "..."}` text, shortened, for a failure reason. Never decides anything. */
-export function serverMessage(body: string): string {
-  const text = body.trim();
+/**
+ * The server's `{"error": "..."}` text, shortened, for a failure reason. Never decides anything. Secrets are removed
+ * before it is shortened, so that a cut cannot leave part of one behind.
+ */
+export function serverMessage(body: string, redact: (text: string) => string = (text) => text): string {
+  const text = redact(body).trim();
   if (text === '') return '';
   let message = text;
   try {

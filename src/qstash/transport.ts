@@ -60,7 +60,9 @@ export interface TransportOptions {
    * Classifies a failure as the proxy's (only with a proxy dispatcher): one that refuses the tunnel or the
    * credentials stops the run; one that cannot be reached is a network failure like any other, named for the proxy.
    */
-  readonly proxyFailure?: (error: unknown) => { readonly kind: string; readonly reason: string } | undefined;
+  readonly proxyFailure?: (
+    error: unknown,
+  ) => { readonly kind: string; readonly reason: string; readonly status?: number } | undefined;
 }
 
 /** The code of a network failure to reach the proxy (its reason names the proxy, not the server). */
@@ -162,7 +164,9 @@ export class UndiciTransport implements Transport {
       };
     } catch (error) {
       const proxy = timedOut ? undefined : this.options.proxyFailure?.(error);
-      if (proxy?.kind === 'proxy-unreachable') {
+      // A proxy that cannot be reached, or answers the tunnel with a 5xx (busy, or its upstream failed), refused
+      // nothing for good: the request never reached the server, and may be retried.
+      if (proxy && (proxy.kind === 'proxy-unreachable' || (proxy.status ?? 0) >= 500)) {
         return { kind: 'network', reason: proxy.reason, code: PROXY_UNREACHABLE, mayHaveReachedServer: false };
       }
       if (proxy) {

@@ -285,3 +285,124 @@ describe('15. smaller findings', () => {
     }
   });
 });
+
+/** Findings of the hostile review of this change, each proven end to end. */
+describe('review: more ways to lose an id or select too much', () => {
+  it.each([
+    [{ 'workflow-url': ',' }, /workflow-url: "," holds no value/],
+    [{ operation: 'restart', 'failure-function-state': ' , ' }, /failure-function-state: " , " holds no value/],
+    [{ url: ',' }, /url: "," holds no value/],
+  ])('a filter of nothing but separators (%j) is refused, never "every entry"', async (inputs, message) => {
+    const e = await start();
+    e.seed('workflow', workflowEntries(5));
+    const run = await runAgainst(e, { inputs });
+    expect(run.exitCode).toBe(1);
+    expect(errors(run)[0]).toMatch(message);
+    expect(e.requests).toEqual([]);
+    expect(e.reruns).toEqual([]);
+    expect(e.ids('workflow')).toHaveLength(5);
+  });
+
+  it('a results file that cannot be written: a warning; the outputs and the summary are still written', async () => {
+    const e = await start();
+    const ids = e.seed('workflow', workflowEntries(2000));
+    const run = await runAgainst(e, {
+      inputs: { 'dlq-ids': ids.join('\n') },
+      env: { RUNNER_TEMP: '/nonexistent/runner-temp' },
+    });
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs['removed-count']).toBe('2000');
+    expect(run.outputs['results-file']).toBe('');
+    expect(warnings(run).join()).toMatch(/Could not write the results file/);
+    expect(run.summary).toContain('| removed | 2000 |');
+    expect(run.stderr).not.toMatch(/Unhandled|ENOENT/);
+  });
+
+  it('re-runs that hang after the server acted are answer-lost, never "unreachable", even when the run stops', async () => {
+    const e = await start();
+    const ids = e.seed('workflow', workflowEntries(40));
+    e.faults.push({ method: 'POST', hang: 'after' });
+    const run = await runAgainst(e, {
+      inputs: { 'dlq-ids': ids.join(' '), operation: 'restart', 'request-timeout': '1', concurrency: '4' },
+      timeoutMs: 90_000,
+    });
+    expect(run.exitCode).toBe(1);
+    expectExactlyOnce(run, ids);
+    const causes = JSON.parse(run.outputs['failed-causes']!) as Record<string, string>;
+    for (const rerun of e.reruns) expect(causes[rerun.dlqId], `${rerun.dlqId} ran`).toBe('answer-lost');
+    for (const [id, cause] of Object.entries(causes)) {
+      if (cause !== 'answer-lost') expect(e.rerunsOf('workflow', id), `${id} ran but is ${cause}`).toHaveLength(0);
+    }
+  }, 90_000);
+
+  it('a token in a long server message is removed before the message is shortened', async () => {
+    const token = 'qst_live_tok_a1b2c3d4e5f6g7h8';
+    const e = await start({ token });
+    const ids = e.seed('workflow', workflowEntries(1));
+    e.faults.push({ id: ids[0], status: 400, body: JSON.stringify({ error: `${'x'.repeat(150)} Bearer ${token}` }) });
+    // runAgainst fails the test if any 12 characters of the token appear anywhere.
+    const run = await runAgainst(e, { inputs: { 'dlq-ids': ids[0]! } });
+    expect(run.exitCode).toBe(1);
+  });
+
+  it('a bulk delete answered 2xx without a count: the ids it removed count as removed (lost-response rule)', async () => {
+    const e = await start();
+    const ids = e.seed('workflow', workflowEntries(40));
+    e.faults.push({ method: 'DELETE', pathIncludes: 'dlqIds=', statusAfter: 200, body: '{}' });
+    const run = await runAgainst(e, { inputs: { 'dlq-ids': ids.join(' '), 'on-not-found': 'fail' } });
+    expect(run.exitCode).toBe(0);
+    expect(list(run, 'removed')).toEqual(ids);
+    expect(run.summary).toContain('lost-response rule');
+  });
+
+  it('a bulk delete the server refuses (414): each id is sent alone instead', async () => {
+    const e = await start();
+    const ids = e.seed('workflow', workflowEntries(30, { label: 'old' }));
+    e.faults.push({ method: 'DELETE', pathIncludes: 'dlqIds=', status: 414 });
+    const run = await runAgainst(e, { inputs: { label: 'old' } });
+    expect(run.exitCode).toBe(0);
+    expect(list(run, 'removed')).toEqual(ids);
+    expect(e.ids('workflow')).toEqual([]);
+  });
+
+  it('past the cap, the listing stops: a listing that keeps growing cannot hold the run', async () => {
+    const e = await start();
+    let page = 0;
+    const rule = {
+      method: 'GET',
+      pathIncludes: 'count=',
+      status: 200,
+      body: '',
+      run: () => {
+        page += 1;
+        const messages = Array.from({ length: 100 }, (_, i) => ({ dlqId: `p${page}-${i}` }));
+        rule.body = JSON.stringify({ messages, cursor: `c${page}` });
+      },
+    };
+    e.faults.push(rule);
+    const run = await runAgainst(e, { inputs: { 'delete-all': 'true', 'max-deletes': '250' }, timeoutMs: 30_000 });
+    expect(run.exitCode).toBe(1);
+    expect(page).toBe(3);
+    expect(errors(run)[0]).toMatch(/300 or more entries match, more than max-deletes \(250\)/);
+    expect(e.requests.filter((r) => r.method === 'DELETE')).toEqual([]);
+  });
+
+  it.each([
+    ['an id with a look-alike of / (U+FF0F)', 'x\uff0f..'],
+    ['an id with a look-alike of .. (U+2025)', 'a\u2025b'],
+  ])('%s is refused before any request', async (_name, id) => {
+    const e = await start();
+    const run = await runAgainst(e, { inputs: { 'dlq-ids': JSON.stringify([id]) } });
+    expect(run.exitCode).toBe(1);
+    expect(errors(run)[0]).toMatch(/Unicode normalisation/);
+    expect(e.requests).toEqual([]);
+  });
+
+  it('a day the month does not have (2026-02-30) is refused, not rolled over', async () => {
+    const e = await start();
+    const run = await runAgainst(e, { inputs: { 'to-date': '2026-02-30' } });
+    expect(run.exitCode).toBe(1);
+    expect(errors(run)[0]).toMatch(/to-date: "2026-02-30" is not a date/);
+    expect(e.requests).toEqual([]);
+  });
+});

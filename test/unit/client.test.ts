@@ -317,3 +317,54 @@ describe('serverMessage', () => {
     expect(serverMessage('x'.repeat(500))).toHaveLength(2 + 200 + 1);
   });
 });
+
+describe('DlqClient: a server that never decides anything does not keep a run going for hours', () => {
+  it('only 429s for longer than noProgressMs: the client stops sending (rate-limited), for every later request too', async () => {
+    const { client, transport } = scriptedClient(() => ok(429, { 'Retry-After': '30' }), {
+      maxRetries: 3,
+      maxRateLimitWaitMs: 3_600_000,
+      noProgressMs: 120_000,
+    });
+    expect(await client.send(DELETE('a'), idempotent)).toMatchObject({
+      kind: 'failed',
+      cause: 'rate-limited',
+      reason: expect.stringMatching(/answered no request usefully for 1\d\d s \(last: HTTP 429\)/),
+    });
+    const sent = transport.sent.length;
+    expect(sent).toBeLessThanOrEqual(6);
+    expect(await client.send(DELETE('b'), idempotent)).toMatchObject({ kind: 'failed', cause: 'rate-limited' });
+    expect(transport.sent.length).toBe(sent);
+  });
+
+  it('5xx after 5xx past noProgressMs, whatever max-retries allows: stopped as unreachable', async () => {
+    const { client } = scriptedClient(() => ok(503), {
+      maxRetries: 20,
+      noProgressMs: 30_000,
+      backoff: { baseMs: 10_000, maxMs: 10_000 },
+    });
+    expect(await client.send(DELETE('a'), idempotent)).toMatchObject({
+      kind: 'failed',
+      cause: 'unreachable',
+      reason: expect.stringMatching(/answered no request usefully/),
+    });
+  });
+
+  it('a deciding answer (2xx, 404, 4xx) resets the clock', async () => {
+    let n = 0;
+    const { client } = scriptedClient(() => (++n % 3 === 0 ? ok(200) : ok(429, { 'Retry-After': '30' })), {
+      maxRetries: 0,
+      maxRateLimitWaitMs: 3_600_000,
+      noProgressMs: 120_000,
+    });
+    for (let i = 0; i < 10; i += 1)
+      expect(await client.send(DELETE(`id-${i}`), idempotent)).toMatchObject({ kind: 'answered' });
+  });
+
+  it('server text is redacted before it is shortened, so no part of a secret survives the cut', () => {
+    const secret = 'qst_live_0123456789abcdef0123456789';
+    const body = JSON.stringify({ error: `${'x'.repeat(170)} Bearer ${secret}` });
+    const message = serverMessage(body, (text) => text.split(secret).join('***'));
+    expect(message).not.toMatch(/qst_live|0123456789/);
+    expect(serverMessage(body)).toContain('qst_live');
+  });
+});
