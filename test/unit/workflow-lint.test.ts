@@ -47,4 +47,14 @@ describe('workflow contract check', () => {
       'job clean: steps.c.outputs.redriven is a list of ids in run: or env:; pass counts, or read the results-file',
     ]);
   });
+
+  it('reports a token given to this action in a workflow that runs on pull requests, even for a dry run', () => {
+    const text = workflow(
+      `      - uses: ./\n        with:\n          dry-run: true\n          qstash-token: \${{ secrets.QSTASH_TOKEN }}`,
+    ).replace('on: push', 'on:\n  pull_request:');
+    expect(checkContract(text, contract)).toEqual([
+      'job clean: passes a secret to this action in a workflow run on pull requests; preview from workflow_dispatch or an environment with reviewers instead',
+    ]);
+    expect(checkContract(text.replace('pull_request:', 'workflow_dispatch:'), contract)).toEqual([]);
+  });
 });
