@@ -49035,6 +49035,7 @@ function noOutcomes() {
         notFound: [],
         failed: [],
         newRuns: new Map(),
+        notDeletedAfter: [],
         unattributed: 0,
         notes: [],
         requests: 0,
@@ -49165,6 +49166,8 @@ class Run {
     lost = [];
     /** An id this run re-ran with a confirmed answer: looked up to learn whether re-run entries leave the DLQ. */
     confirmedRerun;
+    /** What deleting a re-run entry found (delete-after-redrive): whether re-run entries leave the DLQ. */
+    removal;
     started;
     sentBefore;
     onCancel;
@@ -49395,7 +49398,19 @@ class Run {
         const settled = op.answer(result.status, result.body);
         if (op.redrive && settled.kind === 'done')
             this.confirmedRerun ??= id;
-        this.settle(id, settled);
+        if (settled.kind !== 'done' || op.cleanUp === undefined) {
+            this.settle(id, settled);
+            return;
+        }
+        const removal = await this.client.send(op.cleanUp(id), { idempotent: true, stop: this.signal });
+        if (removal.kind === 'answered') {
+            // 404: the re-run took the entry out of the DLQ already; 200: it stayed, and is gone now.
+            this.removal ??= removal.status === 404 && !removal.mayHaveActed ? 'absent' : 'present';
+            this.settle(id, { ...settled, deletedAfter: true });
+        }
+        else {
+            this.settle(id, { ...settled, deleteAfterFailed: removal.reason });
+        }
     }
     /**
      * Deletes one batch with a counting bulk call and settles each of its ids.
@@ -49483,7 +49498,8 @@ class Run {
                 return 'unknown';
             return probe.status === 404 ? 'absent' : 'present';
         };
-        const leaves = this.confirmedRerun === undefined ? 'unknown' : await lookUp(this.confirmedRerun);
+        // With delete-after-redrive the confirmed entries were deleted: their deletion's answer already told.
+        const leaves = this.removal ?? (this.confirmedRerun === undefined ? 'unknown' : await lookUp(this.confirmedRerun));
         const verb = this.operation.words.verb;
         for (const { id, failure } of this.lost) {
             const mayHave = `${failure.reason}. The ${verb} may have started: never ${verb} it again blindly`;
@@ -49578,6 +49594,7 @@ class Run {
         const notFound = [];
         const failed = [];
         const newRuns = new Map();
+        const notDeletedAfter = [];
         const stopCause = this.signal.reason?.kind ?? 'internal';
         for (const id of this.order) {
             let result = this.results.get(id);
@@ -49598,6 +49615,8 @@ class Run {
                     inferred.push(id);
                 if (result.newRun !== undefined)
                     newRuns.set(id, result.newRun);
+                if (result.deleteAfterFailed !== undefined)
+                    notDeletedAfter.push({ id, reason: result.deleteAfterFailed });
             }
             else if (result.kind === 'not-found')
                 notFound.push(id);
@@ -49623,6 +49642,7 @@ class Run {
             notFound,
             failed,
             newRuns,
+            notDeletedAfter,
             ...(this.selection !== undefined && { selection: this.selection }),
             ...(stopped !== undefined && { stopped }),
             unattributed: this.unattributed,
@@ -49863,8 +49883,9 @@ const REDRIVES = [
  * have started is never sent again. The bulk forms are not used: their answers do not say which entry became
  * which run.
  */
-function redriveOperation(spec, headers) {
+function redriveOperation(spec, headers, deleteAfter) {
     return {
+        ...(deleteAfter && { cleanUp: (id) => ({ method: 'DELETE', path: entryPath(spec.dlq, id) }) }),
         name: spec.name,
         dlq: spec.dlq,
         idempotent: false,
@@ -49896,13 +49917,13 @@ function dlqsOf(name) {
         return ['workflow', 'qstash'];
     return REDRIVES.filter((spec) => spec.name === name).map((spec) => spec.dlq);
 }
-function operationFor(name, dlq, headers = {}) {
+function operationFor(name, dlq, options = {}) {
     if (name === 'delete')
         return deleteOperation(dlq);
     const spec = REDRIVES.find((candidate) => candidate.name === name && candidate.dlq === dlq);
     if (!spec)
         throw new Error(`operation ${name} does not exist for the ${dlq} DLQ`);
-    return redriveOperation(spec, headers);
+    return redriveOperation(spec, options.headers ?? {}, options.deleteAfter === true);
 }
 /**
  * The dry run of an operation: `GET /v2/.../dlq/{id}`, 200 exists (would be carried out), 404 not found. Changes
@@ -50094,6 +50115,7 @@ const INPUTS = {
     redriveFlowControlValue: { name: 'redrive-flow-control-value', default: '' },
     redriveLabel: { name: 'redrive-label', default: '' },
     redriveFailureCallback: { name: 'redrive-failure-callback', default: '' },
+    deleteAfterRedrive: { name: 'delete-after-redrive', default: 'false' },
 };
 /** Input names by key, for messages: `Inputs.dlqIds` is 'dlq-ids'. */
 const Inputs = Object.fromEntries(Object.entries(INPUTS).map(([key, spec]) => [key, spec.name]));
@@ -50461,6 +50483,11 @@ function verdict(outcomes, context) {
     if (outcomes.unattributed > 0) {
         warnings.push(`Bulk calls deleted ${outcomes.unattributed} entries that cannot be pinned to ids (entries vanished between listing and deletion, or a listing cursor skipped entries while deletions ran), so those calls' ids are listed as not-found (all of them are gone from the DLQ).`);
     }
+    if (outcomes.notDeletedAfter.length > 0) {
+        warnings.push(`${plural(outcomes.notDeletedAfter.length, 'entry was', 'entries were')} re-run but could not be deleted afterwards: ` +
+            `${listIds(outcomes.notDeletedAfter.map((entry) => entry.id))} (first reason: ${clean(outcomes.notDeletedAfter[0].reason)}). ` +
+            `They stay in the DLQ: running this job again would re-run them again.`);
+    }
     const notices = [];
     if (outcomes.selection !== undefined && outcomes.selection.matched === 0 && errors.length === 0) {
         notices.push(outcomes.selection.filters.length === 0
@@ -50493,6 +50520,10 @@ function* resultRecords(outcomes, operation) {
                 record.newRun = settled.newRun;
             if (settled.inferred)
                 record.inferred = true;
+            if (settled.deletedAfter)
+                record.deletedAfter = true;
+            if (settled.deleteAfterFailed !== undefined)
+                record.deleteAfterFailed = settled.deleteAfterFailed;
         }
         if (settled.kind === 'failed') {
             record.cause = settled.cause;
@@ -50559,6 +50590,13 @@ function summaryMarkdown(outcomes, context) {
         lines.push(`- Per-id results: \`${cell(context.resultsFile)}\` (results-file output)`);
     if (outcomes.inferred.length > 0) {
         lines.push(`- ${outcomes.inferred.length} id(s) were counted as ${operation.words.outcome} by the lost-response rule: an attempt's answer never arrived and the entry was then gone.`);
+    }
+    const deletedAfter = outcomes.done.filter((id) => {
+        const settled = outcomes.results.get(id);
+        return settled?.kind === 'done' && settled.deletedAfter === true;
+    }).length;
+    if (deletedAfter > 0 || outcomes.notDeletedAfter.length > 0) {
+        lines.push(`- Deleted after their re-run: ${deletedAfter}; not deleted: ${outcomes.notDeletedAfter.length}`);
     }
     for (const note of outcomes.notes)
         lines.push(`- ${cell(note)}`);
@@ -51185,6 +51223,7 @@ function readSettings(source) {
     const operation = attempt(() => readOperation(raw(INPUTS.operation), dlq), undefined);
     const strategy = attempt(() => readChoice(INPUTS.strategy, raw(INPUTS.strategy)), 'auto');
     const redriveHeaders = attempt(() => readRedriveHeaders(source.input, operation), {});
+    const deleteAfterRedrive = attempt(() => readDeleteAfter(source, operation), false);
     const cap = attempt(() => readCap(source), { cap: 0, input: Inputs.maxEntries });
     const target = attempt(() => readTarget(source, dlq, cap), undefined);
     if (problems.length > 0 || endpoint === undefined || operation === undefined) {
@@ -51197,6 +51236,7 @@ function readSettings(source) {
         dlq,
         operation,
         redriveHeaders,
+        deleteAfterRedrive,
         strategy,
         endpoint,
         onNotFound,
@@ -51216,6 +51256,13 @@ function checkToken(endpoint) {
         throw new SettingsError(`${Inputs.qstashToken}: the token from ${endpoint.tokenSource} (value hidden) contains spaces, line breaks or non-ASCII characters. ` +
             `Store the token alone in the secret, without a 'Bearer ' prefix or quotes.`);
     }
+}
+function readDeleteAfter(source, operation) {
+    const value = readBoolean(Inputs.deleteAfterRedrive, source.input(Inputs.deleteAfterRedrive), false);
+    if (value && operation === 'delete') {
+        throw new SettingsError(`${Inputs.deleteAfterRedrive}: "true" deletes each entry after its re-run, but operation is delete. Accepted: true with operation restart, resume, retry or retry-callback; false otherwise.`);
+    }
+    return value;
 }
 /** One reader for every input with a fixed set of values. */
 function readChoice(spec, raw) {
@@ -52047,7 +52094,10 @@ function redactor(secrets) {
     return (text) => sorted.reduce((out, secret) => out.split(secret).join('***'), text);
 }
 async function act(settings, signal, log, state) {
-    const real = operationFor(settings.operation, settings.dlq, settings.redriveHeaders);
+    const real = operationFor(settings.operation, settings.dlq, {
+        headers: settings.redriveHeaders,
+        deleteAfter: settings.deleteAfterRedrive,
+    });
     const operation = settings.dryRun ? probeFor(real) : real;
     const { endpoint, target } = settings;
     const connection = createDispatcher(endpoint.url, (name) => process.env[name], {
@@ -52230,6 +52280,8 @@ function logSettings(log, settings, operation, proxy) {
     }
     for (const [header, value] of Object.entries(settings.redriveHeaders))
         log.info(`${header}: ${value}`);
+    if (settings.deleteAfterRedrive)
+        log.info(`${Inputs.deleteAfterRedrive}: true (each entry is deleted once its re-run is confirmed)`);
     log.info(`qstash-url: ${endpoint.url} (from ${endpoint.urlSource}); token from ${endpoint.tokenSource}`);
     log.info(proxy ? `proxy: ${proxy}` : 'proxy: none');
     log.info(`on-not-found: ${settings.onNotFound}; changes entries: ${operation.changes}`);

@@ -117,6 +117,8 @@ class Run {
   private readonly lost: { id: string; failure: CallFailure }[] = [];
   /** An id this run re-ran with a confirmed answer: looked up to learn whether re-run entries leave the DLQ. */
   private confirmedRerun: string | undefined;
+  /** What deleting a re-run entry found (delete-after-redrive): whether re-run entries leave the DLQ. */
+  private removal: 'present' | 'absent' | undefined;
   private readonly started: number;
   private readonly sentBefore: number;
   private readonly onCancel: () => void;
@@ -353,7 +355,18 @@ class Run {
     }
     const settled = op.answer(result.status, result.body);
     if (op.redrive && settled.kind === 'done') this.confirmedRerun ??= id;
-    this.settle(id, settled);
+    if (settled.kind !== 'done' || op.cleanUp === undefined) {
+      this.settle(id, settled);
+      return;
+    }
+    const removal = await this.client.send(op.cleanUp(id), { idempotent: true, stop: this.signal });
+    if (removal.kind === 'answered') {
+      // 404: the re-run took the entry out of the DLQ already; 200: it stayed, and is gone now.
+      this.removal ??= removal.status === 404 && !removal.mayHaveActed ? 'absent' : 'present';
+      this.settle(id, { ...settled, deletedAfter: true });
+    } else {
+      this.settle(id, { ...settled, deleteAfterFailed: removal.reason });
+    }
   }
 
   /**
@@ -439,7 +452,8 @@ class Run {
       if (probe.kind === 'failed') return 'unknown';
       return probe.status === 404 ? 'absent' : 'present';
     };
-    const leaves = this.confirmedRerun === undefined ? 'unknown' : await lookUp(this.confirmedRerun);
+    // With delete-after-redrive the confirmed entries were deleted: their deletion's answer already told.
+    const leaves = this.removal ?? (this.confirmedRerun === undefined ? 'unknown' : await lookUp(this.confirmedRerun));
     const verb = this.operation.words.verb;
     for (const { id, failure } of this.lost) {
       const mayHave = `${failure.reason}. The ${verb} may have started: never ${verb} it again blindly`;
@@ -537,6 +551,7 @@ class Run {
     const notFound: string[] = [];
     const failed: FailedId[] = [];
     const newRuns = new Map<string, string>();
+    const notDeletedAfter: { id: string; reason: string }[] = [];
     const stopCause: Cause = (this.signal.reason as StopReason | undefined)?.kind ?? 'internal';
     for (const id of this.order) {
       let result = this.results.get(id);
@@ -555,6 +570,7 @@ class Run {
         done.push(id);
         if (result.inferred) inferred.push(id);
         if (result.newRun !== undefined) newRuns.set(id, result.newRun);
+        if (result.deleteAfterFailed !== undefined) notDeletedAfter.push({ id, reason: result.deleteAfterFailed });
       } else if (result.kind === 'not-found') notFound.push(id);
       else failed.push({ id, cause: result.cause, reason: result.reason, mayHaveActed: result.mayHaveActed === true });
     }
@@ -577,6 +593,7 @@ class Run {
       notFound,
       failed,
       newRuns,
+      notDeletedAfter,
       ...(this.selection !== undefined && { selection: this.selection }),
       ...(stopped !== undefined && { stopped }),
       unattributed: this.unattributed,

@@ -59,6 +59,7 @@ export const INPUTS = {
   redriveFlowControlValue: { name: 'redrive-flow-control-value', default: '' },
   redriveLabel: { name: 'redrive-label', default: '' },
   redriveFailureCallback: { name: 'redrive-failure-callback', default: '' },
+  deleteAfterRedrive: { name: 'delete-after-redrive', default: 'false' },
 } as const satisfies Record<string, InputSpec>;
 
 /** Input names by key, for messages: `Inputs.dlqIds` is 'dlq-ids'. */

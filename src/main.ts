@@ -104,7 +104,10 @@ function redactor(secrets: readonly string[]): (text: string) => string {
 }
 
 async function act(settings: Settings, signal: AbortSignal, log: Log, state: { reported: boolean }): Promise<void> {
-  const real = operationFor(settings.operation, settings.dlq, settings.redriveHeaders);
+  const real = operationFor(settings.operation, settings.dlq, {
+    headers: settings.redriveHeaders,
+    deleteAfter: settings.deleteAfterRedrive,
+  });
   const operation = settings.dryRun ? probeFor(real) : real;
   const { endpoint, target } = settings;
   const connection = createDispatcher(endpoint.url, (name) => process.env[name], {
@@ -289,6 +292,8 @@ function logSettings(log: Log, settings: Settings, operation: Operation, proxy: 
     log.info(`${Inputs.maxEntries}: ${target.cap || 'no cap'}`);
   }
   for (const [header, value] of Object.entries(settings.redriveHeaders)) log.info(`${header}: ${value}`);
+  if (settings.deleteAfterRedrive)
+    log.info(`${Inputs.deleteAfterRedrive}: true (each entry is deleted once its re-run is confirmed)`);
   log.info(`qstash-url: ${endpoint.url} (from ${endpoint.urlSource}); token from ${endpoint.tokenSource}`);
   log.info(proxy ? `proxy: ${proxy}` : 'proxy: none');
   log.info(`on-not-found: ${settings.onNotFound}; changes entries: ${operation.changes}`);

@@ -49,6 +49,11 @@ export interface Operation {
   /** What a 2xx answer means for the id (404 always means not found). */
   answer(status: number, body: string): Settled;
   readonly bulk?: CountingBulk;
+  /**
+   * A request sent after each confirmed success (delete-after-redrive: the entry, once re-run). Its answer also
+   * tells whether re-run entries leave the DLQ (404) or stay (200).
+   */
+  readonly cleanUp?: (id: string) => Exchange;
   readonly words: Words;
 }
 
@@ -160,8 +165,9 @@ const REDRIVES: readonly RedriveSpec[] = [
  * have started is never sent again. The bulk forms are not used: their answers do not say which entry became
  * which run.
  */
-function redriveOperation(spec: RedriveSpec, headers: RedriveHeaders): Operation {
+function redriveOperation(spec: RedriveSpec, headers: RedriveHeaders, deleteAfter: boolean): Operation {
   return {
+    ...(deleteAfter && { cleanUp: (id: string): Exchange => ({ method: 'DELETE', path: entryPath(spec.dlq, id) }) }),
     name: spec.name,
     dlq: spec.dlq,
     idempotent: false,
@@ -194,11 +200,17 @@ export function dlqsOf(name: OperationName): readonly DlqKind[] {
   return REDRIVES.filter((spec) => spec.name === name).map((spec) => spec.dlq);
 }
 
-export function operationFor(name: OperationName, dlq: DlqKind, headers: RedriveHeaders = {}): Operation {
+export interface RedriveOptions {
+  readonly headers?: RedriveHeaders;
+  /** Delete each entry once its re-run is confirmed (so that re-running the job cannot re-run it again). */
+  readonly deleteAfter?: boolean;
+}
+
+export function operationFor(name: OperationName, dlq: DlqKind, options: RedriveOptions = {}): Operation {
   if (name === 'delete') return deleteOperation(dlq);
   const spec = REDRIVES.find((candidate) => candidate.name === name && candidate.dlq === dlq);
   if (!spec) throw new Error(`operation ${name} does not exist for the ${dlq} DLQ`);
-  return redriveOperation(spec, headers);
+  return redriveOperation(spec, options.headers ?? {}, options.deleteAfter === true);
 }
 
 /**

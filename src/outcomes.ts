@@ -39,7 +39,15 @@ export type Settled =
    * directly but concluded from what the server shows (a lost answer, then the entry gone). `newRun`: the id of the
    * run or message a re-run created.
    */
-  | { readonly kind: 'done'; readonly inferred?: boolean; readonly newRun?: string }
+  | {
+      readonly kind: 'done';
+      readonly inferred?: boolean;
+      readonly newRun?: string;
+      /** delete-after-redrive: the entry was deleted after its re-run (or had already left the DLQ). */
+      readonly deletedAfter?: boolean;
+      /** delete-after-redrive: why deleting the entry after its re-run failed (it stays in the DLQ). */
+      readonly deleteAfterFailed?: string;
+    }
   | { readonly kind: 'not-found' }
   | {
       readonly kind: 'failed';
@@ -116,6 +124,8 @@ export interface Outcomes {
   readonly failed: readonly FailedId[];
   /** Re-runs: selected id -> the new run or message id, for every re-run whose answer came back. */
   readonly newRuns: ReadonlyMap<string, string>;
+  /** delete-after-redrive: re-run ids whose entry could not be deleted afterwards, with why. */
+  readonly notDeletedAfter: readonly { readonly id: string; readonly reason: string }[];
   readonly selection?: SelectionReport;
   readonly stopped?: Stopped;
   /** Deletions the server counted in bulk calls that could not be pinned to an id. */
@@ -135,6 +145,7 @@ export function noOutcomes(): Outcomes {
     notFound: [],
     failed: [],
     newRuns: new Map(),
+    notDeletedAfter: [],
     unattributed: 0,
     notes: [],
     requests: 0,

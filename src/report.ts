@@ -156,6 +156,13 @@ export function verdict(outcomes: Outcomes, context: VerdictContext): Verdict {
       `Bulk calls deleted ${outcomes.unattributed} entries that cannot be pinned to ids (entries vanished between listing and deletion, or a listing cursor skipped entries while deletions ran), so those calls' ids are listed as not-found (all of them are gone from the DLQ).`,
     );
   }
+  if (outcomes.notDeletedAfter.length > 0) {
+    warnings.push(
+      `${plural(outcomes.notDeletedAfter.length, 'entry was', 'entries were')} re-run but could not be deleted afterwards: ` +
+        `${listIds(outcomes.notDeletedAfter.map((entry) => entry.id))} (first reason: ${clean(outcomes.notDeletedAfter[0]!.reason)}). ` +
+        `They stay in the DLQ: running this job again would re-run them again.`,
+    );
+  }
   const notices: string[] = [];
   if (outcomes.selection !== undefined && outcomes.selection.matched === 0 && errors.length === 0) {
     notices.push(
@@ -191,6 +198,8 @@ export function* resultRecords(outcomes: Outcomes, operation: Operation): Genera
     if (settled.kind === 'done') {
       if (settled.newRun !== undefined) record.newRun = settled.newRun;
       if (settled.inferred) record.inferred = true;
+      if (settled.deletedAfter) record.deletedAfter = true;
+      if (settled.deleteAfterFailed !== undefined) record.deleteAfterFailed = settled.deleteAfterFailed;
     }
     if (settled.kind === 'failed') {
       record.cause = settled.cause;
@@ -275,6 +284,13 @@ export function summaryMarkdown(outcomes: Outcomes, context: SummaryContext): st
     lines.push(
       `- ${outcomes.inferred.length} id(s) were counted as ${operation.words.outcome} by the lost-response rule: an attempt's answer never arrived and the entry was then gone.`,
     );
+  }
+  const deletedAfter = outcomes.done.filter((id) => {
+    const settled = outcomes.results.get(id);
+    return settled?.kind === 'done' && settled.deletedAfter === true;
+  }).length;
+  if (deletedAfter > 0 || outcomes.notDeletedAfter.length > 0) {
+    lines.push(`- Deleted after their re-run: ${deletedAfter}; not deleted: ${outcomes.notDeletedAfter.length}`);
   }
   for (const note of outcomes.notes) lines.push(`- ${cell(note)}`);
   for (const message of [context.verdict.error, ...context.verdict.warnings, ...context.verdict.notices]) {

@@ -25,6 +25,8 @@ export interface Settings {
   readonly operation: OperationName;
   /** Headers sent with every re-run request (redrive overrides). */
   readonly redriveHeaders: RedriveHeaders;
+  /** Delete each entry once its re-run is confirmed. */
+  readonly deleteAfterRedrive: boolean;
   readonly strategy: Strategy;
   /** The QStash URL and token, and where each came from. */
   readonly endpoint: Endpoint;
@@ -88,6 +90,7 @@ export function readSettings(source: SettingsSource): Settings {
   const operation = attempt<OperationName | undefined>(() => readOperation(raw(INPUTS.operation), dlq), undefined);
   const strategy = attempt(() => readChoice(INPUTS.strategy, raw(INPUTS.strategy)), 'auto') as Strategy;
   const redriveHeaders = attempt(() => readRedriveHeaders(source.input, operation), {});
+  const deleteAfterRedrive = attempt(() => readDeleteAfter(source, operation), false);
   const cap = attempt(() => readCap(source), { cap: 0, input: Inputs.maxEntries });
   const target = attempt(() => readTarget(source, dlq, cap), undefined);
 
@@ -103,6 +106,7 @@ export function readSettings(source: SettingsSource): Settings {
     dlq,
     operation,
     redriveHeaders,
+    deleteAfterRedrive,
     strategy,
     endpoint,
     onNotFound,
@@ -127,6 +131,16 @@ function checkToken(endpoint: Pick<Endpoint, 'token' | 'tokenSource'>): void {
         `Store the token alone in the secret, without a 'Bearer ' prefix or quotes.`,
     );
   }
+}
+
+function readDeleteAfter(source: SettingsSource, operation: OperationName | undefined): boolean {
+  const value = readBoolean(Inputs.deleteAfterRedrive, source.input(Inputs.deleteAfterRedrive), false);
+  if (value && operation === 'delete') {
+    throw new SettingsError(
+      `${Inputs.deleteAfterRedrive}: "true" deletes each entry after its re-run, but operation is delete. Accepted: true with operation restart, resume, retry or retry-callback; false otherwise.`,
+    );
+  }
+  return value;
 }
 
 /** One reader for every input with a fixed set of values. */

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { DlqEmulator, messageEntries, workflowEntries, type EmulatorOptions } from '../../emulator/server.ts';
-import { counts, errors, expectExactlyOnce, list, runAgainst } from '../helpers/e2e.ts';
+import { counts, errors, expectExactlyOnce, list, runAgainst, warnings } from '../helpers/e2e.ts';
 
 let emulator: DlqEmulator | undefined;
 const start = async (options: EmulatorOptions = {}): Promise<DlqEmulator> => {
@@ -337,5 +337,70 @@ describe('at most once: lost answers, 429, 5xx, cancellation', () => {
     }
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(e.reruns.length).toBe(rerunsAtExit);
+  });
+});
+
+describe('delete-after-redrive', () => {
+  for (const removes of [true, false]) {
+    it(`deletes each entry once its re-run is confirmed (re-run entries ${removes ? 'leave' : 'stay in'} the DLQ); a second run re-runs nothing`, async () => {
+      const e = await start({ redriveRemoves: { workflow: removes } });
+      const ids = e.seed('workflow', workflowEntries(5));
+      const inputs = { 'dlq-ids': ids.join(' '), operation: 'restart', 'delete-after-redrive': 'true' };
+      const run = await runAgainst(e, { inputs });
+      expect(run.exitCode).toBe(0);
+      expect(list(run, 'redriven')).toEqual(ids);
+      expect(list(run, 'removed')).toEqual([]);
+      expect(e.ids('workflow')).toEqual([]);
+      expect(run.results?.every((r) => r.deletedAfter === true)).toBe(true);
+      expect(run.summary).toContain('Deleted after their re-run: 5; not deleted: 0');
+      // The job is re-run: nothing is left to re-run twice.
+      const again = await runAgainst(e, { inputs });
+      expect(list(again, 'redriven')).toEqual([]);
+      expect(list(again, 'not-found')).toEqual(ids);
+      expectNeverTwice(e);
+    });
+  }
+
+  it('an entry whose re-run answer was lost is never deleted; when entries stay, it is failed answer-lost', async () => {
+    const e = await start({ redriveRemoves: { workflow: false } });
+    const ids = e.seed('workflow', workflowEntries(4));
+    e.faults.push({ id: ids[2], method: 'POST', times: 1, drop: 'after' });
+    const run = await runAgainst(e, {
+      inputs: { 'dlq-ids': ids.join(' '), operation: 'resume', 'delete-after-redrive': 'true' },
+    });
+    expect(run.exitCode).toBe(1);
+    expect(list(run, 'redriven')).toEqual([ids[0], ids[1], ids[3]]);
+    expect(JSON.parse(run.outputs['failed-causes']!)).toEqual({ [ids[2]!]: 'answer-lost' });
+    expect(e.ids('workflow')).toEqual([ids[2]]);
+    expect(e.requests.filter((r) => r.method === 'DELETE' && r.path.endsWith(ids[2]!))).toEqual([]);
+    expectNeverTwice(e);
+  });
+
+  it('a delete that fails after a confirmed re-run: still redriven, with a warning that a second run would re-run it', async () => {
+    const e = await start();
+    const ids = e.seed('workflow', workflowEntries(3));
+    e.faults.push({ id: ids[1], method: 'DELETE', status: 500 });
+    const run = await runAgainst(e, {
+      inputs: { 'dlq-ids': ids.join(' '), operation: 'restart', 'delete-after-redrive': 'true', 'max-retries': '1' },
+    });
+    expect(run.exitCode).toBe(0);
+    expect(list(run, 'redriven')).toEqual(ids);
+    expect(warnings(run).join()).toMatch(
+      /1 entry was re-run but could not be deleted afterwards: ".*-1".*running this job again would re-run them again/,
+    );
+    expect(run.results?.find((r) => r.id === ids[1])).toMatchObject({
+      outcome: 'redriven',
+      deleteAfterFailed: expect.stringMatching(/HTTP 500/),
+    });
+  });
+
+  it('is refused with operation delete', async () => {
+    const e = await start();
+    const run = await runAgainst(e, { inputs: { 'dlq-ids': 'a', 'delete-after-redrive': 'true' } });
+    expect(run.exitCode).toBe(1);
+    expect(errors(run)[0]).toMatch(
+      /delete-after-redrive: "true" deletes each entry after its re-run, but operation is delete/,
+    );
+    expect(e.requests).toEqual([]);
   });
 });
