@@ -40,6 +40,7 @@ describe('readSettings', () => {
       dlq: 'workflow',
       operation: 'delete',
       redriveHeaders: {},
+      deleteAfterRedrive: false,
       strategy: 'auto',
       endpoint: {
         url: 'https://qstash.upstash.io',
