@@ -48904,6 +48904,7 @@ const ONLY_DOTS = /^\.+$/u;
 const UNSAFE = /[/\\?#%,\s]/u;
 /** A UTF-16 surrogate that is not part of a pair: not a character, and encodeURIComponent throws on it. */
 const LONE_SURROGATE = /\p{Cs}/u;
+const INVISIBLE = /\p{Cf}/u;
 /** Real ids are about 20 characters; anything this long is a mistake (or an attack on URL lengths). */
 const MAX_ID_LENGTH = 512;
 /**
@@ -48956,9 +48957,13 @@ function idProblem(id) {
         return 'contains a lone UTF-16 surrogate (not text)';
     if (UNSAFE.test(id))
         return 'contains / \\ ? # % , or whitespace, which no DLQ id has';
-    // Look-alikes such as U+FF0F (／) or U+2025 (‥) become / and .. under Unicode normalisation, which a hop may apply.
+    // Invisible formatting characters (zero-width spaces, joiners, direction marks): a hop may strip them.
+    if (INVISIBLE.test(id))
+        return 'contains an invisible formatting character (such as a zero-width space)';
+    // Look-alikes such as U+FF0F (／), U+FF0E (．) or U+2025 (‥) become / or dots under Unicode normalisation, which a
+    // hop may apply: checked again on the normalised id.
     const normal = id.normalize('NFKC');
-    if (UNSAFE.test(normal) || normal.includes('..') !== id.includes('..')) {
+    if (UNSAFE.test(normal) || ONLY_DOTS.test(normal) || normal.includes('..') !== id.includes('..')) {
         return 'contains a character that Unicode normalisation turns into / \\ ? # % , whitespace or dots';
     }
     if (id.length > MAX_ID_LENGTH)
@@ -49164,6 +49169,8 @@ class Run {
     notes = [];
     /** Re-runs whose answer was lost, resolved once the main pass is over. */
     lost = [];
+    /** A bulk call's count could not be pinned to its ids: the remaining batches go id by id, which is exact. */
+    bulkUnreliable = false;
     /** An id this run re-ran with a confirmed answer: looked up to learn whether re-run entries leave the DLQ. */
     confirmedRerun;
     /** What deleting a re-run entry found (delete-after-redrive): whether re-run entries leave the DLQ. */
@@ -49326,6 +49333,20 @@ class Run {
             // Past the cap the run will change nothing: no need to read (and hold) the rest of the listing.
             return target.cap > 0 && entries.size > target.cap;
         });
+        // The server does the filtering; dates are checked here too, so that a server that ignores fromDate / toDate
+        // cannot widen what is acted on.
+        const from = Number(target.query.find(([param]) => param === 'fromDate')?.[1][0] ?? Number.NEGATIVE_INFINITY);
+        const to = Number(target.query.find(([param]) => param === 'toDate')?.[1][0] ?? Number.POSITIVE_INFINITY);
+        let outside = 0;
+        for (const [id, info] of entries) {
+            if (info.createdAt !== undefined && (info.createdAt < from || info.createdAt > to)) {
+                entries.delete(id);
+                outside += 1;
+            }
+        }
+        if (outside > 0) {
+            this.notes.push(`${outside} listed entries were created outside the date filters and were left out.`);
+        }
         const ids = [...entries.keys()];
         this.selection = {
             filters: target.filters,
@@ -49385,7 +49406,7 @@ class Run {
         if (result.kind === 'failed') {
             // A re-run that may have reached the server is never resent: what the DLQ shows decides it.
             if (op.redrive && (result.cause === 'answer-lost' || result.mayHaveActed))
-                this.lost.push({ id, failure: result });
+                this.lost.push({ id, reason: result.reason });
             else
                 this.fail(id, result);
             return;
@@ -49396,6 +49417,11 @@ class Run {
             return;
         }
         const settled = op.answer(result.status, result.body);
+        // A 2xx that does not confirm the re-run (no new run id: a proxy's page, the wrong host) is not a re-run.
+        if (settled.kind === 'failed' && op.redrive && settled.mayHaveActed) {
+            this.lost.push({ id, reason: settled.reason });
+            return;
+        }
         if (op.redrive && settled.kind === 'done')
             this.confirmedRerun ??= id;
         if (settled.kind !== 'done' || op.cleanUp === undefined) {
@@ -49426,6 +49452,15 @@ class Run {
      */
     async bulkBatch(batch) {
         const bulk = this.operation.bulk;
+        if (this.bulkUnreliable) {
+            // Entries are vanishing under the run (or a cursor skipped some): one request per id is exact.
+            const each = new Queue();
+            for (const id of batch.ids)
+                each.push(id);
+            each.close();
+            await this.workers(each, (id) => [id], (id) => this.single(id));
+            return;
+        }
         const result = await this.client.send(bulk.request(batch.ids), { idempotent: true, stop: this.signal });
         if (result.kind === 'failed' && result.cause === 'rejected' && !result.mayHaveActed) {
             // The server refused the bulk form (a 400, a 414): nothing was done; each id alone gets an exact answer.
@@ -49439,7 +49474,21 @@ class Run {
             return;
         }
         const count = result.kind === 'answered' && result.status !== 404 ? bulk.count(result.body) : undefined;
-        // An answer without a usable count says the call was carried out but not what it did: as good as lost.
+        if (result.kind === 'answered' &&
+            ((count !== undefined && count > batch.ids.length) || /"cursor"\s*:\s*"[^"]/u.test(result.body))) {
+            // More deleted than named, or a cursor: the server treated the call as "delete what matches", ignoring the
+            // ids. Stop before anything else is sent.
+            this.halt('internal', `the server answered a bulk delete of ${batch.ids.length} named ids with ${count ?? 'a cursor'}${count !== undefined ? ' deletions' : ''}, as if it ignored the ids; stopped so that no unselected entry is deleted`);
+            for (const id of batch.ids)
+                this.fail(id, {
+                    cause: 'bad-answer',
+                    reason: 'the bulk delete answer did not match the ids sent',
+                    mayHaveActed: true,
+                });
+            return;
+        }
+        // An attempt that may have acted without its answer arriving, or a 2xx without a usable count: the call says
+        // nothing about which ids it deleted.
         const lostAnswer = result.mayHaveActed || count === undefined;
         // Every id counted by the answer that arrived: exact, whatever an earlier attempt did (it deleted none of them).
         if (count === batch.ids.length) {
@@ -49468,8 +49517,10 @@ class Run {
                 await this.single(id);
         });
         if (lostAnswer) {
+            // Listed ids were there moments before: gone now, this call most likely removed them (the lost-response
+            // rule, marked). Ids the listing did not show are not claimed: gone, and not found.
             for (const id of absent)
-                this.settle(id, { kind: 'done', inferred: true });
+                this.settle(id, batch.listed ? { kind: 'done', inferred: true } : { kind: 'not-found' });
         }
         else if (absent.length <= count) {
             for (const id of absent)
@@ -49479,6 +49530,7 @@ class Run {
             for (const id of absent)
                 this.settle(id, { kind: 'not-found' });
             this.unattributed += count;
+            this.bulkUnreliable = true;
         }
     }
     /**
@@ -49501,14 +49553,18 @@ class Run {
         // With delete-after-redrive the confirmed entries were deleted: their deletion's answer already told.
         const leaves = this.removal ?? (this.confirmedRerun === undefined ? 'unknown' : await lookUp(this.confirmedRerun));
         const verb = this.operation.words.verb;
-        for (const { id, failure } of this.lost) {
-            const mayHave = `${failure.reason}. The ${verb} may have started: never ${verb} it again blindly`;
+        const queue = new Queue();
+        for (const item of this.lost)
+            queue.push(item);
+        queue.close();
+        await this.workers(queue, (item) => [item.id], async ({ id, reason }) => {
+            const mayHave = `${reason.replace(/\.$/u, '')}. The ${verb} may have started: never ${verb} it again blindly`;
             if (leaves !== 'absent') {
                 const why = leaves === 'present'
                     ? 're-run entries stay in this DLQ, so the DLQ cannot tell'
                     : 'whether re-run entries leave the DLQ could not be learned in this step';
                 this.fail(id, { cause: 'answer-lost', reason: `${mayHave} (${why}).`, mayHaveActed: true });
-                continue;
+                return;
             }
             const now = await lookUp(id);
             if (now === 'absent')
@@ -49519,7 +49575,7 @@ class Run {
                     : 'looking the entry up failed';
                 this.fail(id, { cause: 'answer-lost', reason: `${mayHave} (${why}).`, mayHaveActed: true });
             }
-        }
+        });
     }
     /**
      * Pages through a listing, handing each page's entries to `onPage`. Shrinks the page size when a page is too
@@ -49897,9 +49953,17 @@ function redriveOperation(spec, headers, deleteAfter) {
             headers,
             wantsBody: true,
         }),
-        answer: (_status, body) => {
+        answer: (status, body) => {
             const newRun = jsonField(body, spec.newIdField);
-            return newRun === undefined ? { kind: 'done' } : { kind: 'done', newRun };
+            if (newRun !== undefined)
+                return { kind: 'done', newRun };
+            // A 2xx without the documented id (a proxy's page, a catch-all host): it does not confirm a re-run.
+            return {
+                kind: 'failed',
+                cause: 'answer-lost',
+                reason: `HTTP ${status} without a ${spec.newIdField}: the answer does not confirm the ${spec.verb}`,
+                mayHaveActed: true,
+            };
         },
         words: {
             verb: spec.verb,
@@ -51259,8 +51323,10 @@ function checkToken(endpoint) {
 }
 function readDeleteAfter(source, operation) {
     const value = readBoolean(Inputs.deleteAfterRedrive, source.input(Inputs.deleteAfterRedrive), false);
-    if (value && operation === 'delete') {
-        throw new SettingsError(`${Inputs.deleteAfterRedrive}: "true" deletes each entry after its re-run, but operation is delete. Accepted: true with operation restart, resume, retry or retry-callback; false otherwise.`);
+    if (value && (operation === 'delete' || operation === 'retry-callback')) {
+        throw new SettingsError(`${Inputs.deleteAfterRedrive}: "true" deletes each entry after its re-run, but operation is ${operation}` +
+            `${operation === 'retry-callback' ? ' (which re-runs only the failed callback, not the run)' : ''}. ` +
+            `Accepted: true with operation restart, resume or retry; false otherwise.`);
     }
     return value;
 }
@@ -51447,8 +51513,13 @@ function describeNetworkError(error, timedOut, timeoutMs) {
     const code = err?.code ?? err?.cause?.code ?? err?.name ?? 'UNKNOWN';
     if (code in NEVER_SENT)
         return { kind: 'network', reason: NEVER_SENT[code], code, mayHaveReachedServer: false };
-    if (/CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_VERIFY/u.test(code)) {
+    // A certificate that fails verification fails the handshake, before any request byte is sent. Other TLS errors
+    // can happen after the request went out, so they count as "may have reached the server".
+    if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/u.test(code)) {
         return { kind: 'network', reason: `TLS failure (${code})`, code, mayHaveReachedServer: false };
+    }
+    if (/TLS|SSL/u.test(code)) {
+        return { kind: 'network', reason: `TLS failure (${code})`, code, mayHaveReachedServer: true };
     }
     const reason = NETWORK_REASONS[code] ?? `network error (${code})`;
     return { kind: 'network', reason, code, mayHaveReachedServer: true };
@@ -51811,6 +51882,8 @@ function serverMessage(body, redact = (text) => text) {
         if (/^\s*</u.test(text))
             return ' (HTML body)';
     }
+    // The parsed text again: JSON escapes (\/, \u0041) can hide a secret from the first pass.
+    message = redact(message);
     // eslint-disable-next-line no-control-regex
     const oneLine = message.replace(/[\s\u0000-\u001f\u007f-\u009f\u2028\u2029]+/gu, ' ').trim();
     return oneLine === '' ? '' : `: ${oneLine.length > 200 ? `${oneLine.slice(0, 200)}…` : oneLine}`;
@@ -52046,9 +52119,16 @@ class Log {
 async function run(source = runnerSource) {
     const log = new Log();
     // Mask first: nothing may print before the runner knows every secret.
-    // A secret of several lines is masked line by line too, as the runner masks secrets.
+    // A secret of several lines is masked line by line too, as the runner masks secrets; pieces shorter than 8
+    // characters are not (masking "0" would mangle every count).
     const secrets = [
-        ...new Set(collectTokens(source).flatMap((token) => [token, ...token.split(/\r?\n/u).map((line) => line.trim())])),
+        ...new Set(collectTokens(source).flatMap((token) => [
+            token,
+            ...token
+                .split(/\r?\n/u)
+                .map((line) => line.trim())
+                .filter((line) => line.length >= 8),
+        ])),
     ].filter((secret) => secret !== '');
     for (const secret of secrets)
         core_setSecret(secret);
@@ -52116,7 +52196,7 @@ async function act(settings, signal, log, state) {
         log.warning(`Nothing selected: no ids (${Inputs.dlqIds}, ${Inputs.dlqIdsFile}), no filter and no ${Inputs.selectAll}: true. No request was sent.`);
         await connection.dispatcher.close();
         state.reported = true;
-        await writeOutputs(log, outcomes, operation, true);
+        await writeOutputs(log, outcomes, operation, true, settings);
         return;
     }
     const transport = new UndiciTransport({

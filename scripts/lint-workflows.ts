@@ -54,17 +54,28 @@ export const LIST_OUTPUTS = new Set([
 
 /** Contract problems in one workflow's text. */
 export function checkContract(text: string, contract: Contract): string[] {
-  const workflow = parse(text) as { on?: unknown; jobs?: Record<string, { steps?: Step[] }> };
+  const workflow = parse(text) as {
+    on?: unknown;
+    env?: unknown;
+    jobs?: Record<string, { env?: unknown; steps?: Step[] }>;
+  };
   const problems: string[] = [];
   // Anyone who can push a branch can edit a pull request's workflow: a dry run there is no boundary for a secret.
-  const triggers = typeof workflow.on === 'string' ? [workflow.on] : Object.keys((workflow.on as object) ?? {});
+  const triggers =
+    typeof workflow.on === 'string'
+      ? [workflow.on]
+      : Array.isArray(workflow.on)
+        ? (workflow.on as unknown[]).map(String)
+        : Object.keys((workflow.on as object) ?? {});
   const onPullRequest = triggers.some((trigger) => trigger === 'pull_request' || trigger === 'pull_request_target');
   for (const [jobName, job] of Object.entries(workflow.jobs ?? {})) {
     const ours = new Set<string>();
     for (const step of job.steps ?? []) {
       if (!isThisAction(step.uses)) continue;
       if (step.id) ours.add(step.id);
-      if (onPullRequest && /secrets\./u.test(JSON.stringify(step.with ?? {}))) {
+      // The token as an input, or as QSTASH_TOKEN / <REGION>_QSTASH_TOKEN in the workflow's, job's or step's env.
+      const given = JSON.stringify([step.with ?? {}, workflow.env ?? {}, job.env ?? {}, step.env ?? {}]);
+      if (onPullRequest && /secrets\./u.test(given)) {
         problems.push(
           `job ${jobName}: passes a secret to this action in a workflow run on pull requests; preview from workflow_dispatch or an environment with reviewers instead`,
         );

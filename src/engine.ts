@@ -19,7 +19,7 @@ import {
   type StopKind,
   type Stopped,
 } from './outcomes.js';
-import type { CallFailure, DlqClient } from './qstash/client.js';
+import type { DlqClient } from './qstash/client.js';
 import { entryPath, PAGE_SIZE, queryCost, UnsafeIdError, type ListQuery } from './qstash/paths.js';
 
 /** What the run acts on. */
@@ -114,7 +114,9 @@ class Run {
   private incomplete = false;
   private readonly notes: string[] = [];
   /** Re-runs whose answer was lost, resolved once the main pass is over. */
-  private readonly lost: { id: string; failure: CallFailure }[] = [];
+  private readonly lost: { id: string; reason: string }[] = [];
+  /** A bulk call's count could not be pinned to its ids: the remaining batches go id by id, which is exact. */
+  private bulkUnreliable = false;
   /** An id this run re-ran with a confirmed answer: looked up to learn whether re-run entries leave the DLQ. */
   private confirmedRerun: string | undefined;
   /** What deleting a re-run entry found (delete-after-redrive): whether re-run entries leave the DLQ. */
@@ -281,6 +283,20 @@ class Run {
       // Past the cap the run will change nothing: no need to read (and hold) the rest of the listing.
       return target.cap > 0 && entries.size > target.cap;
     });
+    // The server does the filtering; dates are checked here too, so that a server that ignores fromDate / toDate
+    // cannot widen what is acted on.
+    const from = Number(target.query.find(([param]) => param === 'fromDate')?.[1][0] ?? Number.NEGATIVE_INFINITY);
+    const to = Number(target.query.find(([param]) => param === 'toDate')?.[1][0] ?? Number.POSITIVE_INFINITY);
+    let outside = 0;
+    for (const [id, info] of entries) {
+      if (info.createdAt !== undefined && (info.createdAt < from || info.createdAt > to)) {
+        entries.delete(id);
+        outside += 1;
+      }
+    }
+    if (outside > 0) {
+      this.notes.push(`${outside} listed entries were created outside the date filters and were left out.`);
+    }
     const ids = [...entries.keys()];
     this.selection = {
       filters: target.filters,
@@ -344,7 +360,7 @@ class Run {
     if (result.kind === 'failed') {
       // A re-run that may have reached the server is never resent: what the DLQ shows decides it.
       if (op.redrive && (result.cause === 'answer-lost' || result.mayHaveActed))
-        this.lost.push({ id, failure: result });
+        this.lost.push({ id, reason: result.reason });
       else this.fail(id, result);
       return;
     }
@@ -354,6 +370,11 @@ class Run {
       return;
     }
     const settled = op.answer(result.status, result.body);
+    // A 2xx that does not confirm the re-run (no new run id: a proxy's page, the wrong host) is not a re-run.
+    if (settled.kind === 'failed' && op.redrive && settled.mayHaveActed) {
+      this.lost.push({ id, reason: settled.reason });
+      return;
+    }
     if (op.redrive && settled.kind === 'done') this.confirmedRerun ??= id;
     if (settled.kind !== 'done' || op.cleanUp === undefined) {
       this.settle(id, settled);
@@ -383,6 +404,18 @@ class Run {
    */
   private async bulkBatch(batch: Batch): Promise<void> {
     const bulk = this.operation.bulk!;
+    if (this.bulkUnreliable) {
+      // Entries are vanishing under the run (or a cursor skipped some): one request per id is exact.
+      const each = new Queue<string>();
+      for (const id of batch.ids) each.push(id);
+      each.close();
+      await this.workers(
+        each,
+        (id) => [id],
+        (id) => this.single(id),
+      );
+      return;
+    }
     const result = await this.client.send(bulk.request(batch.ids), { idempotent: true, stop: this.signal });
     if (result.kind === 'failed' && result.cause === 'rejected' && !result.mayHaveActed) {
       // The server refused the bulk form (a 400, a 414): nothing was done; each id alone gets an exact answer.
@@ -394,7 +427,26 @@ class Run {
       return;
     }
     const count = result.kind === 'answered' && result.status !== 404 ? bulk.count(result.body) : undefined;
-    // An answer without a usable count says the call was carried out but not what it did: as good as lost.
+    if (
+      result.kind === 'answered' &&
+      ((count !== undefined && count > batch.ids.length) || /"cursor"\s*:\s*"[^"]/u.test(result.body))
+    ) {
+      // More deleted than named, or a cursor: the server treated the call as "delete what matches", ignoring the
+      // ids. Stop before anything else is sent.
+      this.halt(
+        'internal',
+        `the server answered a bulk delete of ${batch.ids.length} named ids with ${count ?? 'a cursor'}${count !== undefined ? ' deletions' : ''}, as if it ignored the ids; stopped so that no unselected entry is deleted`,
+      );
+      for (const id of batch.ids)
+        this.fail(id, {
+          cause: 'bad-answer',
+          reason: 'the bulk delete answer did not match the ids sent',
+          mayHaveActed: true,
+        });
+      return;
+    }
+    // An attempt that may have acted without its answer arriving, or a 2xx without a usable count: the call says
+    // nothing about which ids it deleted.
     const lostAnswer = result.mayHaveActed || count === undefined;
     // Every id counted by the answer that arrived: exact, whatever an earlier attempt did (it deleted none of them).
     if (count === batch.ids.length) {
@@ -426,12 +478,15 @@ class Run {
     );
 
     if (lostAnswer) {
-      for (const id of absent) this.settle(id, { kind: 'done', inferred: true });
+      // Listed ids were there moments before: gone now, this call most likely removed them (the lost-response
+      // rule, marked). Ids the listing did not show are not claimed: gone, and not found.
+      for (const id of absent) this.settle(id, batch.listed ? { kind: 'done', inferred: true } : { kind: 'not-found' });
     } else if (absent.length <= count!) {
       for (const id of absent) this.settle(id, { kind: 'done' });
     } else {
       for (const id of absent) this.settle(id, { kind: 'not-found' });
       this.unattributed += count!;
+      this.bulkUnreliable = true;
     }
   }
 
@@ -455,26 +510,33 @@ class Run {
     // With delete-after-redrive the confirmed entries were deleted: their deletion's answer already told.
     const leaves = this.removal ?? (this.confirmedRerun === undefined ? 'unknown' : await lookUp(this.confirmedRerun));
     const verb = this.operation.words.verb;
-    for (const { id, failure } of this.lost) {
-      const mayHave = `${failure.reason}. The ${verb} may have started: never ${verb} it again blindly`;
-      if (leaves !== 'absent') {
-        const why =
-          leaves === 'present'
-            ? 're-run entries stay in this DLQ, so the DLQ cannot tell'
-            : 'whether re-run entries leave the DLQ could not be learned in this step';
-        this.fail(id, { cause: 'answer-lost', reason: `${mayHave} (${why}).`, mayHaveActed: true });
-        continue;
-      }
-      const now = await lookUp(id);
-      if (now === 'absent') this.settle(id, { kind: 'done', inferred: true });
-      else {
-        const why =
-          now === 'present'
-            ? 'the entry is still in the DLQ, where a re-run entry would have left it, so it most likely did not start'
-            : 'looking the entry up failed';
-        this.fail(id, { cause: 'answer-lost', reason: `${mayHave} (${why}).`, mayHaveActed: true });
-      }
-    }
+    const queue = new Queue<{ id: string; reason: string }>();
+    for (const item of this.lost) queue.push(item);
+    queue.close();
+    await this.workers(
+      queue,
+      (item) => [item.id],
+      async ({ id, reason }) => {
+        const mayHave = `${reason.replace(/\.$/u, '')}. The ${verb} may have started: never ${verb} it again blindly`;
+        if (leaves !== 'absent') {
+          const why =
+            leaves === 'present'
+              ? 're-run entries stay in this DLQ, so the DLQ cannot tell'
+              : 'whether re-run entries leave the DLQ could not be learned in this step';
+          this.fail(id, { cause: 'answer-lost', reason: `${mayHave} (${why}).`, mayHaveActed: true });
+          return;
+        }
+        const now = await lookUp(id);
+        if (now === 'absent') this.settle(id, { kind: 'done', inferred: true });
+        else {
+          const why =
+            now === 'present'
+              ? 'the entry is still in the DLQ, where a re-run entry would have left it, so it most likely did not start'
+              : 'looking the entry up failed';
+          this.fail(id, { cause: 'answer-lost', reason: `${mayHave} (${why}).`, mayHaveActed: true });
+        }
+      },
+    );
   }
 
   /**

@@ -25,6 +25,7 @@ const ONLY_DOTS = /^\.+$/u;
 const UNSAFE = /[/\\?#%,\s]/u;
 /** A UTF-16 surrogate that is not part of a pair: not a character, and encodeURIComponent throws on it. */
 const LONE_SURROGATE = /\p{Cs}/u;
+const INVISIBLE = /\p{Cf}/u;
 /** Real ids are about 20 characters; anything this long is a mistake (or an attack on URL lengths). */
 export const MAX_ID_LENGTH = 512;
 
@@ -75,9 +76,12 @@ export function idProblem(id: string): string | undefined {
   if (CONTROL.test(id)) return 'contains a control character';
   if (LONE_SURROGATE.test(id)) return 'contains a lone UTF-16 surrogate (not text)';
   if (UNSAFE.test(id)) return 'contains / \\ ? # % , or whitespace, which no DLQ id has';
-  // Look-alikes such as U+FF0F (／) or U+2025 (‥) become / and .. under Unicode normalisation, which a hop may apply.
+  // Invisible formatting characters (zero-width spaces, joiners, direction marks): a hop may strip them.
+  if (INVISIBLE.test(id)) return 'contains an invisible formatting character (such as a zero-width space)';
+  // Look-alikes such as U+FF0F (／), U+FF0E (．) or U+2025 (‥) become / or dots under Unicode normalisation, which a
+  // hop may apply: checked again on the normalised id.
   const normal = id.normalize('NFKC');
-  if (UNSAFE.test(normal) || normal.includes('..') !== id.includes('..')) {
+  if (UNSAFE.test(normal) || ONLY_DOTS.test(normal) || normal.includes('..') !== id.includes('..')) {
     return 'contains a character that Unicode normalisation turns into / \\ ? # % , whitespace or dots';
   }
   if (id.length > MAX_ID_LENGTH)

@@ -58,9 +58,18 @@ class Log {
 export async function run(source: SettingsSource = runnerSource): Promise<void> {
   const log = new Log();
   // Mask first: nothing may print before the runner knows every secret.
-  // A secret of several lines is masked line by line too, as the runner masks secrets.
+  // A secret of several lines is masked line by line too, as the runner masks secrets; pieces shorter than 8
+  // characters are not (masking "0" would mangle every count).
   const secrets = [
-    ...new Set(collectTokens(source).flatMap((token) => [token, ...token.split(/\r?\n/u).map((line) => line.trim())])),
+    ...new Set(
+      collectTokens(source).flatMap((token) => [
+        token,
+        ...token
+          .split(/\r?\n/u)
+          .map((line) => line.trim())
+          .filter((line) => line.length >= 8),
+      ]),
+    ),
   ].filter((secret) => secret !== '');
   for (const secret of secrets) core.setSecret(secret);
   log.redact = redactor(secrets);
@@ -127,7 +136,7 @@ async function act(settings: Settings, signal: AbortSignal, log: Log, state: { r
     );
     await connection.dispatcher.close();
     state.reported = true;
-    await writeOutputs(log, outcomes, operation, true);
+    await writeOutputs(log, outcomes, operation, true, settings);
     return;
   }
 

@@ -179,9 +179,16 @@ function redriveOperation(spec: RedriveSpec, headers: RedriveHeaders, deleteAfte
       headers,
       wantsBody: true,
     }),
-    answer: (_status, body) => {
+    answer: (status, body) => {
       const newRun = jsonField(body, spec.newIdField);
-      return newRun === undefined ? { kind: 'done' } : { kind: 'done', newRun };
+      if (newRun !== undefined) return { kind: 'done', newRun };
+      // A 2xx without the documented id (a proxy's page, a catch-all host): it does not confirm a re-run.
+      return {
+        kind: 'failed',
+        cause: 'answer-lost',
+        reason: `HTTP ${status} without a ${spec.newIdField}: the answer does not confirm the ${spec.verb}`,
+        mayHaveActed: true,
+      };
     },
     words: {
       verb: spec.verb,

@@ -135,9 +135,11 @@ function checkToken(endpoint: Pick<Endpoint, 'token' | 'tokenSource'>): void {
 
 function readDeleteAfter(source: SettingsSource, operation: OperationName | undefined): boolean {
   const value = readBoolean(Inputs.deleteAfterRedrive, source.input(Inputs.deleteAfterRedrive), false);
-  if (value && operation === 'delete') {
+  if (value && (operation === 'delete' || operation === 'retry-callback')) {
     throw new SettingsError(
-      `${Inputs.deleteAfterRedrive}: "true" deletes each entry after its re-run, but operation is delete. Accepted: true with operation restart, resume, retry or retry-callback; false otherwise.`,
+      `${Inputs.deleteAfterRedrive}: "true" deletes each entry after its re-run, but operation is ${operation}` +
+        `${operation === 'retry-callback' ? ' (which re-runs only the failed callback, not the run)' : ''}. ` +
+        `Accepted: true with operation restart, resume or retry; false otherwise.`,
     );
   }
   return value;

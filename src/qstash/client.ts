@@ -348,6 +348,8 @@ export function serverMessage(body: string, redact: (text: string) => string = (
   } catch {
     if (/^\s*</u.test(text)) return ' (HTML body)';
   }
+  // The parsed text again: JSON escapes (\/, \u0041) can hide a secret from the first pass.
+  message = redact(message);
   // eslint-disable-next-line no-control-regex
   const oneLine = message.replace(/[\s\u0000-\u001f\u007f-\u009f\u2028\u2029]+/gu, ' ').trim();
   return oneLine === '' ? '' : `: ${oneLine.length > 200 ? `${oneLine.slice(0, 200)}…` : oneLine}`;

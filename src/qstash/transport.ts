@@ -98,8 +98,13 @@ export function describeNetworkError(error: unknown, timedOut: boolean, timeoutM
   const err = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
   const code = err?.code ?? err?.cause?.code ?? err?.name ?? 'UNKNOWN';
   if (code in NEVER_SENT) return { kind: 'network', reason: NEVER_SENT[code]!, code, mayHaveReachedServer: false };
-  if (/CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_VERIFY/u.test(code)) {
+  // A certificate that fails verification fails the handshake, before any request byte is sent. Other TLS errors
+  // can happen after the request went out, so they count as "may have reached the server".
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/u.test(code)) {
     return { kind: 'network', reason: `TLS failure (${code})`, code, mayHaveReachedServer: false };
+  }
+  if (/TLS|SSL/u.test(code)) {
+    return { kind: 'network', reason: `TLS failure (${code})`, code, mayHaveReachedServer: true };
   }
   const reason = NETWORK_REASONS[code] ?? `network error (${code})`;
   return { kind: 'network', reason, code, mayHaveReachedServer: true };

@@ -394,6 +394,30 @@ describe('delete-after-redrive', () => {
     });
   });
 
+  it('a 2xx that does not confirm the re-run (no run id: a proxy page) is not redriven, and the entry is never deleted', async () => {
+    const e = await start();
+    const ids = e.seed('workflow', workflowEntries(3));
+    e.faults.push({ method: 'POST', status: 200, body: '<html>blocked by policy</html>' });
+    const run = await runAgainst(e, {
+      inputs: { 'dlq-ids': ids.join(' '), operation: 'resume', 'delete-after-redrive': 'true' },
+    });
+    expect(run.exitCode).toBe(1);
+    expect(list(run, 'redriven')).toEqual([]);
+    expect(Object.values(json(run, 'failed-causes'))).toEqual(['answer-lost', 'answer-lost', 'answer-lost']);
+    expect(e.ids('workflow')).toEqual(ids);
+    expect(e.requests.filter((r) => r.method === 'DELETE')).toEqual([]);
+  });
+
+  it('is refused with retry-callback (only the callback is re-run, not the run)', async () => {
+    const e = await start();
+    const run = await runAgainst(e, {
+      inputs: { 'dlq-ids': 'a', operation: 'retry-callback', 'delete-after-redrive': 'true' },
+    });
+    expect(run.exitCode).toBe(1);
+    expect(errors(run)[0]).toMatch(/delete-after-redrive: .* but operation is retry-callback/);
+    expect(e.requests).toEqual([]);
+  });
+
   it('is refused with operation delete', async () => {
     const e = await start();
     const run = await runAgainst(e, { inputs: { 'dlq-ids': 'a', 'delete-after-redrive': 'true' } });

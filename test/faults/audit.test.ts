@@ -345,14 +345,100 @@ describe('review: more ways to lose an id or select too much', () => {
     expect(run.exitCode).toBe(1);
   });
 
-  it('a bulk delete answered 2xx without a count: the ids it removed count as removed (lost-response rule)', async () => {
+  it.each([
+    ['2xx without a count', { statusAfter: 200, body: '{}' }],
+    ['404', { statusAfter: 404, body: '' }],
+  ])(
+    'a bulk delete answered %s: listed ids gone count as removed (marked); ids never listed are not found, never removed',
+    async (_name, fault) => {
+      const e = await start();
+      const ids = e.seed('workflow', workflowEntries(40));
+      const missing = Array.from({ length: 200 }, (_, i) => `missing-${i}`);
+      e.faults.push({ method: 'DELETE', pathIncludes: 'dlqIds=', ...fault });
+      const run = await runAgainst(e, { inputs: { 'dlq-ids': [...ids, ...missing].join(' ') } });
+      expect(run.exitCode).toBe(0);
+      expect(list(run, 'removed')).toEqual(ids);
+      expect(list(run, 'not-found')).toEqual(missing);
+      expect(run.summary).toContain('lost-response rule');
+    },
+  );
+
+  it('after a bulk call whose count cannot be pinned to ids, the remaining batches go id by id, exactly', async () => {
     const e = await start();
-    const ids = e.seed('workflow', workflowEntries(40));
-    e.faults.push({ method: 'DELETE', pathIncludes: 'dlqIds=', statusAfter: 200, body: '{}' });
-    const run = await runAgainst(e, { inputs: { 'dlq-ids': ids.join(' '), 'on-not-found': 'fail' } });
+    const ids = e.seed('workflow', workflowEntries(300, { label: 'old' }));
+    // While the first bulk call is in flight, 3 of its entries expire.
+    e.faults.push({
+      method: 'DELETE',
+      pathIncludes: `dlqIds=${ids[0]}`,
+      times: 1,
+      run: (em) => void em.remove('workflow', ids.slice(0, 3)),
+    });
+    const run = await runAgainst(e, { inputs: { label: 'old', concurrency: '1' } });
     expect(run.exitCode).toBe(0);
+    // The first batch: unattributed. The other 200: deleted one by one, each confirmed.
+    expect(list(run, 'removed')).toEqual(ids.slice(100));
+    expect(list(run, 'not-found')).toEqual(ids.slice(0, 100));
+    expect(e.ids('workflow')).toEqual([]);
+  });
+
+  it('a bulk delete answered as if the ids were ignored (more deleted than named): the run stops at once', async () => {
+    const e = await start();
+    const ids = e.seed('workflow', workflowEntries(300, { label: 'old' }));
+    e.faults.push({
+      method: 'DELETE',
+      pathIncludes: 'dlqIds=',
+      times: 1,
+      status: 200,
+      body: '{"deleted":100,"cursor":"1"}',
+    });
+    const run = await runAgainst(e, { inputs: { label: 'old', concurrency: '1' } });
+    expect(run.exitCode).toBe(1);
+    expect(errors(run)[0]).toMatch(/as if it ignored the ids; stopped so that no unselected entry is deleted/);
+    expect(e.requests.filter((r) => r.method === 'DELETE')).toHaveLength(1);
+    expectExactlyOnce(run, ids);
+  });
+
+  it('a listing that ignores to-date: entries created after it are left out, and the run says so', async () => {
+    const e = await start();
+    const old = e.seed('workflow', workflowEntries(5, {}, Date.now() - 30 * 86_400_000));
+    const fresh = e.seed('workflow', workflowEntries(5));
+    // The server answers the filtered listing with every entry.
+    e.faults.push({
+      method: 'GET',
+      pathIncludes: 'toDate=',
+      status: 200,
+      body: JSON.stringify({
+        messages: [...old, ...fresh].map((dlqId) => ({ dlqId, createdAt: Number(dlqId.split('-')[0]) })),
+      }),
+    });
+    const run = await runAgainst(e, { inputs: { 'older-than': '7d' } });
+    expect(run.exitCode).toBe(0);
+    expect(list(run, 'removed')).toEqual(old);
+    for (const id of fresh) expect(e.has('workflow', id)).toBe(true);
+    expect(run.summary).toMatch(/5 listed entries were created outside the date filters and were left out/);
+  });
+
+  it('a JSON-escaped token (\\/) in a long server message still leaves no part of it', async () => {
+    const token = 'qst/live/tok/a1b2c3d4e5f6g7';
+    const e = await start({ token });
+    const ids = e.seed('workflow', workflowEntries(1));
+    const body = JSON.stringify({ error: `${'x'.repeat(170)} Bearer ${token}` }).replace(/\//g, '\\/');
+    e.faults.push({ id: ids[0], status: 400, body });
+    const run = await runAgainst(e, { inputs: { 'dlq-ids': ids[0]! } });
+    expect(run.exitCode).toBe(1);
+  });
+
+  it('an unused token variable of several lines does not mangle the outputs', async () => {
+    const e = await start();
+    const ids = e.seed('workflow', workflowEntries(12));
+    const run = await runAgainst(e, {
+      inputs: { 'dlq-ids': ids.join(' ') },
+      env: { QSTASH_TOKEN: 'old-token-xyz\n0' },
+    });
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs['removed-count']).toBe('12');
     expect(list(run, 'removed')).toEqual(ids);
-    expect(run.summary).toContain('lost-response rule');
+    expect(run.results).toHaveLength(12);
   });
 
   it('a bulk delete the server refuses (414): each id is sent alone instead', async () => {
@@ -390,11 +476,21 @@ describe('review: more ways to lose an id or select too much', () => {
   it.each([
     ['an id with a look-alike of / (U+FF0F)', 'x\uff0f..'],
     ['an id with a look-alike of .. (U+2025)', 'a\u2025b'],
+    ['an id that is one look-alike dot (U+FF0E)', '\uff0e'],
+    ['an id that is a one-dot leader (U+2024)', '\u2024'],
   ])('%s is refused before any request', async (_name, id) => {
     const e = await start();
     const run = await runAgainst(e, { inputs: { 'dlq-ids': JSON.stringify([id]) } });
     expect(run.exitCode).toBe(1);
-    expect(errors(run)[0]).toMatch(/Unicode normalisation/);
+    expect(errors(run)[0]).toMatch(/Unicode normalisation|invisible/);
+    expect(e.requests).toEqual([]);
+  });
+
+  it('an id with a zero-width space is refused before any request', async () => {
+    const e = await start();
+    const run = await runAgainst(e, { inputs: { 'dlq-ids': JSON.stringify(['\u200b']) } });
+    expect(run.exitCode).toBe(1);
+    expect(errors(run)[0]).toMatch(/invisible formatting character/);
     expect(e.requests).toEqual([]);
   });
 

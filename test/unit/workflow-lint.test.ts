@@ -57,4 +57,11 @@ describe('workflow contract check', () => {
     ]);
     expect(checkContract(text.replace('pull_request:', 'workflow_dispatch:'), contract)).toEqual([]);
   });
+
+  it('sees pull_request in the array form of on:, and a token given through env:', () => {
+    const text = workflow(
+      `      - uses: ./\n        env:\n          QSTASH_TOKEN: \${{ secrets.QSTASH_TOKEN }}\n        with:\n          dry-run: true`,
+    ).replace('on: push', 'on: [push, pull_request]');
+    expect(checkContract(text, contract)).toHaveLength(1);
+  });
 });
