@@ -48904,7 +48904,7 @@ const ONLY_DOTS = /^\.+$/u;
 const UNSAFE = /[/\\?#%,\s]/u;
 /** A UTF-16 surrogate that is not part of a pair: not a character, and encodeURIComponent throws on it. */
 const LONE_SURROGATE = /\p{Cs}/u;
-const INVISIBLE = /\p{Cf}/u;
+const INVISIBLE = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/u;
 /** Real ids are about 20 characters; anything this long is a mistake (or an attack on URL lengths). */
 const MAX_ID_LENGTH = 512;
 /**
@@ -48966,6 +48966,9 @@ function idProblem(id) {
     if (UNSAFE.test(normal) || ONLY_DOTS.test(normal) || normal.includes('..') !== id.includes('..')) {
         return 'contains a character that Unicode normalisation turns into / \\ ? # % , whitespace or dots';
     }
+    // Full-width digits and the like normalise into another, real id.
+    if (normal !== id)
+        return 'is not in Unicode normal form NFKC (a hop that normalises would send another id)';
     if (id.length > MAX_ID_LENGTH)
         return `is longer than ${MAX_ID_LENGTH} characters (DLQ ids look like 1752829295505-0)`;
     return undefined;
@@ -48994,7 +48997,8 @@ function assertUsableIds(ids, source) {
     const more = count > problems.length ? `; and ${count - problems.length} more` : '';
     throw new InvalidIdsError(`${source.label}: ${count} invalid id${count === 1 ? '' : 's'}: ${problems.join('; ')}${more}. ` +
         `Nothing was sent. Accepted: ids that are non-empty, not only dots, at most ${MAX_ID_LENGTH} characters, ` +
-        `without control characters, whitespace or any of / \\ ? # % , (DLQ ids look like 1752829295505-0).`);
+        `in Unicode normal form NFKC, without control or invisible characters, whitespace or any of / \\ ? # % , ` +
+        `(DLQ ids look like 1752829295505-0).`);
 }
 /** Drops repeated ids, keeping the first occurrence of each in order. */
 function uniqueInOrder(ids) {
@@ -49042,6 +49046,7 @@ function noOutcomes() {
         newRuns: new Map(),
         notDeletedAfter: [],
         unattributed: 0,
+        dateOutliers: 0,
         notes: [],
         requests: 0,
         elapsedMs: 0,
@@ -49169,6 +49174,8 @@ class Run {
     notes = [];
     /** Re-runs whose answer was lost, resolved once the main pass is over. */
     lost = [];
+    /** Listed entries whose createdAt lies outside the date filters, left out. */
+    dateOutliers = 0;
     /** A bulk call's count could not be pinned to its ids: the remaining batches go id by id, which is exact. */
     bulkUnreliable = false;
     /** An id this run re-ran with a confirmed answer: looked up to learn whether re-run entries leave the DLQ. */
@@ -49324,28 +49331,24 @@ class Run {
     }
     async byQuery(target) {
         const entries = new Map();
+        // The server does the filtering; dates are checked here too, so that a server that ignores fromDate / toDate
+        // cannot widen what is acted on. (Before the cap is counted: the cap is about what the run would act on.)
+        const from = Number(target.query.find(([param]) => param === 'fromDate')?.[1][0] ?? Number.NEGATIVE_INFINITY);
+        const to = Number(target.query.find(([param]) => param === 'toDate')?.[1][0] ?? Number.POSITIVE_INFINITY);
+        const outside = new Set();
         const listing = await this.list(target.query, this.options.maxListPages ?? MAX_LIST_PAGES, (page) => {
             for (const raw of page) {
                 const info = entryInfo(raw);
-                if (!entries.has(info.dlqId))
+                if (info.createdAt !== undefined && (info.createdAt < from || info.createdAt > to))
+                    outside.add(info.dlqId);
+                else if (!entries.has(info.dlqId))
                     entries.set(info.dlqId, info);
             }
             // Past the cap the run will change nothing: no need to read (and hold) the rest of the listing.
             return target.cap > 0 && entries.size > target.cap;
         });
-        // The server does the filtering; dates are checked here too, so that a server that ignores fromDate / toDate
-        // cannot widen what is acted on.
-        const from = Number(target.query.find(([param]) => param === 'fromDate')?.[1][0] ?? Number.NEGATIVE_INFINITY);
-        const to = Number(target.query.find(([param]) => param === 'toDate')?.[1][0] ?? Number.POSITIVE_INFINITY);
-        let outside = 0;
-        for (const [id, info] of entries) {
-            if (info.createdAt !== undefined && (info.createdAt < from || info.createdAt > to)) {
-                entries.delete(id);
-                outside += 1;
-            }
-        }
-        if (outside > 0) {
-            this.notes.push(`${outside} listed entries were created outside the date filters and were left out.`);
+        if (outside.size > 0) {
+            this.dateOutliers = outside.size;
         }
         const ids = [...entries.keys()];
         this.selection = {
@@ -49464,8 +49467,11 @@ class Run {
         const result = await this.client.send(bulk.request(batch.ids), { idempotent: true, stop: this.signal });
         if (result.kind === 'failed' && result.cause === 'rejected' && !result.mayHaveActed) {
             // The server refused the bulk form (a 400, a 414): nothing was done; each id alone gets an exact answer.
+            const each = new Queue();
             for (const id of batch.ids)
-                await this.single(id);
+                each.push(id);
+            each.close();
+            await this.workers(each, (id) => [id], (id) => this.single(id));
             return;
         }
         if (result.kind === 'failed' && !result.mayHaveActed) {
@@ -49702,6 +49708,7 @@ class Run {
             ...(this.selection !== undefined && { selection: this.selection }),
             ...(stopped !== undefined && { stopped }),
             unattributed: this.unattributed,
+            dateOutliers: this.dateOutliers,
             notes: this.notes,
             requests: this.client.requestsSent - this.sentBefore,
             elapsedMs: (this.options.now ?? Date.now)() - this.started,
@@ -50546,6 +50553,10 @@ function verdict(outcomes, context) {
         warnings.push(missingText);
     if (outcomes.unattributed > 0) {
         warnings.push(`Bulk calls deleted ${outcomes.unattributed} entries that cannot be pinned to ids (entries vanished between listing and deletion, or a listing cursor skipped entries while deletions ran), so those calls' ids are listed as not-found (all of them are gone from the DLQ).`);
+    }
+    if (outcomes.dateOutliers > 0) {
+        warnings.push(`The listing returned ${plural(outcomes.dateOutliers, 'entry', 'entries')} created outside from-date / to-date / older-than; ` +
+            `they were left out (not acted on). If that is unexpected, Upstash may filter dates by another timestamp: select those entries by id.`);
     }
     if (outcomes.notDeletedAfter.length > 0) {
         warnings.push(`${plural(outcomes.notDeletedAfter.length, 'entry was', 'entries were')} re-run but could not be deleted afterwards: ` +
@@ -51874,9 +51885,12 @@ function serverMessage(body, redact = (text) => text) {
     let message = text;
     try {
         const parsed = JSON.parse(text);
-        if (parsed && typeof parsed === 'object' && typeof parsed.error === 'string') {
-            message = parsed.error;
-        }
+        // The error text, or else the whole body re-serialised: either way without JSON escapes (\/, \u002b) that
+        // could hide a secret from the redaction below.
+        message =
+            parsed && typeof parsed === 'object' && typeof parsed.error === 'string'
+                ? parsed.error
+                : JSON.stringify(parsed);
     }
     catch {
         if (/^\s*</u.test(text))

@@ -67,7 +67,7 @@ export function checkContract(text: string, contract: Contract): string[] {
       : Array.isArray(workflow.on)
         ? (workflow.on as unknown[]).map(String)
         : Object.keys((workflow.on as object) ?? {});
-  const onPullRequest = triggers.some((trigger) => trigger === 'pull_request' || trigger === 'pull_request_target');
+  const onPullRequest = triggers.some((trigger) => trigger.startsWith('pull_request'));
   for (const [jobName, job] of Object.entries(workflow.jobs ?? {})) {
     const ours = new Set<string>();
     for (const step of job.steps ?? []) {
@@ -75,7 +75,7 @@ export function checkContract(text: string, contract: Contract): string[] {
       if (step.id) ours.add(step.id);
       // The token as an input, or as QSTASH_TOKEN / <REGION>_QSTASH_TOKEN in the workflow's, job's or step's env.
       const given = JSON.stringify([step.with ?? {}, workflow.env ?? {}, job.env ?? {}, step.env ?? {}]);
-      if (onPullRequest && /secrets\./u.test(given)) {
+      if (onPullRequest && /secrets\s*[.[]/u.test(given)) {
         problems.push(
           `job ${jobName}: passes a secret to this action in a workflow run on pull requests; preview from workflow_dispatch or an environment with reviewers instead`,
         );

@@ -115,6 +115,8 @@ class Run {
   private readonly notes: string[] = [];
   /** Re-runs whose answer was lost, resolved once the main pass is over. */
   private readonly lost: { id: string; reason: string }[] = [];
+  /** Listed entries whose createdAt lies outside the date filters, left out. */
+  private dateOutliers = 0;
   /** A bulk call's count could not be pinned to its ids: the remaining batches go id by id, which is exact. */
   private bulkUnreliable = false;
   /** An id this run re-ran with a confirmed answer: looked up to learn whether re-run entries leave the DLQ. */
@@ -275,27 +277,22 @@ class Run {
 
   async byQuery(target: Extract<Target, { kind: 'query' }>): Promise<void> {
     const entries = new Map<string, EntryInfo>();
+    // The server does the filtering; dates are checked here too, so that a server that ignores fromDate / toDate
+    // cannot widen what is acted on. (Before the cap is counted: the cap is about what the run would act on.)
+    const from = Number(target.query.find(([param]) => param === 'fromDate')?.[1][0] ?? Number.NEGATIVE_INFINITY);
+    const to = Number(target.query.find(([param]) => param === 'toDate')?.[1][0] ?? Number.POSITIVE_INFINITY);
+    const outside = new Set<string>();
     const listing = await this.list(target.query, this.options.maxListPages ?? MAX_LIST_PAGES, (page) => {
       for (const raw of page) {
         const info = entryInfo(raw);
-        if (!entries.has(info.dlqId)) entries.set(info.dlqId, info);
+        if (info.createdAt !== undefined && (info.createdAt < from || info.createdAt > to)) outside.add(info.dlqId);
+        else if (!entries.has(info.dlqId)) entries.set(info.dlqId, info);
       }
       // Past the cap the run will change nothing: no need to read (and hold) the rest of the listing.
       return target.cap > 0 && entries.size > target.cap;
     });
-    // The server does the filtering; dates are checked here too, so that a server that ignores fromDate / toDate
-    // cannot widen what is acted on.
-    const from = Number(target.query.find(([param]) => param === 'fromDate')?.[1][0] ?? Number.NEGATIVE_INFINITY);
-    const to = Number(target.query.find(([param]) => param === 'toDate')?.[1][0] ?? Number.POSITIVE_INFINITY);
-    let outside = 0;
-    for (const [id, info] of entries) {
-      if (info.createdAt !== undefined && (info.createdAt < from || info.createdAt > to)) {
-        entries.delete(id);
-        outside += 1;
-      }
-    }
-    if (outside > 0) {
-      this.notes.push(`${outside} listed entries were created outside the date filters and were left out.`);
+    if (outside.size > 0) {
+      this.dateOutliers = outside.size;
     }
     const ids = [...entries.keys()];
     this.selection = {
@@ -419,7 +416,14 @@ class Run {
     const result = await this.client.send(bulk.request(batch.ids), { idempotent: true, stop: this.signal });
     if (result.kind === 'failed' && result.cause === 'rejected' && !result.mayHaveActed) {
       // The server refused the bulk form (a 400, a 414): nothing was done; each id alone gets an exact answer.
-      for (const id of batch.ids) await this.single(id);
+      const each = new Queue<string>();
+      for (const id of batch.ids) each.push(id);
+      each.close();
+      await this.workers(
+        each,
+        (id) => [id],
+        (id) => this.single(id),
+      );
       return;
     }
     if (result.kind === 'failed' && !result.mayHaveActed) {
@@ -659,6 +663,7 @@ class Run {
       ...(this.selection !== undefined && { selection: this.selection }),
       ...(stopped !== undefined && { stopped }),
       unattributed: this.unattributed,
+      dateOutliers: this.dateOutliers,
       notes: this.notes,
       requests: this.client.requestsSent - this.sentBefore,
       elapsedMs: (this.options.now ?? Date.now)() - this.started,

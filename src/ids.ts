@@ -25,7 +25,7 @@ const ONLY_DOTS = /^\.+$/u;
 const UNSAFE = /[/\\?#%,\s]/u;
 /** A UTF-16 surrogate that is not part of a pair: not a character, and encodeURIComponent throws on it. */
 const LONE_SURROGATE = /\p{Cs}/u;
-const INVISIBLE = /\p{Cf}/u;
+const INVISIBLE = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/u;
 /** Real ids are about 20 characters; anything this long is a mistake (or an attack on URL lengths). */
 export const MAX_ID_LENGTH = 512;
 
@@ -84,6 +84,8 @@ export function idProblem(id: string): string | undefined {
   if (UNSAFE.test(normal) || ONLY_DOTS.test(normal) || normal.includes('..') !== id.includes('..')) {
     return 'contains a character that Unicode normalisation turns into / \\ ? # % , whitespace or dots';
   }
+  // Full-width digits and the like normalise into another, real id.
+  if (normal !== id) return 'is not in Unicode normal form NFKC (a hop that normalises would send another id)';
   if (id.length > MAX_ID_LENGTH)
     return `is longer than ${MAX_ID_LENGTH} characters (DLQ ids look like 1752829295505-0)`;
   return undefined;
@@ -112,7 +114,8 @@ export function assertUsableIds(ids: readonly string[], source: IdSource): void 
   throw new InvalidIdsError(
     `${source.label}: ${count} invalid id${count === 1 ? '' : 's'}: ${problems.join('; ')}${more}. ` +
       `Nothing was sent. Accepted: ids that are non-empty, not only dots, at most ${MAX_ID_LENGTH} characters, ` +
-      `without control characters, whitespace or any of / \\ ? # % , (DLQ ids look like 1752829295505-0).`,
+      `in Unicode normal form NFKC, without control or invisible characters, whitespace or any of / \\ ? # % , ` +
+      `(DLQ ids look like 1752829295505-0).`,
   );
 }
 

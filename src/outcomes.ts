@@ -130,6 +130,8 @@ export interface Outcomes {
   readonly stopped?: Stopped;
   /** Deletions the server counted in bulk calls that could not be pinned to an id. */
   readonly unattributed: number;
+  /** Filter runs: listed entries whose createdAt lay outside the date filters, left out. */
+  readonly dateOutliers: number;
   /** Notes for people about how the run went (a listing that shrank its pages, a fallback). */
   readonly notes: readonly string[];
   readonly requests: number;
@@ -147,6 +149,7 @@ export function noOutcomes(): Outcomes {
     newRuns: new Map(),
     notDeletedAfter: [],
     unattributed: 0,
+    dateOutliers: 0,
     notes: [],
     requests: 0,
     elapsedMs: 0,

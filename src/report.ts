@@ -156,6 +156,12 @@ export function verdict(outcomes: Outcomes, context: VerdictContext): Verdict {
       `Bulk calls deleted ${outcomes.unattributed} entries that cannot be pinned to ids (entries vanished between listing and deletion, or a listing cursor skipped entries while deletions ran), so those calls' ids are listed as not-found (all of them are gone from the DLQ).`,
     );
   }
+  if (outcomes.dateOutliers > 0) {
+    warnings.push(
+      `The listing returned ${plural(outcomes.dateOutliers, 'entry', 'entries')} created outside from-date / to-date / older-than; ` +
+        `they were left out (not acted on). If that is unexpected, Upstash may filter dates by another timestamp: select those entries by id.`,
+    );
+  }
   if (outcomes.notDeletedAfter.length > 0) {
     warnings.push(
       `${plural(outcomes.notDeletedAfter.length, 'entry was', 'entries were')} re-run but could not be deleted afterwards: ` +

@@ -342,9 +342,12 @@ export function serverMessage(body: string, redact: (text: string) => string = (
   let message = text;
   try {
     const parsed = JSON.parse(text) as unknown;
-    if (parsed && typeof parsed === 'object' && typeof (parsed as { error?: unknown }).error === 'string') {
-      message = (parsed as { error: string }).error;
-    }
+    // The error text, or else the whole body re-serialised: either way without JSON escapes (\/, \u002b) that
+    // could hide a secret from the redaction below.
+    message =
+      parsed && typeof parsed === 'object' && typeof (parsed as { error?: unknown }).error === 'string'
+        ? (parsed as { error: string }).error
+        : JSON.stringify(parsed);
   } catch {
     if (/^\s*</u.test(text)) return ' (HTML body)';
   }

@@ -398,6 +398,30 @@ describe('review: more ways to lose an id or select too much', () => {
     expectExactlyOnce(run, ids);
   });
 
+  it('the cap counts only entries inside the dates: a listing that ignores to-date cannot stop it early', async () => {
+    const e = await start();
+    const old = e.seed('workflow', workflowEntries(100, {}, Date.now() - 30 * 86_400_000));
+    const fresh = e.seed('workflow', workflowEntries(200));
+    const all = [...old, ...fresh].map((dlqId) => ({ dlqId, createdAt: Number(dlqId.split('-')[0]) }));
+    let page = 0;
+    const rule = {
+      method: 'GET',
+      pathIncludes: 'toDate=',
+      status: 200,
+      body: '',
+      run: () => {
+        const messages = all.slice(page * 100, page * 100 + 100);
+        page += 1;
+        rule.body = JSON.stringify({ messages, ...(page * 100 < all.length && { cursor: String(page) }) });
+      },
+    };
+    e.faults.push(rule);
+    const run = await runAgainst(e, { inputs: { 'older-than': '1d', 'max-entries': '120' } });
+    expect(run.exitCode).toBe(0);
+    expect(list(run, 'removed')).toEqual(old);
+    for (const id of fresh) expect(e.has('workflow', id)).toBe(true);
+  });
+
   it('a listing that ignores to-date: entries created after it are left out, and the run says so', async () => {
     const e = await start();
     const old = e.seed('workflow', workflowEntries(5, {}, Date.now() - 30 * 86_400_000));
@@ -415,7 +439,9 @@ describe('review: more ways to lose an id or select too much', () => {
     expect(run.exitCode).toBe(0);
     expect(list(run, 'removed')).toEqual(old);
     for (const id of fresh) expect(e.has('workflow', id)).toBe(true);
-    expect(run.summary).toMatch(/5 listed entries were created outside the date filters and were left out/);
+    expect(warnings(run).join()).toMatch(
+      /The listing returned 5 entries created outside from-date \/ to-date \/ older-than; they were left out/,
+    );
   });
 
   it('a JSON-escaped token (\\/) in a long server message still leaves no part of it', async () => {
@@ -478,11 +504,13 @@ describe('review: more ways to lose an id or select too much', () => {
     ['an id with a look-alike of .. (U+2025)', 'a\u2025b'],
     ['an id that is one look-alike dot (U+FF0E)', '\uff0e'],
     ['an id that is a one-dot leader (U+2024)', '\u2024'],
+    ['an id with full-width digits (another id once normalised)', '\uff11\uff17\uff15\uff12-0'],
+    ['an id with a Hangul filler (invisible)', 'a\u3164b'],
   ])('%s is refused before any request', async (_name, id) => {
     const e = await start();
     const run = await runAgainst(e, { inputs: { 'dlq-ids': JSON.stringify([id]) } });
     expect(run.exitCode).toBe(1);
-    expect(errors(run)[0]).toMatch(/Unicode normalisation|invisible/);
+    expect(errors(run)[0]).toMatch(/Unicode normalisation|invisible|normal form NFKC/);
     expect(e.requests).toEqual([]);
   });
 

@@ -368,3 +368,14 @@ describe('DlqClient: a server that never decides anything does not keep a run go
     expect(serverMessage(body)).toContain('qst_live');
   });
 });
+
+describe('serverMessage and JSON escapes', () => {
+  it('a secret JSON-escaped in a field other than error (\\/) is still removed', () => {
+    const secret = 'qst/live/abc123def456';
+    const body = JSON.stringify({ message: `echo ${secret}` }).replace(/\//g, '\\/');
+    expect(body).not.toContain(secret);
+    const message = serverMessage(body, (text) => text.split(secret).join('***'));
+    expect(message).not.toMatch(/abc123def456/);
+    expect(message).toContain('***');
+  });
+});
