@@ -49396,11 +49396,11 @@ class Run {
         await this.workers(batches, (b) => b.ids, (b) => this.bulkBatch(b));
     }
     async perId(ids) {
-        const queue = new Queue();
-        for (const id of ids)
-            queue.push(id);
-        queue.close();
-        await this.workers(queue, (id) => [id], (id) => this.single(id));
+        await this.eachId(ids, (id) => this.single(id));
+    }
+    /** Runs `work` for each id, `concurrency` at a time, each id with its own failure boundary. */
+    async eachId(ids, work) {
+        await this.workers(Queue.of(ids), (id) => [id], work);
     }
     /** One request for one id, and what its answer means. */
     async single(id) {
@@ -49457,21 +49457,13 @@ class Run {
         const bulk = this.operation.bulk;
         if (this.bulkUnreliable) {
             // Entries are vanishing under the run (or a cursor skipped some): one request per id is exact.
-            const each = new Queue();
-            for (const id of batch.ids)
-                each.push(id);
-            each.close();
-            await this.workers(each, (id) => [id], (id) => this.single(id));
+            await this.eachId(batch.ids, (id) => this.single(id));
             return;
         }
         const result = await this.client.send(bulk.request(batch.ids), { idempotent: true, stop: this.signal });
         if (result.kind === 'failed' && result.cause === 'rejected' && !result.mayHaveActed) {
             // The server refused the bulk form (a 400, a 414): nothing was done; each id alone gets an exact answer.
-            const each = new Queue();
-            for (const id of batch.ids)
-                each.push(id);
-            each.close();
-            await this.workers(each, (id) => [id], (id) => this.single(id));
+            await this.eachId(batch.ids, (id) => this.single(id));
             return;
         }
         if (result.kind === 'failed' && !result.mayHaveActed) {
@@ -49480,8 +49472,9 @@ class Run {
             return;
         }
         const count = result.kind === 'answered' && result.status !== 404 ? bulk.count(result.body) : undefined;
-        if (result.kind === 'answered' &&
-            ((count !== undefined && count > batch.ids.length) || /"cursor"\s*:\s*"[^"]/u.test(result.body))) {
+        // Upstash documents the Workflow DLQ's bulk-delete cursor as present only without dlqIds.
+        const cursor = this.operation.dlq === 'workflow' && result.kind === 'answered' && /"cursor"\s*:\s*"[^"]/u.test(result.body);
+        if (result.kind === 'answered' && ((count !== undefined && count > batch.ids.length) || cursor)) {
             // More deleted than named, or a cursor: the server treated the call as "delete what matches", ignoring the
             // ids. Stop before anything else is sent.
             this.halt('internal', `the server answered a bulk delete of ${batch.ids.length} named ids with ${count ?? 'a cursor'}${count !== undefined ? ' deletions' : ''}, as if it ignored the ids; stopped so that no unselected entry is deleted`);
@@ -49509,11 +49502,7 @@ class Run {
             return;
         }
         const absent = [];
-        const probes = new Queue();
-        for (const id of batch.ids)
-            probes.push(id);
-        probes.close();
-        await this.workers(probes, (id) => [id], async (id) => {
+        await this.eachId(batch.ids, async (id) => {
             const probe = await this.client.send({ method: 'GET', path: entryPath(this.operation.dlq, id) }, { idempotent: true, stop: this.signal });
             if (probe.kind === 'failed')
                 this.fail(id, result.kind === 'failed' ? result : probe);
@@ -49557,13 +49546,13 @@ class Run {
             return probe.status === 404 ? 'absent' : 'present';
         };
         // With delete-after-redrive the confirmed entries were deleted: their deletion's answer already told.
-        const leaves = this.removal ?? (this.confirmedRerun === undefined ? 'unknown' : await lookUp(this.confirmedRerun));
+        // (Not looked up then: the entry may be gone by our own deletion.)
+        const leaves = this.removal ??
+            (this.confirmedRerun === undefined || this.operation.cleanUp !== undefined
+                ? 'unknown'
+                : await lookUp(this.confirmedRerun));
         const verb = this.operation.words.verb;
-        const queue = new Queue();
-        for (const item of this.lost)
-            queue.push(item);
-        queue.close();
-        await this.workers(queue, (item) => [item.id], async ({ id, reason }) => {
+        await this.workers(Queue.of(this.lost), (item) => [item.id], async ({ id, reason }) => {
             const mayHave = `${reason.replace(/\.$/u, '')}. The ${verb} may have started: never ${verb} it again blindly`;
             if (leaves !== 'absent') {
                 const why = leaves === 'present'
@@ -49777,6 +49766,14 @@ function batches(ids, maxIds = PAGE_SIZE, maxChars = MAX_QUERY_CHARS) {
 }
 /** A work queue shared by several workers; items may be added while they run, until it is closed. */
 class Queue {
+    /** A queue holding these items, closed. */
+    static of(items) {
+        const queue = new Queue();
+        for (const item of items)
+            queue.push(item);
+        queue.close();
+        return queue;
+    }
     items = [];
     head = 0;
     closed = false;

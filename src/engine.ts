@@ -340,14 +340,12 @@ class Run {
   }
 
   private async perId(ids: readonly string[]): Promise<void> {
-    const queue = new Queue<string>();
-    for (const id of ids) queue.push(id);
-    queue.close();
-    await this.workers(
-      queue,
-      (id) => [id],
-      (id) => this.single(id),
-    );
+    await this.eachId(ids, (id) => this.single(id));
+  }
+
+  /** Runs `work` for each id, `concurrency` at a time, each id with its own failure boundary. */
+  private async eachId(ids: readonly string[], work: (id: string) => Promise<void>): Promise<void> {
+    await this.workers(Queue.of(ids), (id) => [id], work);
   }
 
   /** One request for one id, and what its answer means. */
@@ -403,27 +401,13 @@ class Run {
     const bulk = this.operation.bulk!;
     if (this.bulkUnreliable) {
       // Entries are vanishing under the run (or a cursor skipped some): one request per id is exact.
-      const each = new Queue<string>();
-      for (const id of batch.ids) each.push(id);
-      each.close();
-      await this.workers(
-        each,
-        (id) => [id],
-        (id) => this.single(id),
-      );
+      await this.eachId(batch.ids, (id) => this.single(id));
       return;
     }
     const result = await this.client.send(bulk.request(batch.ids), { idempotent: true, stop: this.signal });
     if (result.kind === 'failed' && result.cause === 'rejected' && !result.mayHaveActed) {
       // The server refused the bulk form (a 400, a 414): nothing was done; each id alone gets an exact answer.
-      const each = new Queue<string>();
-      for (const id of batch.ids) each.push(id);
-      each.close();
-      await this.workers(
-        each,
-        (id) => [id],
-        (id) => this.single(id),
-      );
+      await this.eachId(batch.ids, (id) => this.single(id));
       return;
     }
     if (result.kind === 'failed' && !result.mayHaveActed) {
@@ -431,10 +415,10 @@ class Run {
       return;
     }
     const count = result.kind === 'answered' && result.status !== 404 ? bulk.count(result.body) : undefined;
-    if (
-      result.kind === 'answered' &&
-      ((count !== undefined && count > batch.ids.length) || /"cursor"\s*:\s*"[^"]/u.test(result.body))
-    ) {
+    // Upstash documents the Workflow DLQ's bulk-delete cursor as present only without dlqIds.
+    const cursor =
+      this.operation.dlq === 'workflow' && result.kind === 'answered' && /"cursor"\s*:\s*"[^"]/u.test(result.body);
+    if (result.kind === 'answered' && ((count !== undefined && count > batch.ids.length) || cursor)) {
       // More deleted than named, or a cursor: the server treated the call as "delete what matches", ignoring the
       // ids. Stop before anything else is sent.
       this.halt(
@@ -464,22 +448,15 @@ class Run {
     }
 
     const absent: string[] = [];
-    const probes = new Queue<string>();
-    for (const id of batch.ids) probes.push(id);
-    probes.close();
-    await this.workers(
-      probes,
-      (id) => [id],
-      async (id) => {
-        const probe = await this.client.send(
-          { method: 'GET', path: entryPath(this.operation.dlq, id) },
-          { idempotent: true, stop: this.signal },
-        );
-        if (probe.kind === 'failed') this.fail(id, result.kind === 'failed' ? result : probe);
-        else if (probe.status === 404) absent.push(id);
-        else await this.single(id);
-      },
-    );
+    await this.eachId(batch.ids, async (id) => {
+      const probe = await this.client.send(
+        { method: 'GET', path: entryPath(this.operation.dlq, id) },
+        { idempotent: true, stop: this.signal },
+      );
+      if (probe.kind === 'failed') this.fail(id, result.kind === 'failed' ? result : probe);
+      else if (probe.status === 404) absent.push(id);
+      else await this.single(id);
+    });
 
     if (lostAnswer) {
       // Listed ids were there moments before: gone now, this call most likely removed them (the lost-response
@@ -512,13 +489,15 @@ class Run {
       return probe.status === 404 ? 'absent' : 'present';
     };
     // With delete-after-redrive the confirmed entries were deleted: their deletion's answer already told.
-    const leaves = this.removal ?? (this.confirmedRerun === undefined ? 'unknown' : await lookUp(this.confirmedRerun));
+    // (Not looked up then: the entry may be gone by our own deletion.)
+    const leaves =
+      this.removal ??
+      (this.confirmedRerun === undefined || this.operation.cleanUp !== undefined
+        ? 'unknown'
+        : await lookUp(this.confirmedRerun));
     const verb = this.operation.words.verb;
-    const queue = new Queue<{ id: string; reason: string }>();
-    for (const item of this.lost) queue.push(item);
-    queue.close();
     await this.workers(
-      queue,
+      Queue.of(this.lost),
       (item) => [item.id],
       async ({ id, reason }) => {
         const mayHave = `${reason.replace(/\.$/u, '')}. The ${verb} may have started: never ${verb} it again blindly`;
@@ -738,6 +717,14 @@ export function batches(ids: readonly string[], maxIds = PAGE_SIZE, maxChars = M
 
 /** A work queue shared by several workers; items may be added while they run, until it is closed. */
 class Queue<T> {
+  /** A queue holding these items, closed. */
+  static of<T>(items: readonly T[]): Queue<T> {
+    const queue = new Queue<T>();
+    for (const item of items) queue.push(item);
+    queue.close();
+    return queue;
+  }
+
   private readonly items: (T | undefined)[] = [];
   private head = 0;
   private closed = false;

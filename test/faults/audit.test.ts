@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runnerLines } from '../../emulator/run-action.ts';
-import { DlqEmulator, workflowEntries, type EmulatorOptions } from '../../emulator/server.ts';
+import { DlqEmulator, messageEntries, workflowEntries, type EmulatorOptions } from '../../emulator/server.ts';
 import { errors, expectExactlyOnce, list, runAgainst, warnings } from '../helpers/e2e.ts';
 
 let emulator: DlqEmulator | undefined;
@@ -420,6 +420,15 @@ describe('review: more ways to lose an id or select too much', () => {
     expect(run.exitCode).toBe(0);
     expect(list(run, 'removed')).toEqual(old);
     for (const id of fresh) expect(e.has('workflow', id)).toBe(true);
+  });
+
+  it('a cursor in a message-DLQ bulk answer (not documented as "ignored ids" there) does not stop the run', async () => {
+    const e = await start();
+    const ids = e.seed('qstash', messageEntries(30, { label: 'old' }));
+    e.faults.push({ method: 'DELETE', pathIncludes: 'dlqIds=', statusAfter: 200, body: '{"deleted":30,"cursor":"0"}' });
+    const run = await runAgainst(e, { inputs: { dlq: 'qstash', label: 'old' } });
+    expect(run.exitCode).toBe(0);
+    expect(list(run, 'removed')).toEqual(ids);
   });
 
   it('a listing that ignores to-date: entries created after it are left out, and the run says so', async () => {
