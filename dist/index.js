@@ -49033,8 +49033,6 @@ const STOP_CAUSES = new Set([
     'proxy-refused',
     'rate-limited',
 ]);
-/** Causes after which the server may have carried the request out. */
-const MAY_HAVE_ACTED = new Set(['answer-lost', 'retries-exhausted']);
 function noOutcomes() {
     return {
         ids: [],
@@ -49065,7 +49063,7 @@ class StopReason extends Error {
 ;// CONCATENATED MODULE: ./src/qstash/paths.ts
 /** The DLQ endpoints, and the one place an id becomes part of a URL. */
 
-const paths_DLQ_COLLECTION = {
+const DLQ_COLLECTION = {
     workflow: '/v2/workflows/dlq',
     qstash: '/v2/dlq',
 };
@@ -49085,7 +49083,7 @@ function segment(id) {
 }
 /** `/v2/workflows/dlq/{id}`, or `/v2/workflows/dlq/{action}/{id}` for a re-run. */
 function entryPath(dlq, id, action) {
-    return `${paths_DLQ_COLLECTION[dlq]}/${action === undefined ? '' : `${action}/`}${segment(id)}`;
+    return `${DLQ_COLLECTION[dlq]}/${action === undefined ? '' : `${action}/`}${segment(id)}`;
 }
 /** The API's largest listing page, and the most ids a bulk delete takes at once. */
 const paths_PAGE_SIZE = 100;
@@ -49098,7 +49096,7 @@ function listPath(dlq, query, cursor, count = paths_PAGE_SIZE) {
     params.set('count', String(count));
     if (cursor !== undefined)
         params.set('cursor', cursor);
-    return `${paths_DLQ_COLLECTION[dlq]}?${params.toString()}`;
+    return `${DLQ_COLLECTION[dlq]}?${params.toString()}`;
 }
 /**
  * `DELETE` path that deletes exactly these ids. Without ids the same endpoint deletes every entry, so an empty or
@@ -49113,7 +49111,7 @@ function bulkDeletePath(dlq, ids) {
         segment(id);
         params.append('dlqIds', id);
     }
-    return `${paths_DLQ_COLLECTION[dlq]}?${params.toString()}`;
+    return `${DLQ_COLLECTION[dlq]}?${params.toString()}`;
 }
 /** What `dlqIds=<id>&` adds to a query, exactly as URLSearchParams encodes it. */
 function queryCost(id) {
@@ -50018,10 +50016,6 @@ function probeFor(real) {
         },
     };
 }
-/** The listing endpoint of a DLQ, for messages. */
-function collectionOf(dlq) {
-    return DLQ_COLLECTION[dlq];
-}
 class OverrideError extends Error {
     name = 'OverrideError';
 }
@@ -50243,11 +50237,11 @@ const ESCAPES = {
  * Unlike the clients, an input given alone still wins for its own value (the clients ignore a lone `baseUrl` when the
  * region variables are complete). Pure: reads inputs and variables through the source, nothing else.
  */
-/** The inputs read here (action.yml names); kept local so this module does not depend on inputs.ts's shape. */
-const URL_INPUT = 'qstash-url';
-const TOKEN_INPUT = 'qstash-token';
+
+const URL_INPUT = Inputs.qstashUrl;
+const TOKEN_INPUT = Inputs.qstashToken;
 /** What the clients use when nothing is configured: the EU region (same as qstash-eu-central-1.upstash.io). */
-const DEFAULT_QSTASH_URL = 'https://qstash.upstash.io';
+const DEFAULT_QSTASH_URL = CODE_DEFAULTS.qstashUrl;
 /** A QStash URL that cannot be used; the message names where it came from, never a token. */
 class EndpointError extends Error {
     name = 'EndpointError';
@@ -50397,6 +50391,8 @@ function regionMismatch(url, token, origin) {
         `A token of one region used against the other region's URL is the commonest cause of 401 Unauthorized: ` +
         `take both from the same place (qstash-url and qstash-token inputs, or one region's variables).`);
 }
+// Stricter than the proxy rules' isLoopbackHost (which, as the toolkit, takes any name starting with "127."): here it
+// decides whether the token may travel in clear, so only real loopback addresses count.
 const LOOPBACK_HOSTS = new Set(['localhost', '[::1]']);
 function isLoopback(hostname) {
     return LOOPBACK_HOSTS.has(hostname) || /^127(?:\.\d{1,3}){3}$/u.test(hostname);
@@ -50735,7 +50731,6 @@ function modeText(outcomes, context) {
 function failureDetail(entry) {
     return `${entry.cause}: ${entry.reason}`;
 }
-
 
 ;// CONCATENATED MODULE: ./src/filters.ts
 const FAILURE_FUNCTION_STATES = [
@@ -51359,32 +51354,29 @@ function readOperation(raw, dlq) {
  * A setting with a general name and an older delete-only one (select-all / delete-all, max-entries / max-deletes):
  * either may be given; both, with different values, is refused.
  */
-function aliased(source, names, read) {
+function aliased(source, names, read, fallback) {
     const [general, old] = names;
     const given = names.filter((name) => source.input(name).trim() !== '');
+    // The name a message should use: the one given (the general name when both or neither are).
+    const name = given.length === 1 ? given[0] : general;
     if (given.length === 0)
-        return undefined;
-    const values = given.map((name) => read(name, source.input(name)));
+        return { value: fallback, name };
+    const values = given.map((input) => read(input, source.input(input)));
     if (values.length === 2 && values[0] !== values[1]) {
         throw new SettingsError(`${general} (${JSON.stringify(source.input(general))}) and ${old} (${JSON.stringify(source.input(old))}) ` +
             `are the same setting with different values. Accepted: ${general} alone (${old} is its older name).`);
     }
-    return values[0];
+    return { value: values[0], name };
 }
 /** The cap and the name it was given under (the older max-deletes when that is the one set). */
 function readCap(source) {
-    const cap = aliased(source, [Inputs.maxEntries, Inputs.maxDeletes], (name, raw) => readInteger({ name, default: '' }, raw, 0, Number.MAX_SAFE_INTEGER));
-    const input = source.input(Inputs.maxEntries).trim() === '' && cap !== undefined ? Inputs.maxDeletes : Inputs.maxEntries;
-    return { cap: cap ?? CODE_DEFAULTS.maxEntries, input };
+    const { value, name } = aliased(source, [Inputs.maxEntries, Inputs.maxDeletes], (input, raw) => readInteger({ name: input, default: '' }, raw, 0, Number.MAX_SAFE_INTEGER), CODE_DEFAULTS.maxEntries);
+    return { cap: value, input: name };
 }
 /** One way of selecting per step: ids, filters, or select-all. */
 function readTarget(source, dlq, { cap, input: capInput }) {
     const idsGiven = source.input(Inputs.dlqIds).trim() !== '' || source.input(Inputs.dlqIdsFile).trim() !== '';
-    const all = aliased(source, [Inputs.selectAll, Inputs.deleteAll], (name, raw) => readBoolean(name, raw, false)) ??
-        CODE_DEFAULTS.selectAll;
-    const allName = source.input(Inputs.deleteAll).trim() !== '' && source.input(Inputs.selectAll).trim() === ''
-        ? Inputs.deleteAll
-        : Inputs.selectAll;
+    const { value: all, name: allName } = aliased(source, [Inputs.selectAll, Inputs.deleteAll], (input, raw) => readBoolean(input, raw, false), CODE_DEFAULTS.selectAll);
     const filterInputs = FILTER_INPUTS.filter((name) => source.input(name).trim() !== '');
     // A filter given as nothing but separators ("," or " , ") would select every entry: refuse it.
     const hollow = filterInputs.filter((name) => splitValues(source.input(name)).length === 0);
@@ -51483,13 +51475,6 @@ function backoffDelay(retry, policy = DEFAULT_BACKOFF, random = Math.random) {
 }
 
 ;// CONCATENATED MODULE: ./src/qstash/transport.ts
-/**
- * One HTTP exchange with the QStash API over undici keep-alive connections (a Pool, or a ProxyAgent when a proxy is
- * configured). It never throws for network trouble: it says what happened, including whether the request may have
- * reached the server (which decides whether it may be sent again). Redirects are returned, never followed, so the
- * token only goes to the configured origin.
- */
-
 /** The code of a network failure to reach the proxy (its reason names the proxy, not the server). */
 const PROXY_UNREACHABLE = 'PROXY_UNREACHABLE';
 const NEVER_SENT = {
@@ -51539,15 +51524,7 @@ class UndiciTransport {
     options;
     constructor(options) {
         this.options = options;
-        this.dispatcher =
-            options.dispatcher ??
-                new undici.Pool(options.baseUrl, {
-                    connections: options.connections,
-                    pipelining: 1,
-                    connect: { timeout: Math.min(options.timeoutMs, 10_000) },
-                    headersTimeout: options.timeoutMs,
-                    bodyTimeout: options.timeoutMs,
-                });
+        this.dispatcher = options.dispatcher;
         this.headers = {
             authorization: `Bearer ${options.token}`,
             'user-agent': options.userAgent ?? 'upstash-dlq-action',
@@ -51672,11 +51649,11 @@ class DlqClient {
         return this.trippedCause;
     }
     /** Trips when nothing decided anything for too long; returns whether the client has stopped. */
-    noteNoProgress(what) {
+    noteNoProgress(cause, what) {
         const limit = this.options.noProgressMs ?? 120_000;
         const waited = this.clock.now() - this.lastProgress;
         if (this.tripped === undefined && waited >= limit) {
-            this.trippedCause = what.startsWith('HTTP 429') ? 'rate-limited' : 'unreachable';
+            this.trippedCause = cause;
             this.tripped = `${this.origin} answered no request usefully for ${Math.round(waited / 1000)} s (last: ${what}); stopped sending`;
         }
         return this.tripped !== undefined;
@@ -51708,7 +51685,7 @@ class DlqClient {
             mayHaveActed: false,
         });
         if (result.status === 404)
-            return bad(`HTTP 404 for the DLQ listing ${paths_DLQ_COLLECTION[dlq]}`);
+            return bad(`HTTP 404 for the DLQ listing ${DLQ_COLLECTION[dlq]}`);
         if (result.truncated)
             return { kind: 'too-large', limitBytes: LIST_BODY_LIMIT };
         let page;
@@ -51825,7 +51802,7 @@ class DlqClient {
                     if (rateLimitWaited > this.maxRateLimitWaitMs) {
                         return failed('rate-limited', `HTTP 429: still rate limited after waiting ${Math.round(rateLimitWaited / 1000)} s`);
                     }
-                    if (this.noteNoProgress('HTTP 429'))
+                    if (this.noteNoProgress('rate-limited', 'HTTP 429'))
                         return failed(this.trippedCause, this.tripped);
                     // The limiter already paused every request until the wait is over; acquire() waits it out.
                     continue;
@@ -51842,7 +51819,7 @@ class DlqClient {
                 if (!idempotent) {
                     return failed('answer-lost', `${retryReason}: the request may have been carried out; not sent again`);
                 }
-                if (this.noteNoProgress(retryReason))
+                if (this.noteNoProgress('unreachable', retryReason))
                     return failed(this.trippedCause, this.tripped);
             }
             else {
@@ -51851,7 +51828,7 @@ class DlqClient {
                 if (result.mayHaveReachedServer)
                     mayHaveActed = true;
                 retryReason = result.code === PROXY_UNREACHABLE ? result.reason : `${result.reason} (${this.origin})`;
-                const halted = this.noteNetworkFailure(result.reason) || this.noteNoProgress(result.reason);
+                const halted = this.noteNetworkFailure(result.reason) || this.noteNoProgress('unreachable', result.reason);
                 // A re-run that may have reached the server is a lost answer, even when this failure also stops the run.
                 if (mayHaveActed && !idempotent) {
                     return failed('answer-lost', `${retryReason}: the request may have been carried out; not sent again`);
@@ -52149,7 +52126,7 @@ async function run(source = runnerSource) {
         settings = readSettings(source);
     }
     catch (error) {
-        await writeOutputs(log, noOutcomes(), operationFor('delete', 'workflow'), false);
+        await writeOutputs(log, noOutcomes(), operationFor('delete', 'workflow'));
         setFailed(log.redact(error instanceof Error ? error.message : String(error)));
         return;
     }
@@ -52172,7 +52149,7 @@ async function run(source = runnerSource) {
     catch (error) {
         // Outputs are set on every run that read its inputs, whatever failed before the report.
         if (!state.reported)
-            await writeOutputs(log, noOutcomes(), operationFor('delete', 'workflow'), false);
+            await writeOutputs(log, noOutcomes(), operationFor('delete', 'workflow'));
         setFailed(log.redact(error instanceof Error ? error.message : String(error)));
     }
     finally {
@@ -52207,13 +52184,12 @@ async function act(settings, signal, log, state) {
         log.warning(`Nothing selected: no ids (${Inputs.dlqIds}, ${Inputs.dlqIdsFile}), no filter and no ${Inputs.selectAll}: true. No request was sent.`);
         await connection.dispatcher.close();
         state.reported = true;
-        await writeOutputs(log, outcomes, operation, true, settings);
+        await writeOutputs(log, outcomes, operation, settings);
         return;
     }
     const transport = new UndiciTransport({
         baseUrl: endpoint.url,
         token: endpoint.token,
-        connections: settings.concurrency,
         timeoutMs: settings.requestTimeoutMs,
         dispatcher: connection.dispatcher,
         ...(connection.proxyFailure !== undefined && { proxyFailure: connection.proxyFailure }),
@@ -52268,15 +52244,18 @@ async function act(settings, signal, log, state) {
         await transport.close();
     }
     state.reported = true;
-    await writeOutputs(log, outcomes, operation, true, settings);
+    await writeOutputs(log, outcomes, operation, settings);
 }
-/** Outputs, the results file, the summary, annotations and the tally: written on every run that read its inputs. */
-async function writeOutputs(log, outcomes, operation, inputsRead, settings) {
+/**
+ * Outputs and the results file, on every run; with the settings (the inputs were read), the summary, annotations and
+ * the tally too.
+ */
+async function writeOutputs(log, outcomes, operation, settings) {
     const resultsFile = await writeResults(log, outcomes, operation);
     for (const [name, value] of Object.entries(outputsFor(outcomes, operation, resultsFile))) {
         setOutput(name, log.redact(value));
     }
-    if (!inputsRead || settings === undefined)
+    if (settings === undefined)
         return;
     const context = {
         onNotFound: settings.onNotFound,

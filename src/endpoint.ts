@@ -11,12 +11,12 @@
  * Unlike the clients, an input given alone still wins for its own value (the clients ignore a lone `baseUrl` when the
  * region variables are complete). Pure: reads inputs and variables through the source, nothing else.
  */
+import { CODE_DEFAULTS, Inputs } from './inputs.js';
 
-/** The inputs read here (action.yml names); kept local so this module does not depend on inputs.ts's shape. */
-export const URL_INPUT = 'qstash-url';
-export const TOKEN_INPUT = 'qstash-token';
+const URL_INPUT = Inputs.qstashUrl;
+const TOKEN_INPUT = Inputs.qstashToken;
 /** What the clients use when nothing is configured: the EU region (same as qstash-eu-central-1.upstash.io). */
-export const DEFAULT_QSTASH_URL = 'https://qstash.upstash.io';
+export const DEFAULT_QSTASH_URL = CODE_DEFAULTS.qstashUrl;
 
 /** Where inputs and variables are read from: a subset of SettingsSource. */
 export interface EndpointSource {
@@ -220,6 +220,8 @@ function regionMismatch(url: Picked, token: Picked, origin: string): string | un
   );
 }
 
+// Stricter than the proxy rules' isLoopbackHost (which, as the toolkit, takes any name starting with "127."): here it
+// decides whether the token may travel in clear, so only real loopback addresses count.
 const LOOPBACK_HOSTS = new Set(['localhost', '[::1]']);
 
 function isLoopback(hostname: string): boolean {

@@ -78,7 +78,7 @@ export async function run(source: SettingsSource = runnerSource): Promise<void> 
   try {
     settings = readSettings(source);
   } catch (error) {
-    await writeOutputs(log, noOutcomes(), operationFor('delete', 'workflow'), false);
+    await writeOutputs(log, noOutcomes(), operationFor('delete', 'workflow'));
     core.setFailed(log.redact(error instanceof Error ? error.message : String(error)));
     return;
   }
@@ -99,7 +99,7 @@ export async function run(source: SettingsSource = runnerSource): Promise<void> 
     await act(settings, cancel.signal, log, state);
   } catch (error) {
     // Outputs are set on every run that read its inputs, whatever failed before the report.
-    if (!state.reported) await writeOutputs(log, noOutcomes(), operationFor('delete', 'workflow'), false);
+    if (!state.reported) await writeOutputs(log, noOutcomes(), operationFor('delete', 'workflow'));
     core.setFailed(log.redact(error instanceof Error ? error.message : String(error)));
   } finally {
     process.removeListener('SIGINT', onSignal);
@@ -136,14 +136,13 @@ async function act(settings: Settings, signal: AbortSignal, log: Log, state: { r
     );
     await connection.dispatcher.close();
     state.reported = true;
-    await writeOutputs(log, outcomes, operation, true, settings);
+    await writeOutputs(log, outcomes, operation, settings);
     return;
   }
 
   const transport = new UndiciTransport({
     baseUrl: endpoint.url,
     token: endpoint.token,
-    connections: settings.concurrency,
     timeoutMs: settings.requestTimeoutMs,
     dispatcher: connection.dispatcher,
     ...(connection.proxyFailure !== undefined && { proxyFailure: connection.proxyFailure }),
@@ -199,22 +198,19 @@ async function act(settings: Settings, signal: AbortSignal, log: Log, state: { r
     await transport.close();
   }
   state.reported = true;
-  await writeOutputs(log, outcomes, operation, true, settings);
+  await writeOutputs(log, outcomes, operation, settings);
 }
 
-/** Outputs, the results file, the summary, annotations and the tally: written on every run that read its inputs. */
-async function writeOutputs(
-  log: Log,
-  outcomes: Outcomes,
-  operation: Operation,
-  inputsRead: boolean,
-  settings?: Settings,
-): Promise<void> {
+/**
+ * Outputs and the results file, on every run; with the settings (the inputs were read), the summary, annotations and
+ * the tally too.
+ */
+async function writeOutputs(log: Log, outcomes: Outcomes, operation: Operation, settings?: Settings): Promise<void> {
   const resultsFile = await writeResults(log, outcomes, operation);
   for (const [name, value] of Object.entries(outputsFor(outcomes, operation, resultsFile))) {
     core.setOutput(name, log.redact(value));
   }
-  if (!inputsRead || settings === undefined) return;
+  if (settings === undefined) return;
   const context = {
     onNotFound: settings.onNotFound,
     baseUrl: settings.endpoint.url,

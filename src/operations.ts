@@ -5,7 +5,7 @@
  * and tests.
  */
 import type { Settled } from './outcomes.js';
-import { bulkDeletePath, DLQ_COLLECTION, entryPath, PAGE_SIZE, type DlqKind } from './qstash/paths.js';
+import { bulkDeletePath, entryPath, PAGE_SIZE, type DlqKind } from './qstash/paths.js';
 import type { Exchange } from './qstash/transport.js';
 
 export const OPERATION_NAMES = ['delete', 'restart', 'resume', 'retry', 'retry-callback'] as const;
@@ -244,11 +244,6 @@ export function probeFor(real: Operation): Operation {
       participle: 'probed',
     },
   };
-}
-
-/** The listing endpoint of a DLQ, for messages. */
-export function collectionOf(dlq: DlqKind): string {
-  return DLQ_COLLECTION[dlq];
 }
 
 export class OverrideError extends Error {

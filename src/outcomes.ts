@@ -30,9 +30,6 @@ export const STOP_CAUSES: ReadonlySet<Cause> = new Set([
   'rate-limited',
 ]);
 
-/** Causes after which the server may have carried the request out. */
-export const MAY_HAVE_ACTED: ReadonlySet<Cause> = new Set(['answer-lost', 'retries-exhausted']);
-
 export type Settled =
   /**
    * The operation was carried out (removed, re-run), or in a dry run the entry exists. `inferred`: not answered

@@ -5,7 +5,7 @@
 import { Inputs, OUTPUTS, type OnNotFound, type OutputName } from './inputs.js';
 import { showId } from './ids.js';
 import type { Operation } from './operations.js';
-import { CAUSES, STOP_CAUSES, type FailedId, type Outcomes, type Settled } from './outcomes.js';
+import { STOP_CAUSES, type FailedId, type Outcomes, type Settled } from './outcomes.js';
 
 /** A JSON object whose keys are ids: built so that an id such as `__proto__` is just a key. */
 function idObject(entries: Iterable<readonly [string, string]>): string {
@@ -54,7 +54,7 @@ export interface VerdictContext {
 
 const LISTED_IDS = 10;
 
-export function listShortIds(ids: readonly string[], max = LISTED_IDS): string {
+function listShortIds(ids: readonly string[], max = LISTED_IDS): string {
   const shown = ids.slice(0, max).map((id) => showId(id, 60));
   return ids.length > max ? `${shown.join(', ')} and ${ids.length - max} more` : shown.join(', ');
 }
@@ -190,7 +190,7 @@ export function tally(outcomes: Outcomes, operation: Operation): string {
 }
 
 /** How an id ended, in one word a later step can match: the name of the output list it is in. */
-export function outcomeName(settled: Settled, operation: Operation): string {
+function outcomeName(settled: Settled, operation: Operation): string {
   if (settled.kind === 'done') return operation.words.output;
   return settled.kind;
 }
@@ -369,5 +369,3 @@ function modeText(outcomes: Outcomes, context: SummaryContext): string {
 function failureDetail(entry: FailedId): string {
   return `${entry.cause}: ${entry.reason}`;
 }
-
-export { CAUSES };

@@ -171,28 +171,36 @@ function readOperation(raw: string, dlq: DlqKind): OperationName {
  * A setting with a general name and an older delete-only one (select-all / delete-all, max-entries / max-deletes):
  * either may be given; both, with different values, is refused.
  */
-function aliased<T>(source: SettingsSource, names: readonly [string, string], read: (name: string, raw: string) => T) {
+function aliased<T>(
+  source: SettingsSource,
+  names: readonly [string, string],
+  read: (name: string, raw: string) => T,
+  fallback: T,
+): { readonly value: T; readonly name: string } {
   const [general, old] = names;
   const given = names.filter((name) => source.input(name).trim() !== '');
-  if (given.length === 0) return undefined;
-  const values = given.map((name) => read(name, source.input(name)));
+  // The name a message should use: the one given (the general name when both or neither are).
+  const name = given.length === 1 ? given[0]! : general;
+  if (given.length === 0) return { value: fallback, name };
+  const values = given.map((input) => read(input, source.input(input)));
   if (values.length === 2 && values[0] !== values[1]) {
     throw new SettingsError(
       `${general} (${JSON.stringify(source.input(general))}) and ${old} (${JSON.stringify(source.input(old))}) ` +
         `are the same setting with different values. Accepted: ${general} alone (${old} is its older name).`,
     );
   }
-  return values[0];
+  return { value: values[0]!, name };
 }
 
 /** The cap and the name it was given under (the older max-deletes when that is the one set). */
 function readCap(source: SettingsSource): { readonly cap: number; readonly input: string } {
-  const cap = aliased(source, [Inputs.maxEntries, Inputs.maxDeletes], (name, raw) =>
-    readInteger({ name, default: '' }, raw, 0, Number.MAX_SAFE_INTEGER),
+  const { value, name } = aliased(
+    source,
+    [Inputs.maxEntries, Inputs.maxDeletes],
+    (input, raw) => readInteger({ name: input, default: '' }, raw, 0, Number.MAX_SAFE_INTEGER),
+    CODE_DEFAULTS.maxEntries,
   );
-  const input =
-    source.input(Inputs.maxEntries).trim() === '' && cap !== undefined ? Inputs.maxDeletes : Inputs.maxEntries;
-  return { cap: cap ?? CODE_DEFAULTS.maxEntries, input };
+  return { cap: value, input: name };
 }
 
 /** One way of selecting per step: ids, filters, or select-all. */
@@ -202,13 +210,12 @@ function readTarget(
   { cap, input: capInput }: { cap: number; input: string },
 ): Target | undefined {
   const idsGiven = source.input(Inputs.dlqIds).trim() !== '' || source.input(Inputs.dlqIdsFile).trim() !== '';
-  const all =
-    aliased(source, [Inputs.selectAll, Inputs.deleteAll], (name, raw) => readBoolean(name, raw, false)) ??
-    CODE_DEFAULTS.selectAll;
-  const allName =
-    source.input(Inputs.deleteAll).trim() !== '' && source.input(Inputs.selectAll).trim() === ''
-      ? Inputs.deleteAll
-      : Inputs.selectAll;
+  const { value: all, name: allName } = aliased(
+    source,
+    [Inputs.selectAll, Inputs.deleteAll],
+    (input, raw) => readBoolean(input, raw, false),
+    CODE_DEFAULTS.selectAll,
+  );
   const filterInputs = FILTER_INPUTS.filter((name) => source.input(name).trim() !== '');
   // A filter given as nothing but separators ("," or " , ") would select every entry: refuse it.
   const hollow = filterInputs.filter((name) => splitValues(source.input(name)).length === 0);

@@ -121,11 +121,11 @@ export class DlqClient {
   }
 
   /** Trips when nothing decided anything for too long; returns whether the client has stopped. */
-  private noteNoProgress(what: string): boolean {
+  private noteNoProgress(cause: 'rate-limited' | 'unreachable', what: string): boolean {
     const limit = this.options.noProgressMs ?? 120_000;
     const waited = this.clock.now() - this.lastProgress;
     if (this.tripped === undefined && waited >= limit) {
-      this.trippedCause = what.startsWith('HTTP 429') ? 'rate-limited' : 'unreachable';
+      this.trippedCause = cause;
       this.tripped = `${this.origin} answered no request usefully for ${Math.round(waited / 1000)} s (last: ${what}); stopped sending`;
     }
     return this.tripped !== undefined;
@@ -289,7 +289,7 @@ export class DlqClient {
               `HTTP 429: still rate limited after waiting ${Math.round(rateLimitWaited / 1000)} s`,
             );
           }
-          if (this.noteNoProgress('HTTP 429')) return failed(this.trippedCause, this.tripped!);
+          if (this.noteNoProgress('rate-limited', 'HTTP 429')) return failed(this.trippedCause, this.tripped!);
           // The limiter already paused every request until the wait is over; acquire() waits it out.
           continue;
         }
@@ -307,12 +307,12 @@ export class DlqClient {
         if (!idempotent) {
           return failed('answer-lost', `${retryReason}: the request may have been carried out; not sent again`);
         }
-        if (this.noteNoProgress(retryReason)) return failed(this.trippedCause, this.tripped!);
+        if (this.noteNoProgress('unreachable', retryReason)) return failed(this.trippedCause, this.tripped!);
       } else {
         if (result.proxy) return failed('proxy-refused', result.reason);
         if (result.mayHaveReachedServer) mayHaveActed = true;
         retryReason = result.code === PROXY_UNREACHABLE ? result.reason : `${result.reason} (${this.origin})`;
-        const halted = this.noteNetworkFailure(result.reason) || this.noteNoProgress(result.reason);
+        const halted = this.noteNetworkFailure(result.reason) || this.noteNoProgress('unreachable', result.reason);
         // A re-run that may have reached the server is a lost answer, even when this failure also stops the run.
         if (mayHaveActed && !idempotent) {
           return failed('answer-lost', `${retryReason}: the request may have been carried out; not sent again`);

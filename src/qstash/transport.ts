@@ -4,7 +4,7 @@
  * reached the server (which decides whether it may be sent again). Redirects are returned, never followed, so the
  * token only goes to the configured origin.
  */
-import { Pool, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { HeaderBag } from './rate-limit.js';
 
 export type HttpMethod = 'GET' | 'DELETE' | 'POST';
@@ -49,13 +49,12 @@ export interface Transport {
 export interface TransportOptions {
   readonly baseUrl: string;
   readonly token: string;
-  readonly connections: number;
   readonly timeoutMs: number;
   /** Bodies are read up to this many bytes unless the exchange says otherwise; the rest is discarded. */
   readonly maxBodyBytes?: number;
   readonly userAgent?: string;
-  /** The dispatcher to send through (a proxy agent); a keep-alive Pool for `baseUrl` otherwise. */
-  readonly dispatcher?: Dispatcher;
+  /** The dispatcher to send through: a keep-alive Pool, or a ProxyAgent (see createDispatcher in proxy.ts). */
+  readonly dispatcher: Dispatcher;
   /**
    * Classifies a failure as the proxy's (only with a proxy dispatcher): one that refuses the tunnel or the
    * credentials stops the run; one that cannot be reached is a network failure like any other, named for the proxy.
@@ -118,15 +117,7 @@ export class UndiciTransport implements Transport {
 
   constructor(options: TransportOptions) {
     this.options = options;
-    this.dispatcher =
-      options.dispatcher ??
-      new Pool(options.baseUrl, {
-        connections: options.connections,
-        pipelining: 1,
-        connect: { timeout: Math.min(options.timeoutMs, 10_000) },
-        headersTimeout: options.timeoutMs,
-        bodyTimeout: options.timeoutMs,
-      });
+    this.dispatcher = options.dispatcher;
     this.headers = {
       authorization: `Bearer ${options.token}`,
       'user-agent': options.userAgent ?? 'upstash-dlq-action',

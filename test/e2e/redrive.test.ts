@@ -3,19 +3,11 @@
  * loopback emulator. Every id ends in exactly one list, and no entry is ever re-run twice in one step, whether or
  * not re-run entries leave the DLQ (Upstash does not document it: both are tested).
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { DlqEmulator, messageEntries, workflowEntries, type EmulatorOptions } from '../../emulator/server.ts';
-import { counts, errors, expectExactlyOnce, list, runAgainst, warnings } from '../helpers/e2e.ts';
+import { describe, expect, it } from 'vitest';
+import { messageEntries, workflowEntries, type DlqEmulator } from '../../emulator/server.ts';
+import { counts, emulatorPerTest, errors, expectExactlyOnce, list, runAgainst, warnings } from '../helpers/e2e.ts';
 
-let emulator: DlqEmulator | undefined;
-const start = async (options: EmulatorOptions = {}): Promise<DlqEmulator> => {
-  emulator = await DlqEmulator.start(options);
-  return emulator;
-};
-afterEach(async () => {
-  await emulator?.close();
-  emulator = undefined;
-});
+const start = emulatorPerTest();
 
 const json = (run: { outputs: Record<string, string> }, name: string): Record<string, string> =>
   JSON.parse(run.outputs[name]!) as Record<string, string>;

@@ -7,20 +7,36 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runnerLines } from '../../emulator/run-action.ts';
-import { DlqEmulator, messageEntries, workflowEntries, type EmulatorOptions } from '../../emulator/server.ts';
-import { errors, expectExactlyOnce, list, runAgainst, warnings } from '../helpers/e2e.ts';
+import { messageEntries, workflowEntries, type DlqEmulator, type FaultRule } from '../../emulator/server.ts';
+import { emulatorPerTest, errors, expectExactlyOnce, list, runAgainst, warnings } from '../helpers/e2e.ts';
 
-let emulator: DlqEmulator | undefined;
-const start = async (options: EmulatorOptions = {}): Promise<DlqEmulator> => {
-  emulator = await DlqEmulator.start(options);
-  return emulator;
-};
-afterEach(async () => {
-  await emulator?.close();
-  emulator = undefined;
-});
+const start = emulatorPerTest();
+
+/**
+ * A listing the emulator answers with `pageAt(n)` for the n-th GET whose path includes `path` (n from 1), as a server
+ * with its own ideas would. Returns how many pages it has answered.
+ */
+function scriptedListing(
+  e: DlqEmulator,
+  path: string,
+  pageAt: (page: number) => { messages: unknown[]; cursor?: string },
+): () => number {
+  let page = 0;
+  const rule: FaultRule = {
+    method: 'GET',
+    pathIncludes: path,
+    status: 200,
+    body: '',
+    run: () => {
+      page += 1;
+      rule.body = JSON.stringify(pageAt(page));
+    },
+  };
+  e.faults.push(rule);
+  return () => page;
+}
 
 describe('1. one item that throws does not take the report down', () => {
   it('an id with a lone surrogate is refused before any request; outputs are set', async () => {
@@ -238,22 +254,11 @@ describe('10. a FIFO or a device as dlq-ids-file', () => {
 describe('11. a listing that never ends', () => {
   it('the same entries with a new cursor on every page: stopped, naming the bound', async () => {
     const e = await start();
-    let page = 0;
-    const rule = {
-      method: 'GET',
-      pathIncludes: 'count=',
-      status: 200,
-      body: '',
-      run: () => {
-        page += 1;
-        rule.body = JSON.stringify({ messages: [{ dlqId: 'same-1' }], cursor: `c${page}` });
-      },
-    };
-    e.faults.push(rule);
+    const pages = scriptedListing(e, 'count=', (page) => ({ messages: [{ dlqId: 'same-1' }], cursor: `c${page}` }));
     const run = await runAgainst(e, { inputs: { 'delete-all': 'true' }, timeoutMs: 30_000 });
     expect(run.exitCode).toBe(1);
     expect(errors(run)[0]).toMatch(/the listing brought nothing new for 10 pages in a row/);
-    expect(page).toBeLessThanOrEqual(11);
+    expect(pages()).toBeLessThanOrEqual(11);
     expect(e.requests.filter((r) => r.method === 'DELETE')).toEqual([]);
   });
 });
@@ -403,19 +408,10 @@ describe('review: more ways to lose an id or select too much', () => {
     const old = e.seed('workflow', workflowEntries(100, {}, Date.now() - 30 * 86_400_000));
     const fresh = e.seed('workflow', workflowEntries(200));
     const all = [...old, ...fresh].map((dlqId) => ({ dlqId, createdAt: Number(dlqId.split('-')[0]) }));
-    let page = 0;
-    const rule = {
-      method: 'GET',
-      pathIncludes: 'toDate=',
-      status: 200,
-      body: '',
-      run: () => {
-        const messages = all.slice(page * 100, page * 100 + 100);
-        page += 1;
-        rule.body = JSON.stringify({ messages, ...(page * 100 < all.length && { cursor: String(page) }) });
-      },
-    };
-    e.faults.push(rule);
+    scriptedListing(e, 'toDate=', (page) => ({
+      messages: all.slice((page - 1) * 100, page * 100),
+      ...(page * 100 < all.length && { cursor: String(page) }),
+    }));
     const run = await runAgainst(e, { inputs: { 'older-than': '1d', 'max-entries': '120' } });
     expect(run.exitCode).toBe(0);
     expect(list(run, 'removed')).toEqual(old);
@@ -488,22 +484,13 @@ describe('review: more ways to lose an id or select too much', () => {
 
   it('past the cap, the listing stops: a listing that keeps growing cannot hold the run', async () => {
     const e = await start();
-    let page = 0;
-    const rule = {
-      method: 'GET',
-      pathIncludes: 'count=',
-      status: 200,
-      body: '',
-      run: () => {
-        page += 1;
-        const messages = Array.from({ length: 100 }, (_, i) => ({ dlqId: `p${page}-${i}` }));
-        rule.body = JSON.stringify({ messages, cursor: `c${page}` });
-      },
-    };
-    e.faults.push(rule);
+    const pages = scriptedListing(e, 'count=', (page) => ({
+      messages: Array.from({ length: 100 }, (_, i) => ({ dlqId: `p${page}-${i}` })),
+      cursor: `c${page}`,
+    }));
     const run = await runAgainst(e, { inputs: { 'delete-all': 'true', 'max-deletes': '250' }, timeoutMs: 30_000 });
     expect(run.exitCode).toBe(1);
-    expect(page).toBe(3);
+    expect(pages()).toBe(3);
     expect(errors(run)[0]).toMatch(/300 or more entries match, more than max-deletes \(250\)/);
     expect(e.requests.filter((r) => r.method === 'DELETE')).toEqual([]);
   });

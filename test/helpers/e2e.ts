@@ -2,9 +2,9 @@
  * End-to-end helpers: run dist/index.js as a runner does against a loopback emulator, and check every byte the
  * action produced for the token on every run.
  */
-import { expect } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { runAction, runnerLines, type ActionRun, type ActionRunOptions } from '../../emulator/run-action.ts';
-import type { DlqEmulator } from '../../emulator/server.ts';
+import { DlqEmulator, type EmulatorOptions } from '../../emulator/server.ts';
 
 export interface CheckedRunOptions extends ActionRunOptions {
   /** The secret to look for; the emulator's token by default. */
@@ -87,5 +87,18 @@ export function counts(run: ActionRun): { removed: number; notFound: number; fai
     notFound: Number(run.outputs['not-found-count']),
     failed: Number(run.outputs['failed-count']),
     wouldRemove: Number(run.outputs['would-remove-count']),
+  };
+}
+
+/** Call once at the top of a test file: returns `start(options)`, whose emulator is closed after each test. */
+export function emulatorPerTest(): (options?: EmulatorOptions) => Promise<DlqEmulator> {
+  let current: DlqEmulator | undefined;
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  return async (options = {}) => {
+    current = await DlqEmulator.start(options);
+    return current;
   };
 }
