@@ -8,7 +8,7 @@ import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js'
 import type { Clock } from './clock.js';
 import { DLQ_COLLECTION, listPath, type DlqKind, type ListQuery } from './paths.js';
 import type { RateLimiter } from './rate-limit.js';
-import { PROXY_UNREACHABLE, type Exchange, type ExchangeResult, type Transport } from './transport.js';
+import { type Exchange, type ExchangeResult, type Transport } from './transport.js';
 
 export interface ClientOptions {
   readonly maxRetries: number;
@@ -309,9 +309,9 @@ export class DlqClient {
         }
         if (this.noteNoProgress('unreachable', retryReason)) return failed(this.trippedCause, this.tripped!);
       } else {
-        if (result.proxy) return failed('proxy-refused', result.reason);
-        if (result.mayHaveReachedServer) mayHaveActed = true;
-        retryReason = result.code === PROXY_UNREACHABLE ? result.reason : `${result.reason} (${this.origin})`;
+        if (result.proxy === 'refused') return failed('proxy-refused', result.reason);
+        if (result.sent) mayHaveActed = true;
+        retryReason = result.proxy === 'unreachable' ? result.reason : `${result.reason} (${this.origin})`;
         const halted = this.noteNetworkFailure(result.reason) || this.noteNoProgress('unreachable', result.reason);
         // A re-run that may have reached the server is a lost answer, even when this failure also stops the run.
         if (mayHaveActed && !idempotent) {

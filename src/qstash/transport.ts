@@ -35,10 +35,18 @@ export type ExchangeResult =
       /** A short, human reason: "connection refused", "timed out after 30 s", ... */
       readonly reason: string;
       readonly code: string;
-      /** False only when the request certainly never reached the server (refused, DNS, TLS, connect timeout). */
-      readonly mayHaveReachedServer: boolean;
-      /** The proxy refused the tunnel or its credentials, or could not be reached. */
-      readonly proxy?: boolean;
+      /**
+       * The request was handed to the socket (undici's onRequestStart: after DNS, TCP, the proxy's CONNECT and the
+       * TLS handshake, just before the first byte is written), so it may have reached the server. False: it
+       * certainly did not. A fact about the connection phase, never about an error's code or text.
+       */
+      readonly sent: boolean;
+      /**
+       * The failure was the proxy's, while opening the tunnel: `refused` (it refused the tunnel or the credentials:
+       * the run stops) or `unreachable` (it could not be reached, or failed: retried like any request not sent).
+       * `reason` then names the proxy.
+       */
+      readonly proxy?: 'refused' | 'unreachable';
     };
 
 export interface Transport {
@@ -91,22 +99,22 @@ export function describeNetworkError(error: unknown, timedOut: boolean, timeoutM
       kind: 'network',
       reason: `timed out after ${timeoutMs / 1000} s`,
       code: 'TIMEOUT',
-      mayHaveReachedServer: true,
+      sent: true,
     };
   }
   const err = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
   const code = err?.code ?? err?.cause?.code ?? err?.name ?? 'UNKNOWN';
-  if (code in NEVER_SENT) return { kind: 'network', reason: NEVER_SENT[code]!, code, mayHaveReachedServer: false };
+  if (code in NEVER_SENT) return { kind: 'network', reason: NEVER_SENT[code]!, code, sent: false };
   // A certificate that fails verification fails the handshake, before any request byte is sent. Other TLS errors
   // can happen after the request went out, so they count as "may have reached the server".
   if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/u.test(code)) {
-    return { kind: 'network', reason: `TLS failure (${code})`, code, mayHaveReachedServer: false };
+    return { kind: 'network', reason: `TLS failure (${code})`, code, sent: false };
   }
   if (/TLS|SSL/u.test(code)) {
-    return { kind: 'network', reason: `TLS failure (${code})`, code, mayHaveReachedServer: true };
+    return { kind: 'network', reason: `TLS failure (${code})`, code, sent: true };
   }
   const reason = NETWORK_REASONS[code] ?? `network error (${code})`;
-  return { kind: 'network', reason, code, mayHaveReachedServer: true };
+  return { kind: 'network', reason, code, sent: true };
 }
 
 export class UndiciTransport implements Transport {
@@ -163,10 +171,10 @@ export class UndiciTransport implements Transport {
       // A proxy that cannot be reached, or answers the tunnel with a 5xx (busy, or its upstream failed), refused
       // nothing for good: the request never reached the server, and may be retried.
       if (proxy && (proxy.kind === 'proxy-unreachable' || (proxy.status ?? 0) >= 500)) {
-        return { kind: 'network', reason: proxy.reason, code: PROXY_UNREACHABLE, mayHaveReachedServer: false };
+        return { kind: 'network', reason: proxy.reason, code: PROXY_UNREACHABLE, sent: false, proxy: 'unreachable' };
       }
       if (proxy) {
-        return { kind: 'network', reason: proxy.reason, code: 'PROXY', mayHaveReachedServer: false, proxy: true };
+        return { kind: 'network', reason: proxy.reason, code: 'PROXY', sent: false, proxy: 'refused' };
       }
       return describeNetworkError(error, timedOut, this.options.timeoutMs);
     } finally {

@@ -39,11 +39,11 @@ export const truncated = (body: string): ExchangeResult => ({
 /** A response with a JSON body. */
 export const json = (status: number, body: unknown): ExchangeResult => ok(status, {}, JSON.stringify(body));
 
-export const net = (code: string, mayHaveReachedServer: boolean): ExchangeResult => ({
+export const net = (code: string, sent: boolean): ExchangeResult => ({
   kind: 'network',
   reason: code,
   code,
-  mayHaveReachedServer,
+  sent,
 });
 
 type Script = (exchange: Exchange, attempt: number) => ExchangeResult;

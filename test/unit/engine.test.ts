@@ -232,7 +232,7 @@ describe('execute: re-runs (restart)', () => {
         // The server acted unless it refused (4xx) or the connection was refused.
         const acted =
           (result.kind === 'response' && (result.status < 400 || result.status >= 500 || result.status === 408)) ||
-          (result.kind === 'network' && result.mayHaveReachedServer);
+          (result.kind === 'network' && result.sent);
         const stays = stay === true || (Array.isArray(stay) && stay.includes(id));
         if (acted && !stays) entries.delete(id);
         return result;
