@@ -145,7 +145,6 @@ async function act(settings: Settings, signal: AbortSignal, log: Log, state: { r
     token: endpoint.token,
     timeoutMs: settings.requestTimeoutMs,
     dispatcher: connection.dispatcher,
-    ...(connection.proxyFailure !== undefined && { proxyFailure: connection.proxyFailure }),
   });
   const debug = core.isDebug();
   const client = new DlqClient(transport, new RateLimiter(systemClock), systemClock, {

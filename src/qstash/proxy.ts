@@ -6,8 +6,8 @@
  * - https targets read `https_proxy`, then `HTTPS_PROXY`; http targets `http_proxy`, then `HTTP_PROXY`. Lowercase
  *   wins; an empty value counts as unset. There is no https -> `http_proxy` fallback (undici's EnvHttpProxyAgent has
  *   one; the toolkit does not).
- * - Loopback hosts (`localhost`, `127.*`, `[::1]`) are never proxied.
- * - `no_proxy` (then `NO_PROXY`) is a comma-separated list, entries trimmed, compared case-insensitively; spaces do
+ * - Which targets bypass the proxy is the toolkit's own `checkBypass`: loopback hosts (`localhost`, `127.*`, `[::1]`)
+ *   never use one; `no_proxy` (then `NO_PROXY`) is a comma-separated list, entries trimmed, compared case-insensitively; spaces do
  *   not separate entries. An entry matches the host, or the host with its port (default 80/443), exactly or as a
  *   dot-suffix: `example.com` matches `example.com` and `api.example.com`; `.example.com` only subdomains;
  *   `example.com:443` only that port; `*` alone matches everything. (`*.example.com` matches nothing, as in the
@@ -18,7 +18,9 @@
  * `Authorization: Bearer` header only ever travels inside TLS to the origin.
  */
 import type { LookupFunction } from 'node:net';
+import { checkBypass } from '@actions/http-client/lib/proxy';
 import { Pool, ProxyAgent, type Dispatcher } from 'undici';
+import { ForwardingHandler } from './phase.js';
 
 /** Reads one environment variable; undefined when unset. */
 export type EnvReader = (name: string) => string | undefined;
@@ -61,44 +63,13 @@ export function showProxyValue(raw: string): string {
   return JSON.stringify(raw.trim().replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?).*@/isu, '$1***@'));
 }
 
-/** Whether a host is loopback, as the toolkit decides it (a URL's `hostname`, brackets included for IPv6). */
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.toLowerCase();
-  return (
-    host === 'localhost' || host.startsWith('127.') || host.startsWith('[::1]') || host.startsWith('[0:0:0:0:0:0:0:1]')
-  );
-}
-
-/** Whether `target` bypasses the proxy: a loopback host, or a `no_proxy` / `NO_PROXY` match. */
-export function bypassesProxy(target: URL, env: EnvSource): boolean {
-  if (!target.hostname) return false;
-  if (isLoopbackHost(target.hostname)) return true;
-  const noProxy = firstSet(env, ['no_proxy', 'NO_PROXY'])?.value ?? '';
-  if (noProxy === '') return false;
-
-  const port = target.port
-    ? Number(target.port)
-    : target.protocol === 'http:'
-      ? 80
-      : target.protocol === 'https:'
-        ? 443
-        : undefined;
-  const host = target.hostname.toUpperCase();
-  const candidates = port === undefined ? [host] : [host, `${host}:${port}`];
-  const entries = noProxy
-    .split(',')
-    .map((entry) => entry.trim().toUpperCase())
-    .filter((entry) => entry !== '');
-  return entries.some(
-    (entry) =>
-      entry === '*' ||
-      candidates.some(
-        (candidate) =>
-          candidate === entry ||
-          candidate.endsWith(`.${entry}`) ||
-          (entry.startsWith('.') && candidate.endsWith(entry)),
-      ),
-  );
+/**
+ * Whether `target` bypasses the proxy: a loopback host, or a `no_proxy` / `NO_PROXY` match. The toolkit's own
+ * `checkBypass` decides, so the rule is exactly GitHub's actions'; it reads `process.env`, where the runner puts
+ * `no_proxy`.
+ */
+export function bypassesProxy(target: URL): boolean {
+  return checkBypass(target);
 }
 
 /**
@@ -107,7 +78,7 @@ export function bypassesProxy(target: URL, env: EnvSource): boolean {
  * around the proxy).
  */
 export function proxyFor(target: URL, env: EnvSource): URL | undefined {
-  if (bypassesProxy(target, env)) return undefined;
+  if (bypassesProxy(target)) return undefined;
   const names = target.protocol === 'https:' ? ['https_proxy', 'HTTPS_PROXY'] : ['http_proxy', 'HTTP_PROXY'];
   const found = firstSet(env, names);
   return found ? parseProxy(found.name, found.value) : undefined;
@@ -195,13 +166,12 @@ export interface CreatedDispatcher {
   readonly proxy?: string;
   /** Values to mask in logs: the proxy password (decoded and as written) and the `Proxy-Authorization` value. */
   readonly secrets: string[];
-  /** With a proxy: classifyProxyError bound to it (says whether a failed request was the proxy's doing). */
-  readonly proxyFailure?: (error: unknown) => ProxyFailure | undefined;
 }
 
 /**
  * A dispatcher for `baseUrl` (an origin): a keep-alive Pool, or undici's ProxyAgent when the environment names a
- * proxy for it. Throws ProxyConfigError for an unusable proxy variable. Does no I/O until the first request.
+ * proxy for it. Throws ProxyConfigError for an unusable proxy variable. Does no I/O until the first request. A
+ * failure to open a tunnel reaches the request as a ProxyTunnelError.
  */
 export function createDispatcher(baseUrl: string, env: EnvSource, options: DispatcherOptions): CreatedDispatcher {
   const target = new URL(baseUrl);
@@ -214,6 +184,10 @@ export function createDispatcher(baseUrl: string, env: EnvSource, options: Dispa
     keepAliveTimeout,
     headersTimeout: options.headersTimeoutMs,
     bodyTimeout: options.bodyTimeoutMs,
+    // HTTP/1.1 only, though undici 8 would offer h2 through ALPN: one request per connection at a time keeps "was
+    // this request written?" a fact about its own connection, a connection that dies takes one request with it
+    // rather than every stream multiplexed on it, and `concurrency` stays the number of connections.
+    allowH2: false,
   };
 
   if (!proxy) {
@@ -246,6 +220,7 @@ export function createDispatcher(baseUrl: string, env: EnvSource, options: Dispa
     }
   }
 
+  const shown = showProxy(proxy);
   const dispatcher = new ProxyAgent({
     ...common,
     uri: uri.href,
@@ -254,198 +229,143 @@ export function createDispatcher(baseUrl: string, env: EnvSource, options: Dispa
     connectTimeout: options.connectTimeoutMs,
     ...(ca !== undefined && { requestTls: { ca }, proxyTls: { ca } }),
     // The connection to the proxy itself (it carries the CONNECT requests): the same timeouts, so a proxy that
-    // accepts the connection but never answers does not hang for undici's 5-minute default.
+    // accepts the connection but never answers does not hang for undici's 5-minute default; and every CONNECT
+    // through readTunnel, which turns the proxy's answer or failure into a ProxyTunnelError.
     clientFactory: (origin: URL, factoryOptions: object) =>
-      markTunnelErrors(
-        new Pool(origin, {
-          ...(factoryOptions as Pool.Options),
-          keepAliveTimeout,
-          headersTimeout: options.headersTimeoutMs,
-          bodyTimeout: options.bodyTimeoutMs,
-        }),
-      ),
+      new Pool(origin, {
+        ...(factoryOptions as Pool.Options),
+        keepAliveTimeout,
+        headersTimeout: options.headersTimeoutMs,
+        bodyTimeout: options.bodyTimeoutMs,
+      }).compose(readTunnel(shown)),
   });
-  const shown = showProxy(proxy);
-  return {
-    dispatcher,
-    proxy: shown,
-    secrets: [...secrets].filter((value) => value !== ''),
-    proxyFailure: (error) => classifyProxyError(error, shown),
-  };
+  return { dispatcher, proxy: shown, secrets: [...secrets].filter((value) => value !== '') };
 }
-
-/** Set on errors raised while talking to the proxy itself (opening the tunnel), whatever their code. */
-const TUNNEL_PHASE = Symbol('upstash-dlq-cleanup-action.proxy-tunnel');
-
-type ConnectCallback = (error: Error | null, data: unknown) => void;
 
 /**
- * ProxyAgent opens each tunnel with `connect()` on the dispatcher `clientFactory` returns (the connection to the
- * proxy). Errors from there are the proxy's: a refused TCP connection, a proxy that never answers CONNECT (headers
- * timeout), one that answers something that is not HTTP, TLS trouble with an https proxy. They carry the same codes
- * as the origin's would, so they are marked here, and classifyProxyError can tell them apart. If a later undici
- * stopped calling `connect()`, errors would simply go unmarked.
+ * What the proxy did to a tunnel: `refused` it for good (a non-5xx answer to CONNECT, 407 included: the run stops),
+ * or could not be reached or failed (`unreachable`: a 5xx answer, a refused or broken connection, no answer in time:
+ * retried). Either way the request never reached the QStash API.
  */
-function markTunnelErrors(pool: Pool): Pool {
-  const original = pool.connect.bind(pool) as unknown as (options: unknown, callback?: ConnectCallback) => unknown;
-  const mark = (error: unknown): unknown => {
-    if (typeof error === 'object' && error !== null && Object.isExtensible(error)) {
-      Object.defineProperty(error, TUNNEL_PHASE, { value: true });
-    }
-    return error;
-  };
-  const connect = (options: unknown, callback?: ConnectCallback): unknown => {
-    if (typeof callback === 'function') {
-      return original(options, (error, data) => callback(mark(error) as Error | null, data));
-    }
-    return (original(options) as Promise<unknown>).catch((error: unknown) => {
-      throw mark(error);
-    });
-  };
-  Object.defineProperty(pool, 'connect', { value: connect, configurable: true, writable: true });
-  return pool;
-}
+export type ProxyFailureKind = 'refused' | 'unreachable';
 
-export type ProxyFailureKind = 'proxy-refused' | 'proxy-auth' | 'proxy-unreachable';
-
-export interface ProxyFailure {
+/** The proxy failed to open a tunnel. Recognise it with `instanceof`; the message is for people. */
+export class ProxyTunnelError extends Error {
+  override name = 'ProxyTunnelError';
+  readonly code: string;
   readonly kind: ProxyFailureKind;
-  /** A short human reason naming the proxy (host:port), never its credentials. */
-  readonly reason: string;
-  /** The status the proxy answered, when it answered. */
-  readonly status?: number;
+  /** `host:port` of the proxy, never its credentials. */
+  readonly proxy: string;
+  /** The proxy's answer to CONNECT, when it answered one. */
+  readonly status: number | undefined;
+
+  constructor(kind: ProxyFailureKind, proxy: string, message: string, status?: number, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.kind = kind;
+    this.proxy = proxy;
+    this.status = status;
+    // Never undici's recoverable UND_ERR_SOCKET: the client must fail the waiting requests, not retry forever.
+    this.code = kind === 'refused' ? 'PROXY_REFUSED' : 'PROXY_UNREACHABLE';
+  }
 }
 
-const UNREACHABLE: Readonly<Record<string, string>> = {
+const STATUS_TEXT: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+/** The typed error for a CONNECT answered `status` (not 200). */
+export function tunnelRefusal(proxy: string, status: number): ProxyTunnelError {
+  const via = `the proxy ${proxy}`;
+  if (status === 407) {
+    return new ProxyTunnelError(
+      'refused',
+      proxy,
+      `${via} answered 407 Proxy Authentication Required: its credentials are missing or wrong ` +
+        `(give them in the proxy URL, http://user:password@host:port, URL-encoded)`,
+      status,
+    );
+  }
+  const text = STATUS_TEXT[status] === undefined ? '' : ` ${STATUS_TEXT[status]}`;
+  const kind = status >= 500 ? 'unreachable' : 'refused';
+  return new ProxyTunnelError(
+    kind,
+    proxy,
+    `${via} refused to open a tunnel to the QStash API (CONNECT answered ${status}${text})`,
+    status,
+  );
+}
+
+const CONNECTION_REASONS: Readonly<Record<string, string>> = {
   ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
   ENOTFOUND: 'host not found (DNS)',
   EAI_AGAIN: 'DNS lookup failed',
   EHOSTUNREACH: 'host unreachable',
   ENETUNREACH: 'network unreachable',
   ETIMEDOUT: 'connect timed out',
   UND_ERR_CONNECT_TIMEOUT: 'connect timed out',
+  UND_ERR_HEADERS_TIMEOUT: 'no answer to CONNECT in time',
+  UND_ERR_SOCKET: 'it closed the connection',
+  UND_ERR_CLOSED: 'it closed the connection',
 };
 
-const CONNECT_REFUSED = /^Proxy response \((\d{3})\) !== 200 when HTTP Tunneling$/u;
-
-/**
- * Whether an error undici raised for a request sent through a proxy is the proxy's doing: it refused the tunnel
- * (CONNECT answered non-200, or closed the connection), wants credentials (407), or cannot be reached. Undefined for
- * anything else (origin errors, timeouts of the request itself). `proxy` is the `host:port` shown in the reason.
- *
- * undici 8 reports a CONNECT answered with any status but 200 as `RequestAbortedError` (code `UND_ERR_ABORTED`, the
- * same code as an aborted request) with the message `Proxy response (407) !== 200 when HTTP Tunneling`, so the
- * message is what tells them apart.
- */
-export function classifyProxyError(error: unknown, proxy = 'the proxy'): ProxyFailure | undefined {
-  const via = proxy === 'the proxy' ? proxy : `the proxy ${proxy}`;
-  for (const err of errorChain(error)) {
-    const code = typeof err.code === 'string' ? err.code : '';
-    const message = typeof err.message === 'string' ? err.message : '';
-
-    const refused = CONNECT_REFUSED.exec(message);
-    if (refused) {
-      const status = Number(refused[1]);
-      if (status === 407) return authFailure(via);
-      return {
-        kind: 'proxy-refused',
-        status,
-        reason: `${via} refused to open a tunnel to the QStash API (CONNECT answered ${status}${statusText(status)})`,
-      };
-    }
-    // A plain-http origin forwarded through the proxy (loopback origins are never proxied, so only in tests).
-    if (code === 'UND_ERR_INVALID_ARG' && message === 'Proxy Authentication Required (407)') return authFailure(via);
-    if (code === 'UND_ERR_PRX_CONN') {
-      return { kind: 'proxy-refused', reason: `${via} closed the connection while opening the tunnel` };
-    }
-    if (code === 'UND_ERR_PRX_TLS') {
-      return {
-        kind: 'proxy-unreachable',
-        reason: `TLS to ${via} failed: its certificate does not match its host name`,
-      };
-    }
-    if (code in UNREACHABLE && (code !== 'UND_ERR_CONNECT_TIMEOUT' || mentionsProxy(message, proxy))) {
-      return { kind: 'proxy-unreachable', reason: `cannot connect to ${via} (${UNREACHABLE[code]!})` };
-    }
-    if ((err as Record<symbol, unknown>)[TUNNEL_PHASE] === true) return tunnelFailure(via, err, code);
-  }
-  return undefined;
+/** The typed error for a failure while talking to the proxy (before or during CONNECT). Codes only word it. */
+export function tunnelFailure(proxy: string, error: unknown): ProxyTunnelError {
+  const err = error as { code?: unknown; name?: unknown } | undefined;
+  const code = typeof err?.code === 'string' ? err.code : typeof err?.name === 'string' ? err.name : 'unknown';
+  const what =
+    CONNECTION_REASONS[code] ??
+    (code.startsWith('HPE_') ? 'its answer to CONNECT is not HTTP: is it an HTTP proxy?' : `error ${code}`);
+  return new ProxyTunnelError(
+    'unreachable',
+    proxy,
+    `cannot open a tunnel through the proxy ${proxy} (${what})`,
+    undefined,
+    error,
+  );
 }
 
-/** An error marked as raised while opening the tunnel, other than the ones recognised by code above. */
-function tunnelFailure(via: string, err: ErrorLike, code: string): ProxyFailure {
-  const name = typeof (err as { name?: unknown }).name === 'string' ? (err as { name: string }).name : '';
-  if (code === 'UND_ERR_HEADERS_TIMEOUT') {
-    return { kind: 'proxy-unreachable', reason: `${via} accepted the connection but did not answer CONNECT in time` };
-  }
-  if (name === 'HTTPParserError' || code.startsWith('HPE_')) {
-    return { kind: 'proxy-unreachable', reason: `${via} did not answer CONNECT with HTTP: is it an HTTP proxy?` };
-  }
-  if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE') {
-    return { kind: 'proxy-refused', reason: `${via} closed the connection while opening the tunnel` };
-  }
-  if (/CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_VERIFY/u.test(code)) {
-    return { kind: 'proxy-unreachable', reason: `TLS to ${via} failed (${code})` };
-  }
-  return { kind: 'proxy-unreachable', reason: `error while talking to ${via} (${code || name || 'unknown'})` };
-}
+/** Reads one CONNECT's outcome (see readTunnel). */
+class TunnelHandler extends ForwardingHandler {
+  private readonly proxy: string;
 
-function authFailure(via: string): ProxyFailure {
-  return {
-    kind: 'proxy-auth',
-    status: 407,
-    reason:
-      `${via} answered 407 Proxy Authentication Required: its credentials are missing or wrong ` +
-      `(give them in the proxy URL, http://user:password@host:port, URL-encoded)`,
-  };
-}
+  constructor(handler: Dispatcher.DispatchHandler, proxy: string) {
+    super(handler);
+    this.proxy = proxy;
+  }
 
-function statusText(status: number): string {
-  const texts: Record<number, string> = {
-    400: ' Bad Request',
-    403: ' Forbidden',
-    404: ' Not Found',
-    405: ' Method Not Allowed',
-    500: ' Internal Server Error',
-    502: ' Bad Gateway',
-    503: ' Service Unavailable',
-    504: ' Gateway Timeout',
-  };
-  return texts[status] ?? '';
+  override onRequestUpgrade(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Parameters<ForwardingHandler['onRequestUpgrade']>[2],
+    socket: Parameters<ForwardingHandler['onRequestUpgrade']>[3],
+  ): void {
+    if (statusCode === 200) {
+      super.onRequestUpgrade(controller, statusCode, headers, socket);
+      return;
+    }
+    socket.on('error', () => {}).destroy();
+    super.onResponseError(controller, tunnelRefusal(this.proxy, statusCode));
+  }
+
+  override onResponseError(controller: Dispatcher.DispatchController, error: Error): void {
+    super.onResponseError(controller, error instanceof ProxyTunnelError ? error : tunnelFailure(this.proxy, error));
+  }
 }
 
 /**
- * undici's connect timeout names the address it tried; through a proxy the TCP connection is always to the proxy,
- * but the TLS handshake with the origin (inside the tunnel) has the same timeout and names the origin.
+ * An interceptor for the connection to the proxy: ProxyAgent opens each tunnel with `connect()` on it, a CONNECT
+ * dispatched through here. Whatever goes wrong there is the proxy's, so it is answered with a ProxyTunnelError that
+ * ProxyAgent hands on to the waiting request. (Plain-http requests forwarded through the proxy pass untouched.)
  */
-function mentionsProxy(message: string, proxy: string): boolean {
-  if (proxy === 'the proxy') return true;
-  // "attempted addresses: ip:port, ..." (plural) comes from a TCP connect with a DNS lookup: only the proxy's.
-  const attempted = /attempted address: ([^,)]+)/u.exec(message)?.[1];
-  if (attempted === undefined) return true;
-  const proxyHost = proxy.slice(0, proxy.lastIndexOf(':')).replace(/^\[|\]$/gu, '');
-  const attemptedHost = attempted.slice(0, attempted.lastIndexOf(':')).replace(/^\[|\]$/gu, '');
-  return attemptedHost === proxyHost;
-}
-
-interface ErrorLike {
-  code?: unknown;
-  message?: unknown;
-  cause?: unknown;
-  errors?: unknown;
-}
-
-/** The error, its causes, and an AggregateError's members (Node's happy-eyeballs connect). */
-function errorChain(error: unknown): ErrorLike[] {
-  const out: ErrorLike[] = [];
-  const pending: unknown[] = [error];
-  while (pending.length > 0 && out.length < 16) {
-    const next = pending.shift();
-    if (typeof next !== 'object' || next === null || out.includes(next as ErrorLike)) continue;
-    const err = next as ErrorLike;
-    out.push(err);
-    if (err.cause !== undefined) pending.push(err.cause);
-    if (Array.isArray(err.errors)) pending.push(...(err.errors as unknown[]));
-  }
-  return out;
+export function readTunnel(proxy: string): Dispatcher.DispatcherComposeInterceptor {
+  return (dispatch) => (options, handler) =>
+    dispatch(options, options.method === 'CONNECT' ? new TunnelHandler(handler, proxy) : handler);
 }

@@ -5,6 +5,8 @@
  * token only goes to the configured origin.
  */
 import type { Dispatcher } from 'undici';
+import { recordPhase, REQUEST_PHASE, type PhasedOptions, type RequestPhase } from './phase.js';
+import { ProxyTunnelError } from './proxy.js';
 import type { HeaderBag } from './rate-limit.js';
 
 export type HttpMethod = 'GET' | 'DELETE' | 'POST';
@@ -63,69 +65,80 @@ export interface TransportOptions {
   readonly userAgent?: string;
   /** The dispatcher to send through: a keep-alive Pool, or a ProxyAgent (see createDispatcher in proxy.ts). */
   readonly dispatcher: Dispatcher;
-  /**
-   * Classifies a failure as the proxy's (only with a proxy dispatcher): one that refuses the tunnel or the
-   * credentials stops the run; one that cannot be reached is a network failure like any other, named for the proxy.
-   */
-  readonly proxyFailure?: (
-    error: unknown,
-  ) => { readonly kind: string; readonly reason: string; readonly status?: number } | undefined;
 }
 
-/** The code of a network failure to reach the proxy (its reason names the proxy, not the server). */
+/** The code of a failure to open a tunnel through the proxy it could not reach (its reason names the proxy). */
 export const PROXY_UNREACHABLE = 'PROXY_UNREACHABLE';
 
-const NEVER_SENT: Readonly<Record<string, string>> = {
+const CONNECT_REASONS: Readonly<Record<string, string>> = {
   ECONNREFUSED: 'connection refused',
   ENOTFOUND: 'host not found (DNS)',
   EAI_AGAIN: 'DNS lookup failed',
   EHOSTUNREACH: 'host unreachable',
   ENETUNREACH: 'network unreachable',
+  ETIMEDOUT: 'connect timed out',
   UND_ERR_CONNECT_TIMEOUT: 'connect timed out',
 };
 
-const NETWORK_REASONS: Readonly<Record<string, string>> = {
+const EXCHANGE_REASONS: Readonly<Record<string, string>> = {
   ECONNRESET: 'connection reset',
   EPIPE: 'connection closed while sending',
+  ETIMEDOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
   UND_ERR_SOCKET: 'connection closed by the server',
   UND_ERR_CLOSED: 'connection closed',
   UND_ERR_HEADERS_TIMEOUT: 'no response headers in time',
   UND_ERR_BODY_TIMEOUT: 'response body stalled',
 };
 
-export function describeNetworkError(error: unknown, timedOut: boolean, timeoutMs: number): ExchangeResult {
-  if (timedOut) {
+/**
+ * A failed request, as a result. `sent` is whether undici had started writing it (see phase.ts), and nothing else
+ * decides it; the error's code only words the reason, differently before the request started (connecting) and
+ * after (exchanging). `timedOut`: our own timer fired.
+ */
+export function describeNetworkError(
+  error: unknown,
+  sent: boolean,
+  timedOut: boolean,
+  timeoutMs: number,
+): ExchangeResult & { kind: 'network' } {
+  if (error instanceof ProxyTunnelError) {
     return {
       kind: 'network',
-      reason: `timed out after ${timeoutMs / 1000} s`,
-      code: 'TIMEOUT',
-      sent: true,
+      reason: error.message,
+      code: error.code,
+      sent: false,
+      proxy: error.kind,
     };
+  }
+  if (timedOut) {
+    const reason = sent
+      ? `timed out after ${timeoutMs / 1000} s`
+      : `could not connect within ${timeoutMs / 1000} s (the request was not sent)`;
+    return { kind: 'network', reason, code: 'TIMEOUT', sent };
   }
   const err = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
   const code = err?.code ?? err?.cause?.code ?? err?.name ?? 'UNKNOWN';
-  if (code in NEVER_SENT) return { kind: 'network', reason: NEVER_SENT[code]!, code, sent: false };
-  // A certificate that fails verification fails the handshake, before any request byte is sent. Other TLS errors
-  // can happen after the request went out, so they count as "may have reached the server".
-  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/u.test(code)) {
-    return { kind: 'network', reason: `TLS failure (${code})`, code, sent: false };
-  }
-  if (/TLS|SSL/u.test(code)) {
-    return { kind: 'network', reason: `TLS failure (${code})`, code, sent: true };
-  }
-  const reason = NETWORK_REASONS[code] ?? `network error (${code})`;
-  return { kind: 'network', reason, code, sent: true };
+  const known = sent ? EXCHANGE_REASONS[code] : CONNECT_REASONS[code];
+  const tls = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|TLS|SSL/u.test(code);
+  const reason =
+    known ?? (tls ? `TLS failure (${code})` : sent ? `network error (${code})` : `could not connect (${code})`);
+  return { kind: 'network', reason, code, sent };
 }
 
 export class UndiciTransport implements Transport {
+  /** The dispatcher given, as sent through: composed with recordPhase. */
   private readonly dispatcher: Dispatcher;
+  private readonly closable: Dispatcher;
   private readonly headers: Record<string, string>;
   private readonly maxBodyBytes: number;
   private readonly options: TransportOptions;
 
   constructor(options: TransportOptions) {
     this.options = options;
-    this.dispatcher = options.dispatcher;
+    this.closable = options.dispatcher;
+    this.dispatcher = options.dispatcher.compose(recordPhase);
     this.headers = {
       authorization: `Bearer ${options.token}`,
       'user-agent': options.userAgent ?? 'upstash-dlq-action',
@@ -145,14 +158,18 @@ export class UndiciTransport implements Transport {
     }, this.options.timeoutMs);
     const onAbort = (): void => controller.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
+    const phase: RequestPhase = { started: false };
     try {
-      const response = await this.dispatcher.request({
+      const request: PhasedOptions<Dispatcher.RequestOptions> = {
         origin: this.options.baseUrl,
         method: exchange.method,
         path: exchange.path,
         headers: exchange.headers ? { ...this.headers, ...exchange.headers } : this.headers,
         signal: controller.signal,
-      });
+        // Handed on to the dispatcher with the options: recordPhase fills it in.
+        [REQUEST_PHASE]: phase,
+      };
+      const response = await this.dispatcher.request(request);
       const ok = response.statusCode >= 200 && response.statusCode < 300;
       if (ok && !exchange.wantsBody) {
         await response.body.dump();
@@ -167,16 +184,7 @@ export class UndiciTransport implements Transport {
         ...(truncated && { truncated }),
       };
     } catch (error) {
-      const proxy = timedOut ? undefined : this.options.proxyFailure?.(error);
-      // A proxy that cannot be reached, or answers the tunnel with a 5xx (busy, or its upstream failed), refused
-      // nothing for good: the request never reached the server, and may be retried.
-      if (proxy && (proxy.kind === 'proxy-unreachable' || (proxy.status ?? 0) >= 500)) {
-        return { kind: 'network', reason: proxy.reason, code: PROXY_UNREACHABLE, sent: false, proxy: 'unreachable' };
-      }
-      if (proxy) {
-        return { kind: 'network', reason: proxy.reason, code: 'PROXY', sent: false, proxy: 'refused' };
-      }
-      return describeNetworkError(error, timedOut, this.options.timeoutMs);
+      return describeNetworkError(error, phase.started, timedOut, this.options.timeoutMs);
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
@@ -184,7 +192,7 @@ export class UndiciTransport implements Transport {
   }
 
   async close(): Promise<void> {
-    await this.dispatcher.close().catch(() => this.dispatcher.destroy());
+    await this.closable.close().catch(() => this.closable.destroy());
   }
 }
 
