@@ -6,12 +6,12 @@
  * - https targets read `https_proxy`, then `HTTPS_PROXY`; http targets `http_proxy`, then `HTTP_PROXY`. Lowercase
  *   wins; an empty value counts as unset. There is no https -> `http_proxy` fallback (undici's EnvHttpProxyAgent has
  *   one; the toolkit does not).
- * - Which targets bypass the proxy is the toolkit's own `checkBypass`: loopback hosts (`localhost`, `127.*`, `[::1]`)
- *   never use one; `no_proxy` (then `NO_PROXY`) is a comma-separated list, entries trimmed, compared case-insensitively; spaces do
- *   not separate entries. An entry matches the host, or the host with its port (default 80/443), exactly or as a
- *   dot-suffix: `example.com` matches `example.com` and `api.example.com`; `.example.com` only subdomains;
- *   `example.com:443` only that port; `*` alone matches everything. (`*.example.com` matches nothing, as in the
- *   toolkit; no CIDR ranges.)
+ * - Which targets bypass the proxy is the toolkit's own `checkBypass` (it reads `process.env`): loopback hosts
+ *   (`localhost`, `127.*`, `[::1]`) never use one; `no_proxy` (then `NO_PROXY`) is a comma-separated list, entries
+ *   trimmed, compared case-insensitively; spaces do not separate entries. An entry matches the host, or the host with
+ *   its port (default 80/443), exactly or as a dot-suffix: `example.com` matches `example.com` and
+ *   `api.example.com`; `.example.com` only subdomains; `example.com:443` only that port; `*` alone matches
+ *   everything. (`*.example.com` matches nothing, as in the toolkit; no CIDR ranges.)
  * - Proxy credentials in the URL are URL-decoded and sent as `Proxy-Authorization: Basic`, to the proxy only.
  *
  * Requests through a proxy go through undici's `ProxyAgent`: https origins are tunnelled with CONNECT, so the
@@ -73,7 +73,8 @@ export function bypassesProxy(target: URL): boolean {
 }
 
 /**
- * The proxy for `target`, or undefined to connect directly. Throws ProxyConfigError for a value that is not a usable
+ * The proxy for `target`, or undefined to connect directly. The proxy variables are read from `env`; the bypass
+ * (`no_proxy`, loopback) is checkBypass's, from `process.env`, which is what `env` is outside tests. Throws ProxyConfigError for a value that is not a usable
  * proxy URL (the toolkit silently ignores some of those; a typo in a proxy setting should not quietly send traffic
  * around the proxy).
  */

@@ -67,11 +67,9 @@ export interface TransportOptions {
   readonly dispatcher: Dispatcher;
 }
 
-/** The code of a failure to open a tunnel through the proxy it could not reach (its reason names the proxy). */
-export const PROXY_UNREACHABLE = 'PROXY_UNREACHABLE';
-
 const CONNECT_REASONS: Readonly<Record<string, string>> = {
   ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset while connecting',
   ENOTFOUND: 'host not found (DNS)',
   EAI_AGAIN: 'DNS lookup failed',
   EHOSTUNREACH: 'host unreachable',
