@@ -4,6 +4,8 @@
  * handshake), and never when the connection fails first. A request that failed before that certainly did not reach
  * the server; one that failed after it may have.
  */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 
 /** Filled in while the request runs; read by whoever sent it, once it settled. */
@@ -33,8 +35,8 @@ export class ForwardingHandler implements Dispatcher.DispatchHandler {
   onRequestUpgrade(
     controller: Dispatcher.DispatchController,
     statusCode: number,
-    headers: Parameters<NonNullable<Dispatcher.DispatchHandler['onRequestUpgrade']>>[2],
-    socket: Parameters<NonNullable<Dispatcher.DispatchHandler['onRequestUpgrade']>>[3],
+    headers: IncomingHttpHeaders,
+    socket: Duplex,
   ): void {
     this.handler.onRequestUpgrade?.(controller, statusCode, headers, socket);
   }
@@ -42,7 +44,7 @@ export class ForwardingHandler implements Dispatcher.DispatchHandler {
   onResponseStart(
     controller: Dispatcher.DispatchController,
     statusCode: number,
-    headers: Parameters<NonNullable<Dispatcher.DispatchHandler['onResponseStart']>>[2],
+    headers: IncomingHttpHeaders,
     statusMessage?: string,
   ): void {
     this.handler.onResponseStart?.(controller, statusCode, headers, statusMessage);
@@ -52,10 +54,7 @@ export class ForwardingHandler implements Dispatcher.DispatchHandler {
     this.handler.onResponseData?.(controller, chunk);
   }
 
-  onResponseEnd(
-    controller: Dispatcher.DispatchController,
-    trailers: Parameters<NonNullable<Dispatcher.DispatchHandler['onResponseEnd']>>[1],
-  ): void {
+  onResponseEnd(controller: Dispatcher.DispatchController, trailers: IncomingHttpHeaders): void {
     this.handler.onResponseEnd?.(controller, trailers);
   }
 

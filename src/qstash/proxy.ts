@@ -17,7 +17,9 @@
  * Requests through a proxy go through undici's `ProxyAgent`: https origins are tunnelled with CONNECT, so the
  * `Authorization: Bearer` header only ever travels inside TLS to the origin.
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import type { LookupFunction } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { checkBypass } from '@actions/http-client/lib/proxy';
 import { Pool, ProxyAgent, type Dispatcher } from 'undici';
 import { ForwardingHandler } from './phase.js';
@@ -345,8 +347,8 @@ class TunnelHandler extends ForwardingHandler {
   override onRequestUpgrade(
     controller: Dispatcher.DispatchController,
     statusCode: number,
-    headers: Parameters<ForwardingHandler['onRequestUpgrade']>[2],
-    socket: Parameters<ForwardingHandler['onRequestUpgrade']>[3],
+    headers: IncomingHttpHeaders,
+    socket: Duplex,
   ): void {
     if (statusCode === 200) {
       super.onRequestUpgrade(controller, statusCode, headers, socket);
