@@ -4,7 +4,8 @@
  * runner starts it, the baselines as plain JavaScript (.mjs, nothing to strip or compile) or a shell script. The
  * tools of one table take turns run by run, so that the machine's noise falls on all of them alike.
  *
- *   npm run bench                 # the full run (about 3.5 minutes: the curl and fetch loops are slow)
+ *   npm run bench                 # the full run (about 7 minutes: 3.5 for the curl and fetch loops and the
+ *                                 # rest, 3.5 for section 7's 60 runs, a fifth of them with 100,000 entries)
  *   npm run bench -- --quick      # a smoke run: 100 ids, 1 run each; never fails on a target, only on an error
  *   npm run bench -- --only large-dlq            # one section (or several, comma-separated), and its targets
  *   options: --ids 1000 --latency 25 --runs 3 --memory-ids 20000 --entry dist/index.js
@@ -264,7 +265,8 @@ function table(title: string, rows: [string, Measure, number][], baseline: numbe
 const benchStarted = performance.now();
 const entryInfo = statSync(ENTRY);
 console.log(
-  `# DLQ cleanup benchmark: ${IDS} ids, ${LATENCY} ms emulated latency, median of ${RUNS} run(s)\n` +
+  `# DLQ cleanup benchmark: ${IDS} ids, ${LATENCY} ms emulated latency, median of ${RUNS} run(s)` +
+    `${want('large-dlq') ? ` (section 7: ${LARGE_RUNS})` : ''}${ONLY ? `; sections: ${ONLY.join(', ')}` : ''}\n` +
     `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${new Date().toISOString()}\n` +
     `action: ${relative(process.cwd(), ENTRY) || ENTRY} (${(entryInfo.size / 1024).toFixed(0)} KiB, ` +
     `built ${entryInfo.mtime.toISOString()})`,
@@ -497,7 +499,6 @@ interface LargeCase {
   official: Measure;
 }
 const large: LargeCase[] = [];
-let largeMs = 0;
 if (want('large-dlq')) {
   const started = performance.now();
   console.log(
@@ -532,8 +533,7 @@ if (want('large-dlq')) {
       large.push({ title, auto: auto!, perId: perId!, official: official! });
     }
   }
-  largeMs = performance.now() - started;
-  console.log(`\n(section 7 took ${seconds(largeMs)})`);
+  console.log(`\n(section 7 took ${seconds(performance.now() - started)})`);
 }
 
 // Targets: ratios from the medians above, compared with the goals.
