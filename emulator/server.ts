@@ -1,8 +1,12 @@
 /**
  * A loopback QStash DLQ emulator: the Workflow DLQ (/v2/workflows/dlq) and the message DLQ (/v2/dlq), per-id GET and
  * DELETE, listing with filters and cursors, bulk delete, the redrive endpoints (restart, resume, failure-callback
- * retry, message retry; per id and bulk), bearer auth, a burst rate limit with Upstash's Burst-RateLimit-* headers,
- * and scriptable faults. One emulator serves the tests, the demo and the benchmark.
+ * retry and cancel, message retry; per id and bulk), bearer auth, a burst rate limit with Upstash's Burst-RateLimit-*
+ * headers, and scriptable faults. One emulator serves the tests, the demo and the benchmark.
+ *
+ * This file is the HTTP side: sockets, TLS, keep-alive, faults, the rate limit, auth and the request records. The
+ * routes are a table in operations.ts, their behaviours in entries.ts and redrive.ts, the entries, paging and the
+ * re-runs log in store.ts, fault rules in faults.ts.
  *
  * It binds 127.0.0.1 only, over HTTP or (with `tls`) HTTPS. Run as a process with `node emulator/cli.ts`.
  *
@@ -12,21 +16,23 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import { effectAfter, effectBefore, takeFault, type FaultEffect, type FaultRule, type SlowBody } from './faults.ts';
+import { methodNotAllowed, noRoute, type Answer } from './answers.ts';
+import { route, type World } from './operations.ts';
+import type { RedriveMissing } from './redrive.ts';
+import { DlqStore, type CursorMode, type DlqEntry, type DlqKind, type RerunRecord } from './store.ts';
 
-export type DlqKind = 'workflow' | 'qstash';
-
-export interface DlqEntry {
-  dlqId: string;
-  createdAt: number;
-  /**
-   * Workflow DLQ only, emulator-specific: `false` makes `resume` answer 400 ("workflow doesn't support resume"),
-   * as Upstash does for a run that cannot be resumed. Default: resumable.
-   */
-  resumable?: boolean;
-  /** Workflow DLQ only, emulator-specific: `false` makes `restart` answer 400. Default: restartable. */
-  restartable?: boolean;
-  [field: string]: unknown;
-}
+export type { FaultRule } from './faults.ts';
+export { WORKFLOW_BULK_REDRIVE_LIMIT, type RedriveMissing } from './redrive.ts';
+export {
+  messageEntries,
+  workflowEntries,
+  type CursorMode,
+  type DlqEntry,
+  type DlqKind,
+  type RerunOperation,
+  type RerunRecord,
+} from './store.ts';
 
 export interface RateLimitOptions {
   /** Requests allowed per window. */
@@ -39,51 +45,6 @@ export interface RateLimitOptions {
   /** Send the Burst-RateLimit-* headers on every response, not only on 429s. Default true. */
   headersOnSuccess?: boolean;
 }
-
-/** One scripted fault. The first rule that matches a request and has uses left applies. */
-export interface FaultRule {
-  method?: string;
-  /** Matches when the request path (with query) contains this text. */
-  pathIncludes?: string;
-  /** Matches a per-id request (GET/DELETE of an entry, or a per-id restart/resume/callback/retry) for this (decoded) id. */
-  id?: string;
-  /** How many requests it applies to; default: all. */
-  times?: number;
-  /** Extra delay before anything else happens. */
-  delayMs?: number;
-  /** Called when the rule applies, before the request is handled (e.g. to delete entries "concurrently"). */
-  run?: (emulator: DlqEmulator) => void;
-  /** Answer with this instead of handling the request. */
-  status?: number;
-  headers?: Record<string, string>;
-  body?: string;
-  /** Send the answer's body in this many pieces, this far apart (a slow body). */
-  slowBody?: { pieces: number; intervalMs: number };
-  /** Close the connection without an answer, before or after the request took effect. */
-  drop?: 'before' | 'after';
-  /** Never answer, before or after the request took effect (until the client gives up). */
-  hang?: 'before' | 'after';
-  /** Carry the request out, then answer with this status instead (a gateway error after the server acted). */
-  statusAfter?: number;
-}
-
-/**
- * How a listing / bulk cursor works. Upstash does not document its cursor.
- * - 'id': the cursor names the last entry returned (its insertion sequence); paging is stable under deletions.
- * - 'position': the cursor is the numeric offset into the current matching list, like an offset-based server:
- *   deleting (or retrying away) entries while paging shifts later pages, so entries get skipped.
- */
-export type CursorMode = 'id' | 'position';
-
-/**
- * What a bulk redrive (`POST /v2/workflows/dlq/restart|resume`, `POST /v2/dlq/retry`) does with `dlqIds` that are not
- * in the DLQ. Upstash's API documents list a 404 "Some DLQ messages were not found" for these routes without saying
- * whether the ids that were found are re-run.
- * - 'reject' (default): 404, nothing re-run.
- * - 'partial': the found ones are re-run, then 404 (the caller cannot tell what happened).
- * - 'ignore': unknown ids are skipped, 200/201 with the runs made.
- */
-export type RedriveMissing = 'reject' | 'partial' | 'ignore';
 
 export interface EmulatorOptions {
   token?: string;
@@ -124,91 +85,7 @@ export interface RequestRecord {
   authorized: boolean;
 }
 
-export type RerunOperation = 'restart' | 'resume' | 'retry' | 'callback';
-
-/** One re-run the emulator performed (recorded even when a fault then drops or hangs the answer). */
-export interface RerunRecord {
-  dlq: DlqKind;
-  operation: RerunOperation;
-  dlqId: string;
-  /** The new workflow run id / message id. For 'callback', the run's own id (see `callback`). */
-  newId: string;
-  /** The Upstash-* override headers sent with the request (names lower-cased). */
-  headers: Record<string, string>;
-  /** Whether it came from a bulk request. */
-  bulk: boolean;
-  at: number;
-}
-
 export const DEFAULT_TOKEN = 'emulator-token-3f9c2d7a1b';
-
-/**
- * Workflow bulk restart/resume re-run at most this many runs per request. Upstash documents (bulk restart): "A maximum
- * of 50 workflow runs can be restarted per request. If more runs are available, a cursor is returned". The emulator
- * follows that for more than 50 `dlqIds` too: it processes the first 50 and returns a cursor (no 400), and applies
- * it to bulk resume as well.
- */
-export const WORKFLOW_BULK_REDRIVE_LIMIT = 50;
-
-const COLLECTIONS: Record<string, DlqKind> = { '/v2/workflows/dlq': 'workflow', '/v2/dlq': 'qstash' };
-
-/** POST sub-routes per DLQ: /<prefix>/<action> (bulk) and /<prefix>/<action>/<dlqId> (one). */
-const REDRIVE_ACTIONS: Record<DlqKind, readonly RerunOperation[]> = {
-  workflow: ['restart', 'resume', 'callback'],
-  qstash: ['retry'],
-};
-
-/** The override headers the redrive endpoints document. */
-const REDRIVE_HEADERS = [
-  'upstash-retries',
-  'upstash-delay',
-  'upstash-retry-delay',
-  'upstash-flow-control-key',
-  'upstash-flow-control-value',
-  'upstash-label',
-  'upstash-failure-callback',
-];
-
-/** Query parameter -> entry field, per DLQ. Values of one filter are ORed, different filters ANDed. */
-const FILTERS: Record<DlqKind, Record<string, string>> = {
-  workflow: {
-    workflowUrl: 'workflowUrl',
-    workflowRunId: 'workflowRunId',
-    workflowCreatedAt: 'workflowCreatedAt',
-    label: 'label',
-    failureFunctionState: 'failureFunctionState',
-    callerIp: 'callerIp',
-    flowControlKey: 'flowControlKey',
-  },
-  qstash: {
-    messageId: 'messageId',
-    url: 'url',
-    topicName: 'topicName',
-    scheduleId: 'scheduleId',
-    queueName: 'queueName',
-    responseStatus: 'responseStatus',
-    label: 'label',
-    callerIp: 'callerIp',
-    flowControlKey: 'flowControlKey',
-  },
-};
-
-interface StoredEntry {
-  seq: number;
-  entry: DlqEntry;
-}
-
-interface Route {
-  dlq: DlqKind;
-  id?: string;
-  /** A redrive (POST) route. */
-  action?: RerunOperation;
-}
-
-interface Answer {
-  status: number;
-  body: string;
-}
 
 export class DlqEmulator {
   readonly token: string;
@@ -223,21 +100,21 @@ export class DlqEmulator {
   faults: FaultRule[] = [];
   readonly requests: RequestRecord[] = [];
   /** Every re-run performed, in order. */
-  readonly reruns: RerunRecord[] = [];
+  readonly reruns: RerunRecord[];
   readonly tls: boolean;
-  private readonly store: Record<DlqKind, Map<string, StoredEntry>> = { workflow: new Map(), qstash: new Map() };
-  private seq = 0;
-  private rerunSeq = 0;
+  /** Most requests the emulator was handling at once. */
+  maxInFlight = 0;
+  /** TCP connections accepted so far (keep-alive reuses them). */
+  connectionsOpened = 0;
+  /** Connections closed by `idleCloseMs`. */
+  idleClosed = 0;
+  private readonly store = new DlqStore();
   private window = { start: 0, count: 0 };
   private readonly server: Server | HttpsServer;
   private readonly sockets = new Set<Socket>();
   private readonly hung = new Set<ServerResponse>();
   private port = 0;
   private inFlight = 0;
-  /** Most requests the emulator was handling at once. */
-  maxInFlight = 0;
-  /** TCP connections accepted so far (keep-alive reuses them). */
-  connectionsOpened = 0;
 
   private constructor(options: EmulatorOptions) {
     this.token = options.token ?? DEFAULT_TOKEN;
@@ -246,6 +123,7 @@ export class DlqEmulator {
     this.cursorMode = options.cursor ?? 'id';
     this.redriveRemoves = { workflow: options.redriveRemoves?.workflow ?? false };
     this.redriveMissing = options.redriveMissing ?? 'reject';
+    this.reruns = this.store.reruns;
     this.tls = options.tls !== undefined;
     const handler = (req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res);
     this.server = options.tls
@@ -263,27 +141,8 @@ export class DlqEmulator {
       this.connectionsOpened += 1;
       socket.on('close', () => this.sockets.delete(socket));
     });
-    const idleCloseMs = options.idleCloseMs;
-    if (idleCloseMs !== undefined) {
-      const timers = new Map<Socket, NodeJS.Timeout>();
-      this.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-        const socket = req.socket;
-        clearTimeout(timers.get(socket));
-        res.once('finish', () => {
-          timers.set(
-            socket,
-            setTimeout(() => {
-              this.idleClosed += 1;
-              socket.destroy();
-            }, idleCloseMs),
-          );
-        });
-      });
-    }
+    if (options.idleCloseMs !== undefined) this.closeIdleAfter(options.idleCloseMs);
   }
-
-  /** Connections closed by `idleCloseMs`. */
-  idleClosed = 0;
 
   static async start(options: EmulatorOptions = {}): Promise<DlqEmulator> {
     const emulator = new DlqEmulator(options);
@@ -312,26 +171,25 @@ export class DlqEmulator {
 
   /** Adds entries; returns their ids in order. */
   seed(dlq: DlqKind, entries: readonly DlqEntry[]): string[] {
-    for (const entry of entries) this.store[dlq].set(entry.dlqId, { seq: ++this.seq, entry });
-    return entries.map((entry) => entry.dlqId);
+    return this.store.seed(dlq, entries);
   }
 
   has(dlq: DlqKind, id: string): boolean {
-    return this.store[dlq].has(id);
+    return this.store.has(dlq, id);
   }
 
   /** The stored entry (live object), or undefined. */
   get(dlq: DlqKind, id: string): DlqEntry | undefined {
-    return this.store[dlq].get(id)?.entry;
+    return this.store.get(dlq, id);
   }
 
   /** Removes entries as someone else (or expiry) would; returns how many existed. */
   remove(dlq: DlqKind, ids: readonly string[]): number {
-    return ids.filter((id) => this.store[dlq].delete(id)).length;
+    return ids.filter((id) => this.store.delete(dlq, id)).length;
   }
 
   ids(dlq: DlqKind): string[] {
-    return [...this.store[dlq].keys()];
+    return this.store.ids(dlq);
   }
 
   /** Requests whose path (without query) is exactly this. */
@@ -353,6 +211,76 @@ export class DlqEmulator {
     return this.reruns.filter((r) => r.dlq === dlq && r.dlqId === dlqId);
   }
 
+  /** Faults, then the rate limit, then auth, then the operation the table names; faults may also act afterwards. */
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Drain the request body (none is expected) so keep-alive works.
+    req.resume();
+    this.inFlight += 1;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    res.once('close', () => (this.inFlight -= 1));
+    if (this.latencyMs > 0) await sleep(this.latencyMs);
+
+    const url = new URL(req.url ?? '/', 'http://emulator');
+    const method = req.method ?? 'GET';
+    const found = route(method, url.pathname);
+    const fault = takeFault(this.faults, method, req.url ?? '', found.id);
+    if (fault?.delayMs) await sleep(fault.delayMs);
+    fault?.run?.(this);
+    const before = effectBefore(fault);
+    if (before) return this.apply(req, res, before);
+
+    const limited = this.rateLimited();
+    if (limited.over) {
+      return this.send(req, res, 429, JSON.stringify({ error: 'Burst rate limit exceeded' }), limited.headers);
+    }
+    const refused = this.authorize(req);
+    if (refused) return this.send(req, res, refused.status, refused.body, limited.headers);
+
+    let answer: Answer;
+    if (found.operation) {
+      const request = { id: found.id ?? '', query: url.searchParams, headers: req.headers };
+      answer = found.operation.behaviour(this.world(), request);
+    } else {
+      answer = found.known ? methodNotAllowed() : noRoute();
+    }
+    const after = effectAfter(fault);
+    if (after) return this.apply(req, res, after);
+    return this.send(req, res, answer.status, answer.body, limited.headers);
+  }
+
+  /** A 401 unless the request carries the emulator's token. */
+  private authorize(req: IncomingMessage): Answer | undefined {
+    if (req.headers.authorization === `Bearer ${this.token}`) return undefined;
+    return { status: 401, body: JSON.stringify({ error: 'unauthorized' }) };
+  }
+
+  /** The state operations see, with the settings as they are now (tests change them between requests). */
+  private world(): World {
+    return {
+      store: this.store,
+      cursorMode: this.cursorMode,
+      redriveRemoves: this.redriveRemoves,
+      redriveMissing: this.redriveMissing,
+    };
+  }
+
+  private closeIdleAfter(idleCloseMs: number): void {
+    const timers = new Map<Socket, NodeJS.Timeout>();
+    this.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      const socket = req.socket;
+      clearTimeout(timers.get(socket));
+      res.once('finish', () => {
+        timers.set(
+          socket,
+          setTimeout(() => {
+            this.idleClosed += 1;
+            socket.destroy();
+          }, idleCloseMs),
+        );
+      });
+    });
+  }
+
   private record(req: IncomingMessage, result: RequestRecord['result']): void {
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.headers)) {
@@ -367,302 +295,6 @@ export class DlqEmulator {
       headers,
       authorized: req.headers.authorization === `Bearer ${this.token}`,
     });
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    // Drain the request body (none is expected) so keep-alive works.
-    req.resume();
-    this.inFlight += 1;
-    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    res.once('close', () => (this.inFlight -= 1));
-    if (this.latencyMs > 0) await sleep(this.latencyMs);
-
-    const url = new URL(req.url ?? '/', 'http://emulator');
-    const method = req.method ?? 'GET';
-    const route = this.route(method, url.pathname);
-    const fault = this.matchFault(req, route?.id);
-    if (fault?.delayMs) await sleep(fault.delayMs);
-    fault?.run?.(this);
-    if (fault?.drop === 'before') return this.drop(req, res);
-    if (fault?.hang === 'before') return this.hang(req, res);
-    if (fault?.status !== undefined) {
-      return this.send(req, res, fault.status, fault.body ?? '', fault.headers ?? {}, fault.slowBody);
-    }
-
-    const limited = this.rateLimited();
-    if (limited.over) {
-      return this.send(req, res, 429, JSON.stringify({ error: 'Burst rate limit exceeded' }), limited.headers);
-    }
-
-    const auth = req.headers.authorization ?? '';
-    if (auth !== `Bearer ${this.token}`) {
-      return this.send(req, res, 401, JSON.stringify({ error: 'unauthorized' }), limited.headers);
-    }
-
-    const answer = this.operate(method, url, route, req.headers);
-    if (fault?.drop === 'after') return this.drop(req, res);
-    if (fault?.hang === 'after') return this.hang(req, res);
-    if (fault?.statusAfter !== undefined) {
-      return this.send(req, res, fault.statusAfter, fault.body ?? '', fault.headers ?? {});
-    }
-    return this.send(req, res, answer.status, answer.body, limited.headers);
-  }
-
-  /**
-   * GET/DELETE: /<prefix> (collection) and /<prefix>/<id>. POST: /<prefix>/<action> (bulk redrive) and
-   * /<prefix>/<action>/<id>; a POST to /<prefix>/<id> is a 405. So `GET /v2/workflows/dlq/restart` reads an entry whose
-   * id is "restart", and `POST /v2/workflows/dlq/restart` restarts in bulk.
-   */
-  private route(method: string, pathname: string): Route | undefined {
-    const trimmed = pathname.endsWith('/') ? pathname.slice(0, -1) : pathname;
-    for (const [prefix, dlq] of Object.entries(COLLECTIONS)) {
-      if (trimmed === prefix) return { dlq };
-      if (!pathname.startsWith(`${prefix}/`)) continue;
-      const segments = pathname.slice(prefix.length + 1).split('/');
-      const action = REDRIVE_ACTIONS[dlq].find((name) => name === segments[0]);
-      if (method === 'POST' && action) {
-        if (segments.length === 1 || (segments.length === 2 && segments[1] === '')) return { dlq, action };
-        if (segments.length === 2) return { dlq, action, id: decode(segments[1]!) };
-        return undefined;
-      }
-      if (segments.length !== 1) return undefined;
-      return { dlq, id: decode(segments[0]!) };
-    }
-    return undefined;
-  }
-
-  private operate(method: string, url: URL, route: Route | undefined, headers: IncomingMessage['headers']): Answer {
-    if (!route) return { status: 404, body: JSON.stringify({ error: 'not found' }) };
-    if (route.action) {
-      if (method !== 'POST') return methodNotAllowed();
-      return route.id !== undefined
-        ? this.redriveOne(route.dlq, route.action, route.id, headers)
-        : this.redriveBulk(route.dlq, route.action, url.searchParams, headers);
-    }
-    const store = this.store[route.dlq];
-    if (route.id !== undefined) {
-      const found = store.get(route.id);
-      if (method === 'GET') {
-        return found ? { status: 200, body: JSON.stringify(found.entry) } : notFound();
-      }
-      if (method === 'DELETE') {
-        if (!found) return notFound();
-        store.delete(route.id);
-        return { status: 200, body: '' };
-      }
-      return methodNotAllowed();
-    }
-
-    const params = url.searchParams;
-    if (method === 'GET') {
-      // @upstash/workflow lists the Workflow DLQ as GET /v2/dlq?source=workflow, not GET /v2/workflows/dlq as the
-      // API reference documents; both are served so that the official client can be checked against us.
-      const dlq = route.dlq === 'qstash' && params.get('source') === 'workflow' ? 'workflow' : route.dlq;
-      const page = this.page(dlq, params, pageCount(params.get('count'), 100, 100));
-      return {
-        status: 200,
-        body: JSON.stringify({ messages: page.entries, ...(page.cursor && { cursor: page.cursor }) }),
-      };
-    }
-    if (method === 'DELETE') {
-      const ids = idsParam(params);
-      if (ids.length > 0) {
-        let deleted = 0;
-        for (const id of ids) if (store.delete(id)) deleted += 1;
-        return { status: 200, body: JSON.stringify({ deleted }) };
-      }
-      // The hazard: no ids and no filter deletes everything, `count` at a time. Emulated faithfully.
-      const page = this.page(route.dlq, params, pageCount(params.get('count'), 100, Infinity));
-      for (const entry of page.entries) store.delete(entry.dlqId);
-      return {
-        status: 200,
-        body: JSON.stringify({ deleted: page.entries.length, ...(page.cursor && { cursor: page.cursor }) }),
-      };
-    }
-    return methodNotAllowed();
-  }
-
-  /** POST /v2/workflows/dlq/{restart,resume,callback}/{dlqId}, POST /v2/dlq/retry/{dlqId}. */
-  private redriveOne(dlq: DlqKind, operation: RerunOperation, id: string, headers: IncomingMessage['headers']): Answer {
-    const overrides = redriveHeaders(headers);
-    if (typeof overrides === 'string') return badRequest(overrides);
-    const entry = this.store[dlq].get(id)?.entry;
-    if (!entry) return notFound();
-    const refusal = this.refusal(operation, entry);
-    if (refusal) return badRequest(refusal);
-    const run = this.rerun(dlq, operation, entry, overrides, false);
-    return dlq === 'qstash'
-      ? { status: 201, body: JSON.stringify({ messageId: run.newId }) }
-      : { status: 200, body: JSON.stringify({ workflowRunId: run.newId, workflowCreatedAt: run.createdAt }) };
-  }
-
-  /**
-   * POST /v2/workflows/dlq/{restart,resume} and POST /v2/dlq/retry: `dlqIds` (repeated key or comma-separated; then the
-   * filters are ignored) or filters + `cursor` + `count`; no ids and no filter means every entry, as for bulk delete.
-   *
-   * - Workflow: at most WORKFLOW_BULK_REDRIVE_LIMIT (50) runs per request, fewer with `count`. With `dlqIds` the batch is
-   *   the next 50 ids of the (de-duplicated) list from the cursor, which is then an index into that list; with
-   *   filters, pages as a listing does (per `cursorMode`). 200 `{workflowRuns: [{workflowRunId, workflowCreatedAt}],
-   *   cursor?}`. Bulk resume answers 400 (nothing re-run) when a named id cannot be resumed, and skips such entries
-   *   when selecting by filter.
-   * - Message DLQ: 201 `{responses: [{messageId}], cursor?}`; every named id at once (the documents give no limit);
-   *   by filter, `count` (default and max 100) per request.
-   * - Named ids not in the DLQ: per `redriveMissing`, judged on the current batch (the next 50 ids for a workflow).
-   * - The message DLQ document lists no `cursor` or `count` parameter for bulk retry (only a `cursor` in the answer);
-   *   @upstash/qstash sends both, and the emulator honours them.
-   * No entry is re-run twice by one request (repeated ids count once).
-   */
-  private redriveBulk(
-    dlq: DlqKind,
-    operation: RerunOperation,
-    params: URLSearchParams,
-    headers: IncomingMessage['headers'],
-  ): Answer {
-    if (operation === 'callback') return methodNotAllowed(); // only per id
-    const overrides = redriveHeaders(headers);
-    if (typeof overrides === 'string') return badRequest(overrides);
-    const store = this.store[dlq];
-    const limit =
-      dlq === 'workflow'
-        ? pageCount(params.get('count'), WORKFLOW_BULK_REDRIVE_LIMIT, WORKFLOW_BULK_REDRIVE_LIMIT)
-        : pageCount(params.get('count'), 100, 100);
-
-    let batch: DlqEntry[];
-    let cursor: string | undefined;
-    let missing = false;
-    const ids = [...new Set(idsParam(params))];
-    if (ids.length > 0) {
-      let slice = ids;
-      if (dlq === 'workflow') {
-        const start = Math.max(0, Math.floor(Number(params.get('cursor') ?? 0) || 0));
-        slice = ids.slice(start, start + limit);
-        if (start + limit < ids.length) cursor = String(start + limit);
-      }
-      batch = [];
-      for (const id of slice) {
-        const entry = store.get(id)?.entry;
-        if (entry) batch.push(entry);
-        else missing = true;
-      }
-      if (missing && this.redriveMissing === 'reject') {
-        return { status: 404, body: JSON.stringify({ error: 'some DLQ messages were not found' }) };
-      }
-      const refused = batch.find((entry) => this.refusal(operation, entry));
-      if (refused) return badRequest(`${refused.dlqId}: ${this.refusal(operation, refused)}`);
-    } else {
-      const page = this.page(dlq, params, limit);
-      batch = page.entries.filter((entry) => !this.refusal(operation, entry));
-      cursor = page.cursor;
-    }
-
-    const runs = batch.map((entry) => this.rerun(dlq, operation, entry, overrides, true));
-    if (missing && this.redriveMissing === 'partial') {
-      return { status: 404, body: JSON.stringify({ error: 'some DLQ messages were not found' }) };
-    }
-    const more = cursor === undefined ? {} : { cursor };
-    return dlq === 'qstash'
-      ? { status: 201, body: JSON.stringify({ responses: runs.map((run) => ({ messageId: run.newId })), ...more }) }
-      : {
-          status: 200,
-          body: JSON.stringify({
-            workflowRuns: runs.map((run) => ({ workflowRunId: run.newId, workflowCreatedAt: run.createdAt })),
-            ...more,
-          }),
-        };
-  }
-
-  /** Why this entry cannot be re-run this way (a 400), or undefined. */
-  private refusal(operation: RerunOperation, entry: DlqEntry): string | undefined {
-    if (operation === 'resume' && entry.resumable === false) return "workflow run can't be resumed";
-    if (operation === 'restart' && entry.restartable === false) return "workflow run can't be restarted";
-    if (operation === 'callback' && callbackState(entry) !== 'CALLBACK_FAIL') {
-      return `failure callback is not in a failed state (${String(callbackState(entry) ?? 'none')})`;
-    }
-    return undefined;
-  }
-
-  /**
-   * Performs one re-run and logs it.
-   * - restart/resume: a new run `wfr_rerun_<n>`; the entry leaves the Workflow DLQ only with `redriveRemoves.workflow`.
-   * - retry: a new message `msg_rerun_<n>`; the entry always leaves the message DLQ (documented).
-   * - callback: the documents describe the answer as "the ID of the workflow run" (not a new one), so the run's own
-   *   id and creation time are returned. The entry stays in the DLQ (the run itself still failed) and its failure
-   *   callback state becomes CALLBACK_INPROGRESS, as the documents say a retried callback does; a second retry of the
-   *   same entry is therefore a 400.
-   */
-  private rerun(
-    dlq: DlqKind,
-    operation: RerunOperation,
-    entry: DlqEntry,
-    headers: Record<string, string>,
-    bulk: boolean,
-  ): { newId: string; createdAt: number } {
-    const at = Date.now();
-    let newId: string;
-    let createdAt = at;
-    if (operation === 'callback') {
-      newId = typeof entry.workflowRunId === 'string' ? entry.workflowRunId : `wfr_rerun_${++this.rerunSeq}`;
-      if (typeof entry.workflowCreatedAt === 'number') createdAt = entry.workflowCreatedAt;
-      setCallbackState(entry, 'CALLBACK_INPROGRESS');
-    } else {
-      newId = `${dlq === 'qstash' ? 'msg' : 'wfr'}_rerun_${++this.rerunSeq}`;
-      if (dlq === 'qstash' || this.redriveRemoves.workflow) this.store[dlq].delete(entry.dlqId);
-    }
-    this.reruns.push({ dlq, operation, dlqId: entry.dlqId, newId, headers, bulk, at });
-    return { newId, createdAt };
-  }
-
-  /** The entries a listing or a bulk action by filter takes next, and the cursor after them. */
-  private page(dlq: DlqKind, params: URLSearchParams, count: number): { entries: DlqEntry[]; cursor?: string } {
-    const matches = this.matcher(dlq, params);
-    if (this.cursorMode === 'position') {
-      const offset = Math.max(0, Math.floor(Number(params.get('cursor') ?? 0) || 0));
-      const all = [...this.store[dlq].values()].filter(({ entry }) => matches(entry));
-      const entries = all.slice(offset, offset + count).map(({ entry }) => entry);
-      return offset + count < all.length ? { entries, cursor: String(offset + count) } : { entries };
-    }
-    const after = Number(params.get('cursor') ?? 0) || 0;
-    const entries: DlqEntry[] = [];
-    let lastSeq = 0;
-    let more = false;
-    for (const { seq, entry } of this.store[dlq].values()) {
-      if (seq <= after || !matches(entry)) continue;
-      if (entries.length === count) {
-        more = true;
-        break;
-      }
-      entries.push(entry);
-      lastSeq = seq;
-    }
-    return more ? { entries, cursor: String(lastSeq) } : { entries };
-  }
-
-  private matcher(dlq: DlqKind, params: URLSearchParams): (entry: DlqEntry) => boolean {
-    const checks: ((entry: DlqEntry) => boolean)[] = [];
-    for (const [param, field] of Object.entries(FILTERS[dlq])) {
-      const values = params
-        .getAll(param)
-        .flatMap((value) => value.split(','))
-        .filter((value) => value !== '');
-      if (values.length > 0) checks.push((entry) => matches(entry[field], values, entry, field));
-    }
-    const from = params.get('fromDate');
-    const to = params.get('toDate');
-    if (from) checks.push((entry) => entry.createdAt >= Number(from));
-    if (to) checks.push((entry) => entry.createdAt <= Number(to));
-    return (entry) => checks.every((check) => check(entry));
-  }
-
-  private matchFault(req: IncomingMessage, id: string | undefined): FaultRule | undefined {
-    for (const rule of this.faults) {
-      if (rule.times !== undefined && rule.times <= 0) continue;
-      if (rule.method && rule.method !== req.method) continue;
-      if (rule.pathIncludes && !(req.url ?? '').includes(rule.pathIncludes)) continue;
-      if (rule.id !== undefined && rule.id !== id) continue;
-      if (rule.times !== undefined) rule.times -= 1;
-      return rule;
-    }
-    return undefined;
   }
 
   private rateLimited(): { over: boolean; headers: Record<string, string> } {
@@ -685,13 +317,26 @@ export class DlqEmulator {
     return { over, headers };
   }
 
+  private apply(req: IncomingMessage, res: ServerResponse, effect: FaultEffect): void {
+    if (effect.kind === 'drop') {
+      this.record(req, 'dropped');
+      res.socket?.destroy();
+    } else if (effect.kind === 'hang') {
+      this.record(req, 'hung');
+      this.hung.add(res);
+      res.on('close', () => this.hung.delete(res));
+    } else {
+      this.send(req, res, effect.status, effect.body, effect.headers, effect.slowBody);
+    }
+  }
+
   private send(
     req: IncomingMessage,
     res: ServerResponse,
     status: number,
     body: string,
     headers: Record<string, string>,
-    slow?: { pieces: number; intervalMs: number },
+    slow?: SlowBody,
   ): void {
     this.record(req, status);
     res.writeHead(status, {
@@ -713,139 +358,8 @@ export class DlqEmulator {
     };
     next();
   }
-
-  private drop(req: IncomingMessage, res: ServerResponse): void {
-    this.record(req, 'dropped');
-    res.socket?.destroy();
-  }
-
-  private hang(req: IncomingMessage, res: ServerResponse): void {
-    this.record(req, 'hung');
-    this.hung.add(res);
-    res.on('close', () => this.hung.delete(res));
-  }
-}
-
-function notFound(): Answer {
-  return { status: 404, body: JSON.stringify({ error: 'dlq message not found' }) };
-}
-
-function badRequest(error: string): Answer {
-  return { status: 400, body: JSON.stringify({ error }) };
-}
-
-function methodNotAllowed(): Answer {
-  return { status: 405, body: JSON.stringify({ error: 'method not allowed' }) };
-}
-
-function decode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
-}
-
-/** `dlqIds`, repeated or comma-separated, empty values dropped. */
-function idsParam(params: URLSearchParams): string[] {
-  return params
-    .getAll('dlqIds')
-    .flatMap((value) => value.split(','))
-    .filter((value) => value !== '');
-}
-
-/** A `count` query value clamped to 1..max, `fallback` when absent or not a number. */
-function pageCount(value: string | null, fallback: number, max: number): number {
-  const wanted = Math.floor(Number(value ?? fallback) || fallback);
-  return Math.min(max, Math.max(1, wanted));
-}
-
-/**
- * The Upstash-* override headers of a redrive request, names lower-cased, or the reason (a 400) they are invalid.
- * Checked: Upstash-Retries is a non-negative integer; Upstash-Delay is `<n><unit>` (ms, s, m, h, d); the flow control
- * key and value come together and the value is `parallelism=…, rate=…, period=…` (any of them); Upstash-Failure-Callback
- * is an http(s) URL; none is empty.
- */
-function redriveHeaders(headers: IncomingMessage['headers']): Record<string, string> | string {
-  const found: Record<string, string> = {};
-  for (const name of REDRIVE_HEADERS) {
-    const value = headers[name];
-    if (value === undefined) continue;
-    found[name] = (Array.isArray(value) ? value.join(', ') : value).trim();
-    if (found[name] === '') return `${name} is empty`;
-  }
-  const retries = found['upstash-retries'];
-  if (retries !== undefined && !/^\d+$/.test(retries)) return 'Upstash-Retries must be a non-negative integer';
-  const delay = found['upstash-delay'];
-  if (delay !== undefined && !/^\d+(ms|s|m|h|d)$/.test(delay)) return 'Upstash-Delay must look like 10s or 5m';
-  const key = found['upstash-flow-control-key'];
-  const value = found['upstash-flow-control-value'];
-  if ((key === undefined) !== (value === undefined)) {
-    return 'Upstash-Flow-Control-Key and Upstash-Flow-Control-Value go together';
-  }
-  if (value !== undefined && !value.split(',').every((part) => /^(parallelism|rate|period)=\S+$/.test(part.trim()))) {
-    return 'Upstash-Flow-Control-Value must be parallelism=<n>, rate=<n>, period=<duration>';
-  }
-  const callback = found['upstash-failure-callback'];
-  if (callback !== undefined && !/^https?:\/\/[^\s/]+/.test(callback)) {
-    return 'Upstash-Failure-Callback must be an http(s) URL';
-  }
-  return found;
-}
-
-/** The failure callback state: `failureFunctionState`, or `failureCallbackInfo.state` as the SDK types show it. */
-function callbackState(entry: DlqEntry): unknown {
-  const info = entry.failureCallbackInfo as { state?: unknown } | undefined;
-  return entry.failureFunctionState ?? info?.state;
-}
-
-function setCallbackState(entry: DlqEntry, state: string): void {
-  entry.failureFunctionState = state;
-  const info = entry.failureCallbackInfo;
-  if (info && typeof info === 'object') (info as { state?: string }).state = state;
-}
-
-function matches(value: unknown, wanted: readonly string[], entry?: DlqEntry, field?: string): boolean {
-  // Entries may carry one `label` or a `labels` array.
-  if (field === 'label' && value === undefined && entry) value = entry.labels;
-  if (Array.isArray(value)) return value.some((item) => wanted.includes(String(item)));
-  return value !== undefined && value !== null && wanted.includes(String(value));
 }
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-/** Workflow DLQ entries with ids shaped like Upstash's (`<ms>-<n>`), one second apart, the newest now. */
-export function workflowEntries(count: number, fields: Partial<DlqEntry> = {}, now = Date.now()): DlqEntry[] {
-  return Array.from({ length: count }, (_, index) => {
-    const createdAt = now - (count - index) * 1000;
-    return {
-      dlqId: `${createdAt}-${index}`,
-      createdAt,
-      workflowRunId: `wfr_${createdAt.toString(36)}${index}`,
-      workflowUrl: 'https://app.example.com/api/workflow',
-      workflowCreatedAt: createdAt - 60_000,
-      url: 'https://app.example.com/api/workflow',
-      method: 'POST',
-      responseStatus: 500,
-      failureFunctionState: 'CALLBACK_FAIL',
-      ...fields,
-    };
-  });
-}
-
-/** QStash message DLQ entries, one second apart, the newest now. */
-export function messageEntries(count: number, fields: Partial<DlqEntry> = {}, now = Date.now()): DlqEntry[] {
-  return Array.from({ length: count }, (_, index) => {
-    const createdAt = now - (count - index) * 1000;
-    return {
-      dlqId: `${createdAt}-${index}`,
-      createdAt,
-      messageId: `msg_${createdAt.toString(36)}${index}`,
-      url: 'https://api.example.com/webhook',
-      method: 'POST',
-      responseStatus: 500,
-      ...fields,
-    };
-  });
 }

@@ -1,5 +1,6 @@
 /**
- * The emulator itself: the redrive routes (restart, resume, failure-callback retry, message retry; per id and bulk),
+ * The emulator itself: its table of operations, the redrive routes (restart, resume, failure-callback retry and
+ * cancel, message retry; per id and bulk),
  * the re-runs log, request records, cursor modes, faults on POST routes, TLS, idle keep-alive timeout, and the CLI.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -17,6 +18,7 @@ import {
   workflowEntries,
   type EmulatorOptions,
 } from '../../emulator/server.ts';
+import { OPERATIONS } from '../../emulator/operations.ts';
 
 let emulator: DlqEmulator | undefined;
 afterEach(async () => {
@@ -52,6 +54,13 @@ async function call(
 
 const enc = encodeURIComponent;
 const idsQuery = (ids: readonly string[]): string => ids.map((id) => `dlqIds=${enc(id)}`).join('&');
+
+describe('the table of operations', () => {
+  it('names each method and path once, so that no entry hides another', () => {
+    const keys = OPERATIONS.map((operation) => `${operation.method} ${operation.path}`);
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+});
 
 describe('per-id workflow redrive', () => {
   it('restart answers a new run, keeps the entry by default, and logs the re-run', async () => {
@@ -126,6 +135,24 @@ describe('per-id workflow redrive', () => {
       ['callback', info],
     ]);
     expect(em.has('workflow', failed!)).toBe(true);
+  });
+
+  it('callback cancel: 302 for a callback in progress (it becomes canceled), 400 when none is, 404 when absent', async () => {
+    const em = await start();
+    const [id] = em.seed('workflow', workflowEntries(1));
+    expect((await call(em, 'DELETE', `/v2/workflows/dlq/callback/${id}`)).status).toBe(400);
+    expect((await call(em, 'POST', `/v2/workflows/dlq/callback/${id}`)).status).toBe(200);
+    const cancel = await fetch(`${em.url}/v2/workflows/dlq/callback/${id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${em.token}` },
+      redirect: 'manual',
+    });
+    expect(cancel.status).toBe(302);
+    expect(em.get('workflow', id!)?.failureFunctionState).toBe('CALLBACK_CANCELED');
+    expect((await call(em, 'DELETE', `/v2/workflows/dlq/callback/${id}`)).status).toBe(400);
+    expect((await call(em, 'POST', `/v2/workflows/dlq/callback/${id}`)).status).toBe(400);
+    expect((await call(em, 'DELETE', '/v2/workflows/dlq/callback/not-there')).status).toBe(404);
+    expect(em.has('workflow', id!)).toBe(true);
   });
 
   it('POST to an entry itself is a 405; GET of /restart/<id> is not a route; GET /v2/workflows/dlq/restart reads an entry', async () => {
