@@ -74,6 +74,12 @@ export function classifyStatus(status: number): StatusClass {
 
 const NOT_SENT_AGAIN = 'the request may have been carried out; not sent again';
 
+/**
+ * What to do after one attempt. Answers (2xx, 404) settle; 401/403, 3xx, other 4xx and a refusing proxy give up at
+ * once; a 429 waits for the rate limiter, within maxRateLimitWaitMs; a 5xx, 408 or network failure is retried with
+ * backoff, within maxRetries, unless it may have reached the server and the request is not idempotent (answer-lost)
+ * or a breaker stops the client.
+ */
 export function decide(policy: RetryPolicy, attempt: Attempt): Decision {
   const { result, idempotent } = attempt;
   if (result.kind === 'abandoned') {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { BreakerState, Trip } from '../../src/qstash/breakers.js';
+import { Breakers, type BreakerState, type Trip } from '../../src/qstash/breakers.js';
 import {
   classifyStatus,
   decide,
@@ -9,6 +9,7 @@ import {
   type Decision,
   type RetryPolicy,
 } from '../../src/qstash/retry-policy.js';
+import { FakeClock } from '../helpers/fakes.ts';
 
 const POLICY: RetryPolicy = { maxRetries: 3, maxRateLimitWaitMs: 120_000, origin: 'https://qstash.example' };
 
@@ -415,5 +416,61 @@ describe('decide: what users rely on, over every result, budget and breaker', ()
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('Breakers', () => {
+  const limits = { unreachableAfter: { failures: 3, ms: 1000 }, noProgressMs: 5000 };
+  const dropped = network('connection reset', true);
+
+  it('unreachable: network failures in a row, over long enough; an HTTP answer starts the count again', () => {
+    const clock = new FakeClock();
+    const breakers = new Breakers(clock, limits);
+    for (let i = 0; i < 3; i += 1) breakers.record(dropped);
+    expect(breakers.state()).toEqual({});
+    clock.time += 1000;
+    breakers.record(response(503));
+    breakers.record(dropped);
+    breakers.record(dropped);
+    expect(breakers.state()).toEqual({});
+    clock.time += 1000;
+    breakers.record(dropped);
+    expect(breakers.state()).toEqual({ unreachable: { failures: 3, ms: 1000 } });
+  });
+
+  it('a refusing proxy and a request abandoned on cancellation say nothing about the server', () => {
+    const clock = new FakeClock();
+    const breakers = new Breakers(clock, { ...limits, unreachableAfter: { failures: 1, ms: 0 } });
+    breakers.record(network('proxy refused', false, 'refused'));
+    breakers.record(ABANDONED);
+    expect(breakers.state()).toEqual({});
+    breakers.record(network('cannot connect to the proxy', false, 'unreachable'));
+    expect(breakers.state()).toMatchObject({ unreachable: { failures: 1 } });
+  });
+
+  it.each<[string, AttemptResult, boolean]>([
+    ['HTTP 200', response(200), true],
+    ['HTTP 404', response(404), true],
+    ['HTTP 400', response(400), true],
+    ['HTTP 401', response(401), true],
+    ['HTTP 307', response(307), true],
+    ['HTTP 429', response(429), false],
+    ['HTTP 503', response(503), false],
+    ['HTTP 408', response(408), false],
+    ['a network failure', dropped, false],
+  ])('no-progress clock: %s counts as progress: %s', (_name, result, progress) => {
+    const clock = new FakeClock();
+    const breakers = new Breakers(clock, limits);
+    clock.time += 6000;
+    breakers.record(result);
+    expect(breakers.state().stalledMs).toBe(progress ? undefined : 6000);
+  });
+
+  it('the first trip stays', () => {
+    const breakers = new Breakers(new FakeClock(), limits);
+    breakers.trip({ cause: 'rate-limited', reason: 'first' });
+    breakers.trip({ cause: 'unreachable', reason: 'second' });
+    expect(breakers.tripped).toEqual({ cause: 'rate-limited', reason: 'first' });
+    expect(breakers.state()).toMatchObject({ tripped: { reason: 'first' } });
   });
 });
