@@ -3,12 +3,16 @@
  * at-most-once rule for requests that are not idempotent. It knows nothing of GitHub Actions or of what an operation
  * means; it is given a transport, a rate limiter and a clock.
  */
-import { StopReason, type Cause } from '../outcomes.js';
+import type { Cause } from '../outcomes.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
+import { Breakers, defaultUnreachableAfter } from './breakers.js';
 import type { Clock } from './clock.js';
 import { DLQ_COLLECTION, listPath, type DlqKind, type ListQuery } from './paths.js';
 import type { RateLimiter } from './rate-limit.js';
+import { decide, stopCause, type AttemptResult, type RetryPolicy } from './retry-policy.js';
 import { type Exchange, type ExchangeResult, type Transport } from './transport.js';
+
+export { serverMessage } from './retry-policy.js';
 
 export interface ClientOptions {
   readonly maxRetries: number;
@@ -88,15 +92,10 @@ export class DlqClient {
   private readonly clock: Clock;
   private readonly options: ClientOptions;
   private readonly backoff: BackoffPolicy;
-  private readonly maxRateLimitWaitMs: number;
+  private readonly policy: RetryPolicy;
+  private readonly breakers: Breakers;
   private sent = 0;
   private readonly slots: Semaphore;
-  private networkFailures = 0;
-  private failingSince = 0;
-  private tripped: string | undefined;
-  private trippedCause: Cause = 'unreachable';
-  /** When a request last got a deciding answer (or the client started). */
-  private lastProgress: number;
   private readonly inFlight = new AbortController();
 
   constructor(transport: Transport, limiter: RateLimiter, clock: Clock, options: ClientOptions) {
@@ -105,30 +104,27 @@ export class DlqClient {
     this.clock = clock;
     this.options = options;
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
-    this.maxRateLimitWaitMs = options.maxRateLimitWaitMs ?? 120_000;
+    this.policy = {
+      maxRetries: options.maxRetries,
+      maxRateLimitWaitMs: options.maxRateLimitWaitMs ?? 120_000,
+      origin: options.origin ?? 'the server',
+      ...(options.redact && { redact: options.redact }),
+    };
+    this.breakers = new Breakers(clock, {
+      unreachableAfter: options.unreachableAfter ?? defaultUnreachableAfter(options.maxInFlight),
+      noProgressMs: options.noProgressMs ?? 120_000,
+    });
     this.slots = new Semaphore(options.maxInFlight ?? Number.POSITIVE_INFINITY);
-    this.lastProgress = clock.now();
   }
 
   /** Set once the server is considered unreachable (or only rate limits): why, naming the host. */
   get unreachable(): string | undefined {
-    return this.tripped;
+    return this.breakers.tripped?.reason;
   }
 
   /** Why the client stopped sending: unreachable, or rate-limited. */
   get stopCause(): Cause {
-    return this.trippedCause;
-  }
-
-  /** Trips when nothing decided anything for too long; returns whether the client has stopped. */
-  private noteNoProgress(cause: 'rate-limited' | 'unreachable', what: string): boolean {
-    const limit = this.options.noProgressMs ?? 120_000;
-    const waited = this.clock.now() - this.lastProgress;
-    if (this.tripped === undefined && waited >= limit) {
-      this.trippedCause = cause;
-      this.tripped = `${this.origin} answered no request usefully for ${Math.round(waited / 1000)} s (last: ${what}); stopped sending`;
-    }
-    return this.tripped !== undefined;
+    return this.breakers.tripped?.cause ?? 'unreachable';
   }
 
   /** Aborts the requests in flight (cancellation, after a grace period). Their outcome is unknown: failed. */
@@ -188,37 +184,15 @@ export class DlqClient {
     };
   }
 
-  private get origin(): string {
-    return this.options.origin ?? 'the server';
-  }
-
-  private noteNetworkFailure(reason: string): boolean {
-    const now = this.clock.now();
-    if (this.networkFailures === 0) this.failingSince = now;
-    this.networkFailures += 1;
-    const limit = this.options.unreachableAfter ?? {
-      failures: Math.max(4, 2 * Math.min(this.options.maxInFlight ?? 2, 50)),
-      ms: 10_000,
-    };
-    if (this.tripped === undefined && this.networkFailures >= limit.failures && now - this.failingSince >= limit.ms) {
-      this.trippedCause = 'unreachable';
-      const seconds = Math.round((now - this.failingSince) / 1000);
-      this.tripped = `${this.origin} is unreachable: ${reason}; no answer to ${this.networkFailures} requests in ${seconds} s`;
-    }
-    return this.tripped !== undefined;
-  }
-
   /**
-   * Sends one exchange until it gets an answer that decides something: 2xx or 404 (`answered`), or a failure.
-   * 429s and connections that were refused (never reached the server) are retried whatever the request. 5xx, 408,
-   * timeouts and dropped connections may have reached the server: an idempotent request is retried with backoff up
-   * to maxRetries; any other request is never sent again, and fails as `answer-lost`.
+   * Sends one exchange until it gets an answer that decides something: 2xx or 404 (`answered`), or a failure. The
+   * retry policy (retry-policy.ts) judges each attempt; this loop paces, sends, and waits as it is told.
    */
   async send(exchange: Exchange, options: SendOptions): Promise<Answered | CallFailure> {
     const { stop, idempotent } = options;
     let attempts = 0;
     let retries = 0;
-    let rateLimitWaited = 0;
+    let rateLimitWaitedMs = 0;
     let mayHaveActed = false;
     const failed = (cause: Cause, reason: string): CallFailure => ({
       kind: 'failed',
@@ -227,135 +201,72 @@ export class DlqClient {
       attempts,
       mayHaveActed,
     });
-    const stopped = (): CallFailure => {
-      const why = stop?.reason;
-      const cause: Cause = why instanceof StopReason ? why.kind : 'cancelled';
-      const text = why instanceof Error ? why.message : String(why ?? 'stopped');
-      return failed(cause, `${attempts === 0 ? 'not attempted' : 'not retried'}: ${text}`);
+    /** Not sent (again) because of `why`; `last` says what the last attempt got. */
+    const notSent = (cause: Cause, why: string, last = ''): CallFailure =>
+      failed(cause, `${last}${attempts === 0 ? 'not attempted' : 'not retried'}: ${why}`);
+    const stopped = (last?: string): CallFailure => {
+      const { cause, text } = stopCause(stop?.reason);
+      return notSent(cause, text, last);
     };
 
     for (;;) {
-      if (this.tripped !== undefined) {
-        return failed(this.trippedCause, `${attempts === 0 ? 'not attempted' : 'not retried'}: ${this.tripped}`);
-      }
+      const tripped = this.breakers.tripped;
+      if (tripped) return notSent(tripped.cause, tripped.reason);
       if (stop?.aborted) return stopped();
-      // A slot first, then the rate limiter: the request timeout only starts once the request can really go out.
-      await this.slots.acquire();
-      let result: ExchangeResult;
-      let wait: number;
-      try {
-        if (!(await this.limiter.acquire(stop))) return stopped();
-        attempts += 1;
-        this.sent += 1;
-        result = await this.transport.send(exchange, this.inFlight.signal);
-        wait = this.limiter.release(
-          result.kind === 'response' ? result.status : undefined,
-          result.kind === 'response' ? result.headers : undefined,
-        );
-      } finally {
-        this.slots.release();
+      const sent = await this.attempt(exchange, stop);
+      if (!sent) return stopped();
+      attempts += 1;
+      this.options.onExchange?.(exchange, sent.result, attempts);
+      const abandoned = sent.result.kind === 'network' && this.inFlight.signal.aborted;
+      const result: AttemptResult = abandoned ? { kind: 'abandoned' } : sent.result;
+      rateLimitWaitedMs += sent.waitMs;
+      this.breakers.record(result);
+      const breakers = this.breakers.state();
+      const decision = decide(this.policy, {
+        result,
+        idempotent,
+        attempts,
+        retries,
+        rateLimitWaitedMs,
+        mayHaveActed,
+        breakers,
+      });
+      mayHaveActed = decision.mayHaveActed;
+      if (decision.kind === 'settle') {
+        const { status, body, truncated } = decision.response;
+        return { kind: 'answered', status, body, truncated: truncated === true, attempts, mayHaveActed };
       }
-      this.options.onExchange?.(exchange, result, attempts);
-
-      if (result.kind === 'network' && this.inFlight.signal.aborted) {
-        mayHaveActed = true;
-        // A re-run abandoned in flight may have started: the same as a lost answer, never "not sent".
-        return failed(
-          idempotent ? 'cancelled' : 'answer-lost',
-          'abandoned in flight on cancellation; whether the server acted is unknown',
-        );
+      if (decision.kind === 'give-up') {
+        if (decision.trip) this.breakers.trip(decision.trip);
+        return failed(decision.cause, decision.reason);
       }
-      let retryReason: string;
-      if (result.kind === 'response') {
-        this.networkFailures = 0;
-        const { status } = result;
-        if (status !== 429 && status < 500 && status !== 408) this.lastProgress = this.clock.now();
-        if ((status >= 200 && status < 300) || status === 404) {
-          return {
-            kind: 'answered',
-            status,
-            body: result.body,
-            truncated: result.truncated === true,
-            attempts,
-            mayHaveActed,
-          };
-        }
-        if (status === 401 || status === 403) return failed('token-refused', `HTTP ${status}: the token was refused`);
-        if (status === 429) {
-          rateLimitWaited += wait;
-          if (rateLimitWaited > this.maxRateLimitWaitMs) {
-            return failed(
-              'rate-limited',
-              `HTTP 429: still rate limited after waiting ${Math.round(rateLimitWaited / 1000)} s`,
-            );
-          }
-          if (this.noteNoProgress('rate-limited', 'HTTP 429')) return failed(this.trippedCause, this.tripped!);
-          // The limiter already paused every request until the wait is over; acquire() waits it out.
-          continue;
-        }
-        if (status >= 300 && status < 400) {
-          return failed(
-            'redirect',
-            `HTTP ${status}: redirect not followed (the token is only sent to the configured URL)`,
-          );
-        }
-        const message = serverMessage(result.body, this.options.redact);
-        if (status < 500 && status !== 408) return failed('rejected', `HTTP ${status}${message}`);
-        // A 5xx or 408 may come from a gateway after the server acted.
-        mayHaveActed = true;
-        retryReason = `HTTP ${status}${message}`;
-        if (!idempotent) {
-          return failed('answer-lost', `${retryReason}: the request may have been carried out; not sent again`);
-        }
-        if (this.noteNoProgress('unreachable', retryReason)) return failed(this.trippedCause, this.tripped!);
-      } else {
-        if (result.proxy === 'refused') return failed('proxy-refused', result.reason);
-        if (result.sent) mayHaveActed = true;
-        retryReason = result.proxy === 'unreachable' ? result.reason : `${result.reason} (${this.origin})`;
-        const halted = this.noteNetworkFailure(result.reason) || this.noteNoProgress('unreachable', result.reason);
-        // A re-run that may have reached the server is a lost answer, even when this failure also stops the run.
-        if (mayHaveActed && !idempotent) {
-          return failed('answer-lost', `${retryReason}: the request may have been carried out; not sent again`);
-        }
-        if (halted) return failed(this.trippedCause, this.tripped!);
+      if (decision.after === 'backoff') {
+        await this.clock.sleep(backoffDelay(retries, this.backoff, this.options.random), stop);
+        retries += 1;
+        if (stop?.aborted) return stopped(`${decision.reason}; `);
       }
-      if (retries >= this.options.maxRetries) {
-        return failed('retries-exhausted', `${retryReason} (${attempts} attempt${attempts === 1 ? '' : 's'})`);
-      }
-      await this.clock.sleep(backoffDelay(retries, this.backoff, this.options.random), stop);
-      retries += 1;
-      if (stop?.aborted) {
-        const end = stopped();
-        return { ...end, reason: `${retryReason}; ${end.reason}` };
-      }
+      // After a 429 the rate limiter has paused every request; the next acquire() waits it out.
     }
   }
-}
 
-/**
- * The server's `{"error": "..."}` text, shortened, for a failure reason. Never decides anything. Secrets are removed
- * before it is shortened, so that a cut cannot leave part of one behind.
- */
-export function serverMessage(body: string, redact: (text: string) => string = (text) => text): string {
-  const text = redact(body).trim();
-  if (text === '') return '';
-  let message = text;
-  try {
-    const parsed = JSON.parse(text) as unknown;
-    // The error text, or else the whole body re-serialised: either way without JSON escapes (\/, \u002b) that
-    // could hide a secret from the redaction below.
-    message =
-      parsed && typeof parsed === 'object' && typeof (parsed as { error?: unknown }).error === 'string'
-        ? (parsed as { error: string }).error
-        : JSON.stringify(parsed);
-  } catch {
-    if (/^\s*</u.test(text)) return ' (HTML body)';
+  /** One request, in a slot and past the rate limiter; undefined when `stop` ended the wait for the limiter. */
+  private async attempt(
+    exchange: Exchange,
+    stop: AbortSignal | undefined,
+  ): Promise<{ readonly result: ExchangeResult; readonly waitMs: number } | undefined> {
+    // A slot first, then the rate limiter: the request timeout only starts once the request can really go out.
+    await this.slots.acquire();
+    try {
+      if (!(await this.limiter.acquire(stop))) return undefined;
+      this.sent += 1;
+      const result = await this.transport.send(exchange, this.inFlight.signal);
+      const response = result.kind === 'response' ? result : undefined;
+      // For a 429: how long the limiter paused every request, which counts against maxRateLimitWaitMs.
+      return { result, waitMs: this.limiter.release(response?.status, response?.headers) };
+    } finally {
+      this.slots.release();
+    }
   }
-  // The parsed text again: JSON escapes (\/, \u0041) can hide a secret from the first pass.
-  message = redact(message);
-  // eslint-disable-next-line no-control-regex
-  const oneLine = message.replace(/[\s\u0000-\u001f\u007f-\u009f\u2028\u2029]+/gu, ' ').trim();
-  return oneLine === '' ? '' : `: ${oneLine.length > 200 ? `${oneLine.slice(0, 200)}…` : oneLine}`;
 }
 
 /** Counts requests in flight across every caller of one client. */
