@@ -45912,7 +45912,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(324);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4045);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -45921,7 +45921,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 324:
+/***/ 4045:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -48883,6 +48883,270 @@ var promises_ = __nccwpck_require__(1455);
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
+;// CONCATENATED MODULE: ./src/qstash/backoff.ts
+const DEFAULT_BACKOFF = { baseMs: 500, maxMs: 10_000 };
+/**
+ * Exponential backoff with "equal jitter": half of the exponential step is kept, the other half is random, so
+ * retries spread out without ever collapsing to zero. `retry` is 0 for the first retry.
+ */
+function backoffDelay(retry, policy = DEFAULT_BACKOFF, random = Math.random) {
+    const step = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, retry));
+    return Math.round(step / 2 + (step / 2) * random());
+}
+
+;// CONCATENATED MODULE: ./src/outcomes.ts
+/**
+ * What happened to each id, as data: the core decides with these kinds, the report turns them into words. A failure
+ * carries a cause kind (for the verdict, the summary and later steps) beside its human reason (for people only).
+ */
+/** Why an id failed. The verdict, the summary and the warnings decide on these, never on the reason text. */
+const CAUSES = {
+    'token-refused': 'the server refused the token (401/403)',
+    unreachable: 'the server stopped answering; the run stopped sending',
+    cancelled: 'the run was cancelled',
+    'proxy-refused': 'the proxy refused the connection or its credentials',
+    rejected: 'the server refused the request (4xx): nothing was done',
+    'retries-exhausted': 'no usable answer after every retry',
+    'answer-lost': 'the request may have been carried out, but its answer was lost',
+    'rate-limited': 'still rate limited after the longest wait',
+    redirect: 'the server redirected; redirects are never followed',
+    'invalid-id': 'the id cannot be sent safely',
+    'bad-answer': 'the server answered with something unusable',
+    internal: 'an unexpected error in the action',
+};
+/** Causes that come from the run stopping as a whole; the run's own error explains them. */
+const STOP_CAUSES = new Set([
+    'token-refused',
+    'unreachable',
+    'cancelled',
+    'proxy-refused',
+    'rate-limited',
+]);
+function noOutcomes() {
+    return {
+        ids: [],
+        results: new Map(),
+        done: [],
+        inferred: [],
+        notFound: [],
+        failed: [],
+        newRuns: new Map(),
+        notDeletedAfter: [],
+        unattributed: 0,
+        dateOutliers: 0,
+        notes: [],
+        requests: 0,
+        elapsedMs: 0,
+    };
+}
+/** The reason a run's stop signal carries: which cause the ids it leaves unsettled fail with. */
+class StopReason extends Error {
+    name = 'StopReason';
+    kind;
+    constructor(kind, message) {
+        super(message);
+        this.kind = kind;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/qstash/retry-policy.ts
+/**
+ * What to do with one attempt's result, as a pure function: settle, retry, or give up with a cause. The at-most-once
+ * rule lives here: a request that is not idempotent is sent again only when it certainly never reached the server
+ * (a 429, a connection that was refused), never after a 5xx, a timeout or a dropped connection.
+ */
+
+function classifyStatus(status) {
+    if ((status >= 200 && status < 300) || status === 404)
+        return 'answered';
+    if (status === 401 || status === 403)
+        return 'token-refused';
+    if (status === 429)
+        return 'rate-limited';
+    if (status >= 300 && status < 400)
+        return 'redirect';
+    // A 5xx or 408 may come from a gateway after the server acted.
+    if (status >= 500 || status === 408)
+        return 'server-error';
+    return 'rejected';
+}
+const NOT_SENT_AGAIN = 'the request may have been carried out; not sent again';
+/**
+ * What to do after one attempt. Answers (2xx, 404) settle; 401/403, 3xx, other 4xx and a refusing proxy give up at
+ * once; a 429 waits for the rate limiter, within maxRateLimitWaitMs; a 5xx, 408 or network failure is retried with
+ * backoff, within maxRetries, unless it may have reached the server and the request is not idempotent (answer-lost)
+ * or a breaker stops the client.
+ */
+function decide(policy, attempt) {
+    const { result, idempotent } = attempt;
+    if (result.kind === 'abandoned') {
+        // A re-run abandoned in flight may have started: the same as a lost answer, never "not sent".
+        const reason = 'abandoned in flight on cancellation; whether the server acted is unknown';
+        return giveUp(idempotent ? 'cancelled' : 'answer-lost', reason, true);
+    }
+    const giveUpAs = (cause, reason) => giveUp(cause, reason, attempt.mayHaveActed);
+    if (result.kind === 'network') {
+        if (result.proxy === 'refused')
+            return giveUpAs('proxy-refused', result.reason);
+        const mayHaveActed = attempt.mayHaveActed || result.sent;
+        const reason = result.proxy === 'unreachable' ? result.reason : `${result.reason} (${policy.origin})`;
+        const breaker = attempt.breakers.tripped ??
+            unreachable(policy, attempt.breakers, result.reason) ??
+            stalled(policy, attempt.breakers, 'unreachable', result.reason);
+        // A re-run that may have reached the server is a lost answer, even when this failure also stops the run.
+        if (mayHaveActed && !idempotent)
+            return giveUp('answer-lost', `${reason}: ${NOT_SENT_AGAIN}`, true, breaker);
+        return backoff(policy, attempt, reason, mayHaveActed, breaker);
+    }
+    const { status } = result;
+    switch (classifyStatus(status)) {
+        case 'answered':
+            return { kind: 'settle', response: result, mayHaveActed: attempt.mayHaveActed };
+        case 'token-refused':
+            return giveUpAs('token-refused', `HTTP ${status}: the token was refused`);
+        case 'redirect':
+            return giveUpAs('redirect', `HTTP ${status}: redirect not followed (the token is only sent to the configured URL)`);
+        case 'rejected':
+            return giveUpAs('rejected', `HTTP ${status}${serverMessage(result.body, policy.redact)}`);
+        case 'rate-limited': {
+            const waited = attempt.rateLimitWaitedMs;
+            if (waited > policy.maxRateLimitWaitMs) {
+                return giveUpAs('rate-limited', `HTTP 429: still rate limited after waiting ${Math.round(waited / 1000)} s`);
+            }
+            const breaker = attempt.breakers.tripped ?? stalled(policy, attempt.breakers, 'rate-limited', 'HTTP 429');
+            if (breaker)
+                return giveUp(breaker.cause, breaker.reason, attempt.mayHaveActed, breaker);
+            // The limiter already paused every request until the wait is over; its acquire() waits it out.
+            return { kind: 'retry', after: 'rate-limit', reason: 'HTTP 429', mayHaveActed: attempt.mayHaveActed };
+        }
+        case 'server-error': {
+            const reason = `HTTP ${status}${serverMessage(result.body, policy.redact)}`;
+            if (!idempotent)
+                return giveUp('answer-lost', `${reason}: ${NOT_SENT_AGAIN}`, true);
+            const breaker = attempt.breakers.tripped ?? stalled(policy, attempt.breakers, 'unreachable', reason);
+            return backoff(policy, attempt, reason, true, breaker);
+        }
+    }
+}
+/** Retry after backoff, unless a breaker stops the request or the retries are used up. */
+function backoff(policy, attempt, reason, mayHaveActed, breaker) {
+    if (breaker)
+        return giveUp(breaker.cause, breaker.reason, mayHaveActed, breaker);
+    if (attempt.retries >= policy.maxRetries) {
+        const attempts = `${attempt.attempts} attempt${attempt.attempts === 1 ? '' : 's'}`;
+        return giveUp('retries-exhausted', `${reason} (${attempts})`, mayHaveActed);
+    }
+    return { kind: 'retry', after: 'backoff', reason, mayHaveActed };
+}
+function giveUp(cause, reason, mayHaveActed, trip) {
+    return { kind: 'give-up', cause, reason, mayHaveActed, ...(trip && { trip }) };
+}
+function unreachable(policy, breakers, last) {
+    if (!breakers.unreachable)
+        return undefined;
+    const { failures, ms } = breakers.unreachable;
+    const reason = `${policy.origin} is unreachable: ${last}; no answer to ${failures} requests in ${Math.round(ms / 1000)} s`;
+    return { cause: 'unreachable', reason };
+}
+function stalled(policy, breakers, cause, last) {
+    if (breakers.stalledMs === undefined)
+        return undefined;
+    const seconds = Math.round(breakers.stalledMs / 1000);
+    return {
+        cause,
+        reason: `${policy.origin} answered no request usefully for ${seconds} s (last: ${last}); stopped sending`,
+    };
+}
+/** A stop signal's reason: a StopReason names its cause; anything else is a cancellation. */
+function stopCause(reason) {
+    const cause = reason instanceof StopReason ? reason.kind : 'cancelled';
+    const text = reason instanceof Error ? reason.message : String(reason ?? 'stopped');
+    return { cause, text };
+}
+/**
+ * The server's `{"error": "..."}` text, shortened, for a failure reason. Never decides anything. Secrets are removed
+ * before it is shortened, so that a cut cannot leave part of one behind.
+ */
+function serverMessage(body, redact = (text) => text) {
+    const text = redact(body).trim();
+    if (text === '')
+        return '';
+    let message = text;
+    try {
+        const parsed = JSON.parse(text);
+        // The error text, or else the whole body re-serialised: either way without JSON escapes (\/, \u002b) that
+        // could hide a secret from the redaction below.
+        message =
+            parsed && typeof parsed === 'object' && typeof parsed.error === 'string'
+                ? parsed.error
+                : JSON.stringify(parsed);
+    }
+    catch {
+        if (/^\s*</u.test(text))
+            return ' (HTML body)';
+    }
+    // The parsed text again: JSON escapes (\/, \u0041) can hide a secret from the first pass.
+    message = redact(message);
+    // eslint-disable-next-line no-control-regex
+    const oneLine = message.replace(/[\s\u0000-\u001f\u007f-\u009f\u2028\u2029]+/gu, ' ').trim();
+    return oneLine === '' ? '' : `: ${oneLine.length > 200 ? `${oneLine.slice(0, 200)}…` : oneLine}`;
+}
+
+;// CONCATENATED MODULE: ./src/qstash/breakers.ts
+
+/** Twice the requests in flight (at least 4) over 10 s: see ClientOptions.unreachableAfter. */
+function defaultUnreachableAfter(maxInFlight) {
+    return { failures: Math.max(4, 2 * Math.min(maxInFlight ?? 2, 50)), ms: 10_000 };
+}
+class Breakers {
+    clock;
+    limits;
+    networkFailures = 0;
+    failingSince = 0;
+    /** When a request last got a deciding answer (or the client started). */
+    lastProgress;
+    stoppedBy;
+    constructor(clock, limits) {
+        this.clock = clock;
+        this.limits = limits;
+        this.lastProgress = clock.now();
+    }
+    get tripped() {
+        return this.stoppedBy;
+    }
+    /** Counts an attempt. A refused proxy and a request abandoned on cancellation say nothing about the server. */
+    record(result) {
+        const now = this.clock.now();
+        if (result.kind === 'response') {
+            this.networkFailures = 0;
+            const answer = classifyStatus(result.status);
+            if (answer !== 'rate-limited' && answer !== 'server-error')
+                this.lastProgress = now;
+        }
+        else if (result.kind === 'network' && result.proxy !== 'refused') {
+            if (this.networkFailures === 0)
+                this.failingSince = now;
+            this.networkFailures += 1;
+        }
+    }
+    state() {
+        const now = this.clock.now();
+        const failingMs = now - this.failingSince;
+        const { failures, ms } = this.limits.unreachableAfter;
+        const unreachable = this.networkFailures > 0 && this.networkFailures >= failures && failingMs >= ms;
+        const stalledMs = now - this.lastProgress;
+        return {
+            ...(this.stoppedBy && { tripped: this.stoppedBy }),
+            ...(unreachable && { unreachable: { failures: this.networkFailures, ms: failingMs } }),
+            ...(stalledMs >= this.limits.noProgressMs && { stalledMs }),
+        };
+    }
+    /** Stops the client sending. The first trip stays. */
+    trip(trip) {
+        this.stoppedBy ??= trip;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/ids.ts
 /**
  * Turning the text of `dlq-ids` / `dlq-ids-file` into a list of DLQ ids, and refusing ids that could not be sent
@@ -49005,61 +49269,6 @@ function uniqueInOrder(ids) {
     return [...new Set(ids)];
 }
 
-;// CONCATENATED MODULE: ./src/outcomes.ts
-/**
- * What happened to each id, as data: the core decides with these kinds, the report turns them into words. A failure
- * carries a cause kind (for the verdict, the summary and later steps) beside its human reason (for people only).
- */
-/** Why an id failed. The verdict, the summary and the warnings decide on these, never on the reason text. */
-const CAUSES = {
-    'token-refused': 'the server refused the token (401/403)',
-    unreachable: 'the server stopped answering; the run stopped sending',
-    cancelled: 'the run was cancelled',
-    'proxy-refused': 'the proxy refused the connection or its credentials',
-    rejected: 'the server refused the request (4xx): nothing was done',
-    'retries-exhausted': 'no usable answer after every retry',
-    'answer-lost': 'the request may have been carried out, but its answer was lost',
-    'rate-limited': 'still rate limited after the longest wait',
-    redirect: 'the server redirected; redirects are never followed',
-    'invalid-id': 'the id cannot be sent safely',
-    'bad-answer': 'the server answered with something unusable',
-    internal: 'an unexpected error in the action',
-};
-/** Causes that come from the run stopping as a whole; the run's own error explains them. */
-const STOP_CAUSES = new Set([
-    'token-refused',
-    'unreachable',
-    'cancelled',
-    'proxy-refused',
-    'rate-limited',
-]);
-function noOutcomes() {
-    return {
-        ids: [],
-        results: new Map(),
-        done: [],
-        inferred: [],
-        notFound: [],
-        failed: [],
-        newRuns: new Map(),
-        notDeletedAfter: [],
-        unattributed: 0,
-        dateOutliers: 0,
-        notes: [],
-        requests: 0,
-        elapsedMs: 0,
-    };
-}
-/** The reason a run's stop signal carries: which cause the ids it leaves unsettled fail with. */
-class StopReason extends Error {
-    name = 'StopReason';
-    kind;
-    constructor(kind, message) {
-        super(message);
-        this.kind = kind;
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/qstash/paths.ts
 /** The DLQ endpoints, and the one place an id becomes part of a URL. */
 
@@ -49116,6 +49325,1415 @@ function bulkDeletePath(dlq, ids) {
 /** What `dlqIds=<id>&` adds to a query, exactly as URLSearchParams encodes it. */
 function queryCost(id) {
     return new URLSearchParams({ dlqIds: id }).toString().length + 1;
+}
+
+;// CONCATENATED MODULE: ./src/qstash/phase.ts
+/** The dispatch option under which a request carries its RequestPhase (a symbol: no header or URL can clash). */
+const REQUEST_PHASE = Symbol('upstash-dlq-cleanup-action.request-phase');
+/** Passes every callback on to the handler it wraps; subclasses override the ones they watch. */
+class ForwardingHandler {
+    handler;
+    constructor(handler) {
+        this.handler = handler;
+    }
+    onRequestStart(controller, context) {
+        this.handler.onRequestStart?.(controller, context);
+    }
+    onRequestUpgrade(controller, statusCode, headers, socket) {
+        this.handler.onRequestUpgrade?.(controller, statusCode, headers, socket);
+    }
+    onResponseStart(controller, statusCode, headers, statusMessage) {
+        this.handler.onResponseStart?.(controller, statusCode, headers, statusMessage);
+    }
+    onResponseData(controller, chunk) {
+        this.handler.onResponseData?.(controller, chunk);
+    }
+    onResponseEnd(controller, trailers) {
+        this.handler.onResponseEnd?.(controller, trailers);
+    }
+    onResponseError(controller, error) {
+        this.handler.onResponseError?.(controller, error);
+    }
+    onResponseStarted() {
+        this.handler.onResponseStarted?.();
+    }
+    onRequestSent() {
+        this.handler.onRequestSent?.();
+    }
+}
+class PhaseHandler extends ForwardingHandler {
+    phase;
+    constructor(handler, phase) {
+        super(handler);
+        this.phase = phase;
+    }
+    onRequestStart(controller, context) {
+        super.onRequestStart(controller, context);
+        // The request's own handler aborts here when its signal fired while it waited for a connection: then nothing
+        // is written.
+        if (!controller.aborted)
+            this.phase.started = true;
+    }
+}
+/**
+ * An interceptor (for `dispatcher.compose()`) that records, on each request dispatched with a REQUEST_PHASE option,
+ * whether undici started writing it. Requests without one pass through untouched.
+ */
+const recordPhase = (dispatch) => (options, handler) => {
+    const phase = options[REQUEST_PHASE];
+    return dispatch(options, phase === undefined ? handler : new PhaseHandler(handler, phase));
+};
+
+;// CONCATENATED MODULE: ./src/qstash/proxy.ts
+
+
+
+function readerOf(env) {
+    return typeof env === 'function' ? env : (name) => env[name];
+}
+/** A proxy variable that cannot be used. The message names the variable and never shows credentials. */
+class ProxyConfigError extends Error {
+    name = 'ProxyConfigError';
+    /** The environment variable the value came from, e.g. `https_proxy`. */
+    variable;
+    constructor(variable, message) {
+        super(message);
+        this.variable = variable;
+    }
+}
+const ACCEPTED_PROXY = 'Accepted: http://host:port or https://host:port, optionally with URL-encoded user:password@ ' +
+    '(a value without a scheme is read as http://).';
+/** The first of `names` whose value is not blank. */
+function firstSet(env, names) {
+    const read = readerOf(env);
+    for (const name of names) {
+        const value = read(name);
+        if (value !== undefined && value.trim() !== '')
+            return { name, value };
+    }
+    return undefined;
+}
+/** Shows a URL-ish value with anything that could be credentials (up to the last `@`) replaced by `***`. */
+function showProxyValue(raw) {
+    return JSON.stringify(raw.trim().replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?).*@/isu, '$1***@'));
+}
+/**
+ * Whether `target` bypasses the proxy: a loopback host, or a `no_proxy` / `NO_PROXY` match. The toolkit's own
+ * `checkBypass` decides, so the rule is exactly GitHub's actions'; it reads `process.env`, where the runner puts
+ * `no_proxy`.
+ */
+function bypassesProxy(target) {
+    return checkBypass(target);
+}
+/**
+ * The proxy for `target`, or undefined to connect directly. The proxy variables are read from `env`; the bypass
+ * (`no_proxy`, loopback) is checkBypass's, from `process.env`, which is what `env` is outside tests. Throws ProxyConfigError for a value that is not a usable
+ * proxy URL (the toolkit silently ignores some of those; a typo in a proxy setting should not quietly send traffic
+ * around the proxy).
+ */
+function proxyFor(target, env) {
+    if (bypassesProxy(target))
+        return undefined;
+    const names = target.protocol === 'https:' ? ['https_proxy', 'HTTPS_PROXY'] : ['http_proxy', 'HTTP_PROXY'];
+    const found = firstSet(env, names);
+    return found ? parseProxy(found.name, found.value) : undefined;
+}
+/** Parses one proxy variable's value. Exported for tests and for checking a value without a target. */
+function parseProxy(variable, raw) {
+    const value = raw.trim();
+    // The toolkit prefixes http:// when the value does not parse as a URL. It misses `proxy.corp:3128`, which parses
+    // as scheme `proxy.corp:` with no host (so the toolkit ends up not proxying at all); any value without `://` is
+    // read here as http://, as curl does.
+    const candidate = /^[a-z][a-z0-9+.-]*:\/\//iu.test(value) ? value : `http://${value}`;
+    let url;
+    try {
+        url = new URL(candidate);
+    }
+    catch {
+        throw new ProxyConfigError(variable, `${variable}: ${showProxyValue(raw)} is not a proxy URL. ${ACCEPTED_PROXY}`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+        throw new ProxyConfigError(variable, `${variable}: ${showProxyValue(raw)} is a ${url.protocol.slice(0, -1)} proxy; only HTTP proxies (CONNECT) are supported. ${ACCEPTED_PROXY}`);
+    }
+    if (url.hostname === '') {
+        throw new ProxyConfigError(variable, `${variable}: ${showProxyValue(raw)} names no proxy host. ${ACCEPTED_PROXY}`);
+    }
+    try {
+        decodeURIComponent(url.username);
+        decodeURIComponent(url.password);
+    }
+    catch {
+        throw new ProxyConfigError(variable, `${variable}: ${showProxyValue(raw)} has credentials that are not valid URL-encoding (write % as %25). ${ACCEPTED_PROXY}`);
+    }
+    return url;
+}
+/** The proxy's credentials, URL-decoded as the toolkit does; undefined when the URL carries none. */
+function proxyCredentials(proxy) {
+    if (proxy.username === '' && proxy.password === '')
+        return undefined;
+    const username = decodeURIComponent(proxy.username);
+    const password = decodeURIComponent(proxy.password);
+    return { username, password, header: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` };
+}
+/** `host:port` of the proxy, never its credentials: for the log. */
+function showProxy(proxy) {
+    const port = proxy.port || (proxy.protocol === 'https:' ? '443' : '80');
+    return `${proxy.hostname}:${port}`;
+}
+/**
+ * A dispatcher for `baseUrl` (an origin): a keep-alive Pool, or undici's ProxyAgent when the environment names a
+ * proxy for it. Throws ProxyConfigError for an unusable proxy variable. Does no I/O until the first request. A
+ * failure to open a tunnel reaches the request as a ProxyTunnelError.
+ */
+function createDispatcher(baseUrl, env, options) {
+    const target = new URL(baseUrl);
+    const proxy = proxyFor(target, env);
+    const keepAliveTimeout = options.keepAliveTimeoutMs ?? 30_000;
+    const ca = options.ca;
+    const common = {
+        connections: options.connections,
+        pipelining: 1,
+        keepAliveTimeout,
+        headersTimeout: options.headersTimeoutMs,
+        bodyTimeout: options.bodyTimeoutMs,
+        // HTTP/1.1 only, though undici 8 would offer h2 through ALPN: one request per connection at a time keeps "was
+        // this request written?" a fact about its own connection, a connection that dies takes one request with it
+        // rather than every stream multiplexed on it, and `concurrency` stays the number of connections.
+        allowH2: false,
+    };
+    if (!proxy) {
+        const dispatcher = new undici.Pool(target.origin, {
+            ...common,
+            connect: {
+                timeout: options.connectTimeoutMs,
+                ...(ca !== undefined && { ca }),
+                ...(options.lookup && { lookup: options.lookup }),
+            },
+        });
+        return { dispatcher, secrets: [] };
+    }
+    const credentials = proxyCredentials(proxy);
+    const uri = new URL(proxy.href);
+    uri.username = '';
+    uri.password = '';
+    const secrets = new Set();
+    if (credentials) {
+        secrets.add(credentials.header);
+        secrets.add(credentials.header.slice('Basic '.length));
+        if (credentials.password !== '') {
+            secrets.add(credentials.password);
+            secrets.add(proxy.password);
+        }
+        else {
+            // A lone user name is often an API key (http://KEY@proxy): mask it too.
+            secrets.add(credentials.username);
+            secrets.add(proxy.username);
+        }
+    }
+    const shown = showProxy(proxy);
+    const dispatcher = new undici.ProxyAgent({
+        ...common,
+        uri: uri.href,
+        // Sent to the proxy only: on the CONNECT request (https origins) or on forwarded plain-http requests.
+        ...(credentials && { token: credentials.header }),
+        connectTimeout: options.connectTimeoutMs,
+        ...(ca !== undefined && { requestTls: { ca }, proxyTls: { ca } }),
+        // The connection to the proxy itself (it carries the CONNECT requests): the same timeouts, so a proxy that
+        // accepts the connection but never answers does not hang for undici's 5-minute default; and every CONNECT
+        // through readTunnel, which turns the proxy's answer or failure into a ProxyTunnelError.
+        clientFactory: (origin, factoryOptions) => new undici.Pool(origin, {
+            ...factoryOptions,
+            keepAliveTimeout,
+            headersTimeout: options.headersTimeoutMs,
+            bodyTimeout: options.bodyTimeoutMs,
+        }).compose(readTunnel(shown)),
+    });
+    return { dispatcher, proxy: shown, secrets: [...secrets].filter((value) => value !== '') };
+}
+/** The proxy failed to open a tunnel. Recognise it with `instanceof`; the message is for people. */
+class ProxyTunnelError extends Error {
+    name = 'ProxyTunnelError';
+    code;
+    kind;
+    /** `host:port` of the proxy, never its credentials. */
+    proxy;
+    /** The proxy's answer to CONNECT, when it answered one. */
+    status;
+    constructor(kind, proxy, message, status, cause) {
+        super(message, cause === undefined ? undefined : { cause });
+        this.kind = kind;
+        this.proxy = proxy;
+        this.status = status;
+        // Never undici's recoverable UND_ERR_SOCKET: the client must fail the waiting requests, not retry forever.
+        this.code = kind === 'refused' ? 'PROXY_REFUSED' : 'PROXY_UNREACHABLE';
+    }
+}
+const STATUS_TEXT = {
+    400: 'Bad Request',
+    403: 'Forbidden',
+    404: 'Not Found',
+    405: 'Method Not Allowed',
+    500: 'Internal Server Error',
+    502: 'Bad Gateway',
+    503: 'Service Unavailable',
+    504: 'Gateway Timeout',
+};
+/** The typed error for a CONNECT answered `status` (not 200). */
+function tunnelRefusal(proxy, status) {
+    const via = `the proxy ${proxy}`;
+    if (status === 407) {
+        return new ProxyTunnelError('refused', proxy, `${via} answered 407 Proxy Authentication Required: its credentials are missing or wrong ` +
+            `(give them in the proxy URL, http://user:password@host:port, URL-encoded)`, status);
+    }
+    const text = STATUS_TEXT[status] === undefined ? '' : ` ${STATUS_TEXT[status]}`;
+    const kind = status >= 500 ? 'unreachable' : 'refused';
+    return new ProxyTunnelError(kind, proxy, `${via} refused to open a tunnel to the QStash API (CONNECT answered ${status}${text})`, status);
+}
+const CONNECTION_REASONS = {
+    ECONNREFUSED: 'connection refused',
+    ECONNRESET: 'connection reset',
+    ENOTFOUND: 'host not found (DNS)',
+    EAI_AGAIN: 'DNS lookup failed',
+    EHOSTUNREACH: 'host unreachable',
+    ENETUNREACH: 'network unreachable',
+    ETIMEDOUT: 'connect timed out',
+    UND_ERR_CONNECT_TIMEOUT: 'connect timed out',
+    UND_ERR_HEADERS_TIMEOUT: 'no answer to CONNECT in time',
+    UND_ERR_SOCKET: 'it closed the connection',
+    UND_ERR_CLOSED: 'it closed the connection',
+};
+/** The typed error for a failure while talking to the proxy (before or during CONNECT). Codes only word it. */
+function tunnelFailure(proxy, error) {
+    const err = error;
+    const code = typeof err?.code === 'string' ? err.code : typeof err?.name === 'string' ? err.name : 'unknown';
+    const what = CONNECTION_REASONS[code] ??
+        (code.startsWith('HPE_') ? 'its answer to CONNECT is not HTTP: is it an HTTP proxy?' : `error ${code}`);
+    return new ProxyTunnelError('unreachable', proxy, `cannot open a tunnel through the proxy ${proxy} (${what})`, undefined, error);
+}
+/** Reads one CONNECT's outcome (see readTunnel). */
+class TunnelHandler extends ForwardingHandler {
+    proxy;
+    constructor(handler, proxy) {
+        super(handler);
+        this.proxy = proxy;
+    }
+    onRequestUpgrade(controller, statusCode, headers, socket) {
+        if (statusCode === 200) {
+            super.onRequestUpgrade(controller, statusCode, headers, socket);
+            return;
+        }
+        socket.on('error', () => { }).destroy();
+        super.onResponseError(controller, tunnelRefusal(this.proxy, statusCode));
+    }
+    onResponseError(controller, error) {
+        super.onResponseError(controller, error instanceof ProxyTunnelError ? error : tunnelFailure(this.proxy, error));
+    }
+}
+/**
+ * An interceptor for the connection to the proxy: ProxyAgent opens each tunnel with `connect()` on it, a CONNECT
+ * dispatched through here. Whatever goes wrong there is the proxy's, so it is answered with a ProxyTunnelError that
+ * ProxyAgent hands on to the waiting request. (Plain-http requests forwarded through the proxy pass untouched.)
+ */
+function readTunnel(proxy) {
+    return (dispatch) => (options, handler) => dispatch(options, options.method === 'CONNECT' ? new TunnelHandler(handler, proxy) : handler);
+}
+
+;// CONCATENATED MODULE: ./src/qstash/transport.ts
+
+
+const CONNECT_REASONS = {
+    ECONNREFUSED: 'connection refused',
+    ECONNRESET: 'connection reset while connecting',
+    ENOTFOUND: 'host not found (DNS)',
+    EAI_AGAIN: 'DNS lookup failed',
+    EHOSTUNREACH: 'host unreachable',
+    ENETUNREACH: 'network unreachable',
+    ETIMEDOUT: 'connect timed out',
+    UND_ERR_CONNECT_TIMEOUT: 'connect timed out',
+};
+const EXCHANGE_REASONS = {
+    ECONNRESET: 'connection reset',
+    EPIPE: 'connection closed while sending',
+    ETIMEDOUT: 'connection timed out',
+    EHOSTUNREACH: 'host unreachable',
+    ENETUNREACH: 'network unreachable',
+    UND_ERR_SOCKET: 'connection closed by the server',
+    UND_ERR_CLOSED: 'connection closed',
+    UND_ERR_HEADERS_TIMEOUT: 'no response headers in time',
+    UND_ERR_BODY_TIMEOUT: 'response body stalled',
+};
+/**
+ * A failed request, as a result. `sent` is whether undici had started writing it (see phase.ts), and nothing else
+ * decides it; the error's code only words the reason, differently before the request started (connecting) and
+ * after (exchanging). `timedOut`: our own timer fired.
+ */
+function describeNetworkError(error, sent, timedOut, timeoutMs) {
+    if (error instanceof ProxyTunnelError) {
+        return {
+            kind: 'network',
+            reason: error.message,
+            code: error.code,
+            sent: false,
+            proxy: error.kind,
+        };
+    }
+    if (timedOut) {
+        const reason = sent
+            ? `timed out after ${timeoutMs / 1000} s`
+            : `could not connect within ${timeoutMs / 1000} s (the request was not sent)`;
+        return { kind: 'network', reason, code: 'TIMEOUT', sent };
+    }
+    const err = error;
+    const code = err?.code ?? err?.cause?.code ?? err?.name ?? 'UNKNOWN';
+    const known = sent ? EXCHANGE_REASONS[code] : CONNECT_REASONS[code];
+    const tls = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|TLS|SSL/u.test(code);
+    const reason = known ?? (tls ? `TLS failure (${code})` : sent ? `network error (${code})` : `could not connect (${code})`);
+    return { kind: 'network', reason, code, sent };
+}
+class UndiciTransport {
+    /** The dispatcher given, as sent through: composed with recordPhase. */
+    dispatcher;
+    closable;
+    headers;
+    maxBodyBytes;
+    options;
+    constructor(options) {
+        this.options = options;
+        this.closable = options.dispatcher;
+        this.dispatcher = options.dispatcher.compose(recordPhase);
+        this.headers = {
+            authorization: `Bearer ${options.token}`,
+            'user-agent': options.userAgent ?? 'upstash-dlq-action',
+            accept: 'application/json',
+        };
+        this.maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
+    }
+    async send(exchange, signal) {
+        // One timer per request, cleared as soon as it is done: AbortSignal.timeout() would keep every request's
+        // signal alive for the full timeout, which adds up over tens of thousands of requests.
+        const controller = new AbortController();
+        let timedOut = false;
+        const timer = setTimeout(() => {
+            timedOut = true;
+            controller.abort();
+        }, this.options.timeoutMs);
+        const onAbort = () => controller.abort();
+        signal?.addEventListener('abort', onAbort, { once: true });
+        const phase = { started: false };
+        try {
+            const request = {
+                origin: this.options.baseUrl,
+                method: exchange.method,
+                path: exchange.path,
+                headers: exchange.headers ? { ...this.headers, ...exchange.headers } : this.headers,
+                signal: controller.signal,
+                // Handed on to the dispatcher with the options: recordPhase fills it in.
+                [REQUEST_PHASE]: phase,
+            };
+            const response = await this.dispatcher.request(request);
+            const ok = response.statusCode >= 200 && response.statusCode < 300;
+            if (ok && !exchange.wantsBody) {
+                await response.body.dump();
+                return { kind: 'response', status: response.statusCode, headers: response.headers, body: '' };
+            }
+            const { text, truncated } = await readCapped(response.body, exchange.maxBodyBytes ?? this.maxBodyBytes);
+            return {
+                kind: 'response',
+                status: response.statusCode,
+                headers: response.headers,
+                body: text,
+                ...(truncated && { truncated }),
+            };
+        }
+        catch (error) {
+            return describeNetworkError(error, phase.started, timedOut, this.options.timeoutMs);
+        }
+        finally {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', onAbort);
+        }
+    }
+    async close() {
+        await this.closable.close().catch(() => this.closable.destroy());
+    }
+}
+async function readCapped(body, max) {
+    const chunks = [];
+    let size = 0;
+    for await (const chunk of body) {
+        if (size + chunk.length > max) {
+            chunks.push(chunk.subarray(0, max - size));
+            // Enough for any message or listing page we need; do not stream a huge body through the runner.
+            body.destroy();
+            return { text: Buffer.concat(chunks).toString('utf8'), truncated: true };
+        }
+        chunks.push(chunk);
+        size += chunk.length;
+    }
+    return { text: Buffer.concat(chunks).toString('utf8'), truncated: false };
+}
+
+;// CONCATENATED MODULE: ./src/qstash/client.ts
+
+
+
+
+
+
+/** Listing pages may be large (entries carry the failed request's body); a page past this asks for fewer entries. */
+const LIST_BODY_LIMIT = 16 * 1024 * 1024;
+class DlqClient {
+    transport;
+    limiter;
+    clock;
+    options;
+    backoff;
+    policy;
+    breakers;
+    sent = 0;
+    slots;
+    inFlight = new AbortController();
+    constructor(transport, limiter, clock, options) {
+        this.transport = transport;
+        this.limiter = limiter;
+        this.clock = clock;
+        this.options = options;
+        this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+        this.policy = {
+            maxRetries: options.maxRetries,
+            maxRateLimitWaitMs: options.maxRateLimitWaitMs ?? 120_000,
+            origin: options.origin ?? 'the server',
+            ...(options.redact && { redact: options.redact }),
+        };
+        this.breakers = new Breakers(clock, {
+            unreachableAfter: options.unreachableAfter ?? defaultUnreachableAfter(options.maxInFlight),
+            noProgressMs: options.noProgressMs ?? 120_000,
+        });
+        this.slots = new Semaphore(options.maxInFlight ?? Number.POSITIVE_INFINITY);
+    }
+    /** Set once the server is considered unreachable (or only rate limits): why, naming the host. */
+    get unreachable() {
+        return this.breakers.tripped?.reason;
+    }
+    /** Why the client stopped sending: unreachable, or rate-limited. */
+    get stopCause() {
+        return this.breakers.tripped?.cause ?? 'unreachable';
+    }
+    /** Aborts the requests in flight (cancellation, after a grace period). Their outcome is unknown: failed. */
+    abortInFlight(reason) {
+        this.inFlight.abort(reason);
+    }
+    /** Requests sent so far, retries included. */
+    get requestsSent() {
+        return this.sent;
+    }
+    /** One page of `GET /v2/.../dlq?<filters>&count=N&cursor=...`. */
+    async listPage(dlq, query, cursor, count, stop) {
+        const exchange = {
+            method: 'GET',
+            path: listPath(dlq, query, cursor, count),
+            maxBodyBytes: LIST_BODY_LIMIT,
+            wantsBody: true,
+        };
+        const result = await this.send(exchange, { idempotent: true, ...(stop && { stop }) });
+        if (result.kind === 'failed')
+            return result;
+        const bad = (reason) => ({
+            kind: 'failed',
+            cause: 'bad-answer',
+            reason,
+            attempts: result.attempts,
+            mayHaveActed: false,
+        });
+        if (result.status === 404)
+            return bad(`HTTP 404 for the DLQ listing ${DLQ_COLLECTION[dlq]}`);
+        if (result.truncated)
+            return { kind: 'too-large', limitBytes: LIST_BODY_LIMIT };
+        let page;
+        try {
+            page = JSON.parse(result.body);
+        }
+        catch {
+            return bad(`the DLQ listing was not JSON (${result.body.length} bytes)`);
+        }
+        const messages = page?.messages;
+        // An answer without a messages array proves nothing about what the DLQ holds: it is not an empty page.
+        if (!Array.isArray(messages))
+            return bad('the DLQ listing had no messages array');
+        const entries = messages.filter((entry) => !!entry && typeof entry === 'object' && typeof entry.dlqId === 'string');
+        const next = page.cursor;
+        return {
+            kind: 'page',
+            entries,
+            skipped: messages.length - entries.length,
+            ...(typeof next === 'string' && next !== '' && { cursor: next }),
+        };
+    }
+    /**
+     * Sends one exchange until it gets an answer that decides something: 2xx or 404 (`answered`), or a failure. The
+     * retry policy (retry-policy.ts) judges each attempt; this loop paces, sends, and waits as it is told.
+     */
+    async send(exchange, options) {
+        const { stop, idempotent } = options;
+        let attempts = 0;
+        let retries = 0;
+        let rateLimitWaitedMs = 0;
+        let mayHaveActed = false;
+        const failed = (cause, reason) => ({
+            kind: 'failed',
+            cause,
+            reason,
+            attempts,
+            mayHaveActed,
+        });
+        /** Not sent (again) because of `why`; `last` says what the last attempt got. */
+        const notSent = (cause, why, last = '') => failed(cause, `${last}${attempts === 0 ? 'not attempted' : 'not retried'}: ${why}`);
+        const stopped = (last) => {
+            const { cause, text } = stopCause(stop?.reason);
+            return notSent(cause, text, last);
+        };
+        for (;;) {
+            const tripped = this.breakers.tripped;
+            if (tripped)
+                return notSent(tripped.cause, tripped.reason);
+            if (stop?.aborted)
+                return stopped();
+            const sent = await this.attempt(exchange, stop);
+            if (!sent)
+                return stopped();
+            attempts += 1;
+            this.options.onExchange?.(exchange, sent.result, attempts);
+            const abandoned = sent.result.kind === 'network' && this.inFlight.signal.aborted;
+            const result = abandoned ? { kind: 'abandoned' } : sent.result;
+            rateLimitWaitedMs += sent.waitMs;
+            this.breakers.record(result);
+            const breakers = this.breakers.state();
+            const decision = decide(this.policy, {
+                result,
+                idempotent,
+                attempts,
+                retries,
+                rateLimitWaitedMs,
+                mayHaveActed,
+                breakers,
+            });
+            mayHaveActed = decision.mayHaveActed;
+            if (decision.kind === 'settle') {
+                const { status, body, truncated } = decision.response;
+                return { kind: 'answered', status, body, truncated: truncated === true, attempts, mayHaveActed };
+            }
+            if (decision.kind === 'give-up') {
+                if (decision.trip)
+                    this.breakers.trip(decision.trip);
+                return failed(decision.cause, decision.reason);
+            }
+            if (decision.after === 'backoff') {
+                await this.clock.sleep(backoffDelay(retries, this.backoff, this.options.random), stop);
+                retries += 1;
+                if (stop?.aborted)
+                    return stopped(`${decision.reason}; `);
+            }
+            // After a 429 the rate limiter has paused every request; the next acquire() waits it out.
+        }
+    }
+    /** One request, in a slot and past the rate limiter; undefined when `stop` ended the wait for the limiter. */
+    async attempt(exchange, stop) {
+        // A slot first, then the rate limiter: the request timeout only starts once the request can really go out.
+        await this.slots.acquire();
+        try {
+            if (!(await this.limiter.acquire(stop)))
+                return undefined;
+            this.sent += 1;
+            const result = await this.transport.send(exchange, this.inFlight.signal);
+            const response = result.kind === 'response' ? result : undefined;
+            // For a 429: how long the limiter paused every request, which counts against maxRateLimitWaitMs.
+            return { result, waitMs: this.limiter.release(response?.status, response?.headers) };
+        }
+        finally {
+            this.slots.release();
+        }
+    }
+}
+/** Counts requests in flight across every caller of one client. */
+class Semaphore {
+    free;
+    waiting = [];
+    constructor(size) {
+        this.free = size;
+    }
+    async acquire() {
+        if (this.free > 0) {
+            this.free -= 1;
+            return;
+        }
+        await new Promise((resolve) => this.waiting.push(resolve));
+    }
+    release() {
+        const next = this.waiting.shift();
+        if (next)
+            next();
+        else
+            this.free += 1;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/qstash/clock.ts
+const systemClock = {
+    now: () => Date.now(),
+    sleep: (ms, signal) => new Promise((resolve) => {
+        if (signal?.aborted || ms <= 0)
+            return resolve();
+        const done = () => {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', done);
+            resolve();
+        };
+        const timer = setTimeout(done, ms);
+        signal?.addEventListener('abort', done, { once: true });
+    }),
+};
+
+;// CONCATENATED MODULE: ./src/qstash/rate-limit.ts
+const DEFAULT_RATE_LIMIT_POLICY = { defaultWaitMs: 1000, minWaitMs: 50, maxWaitMs: 30_000 };
+function header(headers, name) {
+    const value = headers[name.toLowerCase()];
+    return Array.isArray(value) ? value[0] : value;
+}
+function finiteNumber(text) {
+    if (text === undefined || text.trim() === '')
+        return undefined;
+    const value = Number(text.trim());
+    return Number.isFinite(value) ? value : undefined;
+}
+/**
+ * A reset value as Unix milliseconds. Values that look like Unix milliseconds (>= 1e12) or seconds (>= 1e9) are
+ * absolute; smaller ones are taken as seconds from now, which some servers send.
+ */
+function parseReset(text, now) {
+    const value = finiteNumber(text);
+    if (value === undefined || value < 0)
+        return undefined;
+    if (value >= 1e12)
+        return value;
+    if (value >= 1e9)
+        return value * 1000;
+    return now + value * 1000;
+}
+/** `Retry-After` as Unix milliseconds: delta seconds or an HTTP date. */
+function parseRetryAfter(text, now) {
+    if (text === undefined || text.trim() === '')
+        return undefined;
+    const seconds = finiteNumber(text);
+    if (seconds !== undefined)
+        return seconds >= 0 ? now + seconds * 1000 : undefined;
+    const date = Date.parse(text);
+    return Number.isNaN(date) ? undefined : date;
+}
+function readRateLimitState(headers, now) {
+    const limit = finiteNumber(header(headers, 'burst-ratelimit-limit'));
+    const remaining = finiteNumber(header(headers, 'burst-ratelimit-remaining'));
+    const resetAt = parseReset(header(headers, 'burst-ratelimit-reset'), now);
+    return {
+        ...(limit !== undefined && { limit }),
+        ...(remaining !== undefined && { remaining }),
+        ...(resetAt !== undefined && { resetAt }),
+    };
+}
+/** How long to wait after a 429: Retry-After when given, else the burst reset, clamped to the policy. */
+function waitAfter429(headers, now, policy = DEFAULT_RATE_LIMIT_POLICY) {
+    const until = parseRetryAfter(header(headers, 'retry-after'), now) ?? readRateLimitState(headers, now).resetAt;
+    const wanted = until === undefined ? policy.defaultWaitMs : until - now;
+    return Math.min(policy.maxWaitMs, Math.max(policy.minWaitMs, Math.ceil(wanted)));
+}
+/**
+ * Shared by every request of a run. `acquire` before sending, `release` with the response's status and headers.
+ *
+ * Pacing: after a response says `remaining` requests are left until `resetAt`, the requests already in flight are
+ * assumed to take their share of that, and new ones are started only while some of it is left; then everyone waits
+ * for the reset. A 429 pauses everyone for the wait it asks for. Once the limit is known (`Burst-RateLimit-Limit`,
+ * even if only 429s carry it), each following window starts with that many requests, so a server that sends the
+ * headers only on 429s is bounced off once, not once per window. Windows are taken to last `windowMs` (Upstash's
+ * burst limit is per second).
+ */
+class RateLimiter {
+    pausedUntil = 0;
+    inFlight = 0;
+    budget;
+    windowEnd = 0;
+    limit;
+    clock;
+    policy;
+    windowMs;
+    constructor(clock, policy = DEFAULT_RATE_LIMIT_POLICY, windowMs = 1000) {
+        this.clock = clock;
+        this.policy = policy;
+        this.windowMs = windowMs;
+    }
+    /** Waits until a request may be sent; returns false when `signal` aborted the wait. */
+    async acquire(signal) {
+        for (;;) {
+            if (signal?.aborted)
+                return false;
+            const now = this.clock.now();
+            if (now >= this.windowEnd)
+                this.nextWindow(now);
+            let waitUntil = this.pausedUntil;
+            if (this.budget !== undefined && this.budget <= 0)
+                waitUntil = Math.max(waitUntil, this.windowEnd);
+            if (now >= waitUntil)
+                break;
+            await this.clock.sleep(waitUntil - now, signal);
+        }
+        this.inFlight += 1;
+        if (this.budget !== undefined)
+            this.budget -= 1;
+        return true;
+    }
+    nextWindow(now) {
+        if (this.limit === undefined || this.windowEnd === 0) {
+            this.budget = undefined;
+            return;
+        }
+        this.windowEnd += Math.ceil((now - this.windowEnd + 1) / this.windowMs) * this.windowMs;
+        this.budget = this.limit - this.inFlight;
+    }
+    /** Records a finished request. For a 429, returns how long the caller should wait before retrying. */
+    release(status, headers) {
+        this.inFlight = Math.max(0, this.inFlight - 1);
+        if (status === undefined || headers === undefined)
+            return 0;
+        const now = this.clock.now();
+        const state = readRateLimitState(headers, now);
+        if (state.limit !== undefined && state.limit > 0)
+            this.limit = state.limit;
+        if (status === 429) {
+            const wait = waitAfter429(headers, now, this.policy);
+            this.pausedUntil = Math.max(this.pausedUntil, now + wait);
+            // The window is spent; the next one starts when the wait is over.
+            this.windowEnd = Math.max(this.windowEnd, now + wait);
+            this.budget = 0;
+            return wait;
+        }
+        if (state.remaining !== undefined && state.resetAt !== undefined && state.resetAt > now) {
+            const resetAt = Math.min(state.resetAt, now + this.policy.maxWaitMs);
+            const left = state.remaining - this.inFlight;
+            if (resetAt !== this.windowEnd || this.budget === undefined) {
+                this.windowEnd = resetAt;
+                this.budget = left;
+            }
+            else {
+                this.budget = Math.min(this.budget, left);
+            }
+        }
+        return 0;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/connection.ts
+
+
+
+
+
+function connect(settings, env, hooks) {
+    const { endpoint } = settings;
+    const created = createDispatcher(endpoint.url, env, {
+        connections: settings.concurrency,
+        connectTimeoutMs: Math.min(settings.requestTimeoutMs, 10_000),
+        headersTimeoutMs: settings.requestTimeoutMs,
+        bodyTimeoutMs: settings.requestTimeoutMs,
+    });
+    const transport = new UndiciTransport({
+        baseUrl: endpoint.url,
+        token: endpoint.token,
+        timeoutMs: settings.requestTimeoutMs,
+        dispatcher: created.dispatcher,
+    });
+    const client = new DlqClient(transport, new RateLimiter(systemClock), systemClock, {
+        maxRetries: settings.maxRetries,
+        maxInFlight: settings.concurrency,
+        origin: new URL(endpoint.url).host,
+        // Nothing decided for this long (only 429s, 5xx, network errors): stop, rather than retry for hours.
+        noProgressMs: Math.max(120_000, 3 * settings.requestTimeoutMs),
+        redact: hooks.redact,
+        ...(hooks.onExchange && { onExchange: hooks.onExchange }),
+    });
+    return {
+        client,
+        proxy: created.proxy,
+        secrets: created.secrets,
+        abandonInFlightAfter: (ms) => {
+            setTimeout(() => client.abortInFlight(new Error('cancelled')), ms).unref();
+        },
+        close: () => transport.close(),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/operations.ts
+
+const OPERATION_NAMES = ['delete', 'restart', 'resume', 'retry', 'retry-callback'];
+function jsonField(body, field) {
+    try {
+        const value = JSON.parse(body)?.[field];
+        return typeof value === 'string' && value !== '' ? value : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+const deleteWords = {
+    verb: 'delete',
+    past: 'Removed',
+    doing: 'Deleting',
+    output: 'removed',
+    outcome: 'removed',
+    participle: 'deleted',
+};
+/** `DELETE /v2/.../dlq/{id}`: 200 removed; bulk `DELETE ?dlqIds=` answers a count. */
+function deleteOperation(dlq) {
+    return {
+        name: 'delete',
+        dlq,
+        idempotent: true,
+        redrive: false,
+        changes: true,
+        request: (id) => ({ method: 'DELETE', path: entryPath(dlq, id) }),
+        answer: () => ({ kind: 'done' }),
+        bulk: {
+            maxIds: paths_PAGE_SIZE,
+            request: (ids) => ({ method: 'DELETE', path: bulkDeletePath(dlq, ids), wantsBody: true }),
+            count: (body) => {
+                try {
+                    const deleted = JSON.parse(body)?.deleted;
+                    return typeof deleted === 'number' && Number.isInteger(deleted) && deleted >= 0 ? deleted : undefined;
+                }
+                catch {
+                    return undefined;
+                }
+            },
+        },
+        words: deleteWords,
+    };
+}
+const REDRIVES = [
+    {
+        name: 'restart',
+        dlq: 'workflow',
+        action: 'restart',
+        newIdField: 'workflowRunId',
+        verb: 'restart',
+        past: 'Restarted',
+        doing: 'Restarting',
+        participle: 'restarted',
+    },
+    {
+        name: 'resume',
+        dlq: 'workflow',
+        action: 'resume',
+        newIdField: 'workflowRunId',
+        verb: 'resume',
+        past: 'Resumed',
+        doing: 'Resuming',
+        participle: 'resumed',
+    },
+    {
+        name: 'retry-callback',
+        dlq: 'workflow',
+        action: 'callback',
+        newIdField: 'workflowRunId',
+        verb: 're-run the failure callback of',
+        past: 'Callbacks re-run',
+        doing: 'Re-running failure callbacks',
+        participle: 'callback re-run',
+    },
+    {
+        name: 'retry',
+        dlq: 'qstash',
+        action: 'retry',
+        newIdField: 'messageId',
+        verb: 'retry',
+        past: 'Retried',
+        doing: 'Retrying',
+        participle: 'retried',
+    },
+];
+/**
+ * `POST /v2/.../dlq/{action}/{id}`: 2xx with the new run's (or message's) id. Never idempotent: a re-run that may
+ * have started is never sent again. The bulk forms are not used: their answers do not say which entry became
+ * which run.
+ */
+function redriveOperation(spec, headers, deleteAfter) {
+    return {
+        ...(deleteAfter && { cleanUp: (id) => ({ method: 'DELETE', path: entryPath(spec.dlq, id) }) }),
+        name: spec.name,
+        dlq: spec.dlq,
+        idempotent: false,
+        redrive: true,
+        changes: true,
+        request: (id) => ({
+            method: 'POST',
+            path: entryPath(spec.dlq, id, spec.action),
+            headers,
+            wantsBody: true,
+        }),
+        answer: (status, body) => {
+            const newRun = jsonField(body, spec.newIdField);
+            if (newRun !== undefined)
+                return { kind: 'done', newRun };
+            // A 2xx without the documented id (a proxy's page, a catch-all host): it does not confirm a re-run.
+            return {
+                kind: 'failed',
+                cause: 'answer-lost',
+                reason: `HTTP ${status} without a ${spec.newIdField}: the answer does not confirm the ${spec.verb}`,
+                mayHaveActed: true,
+            };
+        },
+        words: {
+            verb: spec.verb,
+            past: spec.past,
+            doing: spec.doing,
+            output: 'redriven',
+            outcome: spec.participle,
+            participle: spec.participle,
+        },
+    };
+}
+/** The DLQs an operation works on. */
+function dlqsOf(name) {
+    if (name === 'delete')
+        return ['workflow', 'qstash'];
+    return REDRIVES.filter((spec) => spec.name === name).map((spec) => spec.dlq);
+}
+function operationFor(name, dlq, options = {}) {
+    if (name === 'delete')
+        return deleteOperation(dlq);
+    const spec = REDRIVES.find((candidate) => candidate.name === name && candidate.dlq === dlq);
+    if (!spec)
+        throw new Error(`operation ${name} does not exist for the ${dlq} DLQ`);
+    return redriveOperation(spec, options.headers ?? {}, options.deleteAfter === true);
+}
+/**
+ * The dry run of an operation: `GET /v2/.../dlq/{id}`, 200 exists (would be carried out), 404 not found. Changes
+ * nothing, so it may always be retried.
+ */
+function probeFor(real) {
+    const verb = real.words.verb === 'delete' ? 'remove' : real.words.verb;
+    const output = real.redrive ? 'would-redrive' : 'would-remove';
+    return {
+        name: 'probe',
+        dlq: real.dlq,
+        idempotent: true,
+        redrive: false,
+        changes: false,
+        request: (id) => ({ method: 'GET', path: entryPath(real.dlq, id) }),
+        answer: () => ({ kind: 'done' }),
+        words: {
+            verb: real.words.verb,
+            past: `Dry run: would ${verb}`,
+            doing: 'Probing',
+            output,
+            outcome: `would ${verb}`,
+            participle: 'probed',
+        },
+    };
+}
+class OverrideError extends Error {
+    name = 'OverrideError';
+}
+// Header values travel as they are: printable ASCII only, so that nothing can split or smuggle a header.
+const PRINTABLE = /^[\x20-\x7e]+$/u;
+function operations_text(input, what, max = 256) {
+    return (raw) => {
+        const value = raw.trim();
+        if (!PRINTABLE.test(value) || value.length > max) {
+            throw new OverrideError(`${input}: ${JSON.stringify(raw)} is not accepted. Accepted: ${what}, printable ASCII, at most ${max} characters.`);
+        }
+        return value;
+    };
+}
+/** Upstash's documented re-run overrides (see the redrive section of the README). */
+const REDRIVE_OVERRIDES = [
+    {
+        input: 'redrive-retries',
+        header: 'Upstash-Retries',
+        parse: (raw) => {
+            const value = raw.trim();
+            if (!/^\d{1,3}$/u.test(value) || Number(value) > 100) {
+                throw new OverrideError(`redrive-retries: ${JSON.stringify(raw)} is not accepted. Accepted: a whole number from 0 to 100 (your plan may allow fewer).`);
+            }
+            return String(Number(value));
+        },
+    },
+    {
+        input: 'redrive-delay',
+        header: 'Upstash-Delay',
+        parse: (raw) => {
+            const value = raw.trim();
+            if (!/^\d{1,9}[smhd]$/u.test(value)) {
+                throw new OverrideError(`redrive-delay: ${JSON.stringify(raw)} is not accepted. Accepted: a whole number and s, m, h or d, such as 10s, 5m, 2h, 1d.`);
+            }
+            return value;
+        },
+    },
+    {
+        input: 'redrive-retry-delay',
+        header: 'Upstash-Retry-Delay',
+        parse: operations_text('redrive-retry-delay', 'an expression in milliseconds such as pow(2, retried) * 1000'),
+    },
+    {
+        input: 'redrive-flow-control-key',
+        header: 'Upstash-Flow-Control-Key',
+        parse: operations_text('redrive-flow-control-key', 'a flow control key'),
+    },
+    {
+        input: 'redrive-flow-control-value',
+        header: 'Upstash-Flow-Control-Value',
+        parse: (raw) => {
+            const value = raw.trim();
+            const parts = value.split(',').map((part) => part.trim());
+            if (!PRINTABLE.test(value) || !parts.every((part) => /^(?:parallelism|rate|period)=[\w.]+$/u.test(part))) {
+                throw new OverrideError(`redrive-flow-control-value: ${JSON.stringify(raw)} is not accepted. Accepted: comma-separated parallelism=N, rate=N, period=D, such as "parallelism=2, rate=10, period=1m".`);
+            }
+            return parts.join(', ');
+        },
+    },
+    { input: 'redrive-label', header: 'Upstash-Label', parse: operations_text('redrive-label', 'a label') },
+    {
+        input: 'redrive-failure-callback',
+        header: 'Upstash-Failure-Callback',
+        parse: (raw) => {
+            const value = raw.trim();
+            let url;
+            try {
+                url = new URL(value);
+            }
+            catch {
+                url = undefined;
+            }
+            if (!url || !/^https?:$/u.test(url.protocol) || !PRINTABLE.test(value) || value.length > 2048) {
+                throw new OverrideError(`redrive-failure-callback: ${JSON.stringify(raw)} is not accepted. Accepted: an http(s) URL.`);
+            }
+            return value;
+        },
+    },
+];
+/**
+ * Reads the override inputs into headers. They apply to re-runs only; with delete, giving one is refused. With no
+ * operation (it was refused), the values are still checked, so that every problem is reported at once.
+ */
+function readRedriveHeaders(input, operation) {
+    const headers = {};
+    const problems = [];
+    const given = REDRIVE_OVERRIDES.filter((override) => input(override.input).trim() !== '');
+    if (given.length > 0 && operation === 'delete') {
+        throw new OverrideError(`${given.map((o) => o.input).join(', ')}: re-run settings, but operation is delete. Accepted: with operation restart, resume, retry or retry-callback.`);
+    }
+    for (const override of given) {
+        try {
+            headers[override.header] = override.parse(input(override.input));
+        }
+        catch (error) {
+            if (!(error instanceof OverrideError))
+                throw error;
+            problems.push(error.message);
+        }
+    }
+    const key = 'Upstash-Flow-Control-Key' in headers;
+    const value = 'Upstash-Flow-Control-Value' in headers;
+    if (problems.length === 0 && key !== value) {
+        problems.push(`redrive-flow-control-key and redrive-flow-control-value go together: ${key ? 'the value' : 'the key'} is missing. Accepted: both, or neither.`);
+    }
+    if (problems.length > 0)
+        throw new OverrideError(problems.join('\n- '));
+    return headers;
+}
+
+;// CONCATENATED MODULE: ./src/inputs.ts
+/**
+ * The public contract in action.yml, named once: every input's name, the default a runner sends, and its choices.
+ * A test holds this against action.yml; the filter inputs are described in filters.ts.
+ */
+
+const INPUTS = {
+    dlqIds: { name: 'dlq-ids', default: '' },
+    dlqIdsFile: { name: 'dlq-ids-file', default: '' },
+    dlq: {
+        name: 'dlq',
+        default: 'workflow',
+        choices: ['workflow', 'qstash'],
+        noun: 'a DLQ',
+        accepted: 'workflow (Upstash Workflow runs) or qstash (QStash messages)',
+    },
+    operation: {
+        name: 'operation',
+        default: 'delete',
+        choices: OPERATION_NAMES,
+        noun: 'an operation',
+        accepted: 'delete; restart, resume or retry-callback (dlq: workflow); retry (dlq: qstash)',
+    },
+    // The general names and the old delete-only ones: '' in action.yml, so that the code can tell "not given" and
+    // refuse an old and a new name set to different values. Defaults: CODE_DEFAULTS.
+    selectAll: { name: 'select-all', default: '' },
+    deleteAll: { name: 'delete-all', default: '' },
+    maxEntries: { name: 'max-entries', default: '' },
+    maxDeletes: { name: 'max-deletes', default: '' },
+    qstashToken: { name: 'qstash-token', default: '' },
+    qstashUrl: { name: 'qstash-url', default: '' },
+    onNotFound: { name: 'on-not-found', default: 'pass', choices: ['pass', 'warn', 'fail'], noun: 'a policy' },
+    dryRun: { name: 'dry-run', default: 'false' },
+    strategy: {
+        name: 'strategy',
+        default: 'auto',
+        choices: ['auto', 'per-id'],
+        noun: 'a strategy',
+        accepted: 'auto (list, then act in bulk where that is faster) or per-id (one request per id)',
+    },
+    concurrency: { name: 'concurrency', default: '8' },
+    maxRetries: { name: 'max-retries', default: '3' },
+    requestTimeout: { name: 'request-timeout', default: '30' },
+    redriveRetries: { name: 'redrive-retries', default: '' },
+    redriveDelay: { name: 'redrive-delay', default: '' },
+    redriveRetryDelay: { name: 'redrive-retry-delay', default: '' },
+    redriveFlowControlKey: { name: 'redrive-flow-control-key', default: '' },
+    redriveFlowControlValue: { name: 'redrive-flow-control-value', default: '' },
+    redriveLabel: { name: 'redrive-label', default: '' },
+    redriveFailureCallback: { name: 'redrive-failure-callback', default: '' },
+    deleteAfterRedrive: { name: 'delete-after-redrive', default: 'false' },
+};
+/** Input names by key, for messages: `Inputs.dlqIds` is 'dlq-ids'. */
+const Inputs = Object.fromEntries(Object.entries(INPUTS).map(([key, spec]) => [key, spec.name]));
+/** Defaults applied in code where action.yml sends '' (see above). */
+const CODE_DEFAULTS = {
+    selectAll: false,
+    maxEntries: 1000,
+    qstashUrl: 'https://qstash.upstash.io',
+};
+const OUTPUTS = [
+    'removed',
+    'removed-count',
+    'redriven',
+    'redriven-count',
+    'new-runs',
+    'not-found',
+    'not-found-count',
+    'failed',
+    'failed-count',
+    'failed-causes',
+    'would-remove',
+    'would-remove-count',
+    'would-redrive',
+    'would-redrive-count',
+    'results-file',
+];
+
+;// CONCATENATED MODULE: ./src/endpoint.ts
+/**
+ * Which QStash API (URL) and token a run uses, resolved as the official clients (`@upstash/qstash` 2.9+,
+ * `@upstash/workflow` 1.1+) do, so a workflow that already configures them needs nothing more:
+ *
+ * 1. both `qstash-url` and `qstash-token` given: those;
+ * 2. else `QSTASH_REGION` (`US_EAST_1` or `EU_CENTRAL_1`, case-insensitive, `-` read as `_`) selects
+ *    `<REGION>_QSTASH_URL` / `<REGION>_QSTASH_TOKEN` (an unknown region, or missing variables: a warning, then 3);
+ * 3. else `QSTASH_URL` / `QSTASH_TOKEN`;
+ * 4. else the URL `https://qstash.upstash.io` (the token stays empty: the caller reports that).
+ *
+ * Unlike the clients, an input given alone still wins for its own value (the clients ignore a lone `baseUrl` when the
+ * region variables are complete). Pure: reads inputs and variables through the source, nothing else.
+ */
+
+const URL_INPUT = Inputs.qstashUrl;
+const TOKEN_INPUT = Inputs.qstashToken;
+/** What the clients use when nothing is configured: the EU region (same as qstash-eu-central-1.upstash.io). */
+const DEFAULT_QSTASH_URL = CODE_DEFAULTS.qstashUrl;
+/** A QStash URL that cannot be used; the message names where it came from, never a token. */
+class EndpointError extends Error {
+    name = 'EndpointError';
+    /** The input or variable the bad value came from, e.g. `qstash-url` or `US_EAST_1_QSTASH_URL`. */
+    label;
+    /** Set by resolveEndpoint: every token value it read, to mask before printing anything. */
+    tokensToMask = [];
+    constructor(label, message) {
+        super(message);
+        this.label = label;
+    }
+}
+const QSTASH_REGIONS = ['US_EAST_1', 'EU_CENTRAL_1'];
+/** The regions' own hosts, to spot a token of one region sent to the other's URL. */
+const REGION_OF_HOST = {
+    'qstash.upstash.io': 'EU_CENTRAL_1',
+    'qstash-eu-central-1.upstash.io': 'EU_CENTRAL_1',
+    'qstash-us-east-1.upstash.io': 'US_EAST_1',
+};
+/** The publish URL older Upstash integrations put in QSTASH_URL; the clients read it as the default URL. */
+const LEGACY_PUBLISH_URL = 'https://qstash.upstash.io/v2/publish';
+const TOKEN_VARIABLES = ['QSTASH_TOKEN', ...QSTASH_REGIONS.map((region) => `${region}_QSTASH_TOKEN`)];
+/** A value that is set and not blank, trimmed. */
+function present(value) {
+    const trimmed = value?.trim();
+    return trimmed === undefined || trimmed === '' ? undefined : trimmed;
+}
+/** Every token value the run can see, from the input and every token variable: mask these first. */
+function collectTokens(source) {
+    const values = [source.input(TOKEN_INPUT), ...TOKEN_VARIABLES.map((name) => source.env(name))]
+        .map(present)
+        .filter((value) => value !== undefined);
+    return [...new Set(values)];
+}
+/** `QSTASH_REGION` read as the clients do: case-insensitive, `-` as `_`. Undefined when unset or unknown. */
+function normalizeRegion(raw) {
+    const value = present(raw)?.replaceAll('-', '_').toUpperCase();
+    return QSTASH_REGIONS.includes(value ?? '') ? value : undefined;
+}
+/**
+ * Resolves the URL and token. Throws EndpointError when the chosen URL is unusable (its message names the input or
+ * variable it came from); the error carries `tokensToMask` too, so the caller can mask before printing it.
+ */
+function resolveEndpoint(source) {
+    const tokensToMask = collectTokens(source);
+    const warnings = [];
+    const inputUrl = present(source.input(URL_INPUT));
+    const inputToken = present(source.input(TOKEN_INPUT));
+    let url = inputUrl
+        ? { value: inputUrl, source: `input ${URL_INPUT}`, family: 'input', label: URL_INPUT }
+        : undefined;
+    let token = inputToken
+        ? { value: inputToken, source: `input ${TOKEN_INPUT}`, family: 'input', label: TOKEN_INPUT }
+        : undefined;
+    if (!url || !token) {
+        const rawRegion = present(source.env('QSTASH_REGION'));
+        const region = normalizeRegion(rawRegion);
+        if (rawRegion !== undefined && region === undefined) {
+            warnings.push(`QSTASH_REGION is ${showRegion(rawRegion)}, not a QStash region (accepted: ${QSTASH_REGIONS.join(', ')}, ` +
+                `case-insensitive, - read as _); ignoring it and falling back to ${fallbackText(url, token)}, as the Upstash clients do.`);
+        }
+        if (region !== undefined) {
+            const via = `(QSTASH_REGION=${rawRegion})`;
+            const regionUrl = present(source.env(`${region}_QSTASH_URL`));
+            const regionToken = present(source.env(`${region}_QSTASH_TOKEN`));
+            // Only the values no input gives must come from the region's variables.
+            const missing = [
+                ...(url || regionUrl ? [] : [`${region}_QSTASH_URL`]),
+                ...(token || regionToken ? [] : [`${region}_QSTASH_TOKEN`]),
+            ];
+            if (missing.length === 0) {
+                url ??= {
+                    value: regionUrl,
+                    source: `${region}_QSTASH_URL ${via}`,
+                    family: 'region',
+                    label: `${region}_QSTASH_URL`,
+                };
+                token ??= {
+                    value: regionToken,
+                    source: `${region}_QSTASH_TOKEN ${via}`,
+                    family: 'region',
+                    label: `${region}_QSTASH_TOKEN`,
+                };
+            }
+            else {
+                warnings.push(`QSTASH_REGION is ${showRegion(rawRegion)} but ${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} ` +
+                    `not set; falling back to ${fallbackText(url, token)}, as the Upstash clients do.`);
+            }
+        }
+    }
+    if (!url) {
+        const fromEnv = present(source.env('QSTASH_URL'));
+        url = fromEnv
+            ? { value: fromEnv, source: 'QSTASH_URL', family: 'env', label: 'QSTASH_URL' }
+            : { value: DEFAULT_QSTASH_URL, source: 'default', family: 'default', label: URL_INPUT };
+    }
+    if (!token) {
+        const fromEnv = present(source.env('QSTASH_TOKEN'));
+        token = fromEnv
+            ? { value: fromEnv, source: 'QSTASH_TOKEN', family: 'env', label: 'QSTASH_TOKEN' }
+            : { value: '', source: 'none', family: 'none', label: TOKEN_INPUT };
+    }
+    let raw = url.value.replace(/\/$/u, '');
+    if (raw === LEGACY_PUBLISH_URL) {
+        warnings.push(`${url.label} is the old publish URL ${LEGACY_PUBLISH_URL}; using ${DEFAULT_QSTASH_URL}, as the Upstash clients do. ` +
+            `Set it to ${DEFAULT_QSTASH_URL} to silence this warning.`);
+        raw = DEFAULT_QSTASH_URL;
+    }
+    let origin;
+    try {
+        origin = validateBaseUrl(raw, url.label);
+    }
+    catch (error) {
+        if (error instanceof EndpointError)
+            error.tokensToMask = tokensToMask;
+        throw error;
+    }
+    const mismatch = regionMismatch(url, token, origin);
+    if (mismatch)
+        warnings.push(mismatch);
+    return { url: origin, urlSource: url.source, token: token.value, tokenSource: token.source, warnings, tokensToMask };
+}
+/** A region value for a message; anything that does not look like a region name may be a pasted secret. */
+function showRegion(raw) {
+    return /^[a-z0-9_-]{1,24}$/iu.test(raw) ? JSON.stringify(raw) : 'set (value hidden: not a region name)';
+}
+/** What the fallback after a skipped region will use, for the warning. */
+function fallbackText(url, token) {
+    const parts = [...(url ? [] : ['QSTASH_URL (or the default URL)']), ...(token ? [] : ['QSTASH_TOKEN'])];
+    return parts.join(' and ');
+}
+/**
+ * A warning when the URL and the token may belong to different regions: one of them comes from a region's variables
+ * and the other from somewhere else, or the token is a region's and the URL is the other region's host.
+ */
+function regionMismatch(url, token, origin) {
+    if (token.family === 'none')
+        return undefined;
+    const tokenRegion = token.family === 'region' ? token.label.replace(/_QSTASH_TOKEN$/u, '') : undefined;
+    const hostRegion = REGION_OF_HOST[new URL(origin).hostname];
+    const split = url.family !== token.family && (url.family === 'region' || token.family === 'region');
+    const contradicts = tokenRegion !== undefined && hostRegion !== undefined && hostRegion !== tokenRegion;
+    if (!split && !contradicts)
+        return undefined;
+    const where = contradicts ? ` (${origin} is the ${hostRegion} region; the token is the ${tokenRegion} region's)` : '';
+    return (`The QStash URL comes from ${url.source} but the token from ${token.source}${where}. ` +
+        `A token of one region used against the other region's URL is the commonest cause of 401 Unauthorized: ` +
+        `take both from the same place (qstash-url and qstash-token inputs, or one region's variables).`);
+}
+// Stricter than the proxy rules' isLoopbackHost (which, as the toolkit, takes any name starting with "127."): here it
+// decides whether the token may travel in clear, so only real loopback addresses count.
+const LOOPBACK_HOSTS = new Set(['localhost', '[::1]']);
+function isLoopback(hostname) {
+    return LOOPBACK_HOSTS.has(hostname) || /^127(?:\.\d{1,3}){3}$/u.test(hostname);
+}
+/**
+ * Shows a URL in a message without anything secret it may carry: credentials (everything up to the last `@`) and the
+ * query or fragment (a `?qstash_token=` form exists) become `***`.
+ */
+function showUrl(raw) {
+    return JSON.stringify(raw.replace(/^([a-z][a-z0-9+.-]*:\/\/)?.*@/isu, '$1***@').replace(/([?#]).*$/su, '$1***'));
+}
+/**
+ * Checks a QStash URL and returns its origin (no trailing slash). https only; plain http only for a loopback host;
+ * no credentials, path, query or fragment. Errors name `label`, the input or variable the value came from.
+ */
+function validateBaseUrl(raw, label) {
+    const value = raw.trim();
+    const accepted = `Accepted: an https:// origin such as ${DEFAULT_QSTASH_URL} or https://qstash-us-east-1.upstash.io (http:// only for 127.0.0.1, localhost or [::1]).`;
+    let url;
+    try {
+        url = new URL(value);
+    }
+    catch {
+        throw new EndpointError(label, `${label}: ${showUrl(value)} is not a URL. ${accepted}`);
+    }
+    if (url.username !== '' || url.password !== '') {
+        throw new EndpointError(label, `${label}: ${showUrl(value)} carries credentials; the token goes in ${TOKEN_INPUT}, never in the URL. ${accepted}`);
+    }
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
+        throw new EndpointError(label, `${label}: ${showUrl(value)} is not https; the token may only travel in clear to a loopback host. ${accepted}`);
+    }
+    if (url.search !== '' || url.hash !== '' || value.includes('?') || value.includes('#')) {
+        throw new EndpointError(label, `${label}: ${showUrl(value)} has a query or fragment. ${accepted}`);
+    }
+    if (url.pathname !== '/') {
+        throw new EndpointError(label, `${label}: ${showUrl(value)} has a path (${JSON.stringify(url.pathname)}); give the origin only, the action adds /v2/... itself. ${accepted}`);
+    }
+    return url.origin;
 }
 
 ;// CONCATENATED MODULE: ./src/engine.ts
@@ -49848,363 +51466,6 @@ function readIdsFile(path) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/operations.ts
-
-const OPERATION_NAMES = ['delete', 'restart', 'resume', 'retry', 'retry-callback'];
-function jsonField(body, field) {
-    try {
-        const value = JSON.parse(body)?.[field];
-        return typeof value === 'string' && value !== '' ? value : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-const deleteWords = {
-    verb: 'delete',
-    past: 'Removed',
-    doing: 'Deleting',
-    output: 'removed',
-    outcome: 'removed',
-    participle: 'deleted',
-};
-/** `DELETE /v2/.../dlq/{id}`: 200 removed; bulk `DELETE ?dlqIds=` answers a count. */
-function deleteOperation(dlq) {
-    return {
-        name: 'delete',
-        dlq,
-        idempotent: true,
-        redrive: false,
-        changes: true,
-        request: (id) => ({ method: 'DELETE', path: entryPath(dlq, id) }),
-        answer: () => ({ kind: 'done' }),
-        bulk: {
-            maxIds: paths_PAGE_SIZE,
-            request: (ids) => ({ method: 'DELETE', path: bulkDeletePath(dlq, ids), wantsBody: true }),
-            count: (body) => {
-                try {
-                    const deleted = JSON.parse(body)?.deleted;
-                    return typeof deleted === 'number' && Number.isInteger(deleted) && deleted >= 0 ? deleted : undefined;
-                }
-                catch {
-                    return undefined;
-                }
-            },
-        },
-        words: deleteWords,
-    };
-}
-const REDRIVES = [
-    {
-        name: 'restart',
-        dlq: 'workflow',
-        action: 'restart',
-        newIdField: 'workflowRunId',
-        verb: 'restart',
-        past: 'Restarted',
-        doing: 'Restarting',
-        participle: 'restarted',
-    },
-    {
-        name: 'resume',
-        dlq: 'workflow',
-        action: 'resume',
-        newIdField: 'workflowRunId',
-        verb: 'resume',
-        past: 'Resumed',
-        doing: 'Resuming',
-        participle: 'resumed',
-    },
-    {
-        name: 'retry-callback',
-        dlq: 'workflow',
-        action: 'callback',
-        newIdField: 'workflowRunId',
-        verb: 're-run the failure callback of',
-        past: 'Callbacks re-run',
-        doing: 'Re-running failure callbacks',
-        participle: 'callback re-run',
-    },
-    {
-        name: 'retry',
-        dlq: 'qstash',
-        action: 'retry',
-        newIdField: 'messageId',
-        verb: 'retry',
-        past: 'Retried',
-        doing: 'Retrying',
-        participle: 'retried',
-    },
-];
-/**
- * `POST /v2/.../dlq/{action}/{id}`: 2xx with the new run's (or message's) id. Never idempotent: a re-run that may
- * have started is never sent again. The bulk forms are not used: their answers do not say which entry became
- * which run.
- */
-function redriveOperation(spec, headers, deleteAfter) {
-    return {
-        ...(deleteAfter && { cleanUp: (id) => ({ method: 'DELETE', path: entryPath(spec.dlq, id) }) }),
-        name: spec.name,
-        dlq: spec.dlq,
-        idempotent: false,
-        redrive: true,
-        changes: true,
-        request: (id) => ({
-            method: 'POST',
-            path: entryPath(spec.dlq, id, spec.action),
-            headers,
-            wantsBody: true,
-        }),
-        answer: (status, body) => {
-            const newRun = jsonField(body, spec.newIdField);
-            if (newRun !== undefined)
-                return { kind: 'done', newRun };
-            // A 2xx without the documented id (a proxy's page, a catch-all host): it does not confirm a re-run.
-            return {
-                kind: 'failed',
-                cause: 'answer-lost',
-                reason: `HTTP ${status} without a ${spec.newIdField}: the answer does not confirm the ${spec.verb}`,
-                mayHaveActed: true,
-            };
-        },
-        words: {
-            verb: spec.verb,
-            past: spec.past,
-            doing: spec.doing,
-            output: 'redriven',
-            outcome: spec.participle,
-            participle: spec.participle,
-        },
-    };
-}
-/** The DLQs an operation works on. */
-function dlqsOf(name) {
-    if (name === 'delete')
-        return ['workflow', 'qstash'];
-    return REDRIVES.filter((spec) => spec.name === name).map((spec) => spec.dlq);
-}
-function operationFor(name, dlq, options = {}) {
-    if (name === 'delete')
-        return deleteOperation(dlq);
-    const spec = REDRIVES.find((candidate) => candidate.name === name && candidate.dlq === dlq);
-    if (!spec)
-        throw new Error(`operation ${name} does not exist for the ${dlq} DLQ`);
-    return redriveOperation(spec, options.headers ?? {}, options.deleteAfter === true);
-}
-/**
- * The dry run of an operation: `GET /v2/.../dlq/{id}`, 200 exists (would be carried out), 404 not found. Changes
- * nothing, so it may always be retried.
- */
-function probeFor(real) {
-    const verb = real.words.verb === 'delete' ? 'remove' : real.words.verb;
-    const output = real.redrive ? 'would-redrive' : 'would-remove';
-    return {
-        name: 'probe',
-        dlq: real.dlq,
-        idempotent: true,
-        redrive: false,
-        changes: false,
-        request: (id) => ({ method: 'GET', path: entryPath(real.dlq, id) }),
-        answer: () => ({ kind: 'done' }),
-        words: {
-            verb: real.words.verb,
-            past: `Dry run: would ${verb}`,
-            doing: 'Probing',
-            output,
-            outcome: `would ${verb}`,
-            participle: 'probed',
-        },
-    };
-}
-class OverrideError extends Error {
-    name = 'OverrideError';
-}
-// Header values travel as they are: printable ASCII only, so that nothing can split or smuggle a header.
-const PRINTABLE = /^[\x20-\x7e]+$/u;
-function operations_text(input, what, max = 256) {
-    return (raw) => {
-        const value = raw.trim();
-        if (!PRINTABLE.test(value) || value.length > max) {
-            throw new OverrideError(`${input}: ${JSON.stringify(raw)} is not accepted. Accepted: ${what}, printable ASCII, at most ${max} characters.`);
-        }
-        return value;
-    };
-}
-/** Upstash's documented re-run overrides (see the redrive section of the README). */
-const REDRIVE_OVERRIDES = [
-    {
-        input: 'redrive-retries',
-        header: 'Upstash-Retries',
-        parse: (raw) => {
-            const value = raw.trim();
-            if (!/^\d{1,3}$/u.test(value) || Number(value) > 100) {
-                throw new OverrideError(`redrive-retries: ${JSON.stringify(raw)} is not accepted. Accepted: a whole number from 0 to 100 (your plan may allow fewer).`);
-            }
-            return String(Number(value));
-        },
-    },
-    {
-        input: 'redrive-delay',
-        header: 'Upstash-Delay',
-        parse: (raw) => {
-            const value = raw.trim();
-            if (!/^\d{1,9}[smhd]$/u.test(value)) {
-                throw new OverrideError(`redrive-delay: ${JSON.stringify(raw)} is not accepted. Accepted: a whole number and s, m, h or d, such as 10s, 5m, 2h, 1d.`);
-            }
-            return value;
-        },
-    },
-    {
-        input: 'redrive-retry-delay',
-        header: 'Upstash-Retry-Delay',
-        parse: operations_text('redrive-retry-delay', 'an expression in milliseconds such as pow(2, retried) * 1000'),
-    },
-    {
-        input: 'redrive-flow-control-key',
-        header: 'Upstash-Flow-Control-Key',
-        parse: operations_text('redrive-flow-control-key', 'a flow control key'),
-    },
-    {
-        input: 'redrive-flow-control-value',
-        header: 'Upstash-Flow-Control-Value',
-        parse: (raw) => {
-            const value = raw.trim();
-            const parts = value.split(',').map((part) => part.trim());
-            if (!PRINTABLE.test(value) || !parts.every((part) => /^(?:parallelism|rate|period)=[\w.]+$/u.test(part))) {
-                throw new OverrideError(`redrive-flow-control-value: ${JSON.stringify(raw)} is not accepted. Accepted: comma-separated parallelism=N, rate=N, period=D, such as "parallelism=2, rate=10, period=1m".`);
-            }
-            return parts.join(', ');
-        },
-    },
-    { input: 'redrive-label', header: 'Upstash-Label', parse: operations_text('redrive-label', 'a label') },
-    {
-        input: 'redrive-failure-callback',
-        header: 'Upstash-Failure-Callback',
-        parse: (raw) => {
-            const value = raw.trim();
-            let url;
-            try {
-                url = new URL(value);
-            }
-            catch {
-                url = undefined;
-            }
-            if (!url || !/^https?:$/u.test(url.protocol) || !PRINTABLE.test(value) || value.length > 2048) {
-                throw new OverrideError(`redrive-failure-callback: ${JSON.stringify(raw)} is not accepted. Accepted: an http(s) URL.`);
-            }
-            return value;
-        },
-    },
-];
-/**
- * Reads the override inputs into headers. They apply to re-runs only; with delete, giving one is refused. With no
- * operation (it was refused), the values are still checked, so that every problem is reported at once.
- */
-function readRedriveHeaders(input, operation) {
-    const headers = {};
-    const problems = [];
-    const given = REDRIVE_OVERRIDES.filter((override) => input(override.input).trim() !== '');
-    if (given.length > 0 && operation === 'delete') {
-        throw new OverrideError(`${given.map((o) => o.input).join(', ')}: re-run settings, but operation is delete. Accepted: with operation restart, resume, retry or retry-callback.`);
-    }
-    for (const override of given) {
-        try {
-            headers[override.header] = override.parse(input(override.input));
-        }
-        catch (error) {
-            if (!(error instanceof OverrideError))
-                throw error;
-            problems.push(error.message);
-        }
-    }
-    const key = 'Upstash-Flow-Control-Key' in headers;
-    const value = 'Upstash-Flow-Control-Value' in headers;
-    if (problems.length === 0 && key !== value) {
-        problems.push(`redrive-flow-control-key and redrive-flow-control-value go together: ${key ? 'the value' : 'the key'} is missing. Accepted: both, or neither.`);
-    }
-    if (problems.length > 0)
-        throw new OverrideError(problems.join('\n- '));
-    return headers;
-}
-
-;// CONCATENATED MODULE: ./src/inputs.ts
-/**
- * The public contract in action.yml, named once: every input's name, the default a runner sends, and its choices.
- * A test holds this against action.yml; the filter inputs are described in filters.ts.
- */
-
-const INPUTS = {
-    dlqIds: { name: 'dlq-ids', default: '' },
-    dlqIdsFile: { name: 'dlq-ids-file', default: '' },
-    dlq: {
-        name: 'dlq',
-        default: 'workflow',
-        choices: ['workflow', 'qstash'],
-        noun: 'a DLQ',
-        accepted: 'workflow (Upstash Workflow runs) or qstash (QStash messages)',
-    },
-    operation: {
-        name: 'operation',
-        default: 'delete',
-        choices: OPERATION_NAMES,
-        noun: 'an operation',
-        accepted: 'delete; restart, resume or retry-callback (dlq: workflow); retry (dlq: qstash)',
-    },
-    // The general names and the old delete-only ones: '' in action.yml, so that the code can tell "not given" and
-    // refuse an old and a new name set to different values. Defaults: CODE_DEFAULTS.
-    selectAll: { name: 'select-all', default: '' },
-    deleteAll: { name: 'delete-all', default: '' },
-    maxEntries: { name: 'max-entries', default: '' },
-    maxDeletes: { name: 'max-deletes', default: '' },
-    qstashToken: { name: 'qstash-token', default: '' },
-    qstashUrl: { name: 'qstash-url', default: '' },
-    onNotFound: { name: 'on-not-found', default: 'pass', choices: ['pass', 'warn', 'fail'], noun: 'a policy' },
-    dryRun: { name: 'dry-run', default: 'false' },
-    strategy: {
-        name: 'strategy',
-        default: 'auto',
-        choices: ['auto', 'per-id'],
-        noun: 'a strategy',
-        accepted: 'auto (list, then act in bulk where that is faster) or per-id (one request per id)',
-    },
-    concurrency: { name: 'concurrency', default: '8' },
-    maxRetries: { name: 'max-retries', default: '3' },
-    requestTimeout: { name: 'request-timeout', default: '30' },
-    redriveRetries: { name: 'redrive-retries', default: '' },
-    redriveDelay: { name: 'redrive-delay', default: '' },
-    redriveRetryDelay: { name: 'redrive-retry-delay', default: '' },
-    redriveFlowControlKey: { name: 'redrive-flow-control-key', default: '' },
-    redriveFlowControlValue: { name: 'redrive-flow-control-value', default: '' },
-    redriveLabel: { name: 'redrive-label', default: '' },
-    redriveFailureCallback: { name: 'redrive-failure-callback', default: '' },
-    deleteAfterRedrive: { name: 'delete-after-redrive', default: 'false' },
-};
-/** Input names by key, for messages: `Inputs.dlqIds` is 'dlq-ids'. */
-const Inputs = Object.fromEntries(Object.entries(INPUTS).map(([key, spec]) => [key, spec.name]));
-/** Defaults applied in code where action.yml sends '' (see above). */
-const CODE_DEFAULTS = {
-    selectAll: false,
-    maxEntries: 1000,
-    qstashUrl: 'https://qstash.upstash.io',
-};
-const OUTPUTS = [
-    'removed',
-    'removed-count',
-    'redriven',
-    'redriven-count',
-    'new-runs',
-    'not-found',
-    'not-found-count',
-    'failed',
-    'failed-count',
-    'failed-causes',
-    'would-remove',
-    'would-remove-count',
-    'would-redrive',
-    'would-redrive-count',
-    'results-file',
-];
-
 ;// CONCATENATED MODULE: ./src/log.ts
 /** What may reach the log: values that cannot break a line, and the secrets to mask before anything is printed. */
 /**
@@ -50222,216 +51483,6 @@ const ESCAPES = {
     '\u2028': '\\u2028',
     '\u2029': '\\u2029',
 };
-
-;// CONCATENATED MODULE: ./src/endpoint.ts
-/**
- * Which QStash API (URL) and token a run uses, resolved as the official clients (`@upstash/qstash` 2.9+,
- * `@upstash/workflow` 1.1+) do, so a workflow that already configures them needs nothing more:
- *
- * 1. both `qstash-url` and `qstash-token` given: those;
- * 2. else `QSTASH_REGION` (`US_EAST_1` or `EU_CENTRAL_1`, case-insensitive, `-` read as `_`) selects
- *    `<REGION>_QSTASH_URL` / `<REGION>_QSTASH_TOKEN` (an unknown region, or missing variables: a warning, then 3);
- * 3. else `QSTASH_URL` / `QSTASH_TOKEN`;
- * 4. else the URL `https://qstash.upstash.io` (the token stays empty: the caller reports that).
- *
- * Unlike the clients, an input given alone still wins for its own value (the clients ignore a lone `baseUrl` when the
- * region variables are complete). Pure: reads inputs and variables through the source, nothing else.
- */
-
-const URL_INPUT = Inputs.qstashUrl;
-const TOKEN_INPUT = Inputs.qstashToken;
-/** What the clients use when nothing is configured: the EU region (same as qstash-eu-central-1.upstash.io). */
-const DEFAULT_QSTASH_URL = CODE_DEFAULTS.qstashUrl;
-/** A QStash URL that cannot be used; the message names where it came from, never a token. */
-class EndpointError extends Error {
-    name = 'EndpointError';
-    /** The input or variable the bad value came from, e.g. `qstash-url` or `US_EAST_1_QSTASH_URL`. */
-    label;
-    /** Set by resolveEndpoint: every token value it read, to mask before printing anything. */
-    tokensToMask = [];
-    constructor(label, message) {
-        super(message);
-        this.label = label;
-    }
-}
-const QSTASH_REGIONS = ['US_EAST_1', 'EU_CENTRAL_1'];
-/** The regions' own hosts, to spot a token of one region sent to the other's URL. */
-const REGION_OF_HOST = {
-    'qstash.upstash.io': 'EU_CENTRAL_1',
-    'qstash-eu-central-1.upstash.io': 'EU_CENTRAL_1',
-    'qstash-us-east-1.upstash.io': 'US_EAST_1',
-};
-/** The publish URL older Upstash integrations put in QSTASH_URL; the clients read it as the default URL. */
-const LEGACY_PUBLISH_URL = 'https://qstash.upstash.io/v2/publish';
-const TOKEN_VARIABLES = ['QSTASH_TOKEN', ...QSTASH_REGIONS.map((region) => `${region}_QSTASH_TOKEN`)];
-/** A value that is set and not blank, trimmed. */
-function present(value) {
-    const trimmed = value?.trim();
-    return trimmed === undefined || trimmed === '' ? undefined : trimmed;
-}
-/** Every token value the run can see, from the input and every token variable: mask these first. */
-function collectTokens(source) {
-    const values = [source.input(TOKEN_INPUT), ...TOKEN_VARIABLES.map((name) => source.env(name))]
-        .map(present)
-        .filter((value) => value !== undefined);
-    return [...new Set(values)];
-}
-/** `QSTASH_REGION` read as the clients do: case-insensitive, `-` as `_`. Undefined when unset or unknown. */
-function normalizeRegion(raw) {
-    const value = present(raw)?.replaceAll('-', '_').toUpperCase();
-    return QSTASH_REGIONS.includes(value ?? '') ? value : undefined;
-}
-/**
- * Resolves the URL and token. Throws EndpointError when the chosen URL is unusable (its message names the input or
- * variable it came from); the error carries `tokensToMask` too, so the caller can mask before printing it.
- */
-function resolveEndpoint(source) {
-    const tokensToMask = collectTokens(source);
-    const warnings = [];
-    const inputUrl = present(source.input(URL_INPUT));
-    const inputToken = present(source.input(TOKEN_INPUT));
-    let url = inputUrl
-        ? { value: inputUrl, source: `input ${URL_INPUT}`, family: 'input', label: URL_INPUT }
-        : undefined;
-    let token = inputToken
-        ? { value: inputToken, source: `input ${TOKEN_INPUT}`, family: 'input', label: TOKEN_INPUT }
-        : undefined;
-    if (!url || !token) {
-        const rawRegion = present(source.env('QSTASH_REGION'));
-        const region = normalizeRegion(rawRegion);
-        if (rawRegion !== undefined && region === undefined) {
-            warnings.push(`QSTASH_REGION is ${showRegion(rawRegion)}, not a QStash region (accepted: ${QSTASH_REGIONS.join(', ')}, ` +
-                `case-insensitive, - read as _); ignoring it and falling back to ${fallbackText(url, token)}, as the Upstash clients do.`);
-        }
-        if (region !== undefined) {
-            const via = `(QSTASH_REGION=${rawRegion})`;
-            const regionUrl = present(source.env(`${region}_QSTASH_URL`));
-            const regionToken = present(source.env(`${region}_QSTASH_TOKEN`));
-            // Only the values no input gives must come from the region's variables.
-            const missing = [
-                ...(url || regionUrl ? [] : [`${region}_QSTASH_URL`]),
-                ...(token || regionToken ? [] : [`${region}_QSTASH_TOKEN`]),
-            ];
-            if (missing.length === 0) {
-                url ??= {
-                    value: regionUrl,
-                    source: `${region}_QSTASH_URL ${via}`,
-                    family: 'region',
-                    label: `${region}_QSTASH_URL`,
-                };
-                token ??= {
-                    value: regionToken,
-                    source: `${region}_QSTASH_TOKEN ${via}`,
-                    family: 'region',
-                    label: `${region}_QSTASH_TOKEN`,
-                };
-            }
-            else {
-                warnings.push(`QSTASH_REGION is ${showRegion(rawRegion)} but ${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} ` +
-                    `not set; falling back to ${fallbackText(url, token)}, as the Upstash clients do.`);
-            }
-        }
-    }
-    if (!url) {
-        const fromEnv = present(source.env('QSTASH_URL'));
-        url = fromEnv
-            ? { value: fromEnv, source: 'QSTASH_URL', family: 'env', label: 'QSTASH_URL' }
-            : { value: DEFAULT_QSTASH_URL, source: 'default', family: 'default', label: URL_INPUT };
-    }
-    if (!token) {
-        const fromEnv = present(source.env('QSTASH_TOKEN'));
-        token = fromEnv
-            ? { value: fromEnv, source: 'QSTASH_TOKEN', family: 'env', label: 'QSTASH_TOKEN' }
-            : { value: '', source: 'none', family: 'none', label: TOKEN_INPUT };
-    }
-    let raw = url.value.replace(/\/$/u, '');
-    if (raw === LEGACY_PUBLISH_URL) {
-        warnings.push(`${url.label} is the old publish URL ${LEGACY_PUBLISH_URL}; using ${DEFAULT_QSTASH_URL}, as the Upstash clients do. ` +
-            `Set it to ${DEFAULT_QSTASH_URL} to silence this warning.`);
-        raw = DEFAULT_QSTASH_URL;
-    }
-    let origin;
-    try {
-        origin = validateBaseUrl(raw, url.label);
-    }
-    catch (error) {
-        if (error instanceof EndpointError)
-            error.tokensToMask = tokensToMask;
-        throw error;
-    }
-    const mismatch = regionMismatch(url, token, origin);
-    if (mismatch)
-        warnings.push(mismatch);
-    return { url: origin, urlSource: url.source, token: token.value, tokenSource: token.source, warnings, tokensToMask };
-}
-/** A region value for a message; anything that does not look like a region name may be a pasted secret. */
-function showRegion(raw) {
-    return /^[a-z0-9_-]{1,24}$/iu.test(raw) ? JSON.stringify(raw) : 'set (value hidden: not a region name)';
-}
-/** What the fallback after a skipped region will use, for the warning. */
-function fallbackText(url, token) {
-    const parts = [...(url ? [] : ['QSTASH_URL (or the default URL)']), ...(token ? [] : ['QSTASH_TOKEN'])];
-    return parts.join(' and ');
-}
-/**
- * A warning when the URL and the token may belong to different regions: one of them comes from a region's variables
- * and the other from somewhere else, or the token is a region's and the URL is the other region's host.
- */
-function regionMismatch(url, token, origin) {
-    if (token.family === 'none')
-        return undefined;
-    const tokenRegion = token.family === 'region' ? token.label.replace(/_QSTASH_TOKEN$/u, '') : undefined;
-    const hostRegion = REGION_OF_HOST[new URL(origin).hostname];
-    const split = url.family !== token.family && (url.family === 'region' || token.family === 'region');
-    const contradicts = tokenRegion !== undefined && hostRegion !== undefined && hostRegion !== tokenRegion;
-    if (!split && !contradicts)
-        return undefined;
-    const where = contradicts ? ` (${origin} is the ${hostRegion} region; the token is the ${tokenRegion} region's)` : '';
-    return (`The QStash URL comes from ${url.source} but the token from ${token.source}${where}. ` +
-        `A token of one region used against the other region's URL is the commonest cause of 401 Unauthorized: ` +
-        `take both from the same place (qstash-url and qstash-token inputs, or one region's variables).`);
-}
-// Stricter than the proxy rules' isLoopbackHost (which, as the toolkit, takes any name starting with "127."): here it
-// decides whether the token may travel in clear, so only real loopback addresses count.
-const LOOPBACK_HOSTS = new Set(['localhost', '[::1]']);
-function isLoopback(hostname) {
-    return LOOPBACK_HOSTS.has(hostname) || /^127(?:\.\d{1,3}){3}$/u.test(hostname);
-}
-/**
- * Shows a URL in a message without anything secret it may carry: credentials (everything up to the last `@`) and the
- * query or fragment (a `?qstash_token=` form exists) become `***`.
- */
-function showUrl(raw) {
-    return JSON.stringify(raw.replace(/^([a-z][a-z0-9+.-]*:\/\/)?.*@/isu, '$1***@').replace(/([?#]).*$/su, '$1***'));
-}
-/**
- * Checks a QStash URL and returns its origin (no trailing slash). https only; plain http only for a loopback host;
- * no credentials, path, query or fragment. Errors name `label`, the input or variable the value came from.
- */
-function validateBaseUrl(raw, label) {
-    const value = raw.trim();
-    const accepted = `Accepted: an https:// origin such as ${DEFAULT_QSTASH_URL} or https://qstash-us-east-1.upstash.io (http:// only for 127.0.0.1, localhost or [::1]).`;
-    let url;
-    try {
-        url = new URL(value);
-    }
-    catch {
-        throw new EndpointError(label, `${label}: ${showUrl(value)} is not a URL. ${accepted}`);
-    }
-    if (url.username !== '' || url.password !== '') {
-        throw new EndpointError(label, `${label}: ${showUrl(value)} carries credentials; the token goes in ${TOKEN_INPUT}, never in the URL. ${accepted}`);
-    }
-    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
-        throw new EndpointError(label, `${label}: ${showUrl(value)} is not https; the token may only travel in clear to a loopback host. ${accepted}`);
-    }
-    if (url.search !== '' || url.hash !== '' || value.includes('?') || value.includes('#')) {
-        throw new EndpointError(label, `${label}: ${showUrl(value)} has a query or fragment. ${accepted}`);
-    }
-    if (url.pathname !== '/') {
-        throw new EndpointError(label, `${label}: ${showUrl(value)} has a path (${JSON.stringify(url.pathname)}); give the origin only, the action adds /v2/... itself. ${accepted}`);
-    }
-    return url.origin;
-}
 
 ;// CONCATENATED MODULE: ./src/report.ts
 /**
@@ -50618,6 +51669,18 @@ function safeDate(ms) {
         return '';
     const date = new Date(ms);
     return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString();
+}
+/** The summary of a step whose inputs were refused: what was wrong, and that nothing was sent. */
+function refusedMarkdown(problem) {
+    const lines = problem.split('\n').map((line) => escapeCell(line.replace(/^- /u, '')));
+    return [
+        '## Upstash DLQ: inputs refused',
+        '',
+        '**❌ failed** · nothing was sent: fix the inputs below and run again.',
+        '',
+        ...lines.filter((line) => line.trim() !== '').map((line) => `- ${line}`),
+        '',
+    ].join('\n');
 }
 function summaryMarkdown(outcomes, context) {
     // Secrets out of the raw text first: escaping or cutting could otherwise hide a token from the redaction.
@@ -50898,346 +51961,6 @@ function readFilters(dlq, input, now) {
     return { query, applied };
 }
 
-;// CONCATENATED MODULE: ./src/qstash/proxy.ts
-
-function readerOf(env) {
-    return typeof env === 'function' ? env : (name) => env[name];
-}
-/** A proxy variable that cannot be used. The message names the variable and never shows credentials. */
-class ProxyConfigError extends Error {
-    name = 'ProxyConfigError';
-    /** The environment variable the value came from, e.g. `https_proxy`. */
-    variable;
-    constructor(variable, message) {
-        super(message);
-        this.variable = variable;
-    }
-}
-const ACCEPTED_PROXY = 'Accepted: http://host:port or https://host:port, optionally with URL-encoded user:password@ ' +
-    '(a value without a scheme is read as http://).';
-/** The first of `names` whose value is not blank. */
-function firstSet(env, names) {
-    const read = readerOf(env);
-    for (const name of names) {
-        const value = read(name);
-        if (value !== undefined && value.trim() !== '')
-            return { name, value };
-    }
-    return undefined;
-}
-/** Shows a URL-ish value with anything that could be credentials (up to the last `@`) replaced by `***`. */
-function showProxyValue(raw) {
-    return JSON.stringify(raw.trim().replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?).*@/isu, '$1***@'));
-}
-/** Whether a host is loopback, as the toolkit decides it (a URL's `hostname`, brackets included for IPv6). */
-function isLoopbackHost(hostname) {
-    const host = hostname.toLowerCase();
-    return (host === 'localhost' || host.startsWith('127.') || host.startsWith('[::1]') || host.startsWith('[0:0:0:0:0:0:0:1]'));
-}
-/** Whether `target` bypasses the proxy: a loopback host, or a `no_proxy` / `NO_PROXY` match. */
-function bypassesProxy(target, env) {
-    if (!target.hostname)
-        return false;
-    if (isLoopbackHost(target.hostname))
-        return true;
-    const noProxy = firstSet(env, ['no_proxy', 'NO_PROXY'])?.value ?? '';
-    if (noProxy === '')
-        return false;
-    const port = target.port
-        ? Number(target.port)
-        : target.protocol === 'http:'
-            ? 80
-            : target.protocol === 'https:'
-                ? 443
-                : undefined;
-    const host = target.hostname.toUpperCase();
-    const candidates = port === undefined ? [host] : [host, `${host}:${port}`];
-    const entries = noProxy
-        .split(',')
-        .map((entry) => entry.trim().toUpperCase())
-        .filter((entry) => entry !== '');
-    return entries.some((entry) => entry === '*' ||
-        candidates.some((candidate) => candidate === entry ||
-            candidate.endsWith(`.${entry}`) ||
-            (entry.startsWith('.') && candidate.endsWith(entry))));
-}
-/**
- * The proxy for `target`, or undefined to connect directly. Throws ProxyConfigError for a value that is not a usable
- * proxy URL (the toolkit silently ignores some of those; a typo in a proxy setting should not quietly send traffic
- * around the proxy).
- */
-function proxyFor(target, env) {
-    if (bypassesProxy(target, env))
-        return undefined;
-    const names = target.protocol === 'https:' ? ['https_proxy', 'HTTPS_PROXY'] : ['http_proxy', 'HTTP_PROXY'];
-    const found = firstSet(env, names);
-    return found ? parseProxy(found.name, found.value) : undefined;
-}
-/** Parses one proxy variable's value. Exported for tests and for checking a value without a target. */
-function parseProxy(variable, raw) {
-    const value = raw.trim();
-    // The toolkit prefixes http:// when the value does not parse as a URL. It misses `proxy.corp:3128`, which parses
-    // as scheme `proxy.corp:` with no host (so the toolkit ends up not proxying at all); any value without `://` is
-    // read here as http://, as curl does.
-    const candidate = /^[a-z][a-z0-9+.-]*:\/\//iu.test(value) ? value : `http://${value}`;
-    let url;
-    try {
-        url = new URL(candidate);
-    }
-    catch {
-        throw new ProxyConfigError(variable, `${variable}: ${showProxyValue(raw)} is not a proxy URL. ${ACCEPTED_PROXY}`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-        throw new ProxyConfigError(variable, `${variable}: ${showProxyValue(raw)} is a ${url.protocol.slice(0, -1)} proxy; only HTTP proxies (CONNECT) are supported. ${ACCEPTED_PROXY}`);
-    }
-    if (url.hostname === '') {
-        throw new ProxyConfigError(variable, `${variable}: ${showProxyValue(raw)} names no proxy host. ${ACCEPTED_PROXY}`);
-    }
-    try {
-        decodeURIComponent(url.username);
-        decodeURIComponent(url.password);
-    }
-    catch {
-        throw new ProxyConfigError(variable, `${variable}: ${showProxyValue(raw)} has credentials that are not valid URL-encoding (write % as %25). ${ACCEPTED_PROXY}`);
-    }
-    return url;
-}
-/** The proxy's credentials, URL-decoded as the toolkit does; undefined when the URL carries none. */
-function proxyCredentials(proxy) {
-    if (proxy.username === '' && proxy.password === '')
-        return undefined;
-    const username = decodeURIComponent(proxy.username);
-    const password = decodeURIComponent(proxy.password);
-    return { username, password, header: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` };
-}
-/** `host:port` of the proxy, never its credentials: for the log. */
-function showProxy(proxy) {
-    const port = proxy.port || (proxy.protocol === 'https:' ? '443' : '80');
-    return `${proxy.hostname}:${port}`;
-}
-/**
- * A dispatcher for `baseUrl` (an origin): a keep-alive Pool, or undici's ProxyAgent when the environment names a
- * proxy for it. Throws ProxyConfigError for an unusable proxy variable. Does no I/O until the first request.
- */
-function createDispatcher(baseUrl, env, options) {
-    const target = new URL(baseUrl);
-    const proxy = proxyFor(target, env);
-    const keepAliveTimeout = options.keepAliveTimeoutMs ?? 30_000;
-    const ca = options.ca;
-    const common = {
-        connections: options.connections,
-        pipelining: 1,
-        keepAliveTimeout,
-        headersTimeout: options.headersTimeoutMs,
-        bodyTimeout: options.bodyTimeoutMs,
-    };
-    if (!proxy) {
-        const dispatcher = new undici.Pool(target.origin, {
-            ...common,
-            connect: {
-                timeout: options.connectTimeoutMs,
-                ...(ca !== undefined && { ca }),
-                ...(options.lookup && { lookup: options.lookup }),
-            },
-        });
-        return { dispatcher, secrets: [] };
-    }
-    const credentials = proxyCredentials(proxy);
-    const uri = new URL(proxy.href);
-    uri.username = '';
-    uri.password = '';
-    const secrets = new Set();
-    if (credentials) {
-        secrets.add(credentials.header);
-        secrets.add(credentials.header.slice('Basic '.length));
-        if (credentials.password !== '') {
-            secrets.add(credentials.password);
-            secrets.add(proxy.password);
-        }
-        else {
-            // A lone user name is often an API key (http://KEY@proxy): mask it too.
-            secrets.add(credentials.username);
-            secrets.add(proxy.username);
-        }
-    }
-    const dispatcher = new undici.ProxyAgent({
-        ...common,
-        uri: uri.href,
-        // Sent to the proxy only: on the CONNECT request (https origins) or on forwarded plain-http requests.
-        ...(credentials && { token: credentials.header }),
-        connectTimeout: options.connectTimeoutMs,
-        ...(ca !== undefined && { requestTls: { ca }, proxyTls: { ca } }),
-        // The connection to the proxy itself (it carries the CONNECT requests): the same timeouts, so a proxy that
-        // accepts the connection but never answers does not hang for undici's 5-minute default.
-        clientFactory: (origin, factoryOptions) => markTunnelErrors(new undici.Pool(origin, {
-            ...factoryOptions,
-            keepAliveTimeout,
-            headersTimeout: options.headersTimeoutMs,
-            bodyTimeout: options.bodyTimeoutMs,
-        })),
-    });
-    const shown = showProxy(proxy);
-    return {
-        dispatcher,
-        proxy: shown,
-        secrets: [...secrets].filter((value) => value !== ''),
-        proxyFailure: (error) => classifyProxyError(error, shown),
-    };
-}
-/** Set on errors raised while talking to the proxy itself (opening the tunnel), whatever their code. */
-const TUNNEL_PHASE = Symbol('upstash-dlq-cleanup-action.proxy-tunnel');
-/**
- * ProxyAgent opens each tunnel with `connect()` on the dispatcher `clientFactory` returns (the connection to the
- * proxy). Errors from there are the proxy's: a refused TCP connection, a proxy that never answers CONNECT (headers
- * timeout), one that answers something that is not HTTP, TLS trouble with an https proxy. They carry the same codes
- * as the origin's would, so they are marked here, and classifyProxyError can tell them apart. If a later undici
- * stopped calling `connect()`, errors would simply go unmarked.
- */
-function markTunnelErrors(pool) {
-    const original = pool.connect.bind(pool);
-    const mark = (error) => {
-        if (typeof error === 'object' && error !== null && Object.isExtensible(error)) {
-            Object.defineProperty(error, TUNNEL_PHASE, { value: true });
-        }
-        return error;
-    };
-    const connect = (options, callback) => {
-        if (typeof callback === 'function') {
-            return original(options, (error, data) => callback(mark(error), data));
-        }
-        return original(options).catch((error) => {
-            throw mark(error);
-        });
-    };
-    Object.defineProperty(pool, 'connect', { value: connect, configurable: true, writable: true });
-    return pool;
-}
-const UNREACHABLE = {
-    ECONNREFUSED: 'connection refused',
-    ENOTFOUND: 'host not found (DNS)',
-    EAI_AGAIN: 'DNS lookup failed',
-    EHOSTUNREACH: 'host unreachable',
-    ENETUNREACH: 'network unreachable',
-    ETIMEDOUT: 'connect timed out',
-    UND_ERR_CONNECT_TIMEOUT: 'connect timed out',
-};
-const CONNECT_REFUSED = /^Proxy response \((\d{3})\) !== 200 when HTTP Tunneling$/u;
-/**
- * Whether an error undici raised for a request sent through a proxy is the proxy's doing: it refused the tunnel
- * (CONNECT answered non-200, or closed the connection), wants credentials (407), or cannot be reached. Undefined for
- * anything else (origin errors, timeouts of the request itself). `proxy` is the `host:port` shown in the reason.
- *
- * undici 8 reports a CONNECT answered with any status but 200 as `RequestAbortedError` (code `UND_ERR_ABORTED`, the
- * same code as an aborted request) with the message `Proxy response (407) !== 200 when HTTP Tunneling`, so the
- * message is what tells them apart.
- */
-function classifyProxyError(error, proxy = 'the proxy') {
-    const via = proxy === 'the proxy' ? proxy : `the proxy ${proxy}`;
-    for (const err of errorChain(error)) {
-        const code = typeof err.code === 'string' ? err.code : '';
-        const message = typeof err.message === 'string' ? err.message : '';
-        const refused = CONNECT_REFUSED.exec(message);
-        if (refused) {
-            const status = Number(refused[1]);
-            if (status === 407)
-                return authFailure(via);
-            return {
-                kind: 'proxy-refused',
-                status,
-                reason: `${via} refused to open a tunnel to the QStash API (CONNECT answered ${status}${statusText(status)})`,
-            };
-        }
-        // A plain-http origin forwarded through the proxy (loopback origins are never proxied, so only in tests).
-        if (code === 'UND_ERR_INVALID_ARG' && message === 'Proxy Authentication Required (407)')
-            return authFailure(via);
-        if (code === 'UND_ERR_PRX_CONN') {
-            return { kind: 'proxy-refused', reason: `${via} closed the connection while opening the tunnel` };
-        }
-        if (code === 'UND_ERR_PRX_TLS') {
-            return {
-                kind: 'proxy-unreachable',
-                reason: `TLS to ${via} failed: its certificate does not match its host name`,
-            };
-        }
-        if (code in UNREACHABLE && (code !== 'UND_ERR_CONNECT_TIMEOUT' || mentionsProxy(message, proxy))) {
-            return { kind: 'proxy-unreachable', reason: `cannot connect to ${via} (${UNREACHABLE[code]})` };
-        }
-        if (err[TUNNEL_PHASE] === true)
-            return tunnelFailure(via, err, code);
-    }
-    return undefined;
-}
-/** An error marked as raised while opening the tunnel, other than the ones recognised by code above. */
-function tunnelFailure(via, err, code) {
-    const name = typeof err.name === 'string' ? err.name : '';
-    if (code === 'UND_ERR_HEADERS_TIMEOUT') {
-        return { kind: 'proxy-unreachable', reason: `${via} accepted the connection but did not answer CONNECT in time` };
-    }
-    if (name === 'HTTPParserError' || code.startsWith('HPE_')) {
-        return { kind: 'proxy-unreachable', reason: `${via} did not answer CONNECT with HTTP: is it an HTTP proxy?` };
-    }
-    if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE') {
-        return { kind: 'proxy-refused', reason: `${via} closed the connection while opening the tunnel` };
-    }
-    if (/CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_VERIFY/u.test(code)) {
-        return { kind: 'proxy-unreachable', reason: `TLS to ${via} failed (${code})` };
-    }
-    return { kind: 'proxy-unreachable', reason: `error while talking to ${via} (${code || name || 'unknown'})` };
-}
-function authFailure(via) {
-    return {
-        kind: 'proxy-auth',
-        status: 407,
-        reason: `${via} answered 407 Proxy Authentication Required: its credentials are missing or wrong ` +
-            `(give them in the proxy URL, http://user:password@host:port, URL-encoded)`,
-    };
-}
-function statusText(status) {
-    const texts = {
-        400: ' Bad Request',
-        403: ' Forbidden',
-        404: ' Not Found',
-        405: ' Method Not Allowed',
-        500: ' Internal Server Error',
-        502: ' Bad Gateway',
-        503: ' Service Unavailable',
-        504: ' Gateway Timeout',
-    };
-    return texts[status] ?? '';
-}
-/**
- * undici's connect timeout names the address it tried; through a proxy the TCP connection is always to the proxy,
- * but the TLS handshake with the origin (inside the tunnel) has the same timeout and names the origin.
- */
-function mentionsProxy(message, proxy) {
-    if (proxy === 'the proxy')
-        return true;
-    // "attempted addresses: ip:port, ..." (plural) comes from a TCP connect with a DNS lookup: only the proxy's.
-    const attempted = /attempted address: ([^,)]+)/u.exec(message)?.[1];
-    if (attempted === undefined)
-        return true;
-    const proxyHost = proxy.slice(0, proxy.lastIndexOf(':')).replace(/^\[|\]$/gu, '');
-    const attemptedHost = attempted.slice(0, attempted.lastIndexOf(':')).replace(/^\[|\]$/gu, '');
-    return attemptedHost === proxyHost;
-}
-/** The error, its causes, and an AggregateError's members (Node's happy-eyeballs connect). */
-function errorChain(error) {
-    const out = [];
-    const pending = [error];
-    while (pending.length > 0 && out.length < 16) {
-        const next = pending.shift();
-        if (typeof next !== 'object' || next === null || out.includes(next))
-            continue;
-        const err = next;
-        out.push(err);
-        if (err.cause !== undefined)
-            pending.push(err.cause);
-        if (Array.isArray(err.errors))
-            pending.push(...err.errors);
-    }
-    return out;
-}
-
 ;// CONCATENATED MODULE: ./src/settings.ts
 /**
  * Inputs -> one typed, validated Settings object. Every message names the input, the value and what is accepted;
@@ -51463,602 +52186,11 @@ function readIds(source) {
     return uniqueInOrder([...fromInput, ...fromFile]);
 }
 
-;// CONCATENATED MODULE: ./src/qstash/backoff.ts
-const DEFAULT_BACKOFF = { baseMs: 500, maxMs: 10_000 };
-/**
- * Exponential backoff with "equal jitter": half of the exponential step is kept, the other half is random, so
- * retries spread out without ever collapsing to zero. `retry` is 0 for the first retry.
- */
-function backoffDelay(retry, policy = DEFAULT_BACKOFF, random = Math.random) {
-    const step = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, retry));
-    return Math.round(step / 2 + (step / 2) * random());
-}
-
-;// CONCATENATED MODULE: ./src/qstash/transport.ts
-/** The code of a network failure to reach the proxy (its reason names the proxy, not the server). */
-const PROXY_UNREACHABLE = 'PROXY_UNREACHABLE';
-const NEVER_SENT = {
-    ECONNREFUSED: 'connection refused',
-    ENOTFOUND: 'host not found (DNS)',
-    EAI_AGAIN: 'DNS lookup failed',
-    EHOSTUNREACH: 'host unreachable',
-    ENETUNREACH: 'network unreachable',
-    UND_ERR_CONNECT_TIMEOUT: 'connect timed out',
-};
-const NETWORK_REASONS = {
-    ECONNRESET: 'connection reset',
-    EPIPE: 'connection closed while sending',
-    UND_ERR_SOCKET: 'connection closed by the server',
-    UND_ERR_CLOSED: 'connection closed',
-    UND_ERR_HEADERS_TIMEOUT: 'no response headers in time',
-    UND_ERR_BODY_TIMEOUT: 'response body stalled',
-};
-function describeNetworkError(error, timedOut, timeoutMs) {
-    if (timedOut) {
-        return {
-            kind: 'network',
-            reason: `timed out after ${timeoutMs / 1000} s`,
-            code: 'TIMEOUT',
-            mayHaveReachedServer: true,
-        };
-    }
-    const err = error;
-    const code = err?.code ?? err?.cause?.code ?? err?.name ?? 'UNKNOWN';
-    if (code in NEVER_SENT)
-        return { kind: 'network', reason: NEVER_SENT[code], code, mayHaveReachedServer: false };
-    // A certificate that fails verification fails the handshake, before any request byte is sent. Other TLS errors
-    // can happen after the request went out, so they count as "may have reached the server".
-    if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/u.test(code)) {
-        return { kind: 'network', reason: `TLS failure (${code})`, code, mayHaveReachedServer: false };
-    }
-    if (/TLS|SSL/u.test(code)) {
-        return { kind: 'network', reason: `TLS failure (${code})`, code, mayHaveReachedServer: true };
-    }
-    const reason = NETWORK_REASONS[code] ?? `network error (${code})`;
-    return { kind: 'network', reason, code, mayHaveReachedServer: true };
-}
-class UndiciTransport {
-    dispatcher;
-    headers;
-    maxBodyBytes;
-    options;
-    constructor(options) {
-        this.options = options;
-        this.dispatcher = options.dispatcher;
-        this.headers = {
-            authorization: `Bearer ${options.token}`,
-            'user-agent': options.userAgent ?? 'upstash-dlq-action',
-            accept: 'application/json',
-        };
-        this.maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
-    }
-    async send(exchange, signal) {
-        // One timer per request, cleared as soon as it is done: AbortSignal.timeout() would keep every request's
-        // signal alive for the full timeout, which adds up over tens of thousands of requests.
-        const controller = new AbortController();
-        let timedOut = false;
-        const timer = setTimeout(() => {
-            timedOut = true;
-            controller.abort();
-        }, this.options.timeoutMs);
-        const onAbort = () => controller.abort();
-        signal?.addEventListener('abort', onAbort, { once: true });
-        try {
-            const response = await this.dispatcher.request({
-                origin: this.options.baseUrl,
-                method: exchange.method,
-                path: exchange.path,
-                headers: exchange.headers ? { ...this.headers, ...exchange.headers } : this.headers,
-                signal: controller.signal,
-            });
-            const ok = response.statusCode >= 200 && response.statusCode < 300;
-            if (ok && !exchange.wantsBody) {
-                await response.body.dump();
-                return { kind: 'response', status: response.statusCode, headers: response.headers, body: '' };
-            }
-            const { text, truncated } = await readCapped(response.body, exchange.maxBodyBytes ?? this.maxBodyBytes);
-            return {
-                kind: 'response',
-                status: response.statusCode,
-                headers: response.headers,
-                body: text,
-                ...(truncated && { truncated }),
-            };
-        }
-        catch (error) {
-            const proxy = timedOut ? undefined : this.options.proxyFailure?.(error);
-            // A proxy that cannot be reached, or answers the tunnel with a 5xx (busy, or its upstream failed), refused
-            // nothing for good: the request never reached the server, and may be retried.
-            if (proxy && (proxy.kind === 'proxy-unreachable' || (proxy.status ?? 0) >= 500)) {
-                return { kind: 'network', reason: proxy.reason, code: PROXY_UNREACHABLE, mayHaveReachedServer: false };
-            }
-            if (proxy) {
-                return { kind: 'network', reason: proxy.reason, code: 'PROXY', mayHaveReachedServer: false, proxy: true };
-            }
-            return describeNetworkError(error, timedOut, this.options.timeoutMs);
-        }
-        finally {
-            clearTimeout(timer);
-            signal?.removeEventListener('abort', onAbort);
-        }
-    }
-    async close() {
-        await this.dispatcher.close().catch(() => this.dispatcher.destroy());
-    }
-}
-async function readCapped(body, max) {
-    const chunks = [];
-    let size = 0;
-    for await (const chunk of body) {
-        if (size + chunk.length > max) {
-            chunks.push(chunk.subarray(0, max - size));
-            // Enough for any message or listing page we need; do not stream a huge body through the runner.
-            body.destroy();
-            return { text: Buffer.concat(chunks).toString('utf8'), truncated: true };
-        }
-        chunks.push(chunk);
-        size += chunk.length;
-    }
-    return { text: Buffer.concat(chunks).toString('utf8'), truncated: false };
-}
-
-;// CONCATENATED MODULE: ./src/qstash/client.ts
-/**
- * The DLQ client: sends one request until an answer decides something, with retries, rate-limit waits and the
- * at-most-once rule for requests that are not idempotent. It knows nothing of GitHub Actions or of what an operation
- * means; it is given a transport, a rate limiter and a clock.
- */
-
-
-
-
-/** Listing pages may be large (entries carry the failed request's body); a page past this asks for fewer entries. */
-const LIST_BODY_LIMIT = 16 * 1024 * 1024;
-class DlqClient {
-    transport;
-    limiter;
-    clock;
-    options;
-    backoff;
-    maxRateLimitWaitMs;
-    sent = 0;
-    slots;
-    networkFailures = 0;
-    failingSince = 0;
-    tripped;
-    trippedCause = 'unreachable';
-    /** When a request last got a deciding answer (or the client started). */
-    lastProgress;
-    inFlight = new AbortController();
-    constructor(transport, limiter, clock, options) {
-        this.transport = transport;
-        this.limiter = limiter;
-        this.clock = clock;
-        this.options = options;
-        this.backoff = options.backoff ?? DEFAULT_BACKOFF;
-        this.maxRateLimitWaitMs = options.maxRateLimitWaitMs ?? 120_000;
-        this.slots = new Semaphore(options.maxInFlight ?? Number.POSITIVE_INFINITY);
-        this.lastProgress = clock.now();
-    }
-    /** Set once the server is considered unreachable (or only rate limits): why, naming the host. */
-    get unreachable() {
-        return this.tripped;
-    }
-    /** Why the client stopped sending: unreachable, or rate-limited. */
-    get stopCause() {
-        return this.trippedCause;
-    }
-    /** Trips when nothing decided anything for too long; returns whether the client has stopped. */
-    noteNoProgress(cause, what) {
-        const limit = this.options.noProgressMs ?? 120_000;
-        const waited = this.clock.now() - this.lastProgress;
-        if (this.tripped === undefined && waited >= limit) {
-            this.trippedCause = cause;
-            this.tripped = `${this.origin} answered no request usefully for ${Math.round(waited / 1000)} s (last: ${what}); stopped sending`;
-        }
-        return this.tripped !== undefined;
-    }
-    /** Aborts the requests in flight (cancellation, after a grace period). Their outcome is unknown: failed. */
-    abortInFlight(reason) {
-        this.inFlight.abort(reason);
-    }
-    /** Requests sent so far, retries included. */
-    get requestsSent() {
-        return this.sent;
-    }
-    /** One page of `GET /v2/.../dlq?<filters>&count=N&cursor=...`. */
-    async listPage(dlq, query, cursor, count, stop) {
-        const exchange = {
-            method: 'GET',
-            path: listPath(dlq, query, cursor, count),
-            maxBodyBytes: LIST_BODY_LIMIT,
-            wantsBody: true,
-        };
-        const result = await this.send(exchange, { idempotent: true, ...(stop && { stop }) });
-        if (result.kind === 'failed')
-            return result;
-        const bad = (reason) => ({
-            kind: 'failed',
-            cause: 'bad-answer',
-            reason,
-            attempts: result.attempts,
-            mayHaveActed: false,
-        });
-        if (result.status === 404)
-            return bad(`HTTP 404 for the DLQ listing ${DLQ_COLLECTION[dlq]}`);
-        if (result.truncated)
-            return { kind: 'too-large', limitBytes: LIST_BODY_LIMIT };
-        let page;
-        try {
-            page = JSON.parse(result.body);
-        }
-        catch {
-            return bad(`the DLQ listing was not JSON (${result.body.length} bytes)`);
-        }
-        const messages = page?.messages;
-        // An answer without a messages array proves nothing about what the DLQ holds: it is not an empty page.
-        if (!Array.isArray(messages))
-            return bad('the DLQ listing had no messages array');
-        const entries = messages.filter((entry) => !!entry && typeof entry === 'object' && typeof entry.dlqId === 'string');
-        const next = page.cursor;
-        return {
-            kind: 'page',
-            entries,
-            skipped: messages.length - entries.length,
-            ...(typeof next === 'string' && next !== '' && { cursor: next }),
-        };
-    }
-    get origin() {
-        return this.options.origin ?? 'the server';
-    }
-    noteNetworkFailure(reason) {
-        const now = this.clock.now();
-        if (this.networkFailures === 0)
-            this.failingSince = now;
-        this.networkFailures += 1;
-        const limit = this.options.unreachableAfter ?? {
-            failures: Math.max(4, 2 * Math.min(this.options.maxInFlight ?? 2, 50)),
-            ms: 10_000,
-        };
-        if (this.tripped === undefined && this.networkFailures >= limit.failures && now - this.failingSince >= limit.ms) {
-            this.trippedCause = 'unreachable';
-            const seconds = Math.round((now - this.failingSince) / 1000);
-            this.tripped = `${this.origin} is unreachable: ${reason}; no answer to ${this.networkFailures} requests in ${seconds} s`;
-        }
-        return this.tripped !== undefined;
-    }
-    /**
-     * Sends one exchange until it gets an answer that decides something: 2xx or 404 (`answered`), or a failure.
-     * 429s and connections that were refused (never reached the server) are retried whatever the request. 5xx, 408,
-     * timeouts and dropped connections may have reached the server: an idempotent request is retried with backoff up
-     * to maxRetries; any other request is never sent again, and fails as `answer-lost`.
-     */
-    async send(exchange, options) {
-        const { stop, idempotent } = options;
-        let attempts = 0;
-        let retries = 0;
-        let rateLimitWaited = 0;
-        let mayHaveActed = false;
-        const failed = (cause, reason) => ({
-            kind: 'failed',
-            cause,
-            reason,
-            attempts,
-            mayHaveActed,
-        });
-        const stopped = () => {
-            const why = stop?.reason;
-            const cause = why instanceof StopReason ? why.kind : 'cancelled';
-            const text = why instanceof Error ? why.message : String(why ?? 'stopped');
-            return failed(cause, `${attempts === 0 ? 'not attempted' : 'not retried'}: ${text}`);
-        };
-        for (;;) {
-            if (this.tripped !== undefined) {
-                return failed(this.trippedCause, `${attempts === 0 ? 'not attempted' : 'not retried'}: ${this.tripped}`);
-            }
-            if (stop?.aborted)
-                return stopped();
-            // A slot first, then the rate limiter: the request timeout only starts once the request can really go out.
-            await this.slots.acquire();
-            let result;
-            let wait;
-            try {
-                if (!(await this.limiter.acquire(stop)))
-                    return stopped();
-                attempts += 1;
-                this.sent += 1;
-                result = await this.transport.send(exchange, this.inFlight.signal);
-                wait = this.limiter.release(result.kind === 'response' ? result.status : undefined, result.kind === 'response' ? result.headers : undefined);
-            }
-            finally {
-                this.slots.release();
-            }
-            this.options.onExchange?.(exchange, result, attempts);
-            if (result.kind === 'network' && this.inFlight.signal.aborted) {
-                mayHaveActed = true;
-                // A re-run abandoned in flight may have started: the same as a lost answer, never "not sent".
-                return failed(idempotent ? 'cancelled' : 'answer-lost', 'abandoned in flight on cancellation; whether the server acted is unknown');
-            }
-            let retryReason;
-            if (result.kind === 'response') {
-                this.networkFailures = 0;
-                const { status } = result;
-                if (status !== 429 && status < 500 && status !== 408)
-                    this.lastProgress = this.clock.now();
-                if ((status >= 200 && status < 300) || status === 404) {
-                    return {
-                        kind: 'answered',
-                        status,
-                        body: result.body,
-                        truncated: result.truncated === true,
-                        attempts,
-                        mayHaveActed,
-                    };
-                }
-                if (status === 401 || status === 403)
-                    return failed('token-refused', `HTTP ${status}: the token was refused`);
-                if (status === 429) {
-                    rateLimitWaited += wait;
-                    if (rateLimitWaited > this.maxRateLimitWaitMs) {
-                        return failed('rate-limited', `HTTP 429: still rate limited after waiting ${Math.round(rateLimitWaited / 1000)} s`);
-                    }
-                    if (this.noteNoProgress('rate-limited', 'HTTP 429'))
-                        return failed(this.trippedCause, this.tripped);
-                    // The limiter already paused every request until the wait is over; acquire() waits it out.
-                    continue;
-                }
-                if (status >= 300 && status < 400) {
-                    return failed('redirect', `HTTP ${status}: redirect not followed (the token is only sent to the configured URL)`);
-                }
-                const message = serverMessage(result.body, this.options.redact);
-                if (status < 500 && status !== 408)
-                    return failed('rejected', `HTTP ${status}${message}`);
-                // A 5xx or 408 may come from a gateway after the server acted.
-                mayHaveActed = true;
-                retryReason = `HTTP ${status}${message}`;
-                if (!idempotent) {
-                    return failed('answer-lost', `${retryReason}: the request may have been carried out; not sent again`);
-                }
-                if (this.noteNoProgress('unreachable', retryReason))
-                    return failed(this.trippedCause, this.tripped);
-            }
-            else {
-                if (result.proxy)
-                    return failed('proxy-refused', result.reason);
-                if (result.mayHaveReachedServer)
-                    mayHaveActed = true;
-                retryReason = result.code === PROXY_UNREACHABLE ? result.reason : `${result.reason} (${this.origin})`;
-                const halted = this.noteNetworkFailure(result.reason) || this.noteNoProgress('unreachable', result.reason);
-                // A re-run that may have reached the server is a lost answer, even when this failure also stops the run.
-                if (mayHaveActed && !idempotent) {
-                    return failed('answer-lost', `${retryReason}: the request may have been carried out; not sent again`);
-                }
-                if (halted)
-                    return failed(this.trippedCause, this.tripped);
-            }
-            if (retries >= this.options.maxRetries) {
-                return failed('retries-exhausted', `${retryReason} (${attempts} attempt${attempts === 1 ? '' : 's'})`);
-            }
-            await this.clock.sleep(backoffDelay(retries, this.backoff, this.options.random), stop);
-            retries += 1;
-            if (stop?.aborted) {
-                const end = stopped();
-                return { ...end, reason: `${retryReason}; ${end.reason}` };
-            }
-        }
-    }
-}
-/**
- * The server's `{"error": "..."}` text, shortened, for a failure reason. Never decides anything. Secrets are removed
- * before it is shortened, so that a cut cannot leave part of one behind.
- */
-function serverMessage(body, redact = (text) => text) {
-    const text = redact(body).trim();
-    if (text === '')
-        return '';
-    let message = text;
-    try {
-        const parsed = JSON.parse(text);
-        // The error text, or else the whole body re-serialised: either way without JSON escapes (\/, \u002b) that
-        // could hide a secret from the redaction below.
-        message =
-            parsed && typeof parsed === 'object' && typeof parsed.error === 'string'
-                ? parsed.error
-                : JSON.stringify(parsed);
-    }
-    catch {
-        if (/^\s*</u.test(text))
-            return ' (HTML body)';
-    }
-    // The parsed text again: JSON escapes (\/, \u0041) can hide a secret from the first pass.
-    message = redact(message);
-    // eslint-disable-next-line no-control-regex
-    const oneLine = message.replace(/[\s\u0000-\u001f\u007f-\u009f\u2028\u2029]+/gu, ' ').trim();
-    return oneLine === '' ? '' : `: ${oneLine.length > 200 ? `${oneLine.slice(0, 200)}…` : oneLine}`;
-}
-/** Counts requests in flight across every caller of one client. */
-class Semaphore {
-    free;
-    waiting = [];
-    constructor(size) {
-        this.free = size;
-    }
-    async acquire() {
-        if (this.free > 0) {
-            this.free -= 1;
-            return;
-        }
-        await new Promise((resolve) => this.waiting.push(resolve));
-    }
-    release() {
-        const next = this.waiting.shift();
-        if (next)
-            next();
-        else
-            this.free += 1;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/qstash/clock.ts
-const systemClock = {
-    now: () => Date.now(),
-    sleep: (ms, signal) => new Promise((resolve) => {
-        if (signal?.aborted || ms <= 0)
-            return resolve();
-        const done = () => {
-            clearTimeout(timer);
-            signal?.removeEventListener('abort', done);
-            resolve();
-        };
-        const timer = setTimeout(done, ms);
-        signal?.addEventListener('abort', done, { once: true });
-    }),
-};
-
-;// CONCATENATED MODULE: ./src/qstash/rate-limit.ts
-const DEFAULT_RATE_LIMIT_POLICY = { defaultWaitMs: 1000, minWaitMs: 50, maxWaitMs: 30_000 };
-function header(headers, name) {
-    const value = headers[name.toLowerCase()];
-    return Array.isArray(value) ? value[0] : value;
-}
-function finiteNumber(text) {
-    if (text === undefined || text.trim() === '')
-        return undefined;
-    const value = Number(text.trim());
-    return Number.isFinite(value) ? value : undefined;
-}
-/**
- * A reset value as Unix milliseconds. Values that look like Unix milliseconds (>= 1e12) or seconds (>= 1e9) are
- * absolute; smaller ones are taken as seconds from now, which some servers send.
- */
-function parseReset(text, now) {
-    const value = finiteNumber(text);
-    if (value === undefined || value < 0)
-        return undefined;
-    if (value >= 1e12)
-        return value;
-    if (value >= 1e9)
-        return value * 1000;
-    return now + value * 1000;
-}
-/** `Retry-After` as Unix milliseconds: delta seconds or an HTTP date. */
-function parseRetryAfter(text, now) {
-    if (text === undefined || text.trim() === '')
-        return undefined;
-    const seconds = finiteNumber(text);
-    if (seconds !== undefined)
-        return seconds >= 0 ? now + seconds * 1000 : undefined;
-    const date = Date.parse(text);
-    return Number.isNaN(date) ? undefined : date;
-}
-function readRateLimitState(headers, now) {
-    const limit = finiteNumber(header(headers, 'burst-ratelimit-limit'));
-    const remaining = finiteNumber(header(headers, 'burst-ratelimit-remaining'));
-    const resetAt = parseReset(header(headers, 'burst-ratelimit-reset'), now);
-    return {
-        ...(limit !== undefined && { limit }),
-        ...(remaining !== undefined && { remaining }),
-        ...(resetAt !== undefined && { resetAt }),
-    };
-}
-/** How long to wait after a 429: Retry-After when given, else the burst reset, clamped to the policy. */
-function waitAfter429(headers, now, policy = DEFAULT_RATE_LIMIT_POLICY) {
-    const until = parseRetryAfter(header(headers, 'retry-after'), now) ?? readRateLimitState(headers, now).resetAt;
-    const wanted = until === undefined ? policy.defaultWaitMs : until - now;
-    return Math.min(policy.maxWaitMs, Math.max(policy.minWaitMs, Math.ceil(wanted)));
-}
-/**
- * Shared by every request of a run. `acquire` before sending, `release` with the response's status and headers.
- *
- * Pacing: after a response says `remaining` requests are left until `resetAt`, the requests already in flight are
- * assumed to take their share of that, and new ones are started only while some of it is left; then everyone waits
- * for the reset. A 429 pauses everyone for the wait it asks for. Once the limit is known (`Burst-RateLimit-Limit`,
- * even if only 429s carry it), each following window starts with that many requests, so a server that sends the
- * headers only on 429s is bounced off once, not once per window. Windows are taken to last `windowMs` (Upstash's
- * burst limit is per second).
- */
-class RateLimiter {
-    pausedUntil = 0;
-    inFlight = 0;
-    budget;
-    windowEnd = 0;
-    limit;
-    clock;
-    policy;
-    windowMs;
-    constructor(clock, policy = DEFAULT_RATE_LIMIT_POLICY, windowMs = 1000) {
-        this.clock = clock;
-        this.policy = policy;
-        this.windowMs = windowMs;
-    }
-    /** Waits until a request may be sent; returns false when `signal` aborted the wait. */
-    async acquire(signal) {
-        for (;;) {
-            if (signal?.aborted)
-                return false;
-            const now = this.clock.now();
-            if (now >= this.windowEnd)
-                this.nextWindow(now);
-            let waitUntil = this.pausedUntil;
-            if (this.budget !== undefined && this.budget <= 0)
-                waitUntil = Math.max(waitUntil, this.windowEnd);
-            if (now >= waitUntil)
-                break;
-            await this.clock.sleep(waitUntil - now, signal);
-        }
-        this.inFlight += 1;
-        if (this.budget !== undefined)
-            this.budget -= 1;
-        return true;
-    }
-    nextWindow(now) {
-        if (this.limit === undefined || this.windowEnd === 0) {
-            this.budget = undefined;
-            return;
-        }
-        this.windowEnd += Math.ceil((now - this.windowEnd + 1) / this.windowMs) * this.windowMs;
-        this.budget = this.limit - this.inFlight;
-    }
-    /** Records a finished request. For a 429, returns how long the caller should wait before retrying. */
-    release(status, headers) {
-        this.inFlight = Math.max(0, this.inFlight - 1);
-        if (status === undefined || headers === undefined)
-            return 0;
-        const now = this.clock.now();
-        const state = readRateLimitState(headers, now);
-        if (state.limit !== undefined && state.limit > 0)
-            this.limit = state.limit;
-        if (status === 429) {
-            const wait = waitAfter429(headers, now, this.policy);
-            this.pausedUntil = Math.max(this.pausedUntil, now + wait);
-            // The window is spent; the next one starts when the wait is over.
-            this.windowEnd = Math.max(this.windowEnd, now + wait);
-            this.budget = 0;
-            return wait;
-        }
-        if (state.remaining !== undefined && state.resetAt !== undefined && state.resetAt > now) {
-            const resetAt = Math.min(state.resetAt, now + this.policy.maxWaitMs);
-            const left = state.remaining - this.inFlight;
-            if (resetAt !== this.windowEnd || this.budget === undefined) {
-                this.windowEnd = resetAt;
-                this.budget = left;
-            }
-            else {
-                this.budget = Math.min(this.budget, left);
-            }
-        }
-        return 0;
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/main.ts
 /**
- * run(): read settings -> select -> execute -> report. The only module that touches @actions/core.
+ * run(): mask the secrets, read the settings, connect, carry the operation out, report. The only module that touches
+ * @actions/core.
  */
-
-
-
-
 
 
 
@@ -52085,178 +52217,126 @@ const runnerSource = {
     env: (name) => process.env[name],
     readFile: readIdsFile,
 };
-/** Log lines that cannot break a line (the runner ends a line at CR as well as LF) and hold no secret. */
-class Log {
-    redact = (text) => text;
-    info(text) {
-        info(oneLine(this.redact(text)));
-    }
-    debug(text) {
-        core_debug(oneLine(this.redact(text)));
-    }
-    warning(text) {
-        warning(this.redact(text));
-    }
-    notice(text) {
-        notice(this.redact(text));
-    }
-    group(name) {
-        startGroup(oneLine(this.redact(name)));
-    }
-}
 async function run(source = runnerSource) {
-    const log = new Log();
     // Mask first: nothing may print before the runner knows every secret.
-    // A secret of several lines is masked line by line too, as the runner masks secrets; pieces shorter than 8
-    // characters are not (masking "0" would mangle every count).
-    const secrets = [
-        ...new Set(collectTokens(source).flatMap((token) => [
-            token,
-            ...token
-                .split(/\r?\n/u)
-                .map((line) => line.trim())
-                .filter((line) => line.length >= 8),
-        ])),
-    ].filter((secret) => secret !== '');
-    for (const secret of secrets)
-        core_setSecret(secret);
-    log.redact = redactor(secrets);
+    const log = new Log();
+    log.mask(collectTokens(source));
     let settings;
     try {
         settings = readSettings(source);
     }
     catch (error) {
-        await writeOutputs(log, noOutcomes(), operationFor('delete', 'workflow'));
-        setFailed(log.redact(error instanceof Error ? error.message : String(error)));
+        await refuse(log, requestedOperation(source), messageOf(error));
         return;
     }
+    const operation = operationOf(settings);
+    const connection = connect(settings, process.env, {
+        redact: log.redact,
+        ...(isDebug() && { onExchange: (exchange, result, attempt) => log.exchange(exchange, result, attempt) }),
+    });
+    log.mask(connection.secrets);
+    logSettings(log, settings, operation, connection.proxy);
     // Signals are handled only once the inputs (and any ids file) were read: until then the default (exit) is right.
-    const cancel = new AbortController();
-    // The runner sends SIGINT, then SIGTERM a few seconds later: the first one cancels, later ones are ignored so
-    // that the outputs and the summary still get written.
-    const onSignal = (signal) => {
-        if (cancel.signal.aborted)
-            return;
-        log.warning(`Received ${signal}: starting no new requests; reporting what was done so far.`);
-        cancel.abort(new Error(`received ${signal}`));
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    const state = { reported: false };
+    const cancellation = listenForCancellation(log, connection);
+    let outcomes;
     try {
-        await act(settings, cancel.signal, log, state);
+        outcomes = await carryOut(settings, operation, connection, cancellation, log);
     }
     catch (error) {
-        // Outputs are set on every run that read its inputs, whatever failed before the report.
-        if (!state.reported)
-            await writeOutputs(log, noOutcomes(), operationFor('delete', 'workflow'));
-        setFailed(log.redact(error instanceof Error ? error.message : String(error)));
+        // The engine settles every id itself, whatever fails inside it; this is the last line of defence.
+        outcomes = noOutcomes();
+        setFailed(log.redact(`internal error: ${messageOf(error)}`));
     }
     finally {
-        process.removeListener('SIGINT', onSignal);
-        process.removeListener('SIGTERM', onSignal);
+        cancellation.dispose();
+        await connection.close();
     }
+    await report(log, outcomes, operation, settings);
 }
-function redactor(secrets) {
-    const sorted = [...secrets].sort((a, b) => b.length - a.length);
-    return (text) => sorted.reduce((out, secret) => out.split(secret).join('***'), text);
-}
-async function act(settings, signal, log, state) {
+/** The operation the settings ask for: the real one, or its probe in a dry run. */
+function operationOf(settings) {
     const real = operationFor(settings.operation, settings.dlq, {
         headers: settings.redriveHeaders,
         deleteAfter: settings.deleteAfterRedrive,
     });
-    const operation = settings.dryRun ? probeFor(real) : real;
-    const { endpoint, target } = settings;
-    const connection = createDispatcher(endpoint.url, (name) => process.env[name], {
-        connections: settings.concurrency,
-        connectTimeoutMs: Math.min(settings.requestTimeoutMs, 10_000),
-        headersTimeoutMs: settings.requestTimeoutMs,
-        bodyTimeoutMs: settings.requestTimeoutMs,
-    });
-    for (const secret of connection.secrets)
-        core_setSecret(secret);
-    logSettings(log, settings, operation, connection.proxy);
-    for (const warning of endpoint.warnings)
-        log.warning(warning);
-    let outcomes = noOutcomes();
+    return settings.dryRun ? probeFor(real) : real;
+}
+/**
+ * The operation named by the inputs, when the settings were refused: so that even a refused run's outputs and
+ * results file speak of what the user asked for. Falls back to a delete when the inputs name none that exists.
+ */
+function requestedOperation(source) {
+    const name = source.input(Inputs.operation).trim() || INPUTS.operation.default;
+    const dlq = (source.input(Inputs.dlq).trim() || INPUTS.dlq.default);
+    try {
+        if (!OPERATION_NAMES.includes(name))
+            throw new Error('no such operation');
+        const real = operationFor(name, dlq);
+        return /^true$/iu.test(source.input(Inputs.dryRun).trim()) ? probeFor(real) : real;
+    }
+    catch {
+        return operationFor('delete', 'workflow');
+    }
+}
+/**
+ * The runner sends SIGINT, then SIGTERM a few seconds later: the first one cancels (no new request starts; those in
+ * flight get a grace period), later ones are ignored so that the outputs and the summary still get written.
+ */
+function listenForCancellation(log, connection) {
+    const controller = new AbortController();
+    const onSignal = (signal) => {
+        if (controller.signal.aborted)
+            return;
+        log.warning(`Received ${signal}: starting no new requests; reporting what was done so far.`);
+        controller.abort(new Error(`received ${signal}`));
+        connection.abandonInFlightAfter(CANCEL_GRACE_MS);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    return {
+        signal: controller.signal,
+        dispose: () => {
+            process.removeListener('SIGINT', onSignal);
+            process.removeListener('SIGTERM', onSignal);
+        },
+    };
+}
+/** Carries the operation out on the target: one outcome per selected id. Sends nothing when nothing is selected. */
+async function carryOut(settings, operation, connection, cancellation, log) {
+    const { target } = settings;
     if (target === undefined) {
         log.warning(`Nothing selected: no ids (${Inputs.dlqIds}, ${Inputs.dlqIdsFile}), no filter and no ${Inputs.selectAll}: true. No request was sent.`);
-        await connection.dispatcher.close();
-        state.reported = true;
-        await writeOutputs(log, outcomes, operation, settings);
-        return;
+        return noOutcomes();
     }
-    const transport = new UndiciTransport({
-        baseUrl: endpoint.url,
-        token: endpoint.token,
-        timeoutMs: settings.requestTimeoutMs,
-        dispatcher: connection.dispatcher,
-        ...(connection.proxyFailure !== undefined && { proxyFailure: connection.proxyFailure }),
-    });
-    const debug = isDebug();
-    const client = new DlqClient(transport, new RateLimiter(systemClock), systemClock, {
-        maxRetries: settings.maxRetries,
-        maxInFlight: settings.concurrency,
-        origin: new URL(endpoint.url).host,
-        // Nothing decided for this long (only 429s, 5xx, network errors): stop, rather than retry for hours.
-        noProgressMs: Math.max(120_000, 3 * settings.requestTimeoutMs),
-        redact: log.redact,
-        ...(debug && {
-            onExchange: (exchange, result, attempt) => log.debug(`${exchange.method} ${exchange.path} attempt ${attempt}: ` +
-                (result.kind === 'response' ? `HTTP ${result.status}` : `${result.reason} (${result.code})`)),
-        }),
-    });
-    const abandon = () => {
-        setTimeout(() => client.abortInFlight(new Error('cancelled')), CANCEL_GRACE_MS).unref();
-    };
-    if (signal.aborted)
-        abandon();
-    else
-        signal.addEventListener('abort', abandon, { once: true });
-    let logged = 0;
-    const onSettled = (id, settled) => {
-        if (logged >= LOGGED_IDS)
-            return;
-        logged += 1;
-        log.info(`${main_describe(settled, operation)} ${showId(log.redact(id), 200)}`);
-        if (logged === LOGGED_IDS)
-            log.info('(further ids are not logged one by one; see the outputs and the results file)');
-    };
     log.group(target.kind === 'ids'
         ? `${operation.words.doing} ${target.ids.length} id${target.ids.length === 1 ? '' : 's'} in the ${DLQ_NAMES[settings.dlq]}`
         : `Listing ${target.filters.length === 0 ? 'every entry' : 'the matching entries'} of the ${DLQ_NAMES[settings.dlq]}, then ${operation.words.doing.toLowerCase()}`);
-    preloadRunUrl();
     try {
-        outcomes = await execute(target, operation, client, {
+        return await execute(target, operation, connection.client, {
             concurrency: settings.concurrency,
             strategy: settings.strategy,
-            signal,
-            onSettled,
+            signal: cancellation.signal,
+            onSettled: log.settledLogger(operation),
             onListed: (pages, entries) => {
-                if (pages % 10 === 1 || debug)
+                if (pages % 10 === 1 || isDebug())
                     log.info(`listed page ${pages}: ${entries} entries so far`);
             },
         });
     }
     finally {
         endGroup();
-        await transport.close();
     }
-    state.reported = true;
-    await writeOutputs(log, outcomes, operation, settings);
 }
-/**
- * Outputs and the results file, on every run; with the settings (the inputs were read), the summary, annotations and
- * the tally too.
- */
-async function writeOutputs(log, outcomes, operation, settings) {
-    const resultsFile = await writeResults(log, outcomes, operation);
-    for (const [name, value] of Object.entries(outputsFor(outcomes, operation, resultsFile))) {
-        setOutput(name, log.redact(value));
-    }
-    if (settings === undefined)
-        return;
+/** Settings refused: the outputs (all empty), a summary and an error naming the problem. Nothing was sent. */
+async function refuse(log, operation, message) {
+    const problem = log.redact(message);
+    await writeOutputs(log, noOutcomes(), operation);
+    await writeSummary(log, () => refusedMarkdown(problem));
+    setFailed(problem);
+}
+/** Outputs, the results file, the summary, annotations and the tally; the step fails when the verdict says so. */
+async function report(log, outcomes, operation, settings) {
+    const resultsFile = await writeOutputs(log, outcomes, operation);
     const context = {
         onNotFound: settings.onNotFound,
         baseUrl: settings.endpoint.url,
@@ -52264,25 +52344,15 @@ async function writeOutputs(log, outcomes, operation, settings) {
         redact: log.redact,
     };
     const result = verdict(outcomes, context);
-    try {
-        if (process.env.GITHUB_STEP_SUMMARY) {
-            const url = await runUrl();
-            const markdown = summaryMarkdown(outcomes, {
-                ...context,
-                title: settings.operation,
-                dlqName: DLQ_NAMES[settings.dlq],
-                endpointSources: `URL from ${settings.endpoint.urlSource}; token from ${settings.endpoint.tokenSource}`,
-                verdict: result,
-                redact: log.redact,
-                ...(resultsFile !== '' && { resultsFile }),
-                ...(url !== undefined && { runUrl: url }),
-            });
-            await summary.addRaw(markdown).write();
-        }
-    }
-    catch (error) {
-        log.warning(`Could not write the step summary: ${error.message}`);
-    }
+    await writeSummary(log, async () => summaryMarkdown(outcomes, {
+        ...context,
+        title: settings.operation,
+        dlqName: DLQ_NAMES[settings.dlq],
+        endpointSources: `URL from ${settings.endpoint.urlSource}; token from ${settings.endpoint.tokenSource}`,
+        verdict: result,
+        ...(resultsFile !== '' && { resultsFile }),
+        ...(await runLink()),
+    }));
     for (const note of outcomes.notes)
         log.info(note);
     for (const warning of result.warnings)
@@ -52292,6 +52362,24 @@ async function writeOutputs(log, outcomes, operation, settings) {
     log.info(tally(outcomes, operation));
     if (result.error)
         setFailed(log.redact(result.error));
+}
+/** Every output, and the results file it names. Returns the file's path ('' when it could not be written). */
+async function writeOutputs(log, outcomes, operation) {
+    const resultsFile = await writeResults(log, outcomes, operation);
+    for (const [name, value] of Object.entries(outputsFor(outcomes, operation, resultsFile))) {
+        setOutput(name, log.redact(value));
+    }
+    return resultsFile;
+}
+async function writeSummary(log, markdown) {
+    if (!process.env.GITHUB_STEP_SUMMARY)
+        return;
+    try {
+        await summary.addRaw(await markdown()).write();
+    }
+    catch (error) {
+        log.warning(`Could not write the step summary: ${messageOf(error)}`);
+    }
 }
 /** The per-id results as JSON Lines under RUNNER_TEMP, one file per step. Returns its path ('' when it failed). */
 async function writeResults(log, outcomes, operation) {
@@ -52314,24 +52402,32 @@ async function writeResults(log, outcomes, operation) {
         return path;
     }
     catch (error) {
-        log.warning(`Could not write the results file ${path}: ${error.message}`);
+        log.warning(`Could not write the results file ${path}: ${messageOf(error)}`);
         return '';
     }
     finally {
         await file?.close().catch(() => undefined);
     }
 }
-function main_describe(settled, operation) {
-    switch (settled.kind) {
-        case 'done': {
-            const detail = settled.newRun !== undefined ? ` as ${settled.newRun}` : settled.inferred ? ' (answer lost; entry gone)' : '';
-            return `${operation.words.outcome}${detail}`;
-        }
-        case 'not-found':
-            return 'not found';
-        case 'failed':
-            return `failed (${settled.cause}: ${settled.reason})`;
+/**
+ * The link to this workflow run, for the summary, from @actions/github's context. Loaded here, where it is used:
+ * only a run that writes a summary on a runner pays for loading it.
+ */
+async function runLink() {
+    if (!process.env.GITHUB_REPOSITORY || !process.env.GITHUB_RUN_ID)
+        return {};
+    try {
+        const { context } = await __nccwpck_require__.e(/* import() */ 413).then(__nccwpck_require__.bind(__nccwpck_require__, 2413));
+        if (!Number.isFinite(context.runId) || context.runId <= 0)
+            return {};
+        return { runUrl: `${context.serverUrl}/${context.repo.owner}/${context.repo.repo}/actions/runs/${context.runId}` };
     }
+    catch {
+        return {};
+    }
+}
+function messageOf(error) {
+    return error instanceof Error ? error.message : String(error);
 }
 function logSettings(log, settings, operation, proxy) {
     log.group('Settings');
@@ -52357,23 +52453,78 @@ function logSettings(log, settings, operation, proxy) {
     log.info(`on-not-found: ${settings.onNotFound}; changes entries: ${operation.changes}`);
     log.info(`concurrency: ${settings.concurrency}; max-retries: ${settings.maxRetries}; request-timeout: ${settings.requestTimeoutMs / 1000} s`);
     endGroup();
+    for (const warning of endpoint.warnings)
+        log.warning(warning);
 }
-/**
- * The link to this workflow run, for the summary. @actions/github (and Octokit with it) is only needed for that,
- * so it is loaded apart; `preloadRunUrl` starts loading it while the first requests are in flight, so that its
- * parsing overlaps the network waits instead of adding to the step's time.
- */
-let runUrlPromise;
-function preloadRunUrl() {
-    if (!process.env.GITHUB_STEP_SUMMARY || !process.env.GITHUB_REPOSITORY || !process.env.GITHUB_RUN_ID)
-        return;
-    runUrlPromise ??= __nccwpck_require__.e(/* import() */ 413).then(__nccwpck_require__.bind(__nccwpck_require__, 2413)).then(({ context }) => Number.isFinite(context.runId)
-        ? `${context.serverUrl}/${context.repo.owner}/${context.repo.repo}/actions/runs/${context.runId}`
-        : undefined, () => undefined);
+/** Log lines that cannot break a line (the runner ends a line at CR as well as LF) and hold no secret. */
+class Log {
+    secrets = [];
+    /**
+     * Masks secrets with the runner and removes them from everything this log prints. A secret of several lines is
+     * masked line by line too, as the runner masks secrets; pieces shorter than 8 characters are not (masking "0"
+     * would mangle every count).
+     */
+    mask(values) {
+        const pieces = values.flatMap((value) => [
+            value,
+            ...value
+                .split(/\r?\n/u)
+                .map((line) => line.trim())
+                .filter((line) => line.length >= 8),
+        ]);
+        for (const secret of new Set(pieces)) {
+            if (secret === '' || this.secrets.includes(secret))
+                continue;
+            core_setSecret(secret);
+            this.secrets.push(secret);
+        }
+        // Longest first, so that a secret holding another is removed whole.
+        this.secrets.sort((a, b) => b.length - a.length);
+    }
+    redact = (text) => this.secrets.reduce((out, secret) => out.split(secret).join('***'), text);
+    info(text) {
+        info(oneLine(this.redact(text)));
+    }
+    debug(text) {
+        core_debug(oneLine(this.redact(text)));
+    }
+    warning(text) {
+        warning(this.redact(text));
+    }
+    notice(text) {
+        notice(this.redact(text));
+    }
+    group(name) {
+        startGroup(oneLine(this.redact(name)));
+    }
+    exchange(exchange, result, attempt) {
+        this.debug(`${exchange.method} ${exchange.path} attempt ${attempt}: ` +
+            (result.kind === 'response' ? `HTTP ${result.status}` : `${result.reason} (${result.code})`));
+    }
+    /** One line per settled id, for the first LOGGED_IDS ids. */
+    settledLogger(operation) {
+        let logged = 0;
+        return (id, settled) => {
+            if (logged >= LOGGED_IDS)
+                return;
+            logged += 1;
+            this.info(`${main_describe(settled, operation)} ${showId(this.redact(id), 200)}`);
+            if (logged === LOGGED_IDS)
+                this.info('(further ids are not logged one by one; see the outputs and the results file)');
+        };
+    }
 }
-async function runUrl() {
-    preloadRunUrl();
-    return runUrlPromise;
+function main_describe(settled, operation) {
+    switch (settled.kind) {
+        case 'done': {
+            const detail = settled.newRun !== undefined ? ` as ${settled.newRun}` : settled.inferred ? ' (answer lost; entry gone)' : '';
+            return `${operation.words.outcome}${detail}`;
+        }
+        case 'not-found':
+            return 'not found';
+        case 'failed':
+            return `failed (${settled.cause}: ${settled.reason})`;
+    }
 }
 
 
@@ -52765,17 +52916,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ /* webpack/runtime/hasOwnProperty shorthand */
 /******/ (() => {
 /******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
-/******/ })();
-/******/ 
-/******/ /* webpack/runtime/make namespace object */
-/******/ (() => {
-/******/ 	// define __esModule on exports
-/******/ 	__nccwpck_require__.r = (exports) => {
-/******/ 		if(typeof Symbol !== 'undefined' && Symbol.toStringTag) {
-/******/ 			Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
-/******/ 		}
-/******/ 		Object.defineProperty(exports, '__esModule', { value: true });
-/******/ 	};
 /******/ })();
 /******/ 
 /******/ /* webpack/runtime/node module decorator */

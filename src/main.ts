@@ -1,27 +1,24 @@
 /**
- * run(): read settings -> select -> execute -> report. The only module that touches @actions/core.
+ * run(): mask the secrets, read the settings, connect, carry the operation out, report. The only module that touches
+ * @actions/core.
  */
 import * as core from '@actions/core';
 import { randomUUID } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect, type Connection } from './connection.js';
+import { collectTokens } from './endpoint.js';
 import { execute } from './engine.js';
 import { readIdsFile } from './files.js';
 import { showId } from './ids.js';
-import { Inputs } from './inputs.js';
+import { Inputs, INPUTS } from './inputs.js';
 import { oneLine } from './log.js';
-import { collectTokens } from './endpoint.js';
-import { operationFor, probeFor, type Operation } from './operations.js';
+import { OPERATION_NAMES, operationFor, probeFor, type Operation, type OperationName } from './operations.js';
 import { noOutcomes, type Outcomes, type Settled } from './outcomes.js';
-import { outputsFor, resultRecords, summaryMarkdown, tally, verdict } from './report.js';
+import { outputsFor, refusedMarkdown, resultRecords, summaryMarkdown, tally, verdict } from './report.js';
 import { readSettings, type Settings, type SettingsSource } from './settings.js';
-import { DlqClient } from './qstash/client.js';
-import { systemClock } from './qstash/clock.js';
-import { DLQ_NAMES } from './qstash/paths.js';
-import { createDispatcher } from './qstash/proxy.js';
-import { RateLimiter } from './qstash/rate-limit.js';
-import { UndiciTransport } from './qstash/transport.js';
+import { DLQ_NAMES, type DlqKind } from './qstash/paths.js';
 
 /** Per-id lines in the log; past this, ids are only counted (the outputs, summary and results file have them). */
 const LOGGED_IDS = 1000;
@@ -35,181 +32,142 @@ const runnerSource: SettingsSource = {
   readFile: readIdsFile,
 };
 
-/** Log lines that cannot break a line (the runner ends a line at CR as well as LF) and hold no secret. */
-class Log {
-  redact: (text: string) => string = (text) => text;
-  info(text: string): void {
-    core.info(oneLine(this.redact(text)));
-  }
-  debug(text: string): void {
-    core.debug(oneLine(this.redact(text)));
-  }
-  warning(text: string): void {
-    core.warning(this.redact(text));
-  }
-  notice(text: string): void {
-    core.notice(this.redact(text));
-  }
-  group(name: string): void {
-    core.startGroup(oneLine(this.redact(name)));
-  }
-}
-
 export async function run(source: SettingsSource = runnerSource): Promise<void> {
-  const log = new Log();
   // Mask first: nothing may print before the runner knows every secret.
-  // A secret of several lines is masked line by line too, as the runner masks secrets; pieces shorter than 8
-  // characters are not (masking "0" would mangle every count).
-  const secrets = [
-    ...new Set(
-      collectTokens(source).flatMap((token) => [
-        token,
-        ...token
-          .split(/\r?\n/u)
-          .map((line) => line.trim())
-          .filter((line) => line.length >= 8),
-      ]),
-    ),
-  ].filter((secret) => secret !== '');
-  for (const secret of secrets) core.setSecret(secret);
-  log.redact = redactor(secrets);
+  const log = new Log();
+  log.mask(collectTokens(source));
 
   let settings: Settings;
   try {
     settings = readSettings(source);
   } catch (error) {
-    await writeOutputs(log, noOutcomes(), operationFor('delete', 'workflow'));
-    core.setFailed(log.redact(error instanceof Error ? error.message : String(error)));
+    await refuse(log, requestedOperation(source), messageOf(error));
     return;
   }
 
+  const operation = operationOf(settings);
+  const connection = connect(settings, process.env, {
+    redact: log.redact,
+    ...(core.isDebug() && { onExchange: (exchange, result, attempt) => log.exchange(exchange, result, attempt) }),
+  });
+  log.mask(connection.secrets);
+  logSettings(log, settings, operation, connection.proxy);
+
   // Signals are handled only once the inputs (and any ids file) were read: until then the default (exit) is right.
-  const cancel = new AbortController();
-  // The runner sends SIGINT, then SIGTERM a few seconds later: the first one cancels, later ones are ignored so
-  // that the outputs and the summary still get written.
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (cancel.signal.aborted) return;
-    log.warning(`Received ${signal}: starting no new requests; reporting what was done so far.`);
-    cancel.abort(new Error(`received ${signal}`));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  const state = { reported: false };
+  const cancellation = listenForCancellation(log, connection);
+  let outcomes: Outcomes;
   try {
-    await act(settings, cancel.signal, log, state);
+    outcomes = await carryOut(settings, operation, connection, cancellation, log);
   } catch (error) {
-    // Outputs are set on every run that read its inputs, whatever failed before the report.
-    if (!state.reported) await writeOutputs(log, noOutcomes(), operationFor('delete', 'workflow'));
-    core.setFailed(log.redact(error instanceof Error ? error.message : String(error)));
+    // The engine settles every id itself, whatever fails inside it; this is the last line of defence.
+    outcomes = noOutcomes();
+    core.setFailed(log.redact(`internal error: ${messageOf(error)}`));
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    cancellation.dispose();
+    await connection.close();
   }
+  await report(log, outcomes, operation, settings);
 }
 
-function redactor(secrets: readonly string[]): (text: string) => string {
-  const sorted = [...secrets].sort((a, b) => b.length - a.length);
-  return (text) => sorted.reduce((out, secret) => out.split(secret).join('***'), text);
-}
-
-async function act(settings: Settings, signal: AbortSignal, log: Log, state: { reported: boolean }): Promise<void> {
+/** The operation the settings ask for: the real one, or its probe in a dry run. */
+function operationOf(settings: Settings): Operation {
   const real = operationFor(settings.operation, settings.dlq, {
     headers: settings.redriveHeaders,
     deleteAfter: settings.deleteAfterRedrive,
   });
-  const operation = settings.dryRun ? probeFor(real) : real;
-  const { endpoint, target } = settings;
-  const connection = createDispatcher(endpoint.url, (name) => process.env[name], {
-    connections: settings.concurrency,
-    connectTimeoutMs: Math.min(settings.requestTimeoutMs, 10_000),
-    headersTimeoutMs: settings.requestTimeoutMs,
-    bodyTimeoutMs: settings.requestTimeoutMs,
-  });
-  for (const secret of connection.secrets) core.setSecret(secret);
-  logSettings(log, settings, operation, connection.proxy);
-  for (const warning of endpoint.warnings) log.warning(warning);
+  return settings.dryRun ? probeFor(real) : real;
+}
 
-  let outcomes: Outcomes = noOutcomes();
+/**
+ * The operation named by the inputs, when the settings were refused: so that even a refused run's outputs and
+ * results file speak of what the user asked for. Falls back to a delete when the inputs name none that exists.
+ */
+function requestedOperation(source: SettingsSource): Operation {
+  const name = source.input(Inputs.operation).trim() || INPUTS.operation.default;
+  const dlq = (source.input(Inputs.dlq).trim() || INPUTS.dlq.default) as DlqKind;
+  try {
+    if (!(OPERATION_NAMES as readonly string[]).includes(name)) throw new Error('no such operation');
+    const real = operationFor(name as OperationName, dlq);
+    return /^true$/iu.test(source.input(Inputs.dryRun).trim()) ? probeFor(real) : real;
+  } catch {
+    return operationFor('delete', 'workflow');
+  }
+}
+
+interface Cancellation {
+  readonly signal: AbortSignal;
+  dispose(): void;
+}
+
+/**
+ * The runner sends SIGINT, then SIGTERM a few seconds later: the first one cancels (no new request starts; those in
+ * flight get a grace period), later ones are ignored so that the outputs and the summary still get written.
+ */
+function listenForCancellation(log: Log, connection: Connection): Cancellation {
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (controller.signal.aborted) return;
+    log.warning(`Received ${signal}: starting no new requests; reporting what was done so far.`);
+    controller.abort(new Error(`received ${signal}`));
+    connection.abandonInFlightAfter(CANCEL_GRACE_MS);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+    },
+  };
+}
+
+/** Carries the operation out on the target: one outcome per selected id. Sends nothing when nothing is selected. */
+async function carryOut(
+  settings: Settings,
+  operation: Operation,
+  connection: Connection,
+  cancellation: Cancellation,
+  log: Log,
+): Promise<Outcomes> {
+  const { target } = settings;
   if (target === undefined) {
     log.warning(
       `Nothing selected: no ids (${Inputs.dlqIds}, ${Inputs.dlqIdsFile}), no filter and no ${Inputs.selectAll}: true. No request was sent.`,
     );
-    await connection.dispatcher.close();
-    state.reported = true;
-    await writeOutputs(log, outcomes, operation, settings);
-    return;
+    return noOutcomes();
   }
-
-  const transport = new UndiciTransport({
-    baseUrl: endpoint.url,
-    token: endpoint.token,
-    timeoutMs: settings.requestTimeoutMs,
-    dispatcher: connection.dispatcher,
-  });
-  const debug = core.isDebug();
-  const client = new DlqClient(transport, new RateLimiter(systemClock), systemClock, {
-    maxRetries: settings.maxRetries,
-    maxInFlight: settings.concurrency,
-    origin: new URL(endpoint.url).host,
-    // Nothing decided for this long (only 429s, 5xx, network errors): stop, rather than retry for hours.
-    noProgressMs: Math.max(120_000, 3 * settings.requestTimeoutMs),
-    redact: log.redact,
-    ...(debug && {
-      onExchange: (exchange, result, attempt) =>
-        log.debug(
-          `${exchange.method} ${exchange.path} attempt ${attempt}: ` +
-            (result.kind === 'response' ? `HTTP ${result.status}` : `${result.reason} (${result.code})`),
-        ),
-    }),
-  });
-  const abandon = (): void => {
-    setTimeout(() => client.abortInFlight(new Error('cancelled')), CANCEL_GRACE_MS).unref();
-  };
-  if (signal.aborted) abandon();
-  else signal.addEventListener('abort', abandon, { once: true });
-
-  let logged = 0;
-  const onSettled = (id: string, settled: Settled): void => {
-    if (logged >= LOGGED_IDS) return;
-    logged += 1;
-    log.info(`${describe(settled, operation)} ${showId(log.redact(id), 200)}`);
-    if (logged === LOGGED_IDS)
-      log.info('(further ids are not logged one by one; see the outputs and the results file)');
-  };
   log.group(
     target.kind === 'ids'
       ? `${operation.words.doing} ${target.ids.length} id${target.ids.length === 1 ? '' : 's'} in the ${DLQ_NAMES[settings.dlq]}`
       : `Listing ${target.filters.length === 0 ? 'every entry' : 'the matching entries'} of the ${DLQ_NAMES[settings.dlq]}, then ${operation.words.doing.toLowerCase()}`,
   );
-  preloadRunUrl();
   try {
-    outcomes = await execute(target, operation, client, {
+    return await execute(target, operation, connection.client, {
       concurrency: settings.concurrency,
       strategy: settings.strategy,
-      signal,
-      onSettled,
+      signal: cancellation.signal,
+      onSettled: log.settledLogger(operation),
       onListed: (pages, entries) => {
-        if (pages % 10 === 1 || debug) log.info(`listed page ${pages}: ${entries} entries so far`);
+        if (pages % 10 === 1 || core.isDebug()) log.info(`listed page ${pages}: ${entries} entries so far`);
       },
     });
   } finally {
     core.endGroup();
-    await transport.close();
   }
-  state.reported = true;
-  await writeOutputs(log, outcomes, operation, settings);
 }
 
-/**
- * Outputs and the results file, on every run; with the settings (the inputs were read), the summary, annotations and
- * the tally too.
- */
-async function writeOutputs(log: Log, outcomes: Outcomes, operation: Operation, settings?: Settings): Promise<void> {
-  const resultsFile = await writeResults(log, outcomes, operation);
-  for (const [name, value] of Object.entries(outputsFor(outcomes, operation, resultsFile))) {
-    core.setOutput(name, log.redact(value));
-  }
-  if (settings === undefined) return;
+/** Settings refused: the outputs (all empty), a summary and an error naming the problem. Nothing was sent. */
+async function refuse(log: Log, operation: Operation, message: string): Promise<void> {
+  const problem = log.redact(message);
+  await writeOutputs(log, noOutcomes(), operation);
+  await writeSummary(log, () => refusedMarkdown(problem));
+  core.setFailed(problem);
+}
+
+/** Outputs, the results file, the summary, annotations and the tally; the step fails when the verdict says so. */
+async function report(log: Log, outcomes: Outcomes, operation: Operation, settings: Settings): Promise<void> {
+  const resultsFile = await writeOutputs(log, outcomes, operation);
   const context = {
     onNotFound: settings.onNotFound,
     baseUrl: settings.endpoint.url,
@@ -217,29 +175,40 @@ async function writeOutputs(log: Log, outcomes: Outcomes, operation: Operation, 
     redact: log.redact,
   };
   const result = verdict(outcomes, context);
-  try {
-    if (process.env.GITHUB_STEP_SUMMARY) {
-      const url = await runUrl();
-      const markdown = summaryMarkdown(outcomes, {
-        ...context,
-        title: settings.operation,
-        dlqName: DLQ_NAMES[settings.dlq],
-        endpointSources: `URL from ${settings.endpoint.urlSource}; token from ${settings.endpoint.tokenSource}`,
-        verdict: result,
-        redact: log.redact,
-        ...(resultsFile !== '' && { resultsFile }),
-        ...(url !== undefined && { runUrl: url }),
-      });
-      await core.summary.addRaw(markdown).write();
-    }
-  } catch (error) {
-    log.warning(`Could not write the step summary: ${(error as Error).message}`);
-  }
+  await writeSummary(log, async () =>
+    summaryMarkdown(outcomes, {
+      ...context,
+      title: settings.operation,
+      dlqName: DLQ_NAMES[settings.dlq],
+      endpointSources: `URL from ${settings.endpoint.urlSource}; token from ${settings.endpoint.tokenSource}`,
+      verdict: result,
+      ...(resultsFile !== '' && { resultsFile }),
+      ...(await runLink()),
+    }),
+  );
   for (const note of outcomes.notes) log.info(note);
   for (const warning of result.warnings) log.warning(warning);
   for (const notice of result.notices) log.notice(notice);
   log.info(tally(outcomes, operation));
   if (result.error) core.setFailed(log.redact(result.error));
+}
+
+/** Every output, and the results file it names. Returns the file's path ('' when it could not be written). */
+async function writeOutputs(log: Log, outcomes: Outcomes, operation: Operation): Promise<string> {
+  const resultsFile = await writeResults(log, outcomes, operation);
+  for (const [name, value] of Object.entries(outputsFor(outcomes, operation, resultsFile))) {
+    core.setOutput(name, log.redact(value));
+  }
+  return resultsFile;
+}
+
+async function writeSummary(log: Log, markdown: () => string | Promise<string>): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) return;
+  try {
+    await core.summary.addRaw(await markdown()).write();
+  } catch (error) {
+    log.warning(`Could not write the step summary: ${messageOf(error)}`);
+  }
 }
 
 /** The per-id results as JSON Lines under RUNNER_TEMP, one file per step. Returns its path ('' when it failed). */
@@ -261,25 +230,30 @@ async function writeResults(log: Log, outcomes: Outcomes, operation: Operation):
     if (block !== '') await file.write(block);
     return path;
   } catch (error) {
-    log.warning(`Could not write the results file ${path}: ${(error as Error).message}`);
+    log.warning(`Could not write the results file ${path}: ${messageOf(error)}`);
     return '';
   } finally {
     await file?.close().catch(() => undefined);
   }
 }
 
-function describe(settled: Settled, operation: Operation): string {
-  switch (settled.kind) {
-    case 'done': {
-      const detail =
-        settled.newRun !== undefined ? ` as ${settled.newRun}` : settled.inferred ? ' (answer lost; entry gone)' : '';
-      return `${operation.words.outcome}${detail}`;
-    }
-    case 'not-found':
-      return 'not found';
-    case 'failed':
-      return `failed (${settled.cause}: ${settled.reason})`;
+/**
+ * The link to this workflow run, for the summary, from @actions/github's context. Loaded here, where it is used:
+ * only a run that writes a summary on a runner pays for loading it.
+ */
+async function runLink(): Promise<{ runUrl?: string }> {
+  if (!process.env.GITHUB_REPOSITORY || !process.env.GITHUB_RUN_ID) return {};
+  try {
+    const { context } = await import('@actions/github');
+    if (!Number.isFinite(context.runId) || context.runId <= 0) return {};
+    return { runUrl: `${context.serverUrl}/${context.repo.owner}/${context.repo.repo}/actions/runs/${context.runId}` };
+  } catch {
+    return {};
   }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function logSettings(log: Log, settings: Settings, operation: Operation, proxy: string | undefined): void {
@@ -305,27 +279,87 @@ function logSettings(log: Log, settings: Settings, operation: Operation, proxy: 
     `concurrency: ${settings.concurrency}; max-retries: ${settings.maxRetries}; request-timeout: ${settings.requestTimeoutMs / 1000} s`,
   );
   core.endGroup();
+  for (const warning of endpoint.warnings) log.warning(warning);
 }
 
-/**
- * The link to this workflow run, for the summary. @actions/github (and Octokit with it) is only needed for that,
- * so it is loaded apart; `preloadRunUrl` starts loading it while the first requests are in flight, so that its
- * parsing overlaps the network waits instead of adding to the step's time.
- */
-let runUrlPromise: Promise<string | undefined> | undefined;
+/** Log lines that cannot break a line (the runner ends a line at CR as well as LF) and hold no secret. */
+class Log {
+  private secrets: string[] = [];
 
-function preloadRunUrl(): void {
-  if (!process.env.GITHUB_STEP_SUMMARY || !process.env.GITHUB_REPOSITORY || !process.env.GITHUB_RUN_ID) return;
-  runUrlPromise ??= import('@actions/github').then(
-    ({ context }) =>
-      Number.isFinite(context.runId)
-        ? `${context.serverUrl}/${context.repo.owner}/${context.repo.repo}/actions/runs/${context.runId}`
-        : undefined,
-    () => undefined,
-  );
+  /**
+   * Masks secrets with the runner and removes them from everything this log prints. A secret of several lines is
+   * masked line by line too, as the runner masks secrets; pieces shorter than 8 characters are not (masking "0"
+   * would mangle every count).
+   */
+  mask(values: readonly string[]): void {
+    const pieces = values.flatMap((value) => [
+      value,
+      ...value
+        .split(/\r?\n/u)
+        .map((line) => line.trim())
+        .filter((line) => line.length >= 8),
+    ]);
+    for (const secret of new Set(pieces)) {
+      if (secret === '' || this.secrets.includes(secret)) continue;
+      core.setSecret(secret);
+      this.secrets.push(secret);
+    }
+    // Longest first, so that a secret holding another is removed whole.
+    this.secrets.sort((a, b) => b.length - a.length);
+  }
+
+  readonly redact = (text: string): string => this.secrets.reduce((out, secret) => out.split(secret).join('***'), text);
+
+  info(text: string): void {
+    core.info(oneLine(this.redact(text)));
+  }
+  debug(text: string): void {
+    core.debug(oneLine(this.redact(text)));
+  }
+  warning(text: string): void {
+    core.warning(this.redact(text));
+  }
+  notice(text: string): void {
+    core.notice(this.redact(text));
+  }
+  group(name: string): void {
+    core.startGroup(oneLine(this.redact(name)));
+  }
+
+  exchange(
+    exchange: { method: string; path: string },
+    result: { kind: 'response'; status: number } | { kind: 'network'; reason: string; code: string },
+    attempt: number,
+  ): void {
+    this.debug(
+      `${exchange.method} ${exchange.path} attempt ${attempt}: ` +
+        (result.kind === 'response' ? `HTTP ${result.status}` : `${result.reason} (${result.code})`),
+    );
+  }
+
+  /** One line per settled id, for the first LOGGED_IDS ids. */
+  settledLogger(operation: Operation): (id: string, settled: Settled) => void {
+    let logged = 0;
+    return (id, settled) => {
+      if (logged >= LOGGED_IDS) return;
+      logged += 1;
+      this.info(`${describe(settled, operation)} ${showId(this.redact(id), 200)}`);
+      if (logged === LOGGED_IDS)
+        this.info('(further ids are not logged one by one; see the outputs and the results file)');
+    };
+  }
 }
 
-async function runUrl(): Promise<string | undefined> {
-  preloadRunUrl();
-  return runUrlPromise;
+function describe(settled: Settled, operation: Operation): string {
+  switch (settled.kind) {
+    case 'done': {
+      const detail =
+        settled.newRun !== undefined ? ` as ${settled.newRun}` : settled.inferred ? ' (answer lost; entry gone)' : '';
+      return `${operation.words.outcome}${detail}`;
+    }
+    case 'not-found':
+      return 'not found';
+    case 'failed':
+      return `failed (${settled.cause}: ${settled.reason})`;
+  }
 }

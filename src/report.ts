@@ -250,6 +250,19 @@ function safeDate(ms: number | undefined): string {
   return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString();
 }
 
+/** The summary of a step whose inputs were refused: what was wrong, and that nothing was sent. */
+export function refusedMarkdown(problem: string): string {
+  const lines = problem.split('\n').map((line) => escapeCell(line.replace(/^- /u, '')));
+  return [
+    '## Upstash DLQ: inputs refused',
+    '',
+    '**❌ failed** · nothing was sent: fix the inputs below and run again.',
+    '',
+    ...lines.filter((line) => line.trim() !== '').map((line) => `- ${line}`),
+    '',
+  ].join('\n');
+}
+
 export function summaryMarkdown(outcomes: Outcomes, context: SummaryContext): string {
   // Secrets out of the raw text first: escaping or cutting could otherwise hide a token from the redaction.
   const cell = (text: string): string => escapeCell(context.redact(text));
