@@ -287,6 +287,20 @@ describe('refusals before any request', () => {
     expect(error).toMatch(/dry-run/);
   });
 
+  it('a refused run writes a step summary naming each problem, and outputs for the operation asked for', async () => {
+    const run = await runAgainst(emulator, {
+      inputs: { 'dlq-ids': seeded[0]!, operation: 'restart', concurrency: '0', 'dry-run': 'maybe' },
+    });
+    expect(run.exitCode).toBe(1);
+    expect(emulator.requests).toEqual([]);
+    expect(run.summary).toContain('inputs refused');
+    expect(run.summary).toContain('nothing was sent');
+    expect(run.summary).toMatch(/concurrency: "0" is not accepted/);
+    expect(run.summary).toMatch(/dry-run: "maybe" is not a boolean/);
+    expect(run.outputs.redriven).toBe('[]');
+    expect(run.outputs['redriven-count']).toBe('0');
+  });
+
   it('no token at all: a clear error and no request', async () => {
     const error = await refused({ 'dlq-ids': seeded[0]!, 'qstash-token': '' });
     expect(error).toMatch(/qstash-token: no QStash token/);
