@@ -218,7 +218,8 @@ export class DlqClient {
       attempts += 1;
       this.options.onExchange?.(exchange, sent.result, attempts);
       const abandoned = sent.result.kind === 'network' && this.inFlight.signal.aborted;
-      const result: AttemptResult = abandoned ? { kind: 'abandoned' } : sent.result;
+      const result: AttemptResult =
+        sent.result.kind === 'network' && abandoned ? { kind: 'abandoned', sent: sent.result.sent } : sent.result;
       rateLimitWaitedMs += sent.waitMs;
       this.breakers.record(result);
       const breakers = this.breakers.state();

@@ -9,8 +9,12 @@ import type { ExchangeResult } from './transport.js';
 
 export type ResponseResult = Extract<ExchangeResult, { kind: 'response' }>;
 
-/** What came of an attempt: the transport's result, or `abandoned` when cancellation aborted it in flight. */
-export type AttemptResult = ExchangeResult | { readonly kind: 'abandoned' };
+/**
+ * What came of an attempt: the transport's result, or `abandoned` when cancellation aborted it in flight. `sent`:
+ * the transport's connection phase (false: aborted before it was written, so it certainly did not reach the
+ * server); absent counts as sent.
+ */
+export type AttemptResult = ExchangeResult | { readonly kind: 'abandoned'; readonly sent?: boolean };
 
 /** The same for every request of a client. */
 export interface RetryPolicy {
@@ -83,6 +87,11 @@ const NOT_SENT_AGAIN = 'the request may have been carried out; not sent again';
 export function decide(policy: RetryPolicy, attempt: Attempt): Decision {
   const { result, idempotent } = attempt;
   if (result.kind === 'abandoned') {
+    if (result.sent === false) {
+      // Abandoned while still connecting: this attempt never reached the server, whatever earlier ones did.
+      const reason = 'abandoned on cancellation before it was sent (still connecting)';
+      return giveUp(attempt.mayHaveActed && !idempotent ? 'answer-lost' : 'cancelled', reason, attempt.mayHaveActed);
+    }
     // A re-run abandoned in flight may have started: the same as a lost answer, never "not sent".
     const reason = 'abandoned in flight on cancellation; whether the server acted is unknown';
     return giveUp(idempotent ? 'cancelled' : 'answer-lost', reason, true);
