@@ -170,10 +170,13 @@ export class UndiciTransport implements Transport {
       const response = await this.dispatcher.request(request);
       const ok = response.statusCode >= 200 && response.statusCode < 300;
       if (ok && !exchange.wantsBody) {
-        await response.body.dump();
+        // The status is the answer: a body that breaks off now changes nothing.
+        await response.body.dump().catch(() => undefined);
         return { kind: 'response', status: response.statusCode, headers: response.headers, body: '' };
       }
-      const { text, truncated } = await readCapped(response.body, exchange.maxBodyBytes ?? this.maxBodyBytes);
+      // A 2xx whose body is needed (a listing, a new run id) and breaks off is a failure after the server acted; an
+      // error status decides by itself (its body is only read for a message), so a broken error body is cut short.
+      const { text, truncated } = await readCapped(response.body, exchange.maxBodyBytes ?? this.maxBodyBytes, !ok);
       return {
         kind: 'response',
         status: response.statusCode,
@@ -194,21 +197,28 @@ export class UndiciTransport implements Transport {
   }
 }
 
+/** Reads up to `max` bytes. `tolerant`: a body that breaks off ends the text there (marked truncated), not throws. */
 async function readCapped(
   body: AsyncIterable<Buffer> & { destroy(): unknown },
   max: number,
+  tolerant = false,
 ): Promise<{ text: string; truncated: boolean }> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of body) {
-    if (size + chunk.length > max) {
-      chunks.push(chunk.subarray(0, max - size));
-      // Enough for any message or listing page we need; do not stream a huge body through the runner.
-      body.destroy();
-      return { text: Buffer.concat(chunks).toString('utf8'), truncated: true };
+  try {
+    for await (const chunk of body) {
+      if (size + chunk.length > max) {
+        chunks.push(chunk.subarray(0, max - size));
+        // Enough for any message or listing page we need; do not stream a huge body through the runner.
+        body.destroy();
+        return { text: Buffer.concat(chunks).toString('utf8'), truncated: true };
+      }
+      chunks.push(chunk);
+      size += chunk.length;
     }
-    chunks.push(chunk);
-    size += chunk.length;
+  } catch (error) {
+    if (!tolerant) throw error;
+    return { text: Buffer.concat(chunks).toString('utf8'), truncated: true };
   }
   return { text: Buffer.concat(chunks).toString('utf8'), truncated: false };
 }

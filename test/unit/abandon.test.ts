@@ -25,12 +25,16 @@ async function listen<T extends Server | TcpServer>(server: T): Promise<number> 
 }
 
 function clientFor(baseUrl: string) {
-  const created = createDispatcher(baseUrl, {}, {
-    connections: 1,
-    connectTimeoutMs: 3_000,
-    headersTimeoutMs: 5_000,
-    bodyTimeoutMs: 5_000,
-  });
+  const created = createDispatcher(
+    baseUrl,
+    {},
+    {
+      connections: 1,
+      connectTimeoutMs: 3_000,
+      headersTimeoutMs: 5_000,
+      bodyTimeoutMs: 5_000,
+    },
+  );
   const transport = new UndiciTransport({ baseUrl, token: 'tok', timeoutMs: 5_000, dispatcher: created.dispatcher });
   cleanups.push(() => transport.close());
   return new DlqClient(transport, new RateLimiter(systemClock), systemClock, { maxRetries: 3 });
