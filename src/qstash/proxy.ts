@@ -246,9 +246,9 @@ export function createDispatcher(baseUrl: string, env: EnvSource, options: Dispa
 }
 
 /**
- * What the proxy did to a tunnel: `refused` it for good (a non-5xx answer to CONNECT, 407 included: the run stops),
- * or could not be reached or failed (`unreachable`: a 5xx answer, a refused or broken connection, no answer in time:
- * retried). Either way the request never reached the QStash API.
+ * What the proxy did to a tunnel: `refused` it for good (another answer to CONNECT, 407 included: the run stops),
+ * or could not be reached or failed (`unreachable`: a 5xx, 429 or 408 answer, a refused or broken connection, no
+ * answer in time: retried). Either way the request never reached the QStash API.
  */
 export type ProxyFailureKind = 'refused' | 'unreachable';
 
@@ -277,6 +277,8 @@ const STATUS_TEXT: Readonly<Record<number, string>> = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
   502: 'Bad Gateway',
   503: 'Service Unavailable',
@@ -296,7 +298,9 @@ export function tunnelRefusal(proxy: string, status: number): ProxyTunnelError {
     );
   }
   const text = STATUS_TEXT[status] === undefined ? '' : ` ${STATUS_TEXT[status]}`;
-  const kind = status >= 500 ? 'unreachable' : 'refused';
+  // A 5xx, or a proxy that is busy (429) or timed out (408), refused nothing for good: retried like any request not
+  // sent.
+  const kind = status >= 500 || status === 429 || status === 408 ? 'unreachable' : 'refused';
   return new ProxyTunnelError(
     kind,
     proxy,

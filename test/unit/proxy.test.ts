@@ -268,7 +268,7 @@ describe('agrees with the installed @actions/http-client', () => {
 });
 
 describe('tunnel errors (without a proxy at hand)', () => {
-  it('a CONNECT answered 5xx is the proxy unreachable (retried); any other status a refusal; 407 asks for credentials', () => {
+  it('a CONNECT answered 5xx, 429 or 408 is the proxy unreachable (retried); any other status a refusal; 407 asks for credentials', () => {
     expect(tunnelRefusal('proxy.corp:3128', 502)).toMatchObject({
       kind: 'unreachable',
       status: 502,
@@ -281,6 +281,9 @@ describe('tunnel errors (without a proxy at hand)', () => {
       status: 403,
       code: 'PROXY_REFUSED',
     });
+    // A busy proxy (429) or one that timed out (408) refused nothing for good: retried, not the run stopped.
+    expect(tunnelRefusal('proxy.corp:3128', 429)).toMatchObject({ kind: 'unreachable', status: 429 });
+    expect(tunnelRefusal('proxy.corp:3128', 408)).toMatchObject({ kind: 'unreachable', status: 408 });
     const auth = tunnelRefusal('proxy.corp:3128', 407);
     expect(auth).toBeInstanceOf(ProxyTunnelError);
     expect(auth).toMatchObject({ kind: 'refused', status: 407, proxy: 'proxy.corp:3128' });
