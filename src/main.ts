@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execute } from './engine.js';
+import { execute } from './engine/index.js';
 import { readIdsFile } from './files.js';
 import { showId } from './ids.js';
 import { Inputs } from './inputs.js';

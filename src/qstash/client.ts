@@ -3,9 +3,10 @@
  * at-most-once rule for requests that are not idempotent. It knows nothing of GitHub Actions or of what an operation
  * means; it is given a transport, a rate limiter and a clock.
  */
-import { StopReason, type Cause } from '../outcomes.js';
+import { StopReason, type Cause, type EntryInfo } from '../outcomes.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import type { Clock } from './clock.js';
+import { entryInfo, isListedEntry } from './listing.js';
 import { DLQ_COLLECTION, listPath, type DlqKind, type ListQuery } from './paths.js';
 import type { RateLimiter } from './rate-limit.js';
 import { type Exchange, type ExchangeResult, type Transport } from './transport.js';
@@ -69,7 +70,7 @@ export interface SendOptions {
 export type ListResult =
   | {
       readonly kind: 'page';
-      readonly entries: readonly Record<string, unknown>[];
+      readonly entries: readonly EntryInfo[];
       /** Absent on the last page. */
       readonly cursor?: string;
       /** Entries without a usable dlqId, left out. */
@@ -175,10 +176,7 @@ export class DlqClient {
     const messages = (page as { messages?: unknown } | null)?.messages;
     // An answer without a messages array proves nothing about what the DLQ holds: it is not an empty page.
     if (!Array.isArray(messages)) return bad('the DLQ listing had no messages array');
-    const entries = messages.filter(
-      (entry): entry is Record<string, unknown> =>
-        !!entry && typeof entry === 'object' && typeof (entry as { dlqId?: unknown }).dlqId === 'string',
-    );
+    const entries = messages.filter(isListedEntry).map(entryInfo);
     const next = (page as { cursor?: unknown }).cursor;
     return {
       kind: 'page',

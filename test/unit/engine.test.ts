@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { execute, listingBudget, type EngineOptions, type Target } from '../../src/engine.js';
+import { execute, listingBudget, type EngineOptions, type Target } from '../../src/engine/index.js';
 import { operationFor, probeFor, type Operation } from '../../src/operations.js';
 import { DlqClient } from '../../src/qstash/client.js';
 import { UnsafeIdError } from '../../src/qstash/paths.js';
