@@ -32,6 +32,8 @@ export interface EngineOptions {
   /** Called after each listing page with the pages and entries listed so far. */
   readonly onListed?: (pages: number, entries: number) => void;
   readonly now?: () => number;
+  /** `auto` lists only for at least this many ids (default: 20 per concurrency slot). */
+  readonly listFromIds?: number;
   /** Most listing pages one run reads (a ceiling against listings that never end). */
   readonly maxListPages?: number;
 }
