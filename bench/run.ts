@@ -4,9 +4,13 @@
  * runner starts it, the baselines as plain JavaScript (.mjs, nothing to strip or compile) or a shell script. The
  * tools of one table take turns run by run, so that the machine's noise falls on all of them alike.
  *
- *   npm run bench                 # the full run (about 3.5 minutes: the curl and fetch loops are slow)
+ *   npm run bench                 # the full run (about 7 minutes: 3.5 for the curl and fetch loops and the
+ *                                 # rest, 3.5 for section 7's 60 runs, a fifth of them with 100,000 entries)
  *   npm run bench -- --quick      # a smoke run: 100 ids, 1 run each; never fails on a target, only on an error
+ *   npm run bench -- --only large-dlq            # one section (or several, comma-separated), and its targets
  *   options: --ids 1000 --latency 25 --runs 3 --memory-ids 20000 --entry dist/index.js
+ *            --dlq-sizes 10000,100000 (section 7; default 10× and 100× --ids) --large-runs 5 (section 7)
+ *   sections: all-present, half-missing, one-id, rate-limit, redrive, startup, large-dlq
  *
  * After the tables, "Targets" compares the measured ratios with the goals (computed here, never typed in).
  */
@@ -26,6 +30,9 @@ const { values } = parseArgs({
     runs: { type: 'string' },
     'memory-ids': { type: 'string' },
     entry: { type: 'string' },
+    only: { type: 'string' },
+    'dlq-sizes': { type: 'string' },
+    'large-runs': { type: 'string' },
   },
 });
 const QUICK = values.quick;
@@ -37,9 +44,27 @@ const SHORT_RUNS = QUICK ? 3 : Math.max(9, RUNS);
 const BIG = Number(values['memory-ids'] ?? (QUICK ? 2000 : 20_000));
 const ENTRY = resolve(values.entry ?? join(ROOT, 'dist/index.js'));
 const RATE_LIMIT = 100;
-for (const [name, value] of Object.entries({ ids: IDS, latency: LATENCY, runs: RUNS, 'memory-ids': BIG })) {
+/** Section 7: the DLQ sizes the ids sit in, and its runs (a median of 5: the cases are short and noisy). */
+const DLQ_SIZES = (values['dlq-sizes'] ?? `${IDS * 10},${IDS * 100}`).split(',').map(Number);
+const LARGE_RUNS = Number(values['large-runs'] ?? values.runs ?? (QUICK ? 1 : 5));
+for (const [name, value] of Object.entries({
+  ids: IDS,
+  latency: LATENCY,
+  runs: RUNS,
+  'memory-ids': BIG,
+  'large-runs': LARGE_RUNS,
+})) {
   if (!Number.isInteger(value) || value < (name === 'latency' ? 0 : 1)) throw new Error(`--${name}: not a count`);
 }
+if (DLQ_SIZES.some((size) => !Number.isInteger(size) || size < IDS)) {
+  throw new Error(`--dlq-sizes: whole numbers of entries, each at least --ids (${IDS})`);
+}
+const SECTIONS = ['all-present', 'half-missing', 'one-id', 'rate-limit', 'redrive', 'startup', 'large-dlq'] as const;
+type Section = (typeof SECTIONS)[number];
+const ONLY = values.only?.split(',').map((name) => name.trim());
+const unknown = ONLY?.filter((name) => !(SECTIONS as readonly string[]).includes(name)) ?? [];
+if (unknown.length > 0) throw new Error(`--only: no section ${unknown.join(', ')} (sections: ${SECTIONS.join(', ')})`);
+const want = (section: Section): boolean => ONLY === undefined || ONLY.includes(section);
 const work = mkdtempSync(join(tmpdir(), 'dlq-bench-'));
 
 interface Measure {
@@ -47,11 +72,20 @@ interface Measure {
   requests: number;
   confirmed: string;
   extra?: string;
+  /** Section 7: the requests by kind (listing pages, bulk deletes, per-id deletes). */
+  mix?: string;
 }
 
 interface Setup {
   present: number;
   missing?: number;
+  /**
+   * Entries in the DLQ besides the ids (section 7). The emulator lists in insertion order, so where the ids are
+   * seeded is where the listing shows them: 'early' seeds them first (the first pages), 'spread' evenly among the rest.
+   * After the run, the DLQ must hold exactly these others (every id gone, nothing else touched).
+   */
+  others?: number;
+  placement?: 'early' | 'spread';
   emulator?: EmulatorOptions;
 }
 
@@ -70,7 +104,9 @@ type Tool = (job: Job) => Promise<{ confirmed: string; extra?: string }>;
 async function measure(tool: Tool, setup: Setup): Promise<Measure> {
   const emulator = await DlqEmulator.start({ latencyMs: LATENCY, ...setup.emulator });
   try {
-    const present = emulator.seed('workflow', workflowEntries(setup.present));
+    const entries = workflowEntries(setup.present + (setup.others ?? 0));
+    emulator.seed('workflow', entries);
+    const present = placement(entries.length, setup.present, setup.placement).map((index) => entries[index]!.dlqId);
     const missing = Array.from({ length: setup.missing ?? 0 }, (_, i) => `${Date.now() - 9e9}-missing-${i}`);
     // Interleaved, so that no strategy can profit from the order.
     const ids = present.flatMap((id, i) => (i < missing.length ? [id, missing[i]!] : [id]));
@@ -78,10 +114,45 @@ async function measure(tool: Tool, setup: Setup): Promise<Measure> {
     writeFileSync(idsFile, `${ids.join('\n')}\n`);
     const started = performance.now();
     const result = await tool({ emulator, idsFile, ids, present, missing });
-    return { ms: performance.now() - started, requests: emulator.requests.length, ...result };
+    const ms = performance.now() - started;
+    if (setup.others === undefined) return { ms, requests: emulator.requests.length, ...result };
+    checkLeft(emulator, present, setup.others);
+    return { ms, requests: emulator.requests.length, mix: requestMix(emulator), ...result };
   } finally {
     await emulator.close();
   }
+}
+
+/** Which entries (by insertion index, in order) are the ids: the first ones, or one in the middle of each equal stretch. */
+function placement(total: number, ids: number, where: Setup['placement'] = 'early'): number[] {
+  const step = total / ids;
+  return Array.from({ length: ids }, (_, i) => (where === 'early' ? i : Math.floor((i + 0.5) * step)));
+}
+
+/** The DLQ after a run in a large DLQ: none of the ids left, and every other entry still there. */
+function checkLeft(emulator: DlqEmulator, present: readonly string[], others: number): void {
+  const left = present.filter((id) => emulator.has('workflow', id)).length;
+  const size = emulator.ids('workflow').length;
+  if (left > 0 || size !== others) {
+    throw new Error(`the DLQ after the run is wrong: ${left} of the ids left, ${size} entries (expected ${others})`);
+  }
+}
+
+/** The requests of a run by kind: listing pages (GET of the collection), bulk deletes, per-id deletes. */
+function requestMix(emulator: DlqEmulator): string {
+  const collections = new Set(['/v2/workflows/dlq', '/v2/dlq']);
+  let list = 0;
+  let bulk = 0;
+  let one = 0;
+  let other = 0;
+  for (const request of emulator.requests) {
+    const collection = collections.has(request.path.split('?')[0]!.replace(/\/$/u, ''));
+    if (request.method === 'GET' && collection) list += 1;
+    else if (request.method === 'DELETE' && collection) bulk += 1;
+    else if (request.method === 'DELETE') one += 1;
+    else other += 1;
+  }
+  return `${list} list, ${bulk} bulk, ${one} per id${other > 0 ? `, ${other} other` : ''}`;
 }
 
 function medianOf<T>(items: T[], key: (item: T) => number): T {
@@ -163,9 +234,13 @@ const tools = {
     const out = await exec('bash', [join(ROOT, 'bench/tools/curl-loop.sh'), idsFile], env(emulator));
     return { confirmed: `${(JSON.parse(out) as { confirmed: number }).confirmed} removed` };
   }) satisfies Tool,
-  official: (async ({ emulator, idsFile }) => {
+  official: (async ({ emulator, idsFile, present }) => {
     const out = await exec(process.execPath, [join(ROOT, 'bench/tools/official-client.mjs'), idsFile], env(emulator));
-    return { confirmed: `count only: ${(JSON.parse(out) as { deletedCount: number }).deletedCount} deleted` };
+    const { deletedCount } = JSON.parse(out) as { deletedCount: number };
+    if (deletedCount !== present.length) {
+      throw new Error(`the official client deleted ${deletedCount} entries, not the ${present.length} present`);
+    }
+    return { confirmed: `count only: ${deletedCount} deleted` };
   }) satisfies Tool,
 };
 
@@ -180,15 +255,18 @@ function table(title: string, rows: [string, Measure, number][], baseline: numbe
   console.log("| tool | wall time (median) | runs | requests | ids confirmed | × the action's time |");
   console.log('|---|---:|---:|---:|---|---:|');
   for (const [name, m, runs] of rows) {
+    const requests = m.mix === undefined ? String(m.requests) : `${m.requests} (${m.mix})`;
     console.log(
-      `| ${name} | ${seconds(m.ms)} | ${runs} | ${m.requests} | ${m.confirmed} | ${(m.ms / baseline).toFixed(2)}× |`,
+      `| ${name} | ${seconds(m.ms)} | ${runs} | ${requests} | ${m.confirmed} | ${(m.ms / baseline).toFixed(2)}× |`,
     );
   }
 }
 
+const benchStarted = performance.now();
 const entryInfo = statSync(ENTRY);
 console.log(
-  `# DLQ cleanup benchmark: ${IDS} ids, ${LATENCY} ms emulated latency, median of ${RUNS} run(s)\n` +
+  `# DLQ cleanup benchmark: ${IDS} ids, ${LATENCY} ms emulated latency, median of ${RUNS} run(s)` +
+    `${want('large-dlq') ? ` (section 7: ${LARGE_RUNS})` : ''}${ONLY ? `; sections: ${ONLY.join(', ')}` : ''}\n` +
     `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${new Date().toISOString()}\n` +
     `action: ${relative(process.cwd(), ENTRY) || ENTRY} (${(entryInfo.size / 1024).toFixed(0)} KiB, ` +
     `built ${entryInfo.mtime.toISOString()})`,
@@ -196,78 +274,101 @@ console.log(
 
 // 1. Every id exists. The sequential loops are the slow baselines (tens of seconds a run).
 const all = { present: IDS };
-const [action, perId, official] = await compare(RUNS, all, [
-  tools.action(),
-  tools.action({ strategy: 'per-id' }),
-  tools.official,
-]);
-const hasCurl = await exec('curl', ['--version'], {}).then(
-  () => true,
-  () => false,
-);
-const [fetchLoop, curlLoop] = await compare(RUNS, all, hasCurl ? [tools.fetchLoop, tools.curlLoop] : [tools.fetchLoop]);
-table(
-  `1. ${IDS} ids, all in the DLQ, no rate limit`,
-  [
-    ['this action (strategy: auto)', action!, RUNS],
-    ['this action (strategy: per-id)', perId!, RUNS],
-    [OFFICIAL, official!, RUNS],
-    ['sequential fetch loop (plain .mjs)', fetchLoop!, RUNS],
-    ...(curlLoop ? [['sequential curl loop', curlLoop, RUNS] as [string, Measure, number]] : []),
-  ],
-  action!.ms,
-);
-if (!hasCurl) console.log('\n(curl is not installed: the curl loop is skipped)');
+let action: Measure | undefined;
+let official: Measure | undefined;
+if (want('all-present')) {
+  let perId: Measure | undefined;
+  [action, perId, official] = await compare(RUNS, all, [
+    tools.action(),
+    tools.action({ strategy: 'per-id' }),
+    tools.official,
+  ]);
+  const hasCurl = await exec('curl', ['--version'], {}).then(
+    () => true,
+    () => false,
+  );
+  const [fetchLoop, curlLoop] = await compare(
+    RUNS,
+    all,
+    hasCurl ? [tools.fetchLoop, tools.curlLoop] : [tools.fetchLoop],
+  );
+  table(
+    `1. ${IDS} ids, all in the DLQ, no rate limit`,
+    [
+      ['this action (strategy: auto)', action!, RUNS],
+      ['this action (strategy: per-id)', perId!, RUNS],
+      [OFFICIAL, official!, RUNS],
+      ['sequential fetch loop (plain .mjs)', fetchLoop!, RUNS],
+      ...(curlLoop ? [['sequential curl loop', curlLoop, RUNS] as [string, Measure, number]] : []),
+    ],
+    action!.ms,
+  );
+  if (!hasCurl) console.log('\n(curl is not installed: the curl loop is skipped)');
+}
 
 // 2. Half of the ids do not exist.
-const half = { present: Math.ceil(IDS / 2), missing: Math.floor(IDS / 2) };
-const [actionHalf, officialHalf] = await compare(RUNS, half, [tools.action(), tools.official]);
-table(
-  `2. ${IDS} ids, half of them not in the DLQ (interleaved)`,
-  [
-    ['this action (strategy: auto)', actionHalf!, RUNS],
-    [OFFICIAL, officialHalf!, RUNS],
-  ],
-  actionHalf!.ms,
-);
+let actionHalf: Measure | undefined;
+let officialHalf: Measure | undefined;
+if (want('half-missing')) {
+  const half = { present: Math.ceil(IDS / 2), missing: Math.floor(IDS / 2) };
+  [actionHalf, officialHalf] = await compare(RUNS, half, [tools.action(), tools.official]);
+  table(
+    `2. ${IDS} ids, half of them not in the DLQ (interleaved)`,
+    [
+      ['this action (strategy: auto)', actionHalf!, RUNS],
+      [OFFICIAL, officialHalf!, RUNS],
+    ],
+    actionHalf!.ms,
+  );
+}
 
 // 3. One id, given inline as a step would: mostly start-up. The fetch script is the floor (Node and one request).
-const [actionOne, officialOne, fetchOne] = await compare(SHORT_RUNS, { present: 1 }, [
-  tools.action({}, true),
-  tools.official,
-  tools.fetchLoop,
-]);
-table(
-  '3. One id',
-  [
-    ['this action (dlq-ids: the id)', actionOne!, SHORT_RUNS],
-    [OFFICIAL, officialOne!, SHORT_RUNS],
-    ['one fetch (plain .mjs)', fetchOne!, SHORT_RUNS],
-  ],
-  actionOne!.ms,
-);
+let actionOne: Measure | undefined;
+let officialOne: Measure | undefined;
+if (want('one-id')) {
+  let fetchOne: Measure | undefined;
+  [actionOne, officialOne, fetchOne] = await compare(SHORT_RUNS, { present: 1 }, [
+    tools.action({}, true),
+    tools.official,
+    tools.fetchLoop,
+  ]);
+  table(
+    '3. One id',
+    [
+      ['this action (dlq-ids: the id)', actionOne!, SHORT_RUNS],
+      [OFFICIAL, officialOne!, SHORT_RUNS],
+      ['one fetch (plain .mjs)', fetchOne!, SHORT_RUNS],
+    ],
+    actionOne!.ms,
+  );
+}
 
 // 4. Per id under a burst limit.
 const limited = Math.round(IDS / 2);
-const [rateLimited] = await compare(RUNS, { present: limited, emulator: { rateLimit: { limit: RATE_LIMIT } } }, [
-  async (job) => {
-    const result = tools.action({ strategy: 'per-id' })(job);
-    return { ...(await result), extra: String(job.emulator.count(429)) };
-  },
-]);
-const throttled = Number(rateLimited!.extra);
 const bound = (limited / RATE_LIMIT) * 1000;
-console.log(`\n### 4. ${limited} ids per id under a ${RATE_LIMIT} requests/s burst limit (bound: ${seconds(bound)})\n`);
-console.log(
-  `wall time ${seconds(rateLimited!.ms)} = ${(rateLimited!.ms / bound).toFixed(2)}× the bound; ` +
-    `${throttled} of ${rateLimited!.requests} requests answered 429 ` +
-    `(${((throttled / rateLimited!.requests) * 100).toFixed(1)}%); ${rateLimited!.confirmed}`,
-);
+let rateLimited: Measure | undefined;
+if (want('rate-limit')) {
+  [rateLimited] = await compare(RUNS, { present: limited, emulator: { rateLimit: { limit: RATE_LIMIT } } }, [
+    async (job) => {
+      const result = tools.action({ strategy: 'per-id' })(job);
+      return { ...(await result), extra: String(job.emulator.count(429)) };
+    },
+  ]);
+  const throttled = Number(rateLimited!.extra);
+  console.log(
+    `\n### 4. ${limited} ids per id under a ${RATE_LIMIT} requests/s burst limit (bound: ${seconds(bound)})\n`,
+  );
+  console.log(
+    `wall time ${seconds(rateLimited!.ms)} = ${(rateLimited!.ms / bound).toFixed(2)}× the bound; ` +
+      `${throttled} of ${rateLimited!.requests} requests answered 429 ` +
+      `(${((throttled / rateLimited!.requests) * 100).toFixed(1)}%); ${rateLimited!.confirmed}`,
+  );
+}
 
 // 5. Redrive: `operation: restart` re-runs each entry (one request per id). Builds without it are detected: they
 // either reject the input or ignore it and delete instead (no restart request reaches the emulator).
 let redrive: { restart: Measure; perId: Measure } | { skipped: string } | undefined;
-{
+if (want('redrive')) {
   const restarts = (emulator: DlqEmulator): typeof emulator.requests =>
     emulator.requests.filter((r) => r.path.split('?')[0]!.includes('/dlq/restart'));
   const restartTool: Tool = async (job) => {
@@ -318,72 +419,122 @@ let redrive: { restart: Measure; perId: Measure } | { skipped: string } | undefi
 }
 
 // 6. Start-up and memory. Plain start-up first: an empty Node process, then a plain .mjs's first request.
-const plain: number[] = [];
-for (let i = 0; i < SHORT_RUNS; i += 1) {
-  const started = performance.now();
-  await exec(process.execPath, ['--input-type=module', '--eval', ''], {});
-  plain.push(performance.now() - started);
-}
-const firstRequest: Record<'action' | 'official' | 'fetch', number[]> = { action: [], official: [], fetch: [] };
-for (let i = 0; i < SHORT_RUNS; i += 1) {
-  for (const tool of ['action', 'official', 'fetch'] as const) {
+if (want('startup')) {
+  const plain: number[] = [];
+  for (let i = 0; i < SHORT_RUNS; i += 1) {
+    const started = performance.now();
+    await exec(process.execPath, ['--input-type=module', '--eval', ''], {});
+    plain.push(performance.now() - started);
+  }
+  const firstRequest: Record<'action' | 'official' | 'fetch', number[]> = { action: [], official: [], fetch: [] };
+  for (let i = 0; i < SHORT_RUNS; i += 1) {
+    for (const tool of ['action', 'official', 'fetch'] as const) {
+      const emulator = await DlqEmulator.start();
+      try {
+        const [id] = emulator.seed('workflow', workflowEntries(1));
+        const idsFile = join(work, 'one.txt');
+        writeFileSync(idsFile, `${id}\n`);
+        const spawnedAt = Date.now();
+        if (tool === 'action') {
+          const job = { emulator, idsFile, ids: [id!], present: [id!], missing: [] };
+          verifyDelete(await startAction(job, {}, true), job);
+        } else {
+          const script = tool === 'official' ? 'official-client.mjs' : 'fetch-loop.mjs';
+          await exec(process.execPath, [join(ROOT, 'bench/tools', script), idsFile], env(emulator));
+        }
+        firstRequest[tool].push(emulator.requests[0]!.at - spawnedAt);
+      } finally {
+        await emulator.close();
+      }
+    }
+  }
+  const rss: Record<string, number> = {};
+  for (const strategy of ['auto', 'per-id']) {
     const emulator = await DlqEmulator.start();
     try {
-      const [id] = emulator.seed('workflow', workflowEntries(1));
-      const idsFile = join(work, 'one.txt');
-      writeFileSync(idsFile, `${id}\n`);
-      const spawnedAt = Date.now();
-      if (tool === 'action') {
-        const job = { emulator, idsFile, ids: [id!], present: [id!], missing: [] };
-        verifyDelete(await startAction(job, {}, true), job);
-      } else {
-        const script = tool === 'official' ? 'official-client.mjs' : 'fetch-loop.mjs';
-        await exec(process.execPath, [join(ROOT, 'bench/tools', script), idsFile], env(emulator));
-      }
-      firstRequest[tool].push(emulator.requests[0]!.at - spawnedAt);
+      const ids = emulator.seed('workflow', workflowEntries(BIG));
+      const idsFile = join(work, 'big.txt');
+      const rssFile = join(work, 'rss.txt');
+      writeFileSync(idsFile, `${ids.join('\n')}\n`);
+      const run = await runAction({
+        entry: ENTRY,
+        inputs: {
+          'dlq-ids-file': idsFile,
+          'qstash-url': emulator.url,
+          'qstash-token': emulator.token,
+          strategy,
+          concurrency: '32',
+        },
+        env: { RSS_FILE: rssFile },
+        nodeArgs: ['--import', join(ROOT, 'bench/rss-probe.mjs')],
+        timeoutMs: 600_000,
+      });
+      verifyDelete(run, { emulator, idsFile, ids, present: ids, missing: [] });
+      rss[strategy] = Number(readFileSync(rssFile, 'utf8')) / 1024;
     } finally {
       await emulator.close();
     }
   }
+  const runsOf = (list: number[]): string =>
+    `median ${medianOf(list, (x) => x).toFixed(0)} ms (runs: ${list.map((x) => x.toFixed(0)).join(', ')} ms)`;
+  console.log(`\n### 6. Start-up and memory\n`);
+  console.log(`plain Node start and exit (empty module): ${runsOf(plain)}`);
+  console.log(`process start to first request, this action: ${runsOf(firstRequest.action)}`);
+  console.log(
+    `process start to first request, ${OFFICIAL.split(' ')[0]} (plain .mjs): ${runsOf(firstRequest.official)}`,
+  );
+  console.log(`process start to first request, fetch (plain .mjs): ${runsOf(firstRequest.fetch)}`);
+  console.log(
+    `peak RSS, ${BIG} ids from dlq-ids-file: ${rss.auto!.toFixed(0)} MiB (strategy auto), ` +
+      `${rss['per-id']!.toFixed(0)} MiB (strategy per-id)`,
+  );
 }
-const rss: Record<string, number> = {};
-for (const strategy of ['auto', 'per-id']) {
-  const emulator = await DlqEmulator.start();
-  try {
-    const ids = emulator.seed('workflow', workflowEntries(BIG));
-    const idsFile = join(work, 'big.txt');
-    const rssFile = join(work, 'rss.txt');
-    writeFileSync(idsFile, `${ids.join('\n')}\n`);
-    const run = await runAction({
-      entry: ENTRY,
-      inputs: {
-        'dlq-ids-file': idsFile,
-        'qstash-url': emulator.url,
-        'qstash-token': emulator.token,
-        strategy,
-        concurrency: '32',
-      },
-      env: { RSS_FILE: rssFile },
-      nodeArgs: ['--import', join(ROOT, 'bench/rss-probe.mjs')],
-      timeoutMs: 600_000,
-    });
-    verifyDelete(run, { emulator, idsFile, ids, present: ids, missing: [] });
-    rss[strategy] = Number(readFileSync(rssFile, 'utf8')) / 1024;
-  } finally {
-    await emulator.close();
+
+// 7. `strategy: auto` (the default) when the DLQ is much larger than the id list: the listing shows the ids among
+// many other entries, early or spread through it.
+interface LargeCase {
+  title: string;
+  auto: Measure;
+  perId: Measure;
+  official: Measure;
+}
+const large: LargeCase[] = [];
+if (want('large-dlq')) {
+  const started = performance.now();
+  console.log(
+    `\n### 7. auto in a large DLQ: ${IDS} ids in DLQs of ${DLQ_SIZES.join(' and ')} entries ` +
+      `(median of ${LARGE_RUNS} run(s))\n\n` +
+      'The emulator lists in insertion order, 100 entries a page. "early": the ids are seeded first, so they fill ' +
+      `the first ${Math.ceil(IDS / 100)} pages of the listing; "spread": one id in the middle of every ` +
+      'DLQ size / ids entries. After each run the DLQ must hold exactly the other entries.',
+  );
+  for (const size of DLQ_SIZES) {
+    for (const where of ['early', 'spread'] as const) {
+      const letter = String.fromCharCode(97 + large.length);
+      const title = `${IDS} ids ${where === 'early' ? 'on the first pages' : 'spread evenly'}, DLQ of ${size}`;
+      const setup: Setup = { present: IDS, others: size - IDS, placement: where };
+      const [auto, perId, official] = await compare(LARGE_RUNS, setup, [
+        tools.action(),
+        tools.action({ strategy: 'per-id' }),
+        tools.official,
+      ]);
+      table(
+        `7${letter}. ${title}`,
+        [
+          ['this action (strategy: auto)', auto!, LARGE_RUNS],
+          ['this action (strategy: per-id)', perId!, LARGE_RUNS],
+          [OFFICIAL, official!, LARGE_RUNS],
+        ],
+        auto!.ms,
+      );
+      console.log(
+        `\nauto: ${(auto!.ms / perId!.ms).toFixed(2)}× per-id, ${(auto!.ms / official!.ms).toFixed(2)}× the official client`,
+      );
+      large.push({ title, auto: auto!, perId: perId!, official: official! });
+    }
   }
+  console.log(`\n(section 7 took ${seconds(performance.now() - started)})`);
 }
-const runsOf = (list: number[]): string =>
-  `median ${medianOf(list, (x) => x).toFixed(0)} ms (runs: ${list.map((x) => x.toFixed(0)).join(', ')} ms)`;
-console.log(`\n### 6. Start-up and memory\n`);
-console.log(`plain Node start and exit (empty module): ${runsOf(plain)}`);
-console.log(`process start to first request, this action: ${runsOf(firstRequest.action)}`);
-console.log(`process start to first request, ${OFFICIAL.split(' ')[0]} (plain .mjs): ${runsOf(firstRequest.official)}`);
-console.log(`process start to first request, fetch (plain .mjs): ${runsOf(firstRequest.fetch)}`);
-console.log(
-  `peak RSS, ${BIG} ids from dlq-ids-file: ${rss.auto!.toFixed(0)} MiB (strategy auto), ` +
-    `${rss['per-id']!.toFixed(0)} MiB (strategy per-id)`,
-);
 
 // Targets: ratios from the medians above, compared with the goals.
 function verdict(ok: boolean): string {
@@ -392,22 +543,41 @@ function verdict(ok: boolean): string {
 const ratio = (a: Measure, b: Measure): number => a.ms / b.ms;
 const x = (value: number): string => `${value.toFixed(2)}×`;
 const lines: string[] = [];
-const allRatio = ratio(action!, official!);
-lines.push(
-  `all present: ${x(allRatio)} the official client, with each id's outcome (it has a count only) ` +
-    `(target ≤ 1.1×): ${verdict(allRatio <= 1.1)}`,
-);
-const halfRatio = ratio(actionHalf!, officialHalf!);
-lines.push(`half missing: ${x(halfRatio)} the official client (target ≤ 0.8×): ${verdict(halfRatio <= 0.8)}`);
-const oneRatio = ratio(actionOne!, officialOne!);
-lines.push(`one id: ${x(oneRatio)} the official client (target ≤ 1.5×): ${verdict(oneRatio <= 1.5)}`);
-const limitRatio = rateLimited!.ms / bound;
-const share = throttled / rateLimited!.requests;
-lines.push(
-  `per id under ${RATE_LIMIT}/s: ${x(limitRatio)} N/limit (target ≤ 1.15×), ${(share * 100).toFixed(1)}% 429s ` +
-    `(target ≤ 5%): ${verdict(limitRatio <= 1.15 && share <= 0.05)}`,
-);
-if (redrive && 'restart' in redrive) {
+const skipped = (section: Section): string => `not measured (--only ${ONLY?.join(',')}: no ${section} section)`;
+if (action && official) {
+  const allRatio = ratio(action, official);
+  lines.push(
+    `all present (the DLQ holds just the ids): ${x(allRatio)} the official client, with each id's outcome ` +
+      `(it has a count only) (target ≤ 1.1×): ${verdict(allRatio <= 1.1)}`,
+  );
+} else {
+  lines.push(`all present (the DLQ holds just the ids): ${skipped('all-present')}`);
+}
+if (actionHalf && officialHalf) {
+  const halfRatio = ratio(actionHalf, officialHalf);
+  lines.push(`half missing: ${x(halfRatio)} the official client (target ≤ 0.8×): ${verdict(halfRatio <= 0.8)}`);
+} else {
+  lines.push(`half missing: ${skipped('half-missing')}`);
+}
+if (actionOne && officialOne) {
+  const oneRatio = ratio(actionOne, officialOne);
+  lines.push(`one id: ${x(oneRatio)} the official client (target ≤ 1.5×): ${verdict(oneRatio <= 1.5)}`);
+} else {
+  lines.push(`one id: ${skipped('one-id')}`);
+}
+if (rateLimited) {
+  const limitRatio = rateLimited.ms / bound;
+  const share = Number(rateLimited.extra) / rateLimited.requests;
+  lines.push(
+    `per id under ${RATE_LIMIT}/s: ${x(limitRatio)} N/limit (target ≤ 1.15×), ${(share * 100).toFixed(1)}% 429s ` +
+      `(target ≤ 5%): ${verdict(limitRatio <= 1.15 && share <= 0.05)}`,
+  );
+} else {
+  lines.push(`per id under ${RATE_LIMIT}/s: ${skipped('rate-limit')}`);
+}
+if (!want('redrive')) {
+  lines.push(`redrive: ${skipped('redrive')}`);
+} else if (redrive && 'restart' in redrive) {
   const redriveRatio = ratio(redrive.restart, redrive.perId);
   lines.push(
     `redrive: ${(redrive.restart.ms / IDS).toFixed(2)} ms per id restarted vs ${(redrive.perId.ms / IDS).toFixed(2)} ` +
@@ -416,11 +586,23 @@ if (redrive && 'restart' in redrive) {
 } else {
   lines.push(`redrive: not measured (${redrive && 'skipped' in redrive ? redrive.skipped : 'no run'})`);
 }
+if (want('large-dlq')) {
+  for (const item of large) {
+    const perIdRatio = ratio(item.auto, item.perId);
+    lines.push(
+      `auto in a large DLQ, ${item.title}: ${x(perIdRatio)} per-id (target ≤ 1.1×): ${verdict(perIdRatio <= 1.1)} ` +
+        `(${x(ratio(item.auto, item.official))} the official client, no target)`,
+    );
+  }
+} else {
+  lines.push(`auto in a large DLQ: ${skipped('large-dlq')}`);
+}
 console.log(
   `\n### Targets${QUICK || IDS !== 1000 ? ` (set for 1000 ids; this run has ${IDS}: indicative only)` : ''}\n`,
 );
 for (const line of lines) console.log(`- ${line}`);
 
+console.log(`\n(the benchmark took ${seconds(performance.now() - benchStarted)})`);
 if (statSync(ENTRY).mtimeMs !== entryInfo.mtimeMs) {
   console.log(`\nWARNING: ${ENTRY} changed during the run; the figures mix two builds.`);
 }
