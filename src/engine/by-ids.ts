@@ -4,8 +4,8 @@
  *
  * Every id is claimed by exactly one path. The listing pages from the start of the DLQ and claims the wanted ids a
  * page shows (bulk deletes; a dry run settles them as existing). While its pages bring at least `concurrency`
- * unclaimed ids the listing runs alone: it settles ids at least as fast as per-id would. Once a page brings fewer,
- * per-id workers join and take unclaimed ids from the end of the input list. The listing stops once every id is
+ * unclaimed ids, and at least half of each page is ids of the list, the listing runs alone (see `listingAlone`).
+ * Once a page brings fewer, per-id workers join and take unclaimed ids from the end of the input list. The listing stops once every id is
  * claimed, or when its pages stop paying (see `pagesPay`); per-id then finishes the rest. A listing that completes
  * hands the ids it never showed to bulk calls of their own, whose count confirms them (absence from a listing
  * proves nothing: a cursor may skip entries).
@@ -39,6 +39,15 @@ export function pagesPay(found: readonly number[]): boolean {
   const total = found.reduce((sum, n) => sum + n, 0);
   if (pages >= TRIAL_PAGES && total < MIN_IDS_PER_PAGE * pages) return false;
   return pages < MAX_BARREN_PAGES || found.slice(-MAX_BARREN_PAGES).some((n) => n > 0);
+}
+
+/**
+ * Whether the listing keeps running alone after a page that brought `fresh` unclaimed ids of `entries`: while at
+ * least half of each page is ids of the list (the DLQ holds mostly them), and more than per-id would settle in the
+ * same round trip. Per-id joining then would save little time for many more requests.
+ */
+export function listingAlone(fresh: number, entries: number, concurrency: number): boolean {
+  return fresh >= Math.max(concurrency, entries / 2);
 }
 
 export async function byIds(ids: readonly string[], strategy: Strategy, parts: Parts): Promise<void> {
@@ -128,8 +137,7 @@ async function race(sendable: readonly string[], parts: Parts): Promise<void> {
       found.push(fresh);
       if (claims.all) return true;
       if (!pagesPay(found)) return true;
-      // Alone, the listing settles fewer ids per round trip than per-id would: per-id joins.
-      if (!last && fresh < options.concurrency) startPerId();
+      if (!last && !listingAlone(fresh, entries.length, options.concurrency)) startPerId();
       return false;
     });
   } catch (error) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { execute, listsFor, pagesPay, type EngineOptions, type Target } from '../../src/engine/index.js';
+import { execute, listingAlone, listsFor, pagesPay, type EngineOptions, type Target } from '../../src/engine/index.js';
 import { operationFor, probeFor, type Operation } from '../../src/operations.js';
 import { DlqClient } from '../../src/qstash/client.js';
 import { UnsafeIdError } from '../../src/qstash/paths.js';
@@ -364,6 +364,15 @@ describe('when auto lists, and when its listing stops', () => {
     expect(pagesPay([100, 100, 0, 0, 0])).toBe(false);
     expect(pagesPay([1, 1, 1])).toBe(false);
   });
+
+  it('the listing runs alone while a page brings at least half a page of ids and more than per-id would settle', () => {
+    expect(listingAlone(100, 100, 8)).toBe(true);
+    expect(listingAlone(50, 100, 8)).toBe(true);
+    expect(listingAlone(49, 100, 8)).toBe(false);
+    expect(listingAlone(10, 100, 8)).toBe(false);
+    expect(listingAlone(5, 10, 8)).toBe(false);
+    expect(listingAlone(1, 2, 1)).toBe(true);
+  });
 });
 
 /** Which ids each request carried: per-id requests by their last segment, bulk calls by their dlqIds. */
@@ -400,8 +409,8 @@ describe('strategy auto: the race between per-id requests and one listing', () =
     const { client, transport } = scriptedClient(dlq.script);
     const outcomes = await execute(ids(...wanted), del, client, { concurrency: 1, strategy: 'auto' });
     expect(outcomes).toMatchObject({ done: wanted, notFound: [], failed: [], notes: [] });
-    // Two pages showed every id: no third page, no per-id request; the listing ran alone while its pages brought
-    // more ids than one slot of per-id would have settled.
+    // Two pages showed every id: no third page, no per-id request; the listing ran alone while at least half of
+    // each page was ids of the list.
     expect(transport.lines).toEqual([
       'GET /v2/workflows/dlq?count=100',
       'GET /v2/workflows/dlq?count=100&cursor=100',
