@@ -3,13 +3,14 @@
  * enough ids) a race between per-id requests and one listing whose finds are settled in bulk.
  *
  * Every id is claimed by exactly one path. The listing pages from the start of the DLQ and claims the wanted ids a
- * page shows (bulk deletes; a dry run settles them as existing). While its pages bring at least `concurrency`
- * unclaimed ids, and at least half of each page is ids of the list, the listing runs alone (see `listingAlone`).
- * Once a page brings fewer, per-id workers join and take unclaimed ids from the end of the input list. The listing stops once every id is
+ * page shows (bulk deletes; a dry run settles them as existing). While at least half of each page is ids of the
+ * list, and more than `concurrency` of them, the listing runs alone (see `listingAlone`). Once a page brings fewer,
+ * per-id workers join and take unclaimed ids from the end of the input list. The listing stops once every id is
  * claimed, or when its pages stop paying (see `pagesPay`); per-id then finishes the rest. A listing that completes
  * hands the ids it never showed to bulk calls of their own, whose count confirms them (absence from a listing
  * proves nothing: a cursor may skip entries).
  */
+import { PAGE_SIZE } from '../qstash/paths.js';
 import { Batcher, type Batch } from './batching.js';
 import type { ListingEnd } from './listing.js';
 import type { Parts } from './parts.js';
@@ -122,7 +123,7 @@ async function race(sendable: readonly string[], parts: Parts): Promise<void> {
         (batch) => bulk.send(batch),
       )
     : Promise.resolve();
-  const batcher = new Batcher(bulk?.maxIds ?? 100, (batch) => batches.push({ ids: batch, listed: true }));
+  const batcher = new Batcher(bulk?.maxIds ?? PAGE_SIZE, (batch) => batches.push({ ids: batch, listed: true }));
   const found: number[] = [];
   let listing: ListingEnd;
   try {
