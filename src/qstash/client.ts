@@ -3,10 +3,10 @@
  * at-most-once rule for requests that are not idempotent. It knows nothing of GitHub Actions or of what an operation
  * means; it is given a transport, a rate limiter and a clock.
  */
-import { StopReason, type Cause, type EntryInfo } from '../outcomes.js';
+import { StopReason, type Cause } from '../outcomes.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import type { Clock } from './clock.js';
-import { entryInfo, isListedEntry } from './listing.js';
+import { entryInfo, isListedEntry, type EntryInfo } from './listing.js';
 import { DLQ_COLLECTION, listPath, type DlqKind, type ListQuery } from './paths.js';
 import type { RateLimiter } from './rate-limit.js';
 import { type Exchange, type ExchangeResult, type Transport } from './transport.js';

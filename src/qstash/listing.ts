@@ -3,6 +3,8 @@
  */
 import type { EntryInfo } from '../outcomes.js';
 
+export type { EntryInfo };
+
 function text(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
