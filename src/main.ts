@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type Connection } from './connection.js';
 import { collectTokens } from './endpoint.js';
-import { execute } from './engine.js';
+import { execute } from './engine/index.js';
 import { readIdsFile } from './files.js';
 import { showId } from './ids.js';
 import { Inputs, INPUTS } from './inputs.js';

@@ -1,6 +1,6 @@
 /**
  * Every DLQ operation, described once: its requests, how each answer maps to an outcome, whether an attempt whose
- * answer was lost may be sent again, and its words. The core (engine.ts), the client and the report know nothing
+ * answer was lost may be sent again, and its words. The core (engine/), the client and the report know nothing
  * else about what an operation does. Adding one means a description here, its choice in action.yml, the emulator
  * and tests.
  */
@@ -11,12 +11,19 @@ import type { Exchange } from './qstash/transport.js';
 export const OPERATION_NAMES = ['delete', 'restart', 'resume', 'retry', 'retry-callback'] as const;
 export type OperationName = (typeof OPERATION_NAMES)[number];
 
+/** What a counting bulk call's 2xx answer says. */
+export interface BulkAnswer {
+  /** How many entries the call acted on; undefined when the answer has no usable count. */
+  readonly count?: number;
+  /** The answer shows the server ignored the ids sent and acted on "whatever matches" instead. */
+  readonly ignoredIds: boolean;
+}
+
 /** A bulk form whose answer is a count only (`{deleted: n}`): reconciled id by id when the count is not exact. */
 export interface CountingBulk {
   readonly maxIds: number;
   request(ids: readonly string[]): Exchange;
-  /** The count in a 2xx answer, or undefined when it has none. */
-  count(body: string): number | undefined;
+  read(body: string): BulkAnswer;
 }
 
 export interface Words {
@@ -91,13 +98,18 @@ function deleteOperation(dlq: DlqKind): Operation {
     bulk: {
       maxIds: PAGE_SIZE,
       request: (ids) => ({ method: 'DELETE', path: bulkDeletePath(dlq, ids), wantsBody: true }),
-      count: (body) => {
+      read: (body) => {
+        let count: number | undefined;
         try {
           const deleted = (JSON.parse(body) as { deleted?: unknown } | null)?.deleted;
-          return typeof deleted === 'number' && Number.isInteger(deleted) && deleted >= 0 ? deleted : undefined;
+          if (typeof deleted === 'number' && Number.isInteger(deleted) && deleted >= 0) count = deleted;
         } catch {
-          return undefined;
+          count = undefined;
         }
+        // Upstash documents the Workflow DLQ's bulk-delete cursor as present only without dlqIds: an answer with
+        // one means the server took the call as "delete what matches".
+        const ignoredIds = dlq === 'workflow' && /"cursor"\s*:\s*"[^"]/u.test(body);
+        return { ...(count !== undefined && { count }), ignoredIds };
       },
     },
     words: deleteWords,

@@ -3,7 +3,7 @@
  * all problems are reported together, and nothing here sends a request.
  */
 import { CODE_DEFAULTS, INPUTS, Inputs, type InputSpec, type OnNotFound } from './inputs.js';
-import type { Strategy, Target } from './engine.js';
+import type { Strategy, Target } from './engine/index.js';
 import { assertUsableIds, InvalidIdsError, parseIdList, uniqueInOrder } from './ids.js';
 import { FILTER_INPUTS, FilterError, readFilters, splitValues } from './filters.js';
 import {

@@ -7,6 +7,7 @@ import type { Cause } from '../outcomes.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { Breakers, defaultUnreachableAfter } from './breakers.js';
 import type { Clock } from './clock.js';
+import { entryInfo, isListedEntry, type EntryInfo } from './listing.js';
 import { DLQ_COLLECTION, listPath, type DlqKind, type ListQuery } from './paths.js';
 import type { RateLimiter } from './rate-limit.js';
 import { decide, stopCause, type AttemptResult, type RetryPolicy } from './retry-policy.js';
@@ -73,7 +74,7 @@ export interface SendOptions {
 export type ListResult =
   | {
       readonly kind: 'page';
-      readonly entries: readonly Record<string, unknown>[];
+      readonly entries: readonly EntryInfo[];
       /** Absent on the last page. */
       readonly cursor?: string;
       /** Entries without a usable dlqId, left out. */
@@ -171,10 +172,7 @@ export class DlqClient {
     const messages = (page as { messages?: unknown } | null)?.messages;
     // An answer without a messages array proves nothing about what the DLQ holds: it is not an empty page.
     if (!Array.isArray(messages)) return bad('the DLQ listing had no messages array');
-    const entries = messages.filter(
-      (entry): entry is Record<string, unknown> =>
-        !!entry && typeof entry === 'object' && typeof (entry as { dlqId?: unknown }).dlqId === 'string',
-    );
+    const entries = messages.filter(isListedEntry).map(entryInfo);
     const next = (page as { cursor?: unknown }).cursor;
     return {
       kind: 'page',

@@ -514,16 +514,16 @@ describe('strategy: auto', () => {
     expect(emulator.ids('workflow')).toHaveLength(46);
   });
 
-  it('a DLQ too large to list within budget falls back to per-id', async () => {
+  it('a DLQ too large to list: the listing stops when its pages stop showing ids, per-id finishes', async () => {
     emulator.seed('workflow', workflowEntries(2000, {}, Date.now() + 1e7));
-    const ids = seeded.slice(0, 5).concat(Array.from({ length: 27 }, (_, i) => `missing-${i}`));
-    // 32 ids at concurrency 8: a budget of 2 listing pages, but the DLQ has 21.
+    const ids = seeded.slice(0, 5).concat(Array.from({ length: 195 }, (_, i) => `missing-${i}`));
+    // 200 ids at concurrency 8 (from 160 auto lists): page 1 shows the 5, pages 2 and 3 none, under 2 a page.
     const run = await runAgainst(emulator, { inputs: { 'dlq-ids': ids.join(' ') } });
     expect(list(run, 'removed')).toEqual(seeded.slice(0, 5));
-    expect(counts(run).notFound).toBe(27);
-    expect(emulator.requestsTo('/v2/workflows/dlq', 'GET')).toHaveLength(2);
-    // The 5 ids the two pages showed go in one bulk call while listing; the 27 it did not show, one by one.
+    expect(counts(run).notFound).toBe(195);
+    expect(emulator.requestsTo('/v2/workflows/dlq', 'GET')).toHaveLength(3);
+    // The 5 ids the listing showed go in one bulk call; the 195 it did not show, one by one: each id once.
     expect(emulator.requests.filter((r) => r.method === 'DELETE' && r.path.includes('dlqIds='))).toHaveLength(1);
-    expect(emulator.requests.filter((r) => r.method === 'DELETE')).toHaveLength(28);
+    expect(emulator.requests.filter((r) => r.method === 'DELETE')).toHaveLength(196);
   });
 });

@@ -177,7 +177,8 @@ describe('6. unattributed deletions are counted across concurrent batches and in
 
   it('strategy auto reports them too', async () => {
     const e = await start();
-    const ids = e.seed('workflow', workflowEntries(100));
+    // 200 ids: auto lists from 20 ids per concurrency slot (160 at the default 8).
+    const ids = e.seed('workflow', workflowEntries(200));
     e.faults.push({
       method: 'DELETE',
       pathIncludes: 'dlqIds',

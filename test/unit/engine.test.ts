@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { execute, listingBudget, type EngineOptions, type Target } from '../../src/engine.js';
+import { execute, listingAlone, listsFor, pagesPay, type EngineOptions, type Target } from '../../src/engine/index.js';
 import { operationFor, probeFor, type Operation } from '../../src/operations.js';
 import { DlqClient } from '../../src/qstash/client.js';
 import { UnsafeIdError } from '../../src/qstash/paths.js';
@@ -26,9 +26,11 @@ const perId = (concurrency = 1, extra: Partial<EngineOptions> = {}): EngineOptio
   strategy: 'per-id',
   ...extra,
 });
+/** Lists for any number of ids, so that small examples take the listing path (the default needs 20 per slot). */
 const auto = (concurrency = 1, extra: Partial<EngineOptions> = {}): EngineOptions => ({
   concurrency,
   strategy: 'auto',
+  listFromIds: 1,
   ...extra,
 });
 
@@ -344,14 +346,134 @@ describe('execute: re-runs (restart)', () => {
   });
 });
 
-describe('listingBudget', () => {
-  it('lists only when half the per-id round trips would cover the listing', () => {
-    expect(listingBudget(15, 8)).toBe(0);
-    expect(listingBudget(16, 8)).toBe(1);
-    expect(listingBudget(1000, 8)).toBe(62);
-    expect(listingBudget(1000, 100)).toBe(5);
-    expect(listingBudget(10, 1)).toBe(5);
+describe('when auto lists, and when its listing stops', () => {
+  it('lists only from 20 ids per concurrency slot', () => {
+    expect(listsFor(159, 8)).toBe(false);
+    expect(listsFor(160, 8)).toBe(true);
+    expect(listsFor(19, 1)).toBe(false);
+    expect(listsFor(20, 1)).toBe(true);
+    expect(listsFor(4, 1, 1)).toBe(true);
   });
+
+  it('pages pay while they show at least 2 unclaimed ids a page on average, and not 3 in a row show none', () => {
+    expect(pagesPay([0])).toBe(true);
+    expect(pagesPay([0, 0])).toBe(true);
+    expect(pagesPay([5, 0, 0])).toBe(false);
+    expect(pagesPay([6, 0, 0])).toBe(true);
+    expect(pagesPay([100, 100, 0, 0])).toBe(true);
+    expect(pagesPay([100, 100, 0, 0, 0])).toBe(false);
+    expect(pagesPay([1, 1, 1])).toBe(false);
+  });
+
+  it('the listing runs alone while a page brings at least half a page of ids and more than per-id would settle', () => {
+    expect(listingAlone(100, 100, 8)).toBe(true);
+    expect(listingAlone(50, 100, 8)).toBe(true);
+    expect(listingAlone(49, 100, 8)).toBe(false);
+    expect(listingAlone(10, 100, 8)).toBe(false);
+    expect(listingAlone(5, 10, 8)).toBe(false);
+    expect(listingAlone(1, 2, 1)).toBe(true);
+  });
+});
+
+/** Which ids each request carried: per-id requests by their last segment, bulk calls by their dlqIds. */
+function idsSent(sent: readonly Exchange[]): { perId: string[]; bulk: string[]; listings: number } {
+  const perIdIds: string[] = [];
+  const bulkIds: string[] = [];
+  let listings = 0;
+  for (const exchange of sent) {
+    const url = new URL(exchange.path, 'http://x');
+    if (url.pathname !== '/v2/workflows/dlq') perIdIds.push(lastSegment(exchange));
+    else if (exchange.method === 'GET') listings += 1;
+    else bulkIds.push(...url.searchParams.getAll('dlqIds'));
+  }
+  return { perId: perIdIds, bulk: bulkIds, listings };
+}
+
+describe('strategy auto: the race between per-id requests and one listing', () => {
+  it('does not list under 20 ids per slot: plain per-id', async () => {
+    const list = range(159);
+    const dlq = fakeWorkflowDlq(list);
+    const { client, transport } = scriptedClient(dlq.script);
+    const outcomes = await execute(ids(...list), del, client, { concurrency: 8, strategy: 'auto' });
+    expect(outcomes.done).toEqual(list);
+    const sent = idsSent(transport.sent);
+    expect(sent).toMatchObject({ bulk: [], listings: 0 });
+    expect(sent.perId.sort()).toEqual([...list].sort());
+  });
+
+  it('lists from 20 ids per slot, and stops once every id was claimed', async () => {
+    // 1,000 entries; the 150 wanted are the first ones listed.
+    const entries = range(1000);
+    const wanted = entries.slice(0, 150);
+    const dlq = fakeWorkflowDlq(entries);
+    const { client, transport } = scriptedClient(dlq.script);
+    const outcomes = await execute(ids(...wanted), del, client, { concurrency: 1, strategy: 'auto' });
+    expect(outcomes).toMatchObject({ done: wanted, notFound: [], failed: [], notes: [] });
+    // Two pages showed every id: no third page, no per-id request; the listing ran alone while at least half of
+    // each page was ids of the list.
+    expect(transport.lines).toEqual([
+      'GET /v2/workflows/dlq?count=100',
+      'GET /v2/workflows/dlq?count=100&cursor=100',
+      `DELETE /v2/workflows/dlq?${wanted
+        .slice(0, 100)
+        .map((id) => `dlqIds=${id}`)
+        .join('&')}`,
+      `DELETE /v2/workflows/dlq?${wanted
+        .slice(100)
+        .map((id) => `dlqIds=${id}`)
+        .join('&')}`,
+    ]);
+    expect(dlq.entries.size).toBe(850);
+  });
+
+  it('stops listing when pages stop showing wanted ids; per-id, taking from the end, finishes the rest', async () => {
+    const entries = range(2000);
+    const missing = range(195, 'missing-');
+    const input = [...entries.slice(0, 5), ...missing];
+    const dlq = fakeWorkflowDlq(entries);
+    const { client, transport } = scriptedClient(dlq.script);
+    const outcomes = await execute(ids(...input), del, client, { concurrency: 8, strategy: 'auto' });
+    expect(outcomes).toMatchObject({ done: entries.slice(0, 5), notFound: missing, failed: [] });
+    // Page 1 showed 5 (fewer than the 8 per-id would settle in that time: per-id joined); pages 2 and 3 showed
+    // none: 5 in 3 pages is under 2 a page.
+    const sent = idsSent(transport.sent);
+    expect(sent.listings).toBe(3);
+    expect(sent.bulk).toEqual(entries.slice(0, 5));
+    expect([...sent.perId].sort()).toEqual([...missing].sort());
+    // Per-id started from the end of the list, away from where the listing finds ids.
+    expect(sent.perId[0]).toBe('missing-194');
+    expect(outcomes.notes).toEqual([
+      'The listing stopped after 3 pages that showed 5 of the 200 ids; the rest were sent one by one.',
+    ]);
+  });
+
+  it.each([
+    ['delete', del],
+    ['dry run', dryDel],
+  ])(
+    '%s: every id in exactly one outcome, sent once: in one per-id request or in one bulk call',
+    async (_name, operation) => {
+      // Wanted ids every 20th entry (5 a page: per-id races the listing the whole way), plus ids not in the DLQ.
+      const entries = range(4000);
+      const present = entries.filter((_, i) => i % 20 === 7);
+      const missing = range(100, 'missing-');
+      const input = [...present, ...missing];
+      const dlq = fakeWorkflowDlq(entries);
+      const { client, transport } = scriptedClient(dlq.script);
+      const outcomes = await execute(ids(...input), operation, client, { concurrency: 8, strategy: 'auto' });
+      expect(outcomes).toMatchObject({ done: present, notFound: missing, failed: [], inferred: [] });
+      expect(outcomes.done.length + outcomes.notFound.length).toBe(input.length);
+      const sent = idsSent(transport.sent);
+      const all = [...sent.perId, ...sent.bulk];
+      expect(new Set(all).size).toBe(all.length);
+      if (operation === del) expect([...all].sort()).toEqual([...input].sort());
+      // Both paths took part.
+      expect(sent.listings).toBeGreaterThan(1);
+      expect(sent.perId.length).toBeGreaterThan(0);
+      if (operation === del) expect(sent.bulk.length).toBeGreaterThan(0);
+      expect(dlq.entries.size).toBe(operation === del ? entries.length - present.length : entries.length);
+    },
+  );
 });
 
 describe('execute with strategy auto', () => {
@@ -426,22 +548,6 @@ describe('execute with strategy auto', () => {
     const outcomes = await execute(ids('a', 'b'), del, client, auto(1));
     expect(bulkCalls).toBe(2);
     expect(outcomes).toMatchObject({ done: ['a', 'b'], inferred: ['a', 'b'], failed: [] });
-  });
-
-  it('falls back to per-id when the listing needs more pages than the budget', async () => {
-    const dlq = fakeWorkflowDlq(['a', 'b', 'c', 'd', 'e', 'f'], { pageSize: 1 });
-    const { client, transport } = scriptedClient(dlq.script);
-    // 4 ids at concurrency 1: a budget of 2 pages; the DLQ needs 6.
-    const outcomes = await execute(ids('a', 'b', 'c', 'd'), dryDel, client, auto(1));
-    expect(transport.sent.filter((e) => e.path.startsWith('/v2/workflows/dlq?'))).toHaveLength(2);
-    // New: a dry run settles what the listing showed (a, b) and probes only the rest with GET.
-    expect(transport.sent.filter((e) => /dlq\/[a-d]$/.test(e.path)).map((e) => e.path)).toEqual([
-      '/v2/workflows/dlq/c',
-      '/v2/workflows/dlq/d',
-    ]);
-    expect(transport.sent.every((e) => e.method === 'GET')).toBe(true);
-    expect(outcomes.done).toEqual(['a', 'b', 'c', 'd']);
-    expect(outcomes.notes).toEqual([expect.stringMatching(/more than 2 listing pages/)]);
   });
 
   it('dry run: listed ids are done without a request of their own, the others are probed with GET', async () => {

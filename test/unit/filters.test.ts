@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { batches } from '../../src/engine.js';
+import { batches } from '../../src/engine/index.js';
 import { parseDate, parseDuration, readFilters, splitValues } from '../../src/filters.js';
 import { bulkDeletePath, listPath } from '../../src/qstash/paths.js';
 

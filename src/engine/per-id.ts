@@ -1,0 +1,61 @@
+/** One request for one id, and what its answer means. */
+import type { Operation } from '../operations.js';
+import type { DlqClient } from '../qstash/client.js';
+import type { Ledger } from './ledger.js';
+import type { LostAnswers } from './lost-answers.js';
+import type { WorkerPool } from './pool.js';
+
+export class PerId {
+  private readonly operation: Operation;
+  private readonly client: DlqClient;
+  private readonly ledger: Ledger;
+  private readonly pool: WorkerPool;
+  private readonly lostAnswers: LostAnswers;
+
+  constructor(operation: Operation, client: DlqClient, ledger: Ledger, pool: WorkerPool, lostAnswers: LostAnswers) {
+    this.operation = operation;
+    this.client = client;
+    this.ledger = ledger;
+    this.pool = pool;
+    this.lostAnswers = lostAnswers;
+  }
+
+  /** Every id alone, through the pool. */
+  async sendAll(ids: readonly string[]): Promise<void> {
+    await this.pool.eachId(ids, (id) => this.send(id));
+  }
+
+  async send(id: string): Promise<void> {
+    const op = this.operation;
+    const { ledger } = this;
+    const result = await this.client.send(op.request(id), { idempotent: op.idempotent, stop: ledger.signal });
+    if (result.kind === 'failed') {
+      if (!this.lostAnswers.keep(id, result)) ledger.fail(id, result);
+      return;
+    }
+    if (result.status === 404) {
+      // A 404 after an attempt that may have acted: that attempt most likely did it (the lost-answer rule).
+      ledger.settle(id, result.mayHaveActed && op.changes ? { kind: 'done', inferred: true } : { kind: 'not-found' });
+      return;
+    }
+    const settled = op.answer(result.status, result.body);
+    if (settled.kind === 'failed') {
+      // A 2xx that does not confirm the re-run (no new run id: a proxy's page, the wrong host) is not a re-run.
+      if (!this.lostAnswers.keep(id, settled)) ledger.settle(id, settled);
+      return;
+    }
+    if (op.redrive && settled.kind === 'done') this.lostAnswers.confirmed(id);
+    if (settled.kind !== 'done' || op.cleanUp === undefined) {
+      ledger.settle(id, settled);
+      return;
+    }
+    const removal = await this.client.send(op.cleanUp(id), { idempotent: true, stop: ledger.signal });
+    if (removal.kind === 'answered') {
+      // 404: the re-run took the entry out of the DLQ already; 200: it stayed, and is gone now.
+      this.lostAnswers.cleanedUp(removal.status, removal.mayHaveActed);
+      ledger.settle(id, { ...settled, deletedAfter: true });
+    } else {
+      ledger.settle(id, { ...settled, deleteAfterFailed: removal.reason });
+    }
+  }
+}

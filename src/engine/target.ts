@@ -1,0 +1,39 @@
+/** What a run is given: its target and its options. */
+import type { AppliedFilter, Settled } from '../outcomes.js';
+import type { ListQuery } from '../qstash/paths.js';
+
+/** What the run acts on. */
+export type Target =
+  | { readonly kind: 'ids'; readonly ids: readonly string[] }
+  | {
+      readonly kind: 'query';
+      readonly query: ListQuery;
+      /** The filters as the user gave them; empty when every entry is selected. */
+      readonly filters: readonly AppliedFilter[];
+      /** More matches than this: nothing is changed. 0: no cap. */
+      readonly cap: number;
+      /** The inputs the cap and select-all were given under, for messages (max-entries or max-deletes, ...). */
+      readonly capInput: string;
+      readonly allInput: string;
+    };
+
+export type QueryTarget = Extract<Target, { kind: 'query' }>;
+
+export type Strategy = 'auto' | 'per-id';
+
+export interface EngineOptions {
+  readonly concurrency: number;
+  /** Explicit ids with an operation that has a bulk form or a dry run: may a listing help (auto)? */
+  readonly strategy: Strategy;
+  /** Aborting stops new requests (cancellation); in-flight ones finish or time out. */
+  readonly signal?: AbortSignal;
+  /** Called as each id is settled, in completion order. */
+  readonly onSettled?: (id: string, settled: Settled) => void;
+  /** Called after each listing page with the pages and entries listed so far. */
+  readonly onListed?: (pages: number, entries: number) => void;
+  readonly now?: () => number;
+  /** `auto` lists only for at least this many ids (default: 20 per concurrency slot). */
+  readonly listFromIds?: number;
+  /** Most listing pages one run reads (a ceiling against listings that never end). */
+  readonly maxListPages?: number;
+}
