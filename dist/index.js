@@ -45912,7 +45912,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4045);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1842);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -45921,7 +45921,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4045:
+/***/ 1842:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -48980,6 +48980,11 @@ const NOT_SENT_AGAIN = 'the request may have been carried out; not sent again';
 function decide(policy, attempt) {
     const { result, idempotent } = attempt;
     if (result.kind === 'abandoned') {
+        if (result.sent === false) {
+            // Abandoned while still connecting: this attempt never reached the server, whatever earlier ones did.
+            const reason = 'abandoned on cancellation before it was sent (still connecting)';
+            return giveUp(attempt.mayHaveActed && !idempotent ? 'answer-lost' : 'cancelled', reason, attempt.mayHaveActed);
+        }
         // A re-run abandoned in flight may have started: the same as a lost answer, never "not sent".
         const reason = 'abandoned in flight on cancellation; whether the server acted is unknown';
         return giveUp(idempotent ? 'cancelled' : 'answer-lost', reason, true);
@@ -49145,6 +49150,33 @@ class Breakers {
     trip(trip) {
         this.stoppedBy ??= trip;
     }
+}
+
+;// CONCATENATED MODULE: ./src/qstash/listing.ts
+function listing_text(value) {
+    return typeof value === 'string' && value !== '' ? value : undefined;
+}
+function num(value) {
+    const n = typeof value === 'string' ? Number(value) : value;
+    return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
+}
+/** Whether a listed record is an entry that can be acted on: it has a string dlqId. */
+function isListedEntry(raw) {
+    return !!raw && typeof raw === 'object' && typeof raw.dlqId === 'string';
+}
+/** Keeps only what the summary shows; every field is optional. */
+function entryInfo(raw) {
+    const url = listing_text(raw.workflowUrl) ?? listing_text(raw.url);
+    const runOrMessageId = listing_text(raw.workflowRunId) ?? listing_text(raw.messageId);
+    const createdAt = num(raw.createdAt);
+    const responseStatus = num(raw.responseStatus);
+    return {
+        dlqId: raw.dlqId,
+        ...(url !== undefined && { url }),
+        ...(runOrMessageId !== undefined && { runOrMessageId }),
+        ...(createdAt !== undefined && { createdAt }),
+        ...(responseStatus !== undefined && { responseStatus }),
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/ids.ts
@@ -49573,6 +49605,8 @@ const STATUS_TEXT = {
     403: 'Forbidden',
     404: 'Not Found',
     405: 'Method Not Allowed',
+    408: 'Request Timeout',
+    429: 'Too Many Requests',
     500: 'Internal Server Error',
     502: 'Bad Gateway',
     503: 'Service Unavailable',
@@ -49586,7 +49620,9 @@ function tunnelRefusal(proxy, status) {
             `(give them in the proxy URL, http://user:password@host:port, URL-encoded)`, status);
     }
     const text = STATUS_TEXT[status] === undefined ? '' : ` ${STATUS_TEXT[status]}`;
-    const kind = status >= 500 ? 'unreachable' : 'refused';
+    // A 5xx, or a proxy that is busy (429) or timed out (408), refused nothing for good: retried like any request not
+    // sent.
+    const kind = status >= 500 || status === 429 || status === 408 ? 'unreachable' : 'refused';
     return new ProxyTunnelError(kind, proxy, `${via} refused to open a tunnel to the QStash API (CONNECT answered ${status}${text})`, status);
 }
 const CONNECTION_REASONS = {
@@ -49733,10 +49769,13 @@ class UndiciTransport {
             const response = await this.dispatcher.request(request);
             const ok = response.statusCode >= 200 && response.statusCode < 300;
             if (ok && !exchange.wantsBody) {
-                await response.body.dump();
+                // The status is the answer: a body that breaks off now changes nothing.
+                await response.body.dump().catch(() => undefined);
                 return { kind: 'response', status: response.statusCode, headers: response.headers, body: '' };
             }
-            const { text, truncated } = await readCapped(response.body, exchange.maxBodyBytes ?? this.maxBodyBytes);
+            // A 2xx whose body is needed (a listing, a new run id) and breaks off is a failure after the server acted; an
+            // error status decides by itself (its body is only read for a message), so a broken error body is cut short.
+            const { text, truncated } = await readCapped(response.body, exchange.maxBodyBytes ?? this.maxBodyBytes, !ok);
             return {
                 kind: 'response',
                 status: response.statusCode,
@@ -49757,23 +49796,32 @@ class UndiciTransport {
         await this.closable.close().catch(() => this.closable.destroy());
     }
 }
-async function readCapped(body, max) {
+/** Reads up to `max` bytes. `tolerant`: a body that breaks off ends the text there (marked truncated), not throws. */
+async function readCapped(body, max, tolerant = false) {
     const chunks = [];
     let size = 0;
-    for await (const chunk of body) {
-        if (size + chunk.length > max) {
-            chunks.push(chunk.subarray(0, max - size));
-            // Enough for any message or listing page we need; do not stream a huge body through the runner.
-            body.destroy();
-            return { text: Buffer.concat(chunks).toString('utf8'), truncated: true };
+    try {
+        for await (const chunk of body) {
+            if (size + chunk.length > max) {
+                chunks.push(chunk.subarray(0, max - size));
+                // Enough for any message or listing page we need; do not stream a huge body through the runner.
+                body.destroy();
+                return { text: Buffer.concat(chunks).toString('utf8'), truncated: true };
+            }
+            chunks.push(chunk);
+            size += chunk.length;
         }
-        chunks.push(chunk);
-        size += chunk.length;
+    }
+    catch (error) {
+        if (!tolerant)
+            throw error;
+        return { text: Buffer.concat(chunks).toString('utf8'), truncated: true };
     }
     return { text: Buffer.concat(chunks).toString('utf8'), truncated: false };
 }
 
 ;// CONCATENATED MODULE: ./src/qstash/client.ts
+
 
 
 
@@ -49860,7 +49908,7 @@ class DlqClient {
         // An answer without a messages array proves nothing about what the DLQ holds: it is not an empty page.
         if (!Array.isArray(messages))
             return bad('the DLQ listing had no messages array');
-        const entries = messages.filter((entry) => !!entry && typeof entry === 'object' && typeof entry.dlqId === 'string');
+        const entries = messages.filter(isListedEntry).map(entryInfo);
         const next = page.cursor;
         return {
             kind: 'page',
@@ -49904,7 +49952,7 @@ class DlqClient {
             attempts += 1;
             this.options.onExchange?.(exchange, sent.result, attempts);
             const abandoned = sent.result.kind === 'network' && this.inFlight.signal.aborted;
-            const result = abandoned ? { kind: 'abandoned' } : sent.result;
+            const result = sent.result.kind === 'network' && abandoned ? { kind: 'abandoned', sent: sent.result.sent } : sent.result;
             rateLimitWaitedMs += sent.waitMs;
             this.breakers.record(result);
             const breakers = this.breakers.state();
@@ -50202,14 +50250,20 @@ function deleteOperation(dlq) {
         bulk: {
             maxIds: paths_PAGE_SIZE,
             request: (ids) => ({ method: 'DELETE', path: bulkDeletePath(dlq, ids), wantsBody: true }),
-            count: (body) => {
+            read: (body) => {
+                let count;
                 try {
                     const deleted = JSON.parse(body)?.deleted;
-                    return typeof deleted === 'number' && Number.isInteger(deleted) && deleted >= 0 ? deleted : undefined;
+                    if (typeof deleted === 'number' && Number.isInteger(deleted) && deleted >= 0)
+                        count = deleted;
                 }
                 catch {
-                    return undefined;
+                    count = undefined;
                 }
+                // Upstash documents the Workflow DLQ's bulk-delete cursor as present only without dlqIds: an answer with
+                // one means the server took the call as "delete what matches".
+                const ignoredIds = dlq === 'workflow' && /"cursor"\s*:\s*"[^"]/u.test(body);
+                return { ...(count !== undefined && { count }), ignoredIds };
             },
         },
         words: deleteWords,
@@ -50736,76 +50790,486 @@ function validateBaseUrl(raw, label) {
     return url.origin;
 }
 
-;// CONCATENATED MODULE: ./src/engine.ts
-/**
- * The core: a target (ids, or a listing query) and an operation in, one outcome per id out. Pacing, cancellation,
- * the failure boundary and the accounting are the same for every operation; what a request is and what its answer
- * means come from the operation's description (operations.ts). Pure given a client: no inputs, no Actions, no
- * printing.
- */
+;// CONCATENATED MODULE: ./src/engine/bulk.ts
 
+class BulkReconciler {
+    /** A bulk call's count could not be pinned to its ids: the remaining batches go id by id, which is exact. */
+    unreliable = false;
+    bulk;
+    operation;
+    client;
+    ledger;
+    pool;
+    perId;
+    constructor(operation, client, ledger, pool, perId) {
+        this.bulk = operation.bulk;
+        this.operation = operation;
+        this.client = client;
+        this.ledger = ledger;
+        this.pool = pool;
+        this.perId = perId;
+    }
+    get maxIds() {
+        return this.bulk.maxIds;
+    }
+    async send(batch) {
+        const { ledger } = this;
+        if (this.unreliable) {
+            // Entries are vanishing under the run (or a cursor skipped some): one request per id is exact.
+            await this.perId.sendAll(batch.ids);
+            return;
+        }
+        const result = await this.client.send(this.bulk.request(batch.ids), { idempotent: true, stop: ledger.signal });
+        if (result.kind === 'failed' && result.cause === 'rejected' && !result.mayHaveActed) {
+            // The server refused the bulk form (a 400, a 414): nothing was done; each id alone gets an exact answer.
+            await this.perId.sendAll(batch.ids);
+            return;
+        }
+        if (result.kind === 'failed' && !result.mayHaveActed) {
+            for (const id of batch.ids)
+                ledger.fail(id, result);
+            return;
+        }
+        const answer = result.kind === 'answered' && result.status !== 404 ? this.bulk.read(result.body) : undefined;
+        const count = answer?.count;
+        if (answer !== undefined && ((count !== undefined && count > batch.ids.length) || answer.ignoredIds)) {
+            // More deleted than named, or an answer of "delete what matches": the server ignored the ids. Stop before
+            // anything else is sent.
+            ledger.halt('internal', `the server answered a bulk delete of ${batch.ids.length} named ids with ${count ?? 'a cursor'}${count !== undefined ? ' deletions' : ''}, as if it ignored the ids; stopped so that no unselected entry is deleted`);
+            for (const id of batch.ids)
+                ledger.fail(id, {
+                    cause: 'bad-answer',
+                    reason: 'the bulk delete answer did not match the ids sent',
+                    mayHaveActed: true,
+                });
+            return;
+        }
+        // An attempt that may have acted without its answer arriving, or a 2xx without a usable count: the call says
+        // nothing about which ids it deleted.
+        const lostAnswer = result.mayHaveActed || count === undefined;
+        // Every id counted by the answer that arrived: exact, whatever an earlier attempt did (it deleted none of them).
+        if (count === batch.ids.length) {
+            for (const id of batch.ids)
+                ledger.settle(id, { kind: 'done' });
+            return;
+        }
+        // 0 for ids the listing did not show: none was there. (For listed ids a 0 is checked id by id below.)
+        if (!lostAnswer && count === 0 && !batch.listed) {
+            for (const id of batch.ids)
+                ledger.settle(id, { kind: 'not-found' });
+            return;
+        }
+        const absent = [];
+        await this.pool.eachId(batch.ids, async (id) => {
+            const probe = await this.client.send({ method: 'GET', path: entryPath(this.operation.dlq, id) }, { idempotent: true, stop: ledger.signal });
+            if (probe.kind === 'failed')
+                ledger.fail(id, result.kind === 'failed' ? result : probe);
+            else if (probe.status === 404)
+                absent.push(id);
+            else
+                await this.perId.send(id);
+        });
+        if (lostAnswer) {
+            // Listed ids were there moments before: gone now, this call most likely removed them (the lost-response
+            // rule, marked). Ids the listing did not show are not claimed: gone, and not found.
+            for (const id of absent)
+                ledger.settle(id, batch.listed ? { kind: 'done', inferred: true } : { kind: 'not-found' });
+        }
+        else if (absent.length <= count) {
+            for (const id of absent)
+                ledger.settle(id, { kind: 'done' });
+        }
+        else {
+            for (const id of absent)
+                ledger.settle(id, { kind: 'not-found' });
+            ledger.unattributed += count;
+            this.unreliable = true;
+        }
+    }
+}
 
+;// CONCATENATED MODULE: ./src/engine/batching.ts
+/** Groups ids into bulk calls: at most so many ids, and a query short enough for any server or proxy. */
 
-/** A listing stops after this many pages: 2,000,000 entries at 100 a page. */
-const MAX_LIST_PAGES = 20_000;
-/** A listing stops after this many pages in a row that bring no entry it has not seen. */
-const MAX_STALE_PAGES = 10;
 /** Bulk calls keep their query under this many characters, for any server or proxy on the way. */
 const MAX_QUERY_CHARS = 6000;
-/**
- * Listing pages `auto` may spend before falling back to per-id: listing pays off while its pages (sequential) plus
- * the bulk calls take fewer round trips than the per-id requests (`concurrency` at a time). Half of that break-even
- * point keeps the worst case, a DLQ too large to list, within 1.5x of per-id.
- */
-function listingBudget(ids, concurrency) {
-    return Math.floor(ids / (2 * Math.max(1, concurrency)));
+/** Groups ids into bulk calls of at most `maxIds` ids and a query short enough for any server or proxy. */
+class Batcher {
+    current = [];
+    chars = 0;
+    maxIds;
+    emit;
+    maxChars;
+    constructor(maxIds, emit, maxChars = MAX_QUERY_CHARS) {
+        this.maxIds = maxIds;
+        this.emit = emit;
+        this.maxChars = maxChars;
+    }
+    add(id) {
+        const cost = queryCost(id);
+        if (this.current.length > 0 && (this.current.length >= this.maxIds || this.chars + cost > this.maxChars)) {
+            this.flush();
+        }
+        this.current.push(id);
+        this.chars += cost;
+    }
+    flush() {
+        if (this.current.length === 0)
+            return;
+        this.emit(this.current);
+        this.current = [];
+        this.chars = 0;
+    }
 }
-async function execute(target, operation, client, options) {
-    const run = new Run(operation, client, options);
-    try {
-        if (target.kind === 'ids')
-            await run.byIds(target.ids, options.strategy);
+/** Splits ids into bulk calls (see Batcher). */
+function batches(ids, maxIds = PAGE_SIZE, maxChars = MAX_QUERY_CHARS) {
+    const out = [];
+    const batcher = new Batcher(maxIds, (batch) => out.push(batch), maxChars);
+    for (const id of ids)
+        batcher.add(id);
+    batcher.flush();
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/engine/pool.ts
+/**
+ * A bounded pool of workers over a queue. Each item is its own failure boundary: an exception fails that item's
+ * unsettled ids and nothing else.
+ */
+
+/** A work queue shared by several workers; items may be added while they run, until it is closed. */
+class Queue {
+    /** A queue holding these items, closed. */
+    static of(items) {
+        const queue = new Queue();
+        for (const item of items)
+            queue.push(item);
+        queue.close();
+        return queue;
+    }
+    items = [];
+    head = 0;
+    closed = false;
+    waiting = [];
+    push(item) {
+        const waiter = this.waiting.shift();
+        if (waiter)
+            waiter(item);
         else
-            await run.byQuery(target);
+            this.items.push(item);
+    }
+    close() {
+        this.closed = true;
+        for (const waiter of this.waiting.splice(0))
+            waiter(undefined);
+    }
+    take() {
+        if (this.head < this.items.length) {
+            const item = this.items[this.head];
+            this.items[this.head] = undefined;
+            this.head += 1;
+            return item;
+        }
+        if (this.closed)
+            return undefined;
+        return new Promise((resolve) => this.waiting.push(resolve));
+    }
+}
+class WorkerPool {
+    size;
+    ledger;
+    /** Whether the operation changes anything: an unexpected error may then have come after it acted. */
+    changes;
+    constructor(size, ledger, changes) {
+        this.size = Math.max(1, size);
+        this.ledger = ledger;
+        this.changes = changes;
+    }
+    /** Runs `work` over the source's items, `size` at a time, until it has no more. */
+    async run(queue, idsOf, work) {
+        const worker = async () => {
+            for (let item = await queue.take(); item !== undefined; item = await queue.take()) {
+                try {
+                    await work(item);
+                }
+                catch (error) {
+                    this.failThrown(idsOf(item), error);
+                }
+            }
+        };
+        await Promise.all(Array.from({ length: this.size }, worker));
+    }
+    /** Runs `work` for each id, each with its own failure boundary. */
+    async eachId(ids, work) {
+        await this.run(Queue.of(ids), (id) => [id], work);
+    }
+    failThrown(ids, error) {
+        const invalid = error instanceof UnsafeIdError;
+        for (const id of ids) {
+            this.ledger.fail(id, {
+                cause: invalid ? 'invalid-id' : 'internal',
+                reason: `${invalid ? 'not sent' : 'internal error'}: ${error?.message ?? String(error)}`,
+                mayHaveActed: !invalid && this.changes,
+            });
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/engine/by-ids.ts
+/**
+ * The plan for explicit ids: one request per id, or (strategy auto, an operation with a bulk form or a dry run,
+ * enough ids) a race between per-id requests and one listing whose finds are settled in bulk.
+ *
+ * Every id is claimed by exactly one path. The listing pages from the start of the DLQ and claims the wanted ids a
+ * page shows (bulk deletes; a dry run settles them as existing). While at least half of each page is ids of the
+ * list, and more than `concurrency` of them, the listing runs alone (see `listingAlone`). Once a page brings fewer,
+ * per-id workers join and take unclaimed ids from the end of the input list. The listing stops once every id is
+ * claimed, or when its pages stop paying (see `pagesPay`); per-id then finishes the rest. A listing that completes
+ * hands the ids it never showed to bulk calls of their own, whose count confirms them (absence from a listing
+ * proves nothing: a cursor may skip entries).
+ */
+
+
+
+/** `auto` lists only for at least this many ids per concurrency slot: below that, per-id is over in a few rounds. */
+const LIST_FROM_IDS_PER_SLOT = 20;
+/** Pages read before the yield rule applies. */
+const TRIAL_PAGES = 3;
+/**
+ * The listing stops when its pages found fewer unclaimed wanted ids than this on average: each page takes a slot
+ * a per-id request would have used, so a page must settle more than one id to pay, and the bulk calls cost too.
+ */
+const MIN_IDS_PER_PAGE = 2;
+/** The listing stops after this many pages in a row that found no unclaimed wanted id. */
+const MAX_BARREN_PAGES = 3;
+/** Whether `auto` lists for this many ids at this concurrency. */
+function listsFor(ids, concurrency, listFromIds) {
+    return ids >= (listFromIds ?? LIST_FROM_IDS_PER_SLOT * Math.max(1, concurrency));
+}
+/** The listing's stop rule, from what its pages found so far. */
+function pagesPay(found) {
+    const pages = found.length;
+    const total = found.reduce((sum, n) => sum + n, 0);
+    if (pages >= TRIAL_PAGES && total < MIN_IDS_PER_PAGE * pages)
+        return false;
+    return pages < MAX_BARREN_PAGES || found.slice(-MAX_BARREN_PAGES).some((n) => n > 0);
+}
+/**
+ * Whether the listing keeps running alone after a page that brought `fresh` unclaimed ids of `entries`: while at
+ * least half of each page is ids of the list (the DLQ holds mostly them), and more than per-id would settle in the
+ * same round trip. Per-id joining then would save little time for many more requests.
+ */
+function listingAlone(fresh, entries, concurrency) {
+    return fresh >= Math.max(concurrency, entries / 2);
+}
+async function byIds(ids, strategy, parts) {
+    const { ledger, operation, perId, options } = parts;
+    ledger.order = ids;
+    const sendable = ids.filter((id) => ledger.admit(id));
+    const listingHelps = parts.bulk !== undefined || !operation.changes;
+    if (strategy === 'auto' && listingHelps && listsFor(sendable.length, options.concurrency, options.listFromIds)) {
+        return race(sendable, parts);
+    }
+    return perId.sendAll(sendable);
+}
+/** Which path each id went to: the listing, or per-id. The first claim stands. */
+class Claims {
+    claimed = new Set();
+    head = 0;
+    tail;
+    /** While the listing runs, per-id takes ids from the end, away from where the listing finds them. */
+    listing = true;
+    /** An error stopped the run: per-id takes nothing more. */
+    abandoned = false;
+    ids;
+    constructor(ids) {
+        this.ids = ids;
+        this.tail = ids.length - 1;
+    }
+    get all() {
+        return this.claimed.size === this.ids.length;
+    }
+    claim(id) {
+        if (this.claimed.has(id))
+            return false;
+        this.claimed.add(id);
+        return true;
+    }
+    /** The next id per-id claims: from the end while the listing runs, else from the start. */
+    take() {
+        while (!this.abandoned && this.head <= this.tail) {
+            const id = this.listing ? this.ids[this.tail--] : this.ids[this.head++];
+            if (this.claim(id))
+                return id;
+        }
+        return undefined;
+    }
+    /** Claims every id not yet claimed. */
+    rest() {
+        return this.ids.filter((id) => this.claim(id));
+    }
+}
+async function race(sendable, parts) {
+    const { ledger, lister, pool, perId, bulk, options } = parts;
+    const wanted = new Set(sendable);
+    const claims = new Claims(sendable);
+    let perIdDone;
+    const startPerId = () => {
+        perIdDone ??= pool.run(claims, (id) => [id], (id) => perId.send(id));
+    };
+    const batches = new Queue();
+    const deleting = bulk
+        ? pool.run(batches, (batch) => batch.ids, (batch) => bulk.send(batch))
+        : Promise.resolve();
+    const batcher = new Batcher(bulk?.maxIds ?? paths_PAGE_SIZE, (batch) => batches.push({ ids: batch, listed: true }));
+    const found = [];
+    let listing;
+    try {
+        listing = await lister.list([], lister.ceiling, (entries, last) => {
+            let fresh = 0;
+            for (const { dlqId: id } of entries) {
+                if (!wanted.has(id) || !claims.claim(id))
+                    continue;
+                fresh += 1;
+                if (bulk)
+                    batcher.add(id);
+                else
+                    ledger.settle(id, { kind: 'done' });
+            }
+            found.push(fresh);
+            if (claims.all)
+                return true;
+            if (!pagesPay(found))
+                return true;
+            if (!last && !listingAlone(fresh, entries.length, options.concurrency))
+                startPerId();
+            return false;
+        });
     }
     catch (error) {
-        // Outside any item's boundary (a listing, say): stop, and report what was settled.
-        run.crash(error);
+        // Let what was started finish before the run reports the error; per-id takes nothing more.
+        claims.abandoned = true;
+        batcher.flush();
+        batches.close();
+        await Promise.all([deleting, perIdDone]);
+        throw error;
     }
-    finally {
-        await run.settleLostAnswers();
+    claims.listing = false;
+    batcher.flush();
+    if (listing.kind === 'complete' && bulk) {
+        const confirm = new Batcher(bulk.maxIds, (batch) => batches.push({ ids: batch, listed: false }));
+        for (const id of claims.rest())
+            confirm.add(id);
+        confirm.flush();
     }
-    return run.finish();
+    else if (!claims.all) {
+        if (listing.kind === 'failed' && !ledger.signal.aborted) {
+            ledger.note(`The listing failed (${listing.reason}); the ids it had not shown were sent one by one.`);
+        }
+        else if (listing.kind === 'stopped') {
+            const shown = found.reduce((sum, n) => sum + n, 0);
+            ledger.note(`The listing stopped after ${found.length} pages that showed ${shown} of the ${sendable.length} ids; the rest were sent one by one.`);
+        }
+        startPerId();
+    }
+    batches.close();
+    await Promise.all([deleting, perIdDone]);
 }
-/** One run: per-id results, the stop signal and the work pool. */
-class Run {
+
+;// CONCATENATED MODULE: ./src/engine/by-query.ts
+
+
+async function byQuery(target, parts) {
+    const { ledger, operation, lister } = parts;
+    const entries = new Map();
+    // The server does the filtering; dates are checked here too, so that a server that ignores fromDate / toDate
+    // cannot widen what is acted on. (Before the cap is counted: the cap is about what the run would act on.)
+    const from = Number(target.query.find(([param]) => param === 'fromDate')?.[1][0] ?? Number.NEGATIVE_INFINITY);
+    const to = Number(target.query.find(([param]) => param === 'toDate')?.[1][0] ?? Number.POSITIVE_INFINITY);
+    const outside = new Set();
+    const listing = await lister.list(target.query, lister.ceiling, (page) => {
+        for (const info of page) {
+            if (info.createdAt !== undefined && (info.createdAt < from || info.createdAt > to))
+                outside.add(info.dlqId);
+            else if (!entries.has(info.dlqId))
+                entries.set(info.dlqId, info);
+        }
+        // Past the cap the run will change nothing: no need to read (and hold) the rest of the listing.
+        return target.cap > 0 && entries.size > target.cap;
+    });
+    ledger.dateOutliers = outside.size;
+    const ids = [...entries.keys()];
+    ledger.selection = {
+        filters: target.filters,
+        matched: ids.length,
+        entries,
+        capInput: target.capInput,
+        allInput: target.allInput,
+    };
+    if (listing.kind !== 'complete' && listing.kind !== 'stopped') {
+        ledger.incomplete = true;
+        ledger.halt('listing-failed', listing.kind === 'failed' ? listing.reason : 'stopped');
+        return;
+    }
+    if (target.cap > 0 && ids.length > target.cap) {
+        ledger.selection = { ...ledger.selection, cap: target.cap, ...(listing.kind === 'stopped' && { atLeast: true }) };
+        ledger.halt('cap-exceeded', `${ids.length} entries match, more than the cap of ${target.cap}`);
+        // A dry run still shows what matched, so that it predicts the real run; a real run changes nothing.
+        if (!operation.changes) {
+            ledger.order = ids;
+            for (const id of ids)
+                if (ledger.admit(id))
+                    ledger.settle(id, { kind: 'done' });
+        }
+        return;
+    }
+    ledger.order = ids;
+    const sendable = ids.filter((id) => ledger.admit(id));
+    if (!operation.changes) {
+        // A dry run: the listing is the truth about what exists and matches.
+        for (const id of sendable)
+            ledger.settle(id, { kind: 'done' });
+        return;
+    }
+    const { bulk } = parts;
+    if (!bulk)
+        return parts.perId.sendAll(sendable);
+    const batches = new Queue();
+    const batcher = new Batcher(bulk.maxIds, (batch) => batches.push({ ids: batch, listed: true }));
+    for (const id of sendable)
+        batcher.add(id);
+    batcher.flush();
+    batches.close();
+    await parts.pool.run(batches, (batch) => batch.ids, (batch) => bulk.send(batch));
+}
+
+;// CONCATENATED MODULE: ./src/engine/ledger.ts
+/**
+ * The run's books: one result per id (the first stands), the run's stop (a refused token, a cancellation, a crash)
+ * and what the report needs beside the results. Builds the Outcomes at the end.
+ */
+
+
+class Ledger {
     results = new Map();
     stop = new AbortController();
     stopped;
+    /** Every selected id, in selection order. */
     order = [];
     selection;
+    /** Deletions counted by bulk calls that could not be pinned to an id. */
     unattributed = 0;
     /** A filter run's listing did not complete. */
     incomplete = false;
-    notes = [];
-    /** Re-runs whose answer was lost, resolved once the main pass is over. */
-    lost = [];
     /** Listed entries whose createdAt lies outside the date filters, left out. */
     dateOutliers = 0;
-    /** A bulk call's count could not be pinned to its ids: the remaining batches go id by id, which is exact. */
-    bulkUnreliable = false;
-    /** An id this run re-ran with a confirmed answer: looked up to learn whether re-run entries leave the DLQ. */
-    confirmedRerun;
-    /** What deleting a re-run entry found (delete-after-redrive): whether re-run entries leave the DLQ. */
-    removal;
+    notes = [];
     started;
     sentBefore;
     onCancel;
-    operation;
     client;
     options;
-    constructor(operation, client, options) {
-        this.operation = operation;
+    constructor(client, options) {
         this.client = client;
         this.options = options;
         this.started = (options.now ?? Date.now)();
@@ -50819,6 +51283,7 @@ class Run {
         else
             options.signal?.addEventListener('abort', this.onCancel, { once: true });
     }
+    /** Aborted once the run stops; its reason (a StopReason) is what unsettled ids fail with. */
     get signal() {
         return this.stop.signal;
     }
@@ -50830,17 +51295,25 @@ class Run {
         const cause = kind === 'listing-failed' || kind === 'cap-exceeded' ? 'cancelled' : kind;
         this.stop.abort(new StopReason(cause, kind === 'cancelled' || kind === 'internal' ? reason : describeStop(kind)));
     }
+    /** An error outside any item's failure boundary (a listing, say): the run stops. */
     crash(error) {
         this.halt('internal', `internal error: ${error?.message ?? String(error)}`);
+    }
+    /** A failure that stops every request: the token or the proxy was refused. */
+    haltOnRefusal(failure) {
+        if (failure.cause === 'token-refused' || failure.cause === 'proxy-refused')
+            this.halt(failure.cause, failure.reason);
+    }
+    has(id) {
+        return this.results.has(id);
     }
     /** Records an id's outcome; the first outcome of an id stands. */
     settle(id, settled) {
         if (this.results.has(id))
             return;
         this.results.set(id, settled);
-        if (settled.kind === 'failed' && (settled.cause === 'token-refused' || settled.cause === 'proxy-refused')) {
-            this.halt(settled.cause, settled.reason);
-        }
+        if (settled.kind === 'failed')
+            this.haltOnRefusal(settled);
         this.options.onSettled?.(id, settled);
     }
     fail(id, failure) {
@@ -50859,400 +51332,10 @@ class Run {
         this.fail(id, { cause: 'invalid-id', reason: `not sent: the id ${problem}` });
         return false;
     }
-    /**
-     * Runs `work` over the queue's items, `concurrency` at a time. Each item has its own failure boundary: an
-     * exception fails that item's unsettled ids and nothing else.
-     */
-    async workers(queue, idsOf, work) {
-        const worker = async () => {
-            for (let item = await queue.take(); item !== undefined; item = await queue.take()) {
-                try {
-                    await work(item);
-                }
-                catch (error) {
-                    const invalid = error instanceof UnsafeIdError;
-                    for (const id of idsOf(item)) {
-                        this.fail(id, {
-                            cause: invalid ? 'invalid-id' : 'internal',
-                            reason: `${invalid ? 'not sent' : 'internal error'}: ${error?.message ?? String(error)}`,
-                            mayHaveActed: !invalid && this.operation.changes,
-                        });
-                    }
-                }
-            }
-        };
-        await Promise.all(Array.from({ length: Math.max(1, this.options.concurrency) }, worker));
-    }
-    async byIds(ids, strategy) {
-        this.order = ids;
-        const sendable = ids.filter((id) => this.admit(id));
-        const listingHelps = this.operation.bulk !== undefined || !this.operation.changes;
-        const budget = strategy === 'auto' && listingHelps ? listingBudget(sendable.length, this.options.concurrency) : 0;
-        if (budget < 1)
-            return this.perId(sendable);
-        // List the DLQ while acting on what each page shows: bulk deletes of the ids a page found start while later
-        // pages are fetched (a dry run settles them as existing).
-        const wanted = new Set(sendable);
-        const found = new Set();
-        const bulk = this.operation.bulk;
-        const batches = new Queue();
-        const pool = bulk
-            ? this.workers(batches, (b) => b.ids, (b) => this.bulkBatch(b))
-            : Promise.resolve();
-        const batcher = new Batcher(bulk?.maxIds ?? paths_PAGE_SIZE, (ids) => batches.push({ ids, listed: true }));
-        let listing;
-        try {
-            listing = await this.list([], budget, (entries) => {
-                for (const entry of entries) {
-                    const id = entry.dlqId;
-                    if (!wanted.has(id) || found.has(id))
-                        continue;
-                    found.add(id);
-                    if (bulk)
-                        batcher.add(id);
-                    else
-                        this.settle(id, { kind: 'done' });
-                }
-                return false;
-            });
-        }
-        catch (error) {
-            // Let the batches already queued finish before the run reports the error.
-            batcher.flush();
-            batches.close();
-            await pool;
-            throw error;
-        }
-        batcher.flush();
-        const rest = sendable.filter((id) => !found.has(id));
-        if (listing.kind === 'complete' && bulk) {
-            // Absence from a listing proves nothing (a cursor may skip entries): the ids it did not show are deleted in
-            // bulk calls of their own, whose count confirms them (0: none was there).
-            const confirm = new Batcher(bulk.maxIds, (ids) => batches.push({ ids, listed: false }));
-            for (const id of rest)
-                confirm.add(id);
-            confirm.flush();
-            batches.close();
-            await pool;
-            return;
-        }
-        batches.close();
-        if (listing.kind === 'failed' && !this.signal.aborted) {
-            this.notes.push(`The listing failed (${listing.reason}); the ids it had not shown were sent one by one.`);
-        }
-        if (listing.kind === 'budget') {
-            this.notes.push(`The DLQ is large next to the id list (more than ${budget} listing pages); the ids the listing had not shown were sent one by one.`);
-        }
-        await Promise.all([pool, this.perId(rest)]);
-    }
-    async byQuery(target) {
-        const entries = new Map();
-        // The server does the filtering; dates are checked here too, so that a server that ignores fromDate / toDate
-        // cannot widen what is acted on. (Before the cap is counted: the cap is about what the run would act on.)
-        const from = Number(target.query.find(([param]) => param === 'fromDate')?.[1][0] ?? Number.NEGATIVE_INFINITY);
-        const to = Number(target.query.find(([param]) => param === 'toDate')?.[1][0] ?? Number.POSITIVE_INFINITY);
-        const outside = new Set();
-        const listing = await this.list(target.query, this.options.maxListPages ?? MAX_LIST_PAGES, (page) => {
-            for (const raw of page) {
-                const info = entryInfo(raw);
-                if (info.createdAt !== undefined && (info.createdAt < from || info.createdAt > to))
-                    outside.add(info.dlqId);
-                else if (!entries.has(info.dlqId))
-                    entries.set(info.dlqId, info);
-            }
-            // Past the cap the run will change nothing: no need to read (and hold) the rest of the listing.
-            return target.cap > 0 && entries.size > target.cap;
-        });
-        if (outside.size > 0) {
-            this.dateOutliers = outside.size;
-        }
-        const ids = [...entries.keys()];
-        this.selection = {
-            filters: target.filters,
-            matched: ids.length,
-            entries,
-            capInput: target.capInput,
-            allInput: target.allInput,
-        };
-        if (listing.kind !== 'complete' && listing.kind !== 'stopped') {
-            this.incomplete = true;
-            // Nothing is changed on the strength of a listing that did not finish.
-            this.halt('listing-failed', listing.kind === 'failed' ? listing.reason : 'stopped');
-            return;
-        }
-        if (target.cap > 0 && ids.length > target.cap) {
-            this.selection = { ...this.selection, cap: target.cap, ...(listing.kind === 'stopped' && { atLeast: true }) };
-            this.halt('cap-exceeded', `${ids.length} entries match, more than the cap of ${target.cap}`);
-            // A dry run still shows what matched, so that it predicts the real run; a real run changes nothing.
-            if (!this.operation.changes) {
-                this.order = ids;
-                for (const id of ids)
-                    if (this.admit(id))
-                        this.settle(id, { kind: 'done' });
-            }
-            return;
-        }
-        this.order = ids;
-        const sendable = ids.filter((id) => this.admit(id));
-        if (!this.operation.changes) {
-            // A dry run: the listing is the truth about what exists and matches.
-            for (const id of sendable)
-                this.settle(id, { kind: 'done' });
-            return;
-        }
-        const bulk = this.operation.bulk;
-        if (!bulk)
-            return this.perId(sendable);
-        const batches = new Queue();
-        const batcher = new Batcher(bulk.maxIds, (batch) => batches.push({ ids: batch, listed: true }));
-        for (const id of sendable)
-            batcher.add(id);
-        batcher.flush();
-        batches.close();
-        await this.workers(batches, (b) => b.ids, (b) => this.bulkBatch(b));
-    }
-    async perId(ids) {
-        await this.eachId(ids, (id) => this.single(id));
-    }
-    /** Runs `work` for each id, `concurrency` at a time, each id with its own failure boundary. */
-    async eachId(ids, work) {
-        await this.workers(Queue.of(ids), (id) => [id], work);
-    }
-    /** One request for one id, and what its answer means. */
-    async single(id) {
-        const op = this.operation;
-        const result = await this.client.send(op.request(id), { idempotent: op.idempotent, stop: this.signal });
-        if (result.kind === 'failed') {
-            // A re-run that may have reached the server is never resent: what the DLQ shows decides it.
-            if (op.redrive && (result.cause === 'answer-lost' || result.mayHaveActed))
-                this.lost.push({ id, reason: result.reason });
-            else
-                this.fail(id, result);
-            return;
-        }
-        if (result.status === 404) {
-            // A 404 after an attempt that may have acted: that attempt most likely did it (the lost-answer rule).
-            this.settle(id, result.mayHaveActed && op.changes ? { kind: 'done', inferred: true } : { kind: 'not-found' });
-            return;
-        }
-        const settled = op.answer(result.status, result.body);
-        // A 2xx that does not confirm the re-run (no new run id: a proxy's page, the wrong host) is not a re-run.
-        if (settled.kind === 'failed' && op.redrive && settled.mayHaveActed) {
-            this.lost.push({ id, reason: settled.reason });
-            return;
-        }
-        if (op.redrive && settled.kind === 'done')
-            this.confirmedRerun ??= id;
-        if (settled.kind !== 'done' || op.cleanUp === undefined) {
-            this.settle(id, settled);
-            return;
-        }
-        const removal = await this.client.send(op.cleanUp(id), { idempotent: true, stop: this.signal });
-        if (removal.kind === 'answered') {
-            // 404: the re-run took the entry out of the DLQ already; 200: it stayed, and is gone now.
-            this.removal ??= removal.status === 404 && !removal.mayHaveActed ? 'absent' : 'present';
-            this.settle(id, { ...settled, deletedAfter: true });
-        }
-        else {
-            this.settle(id, { ...settled, deleteAfterFailed: removal.reason });
-        }
-    }
-    /**
-     * Deletes one batch with a counting bulk call and settles each of its ids.
-     *
-     * - The count equals the batch: every id was removed by this call.
-     * - The count is 0 (and no attempt may have acted): none was there; all not found.
-     * - Otherwise each id is probed with GET. Ids still present were not deleted: each is sent alone, whose answer is
-     *   exact. Ids now absent were deleted by this call or were already gone. When no more are absent than the count,
-     *   all of them were ours: removed. When more are absent, the call cannot tell which ones it deleted: they are
-     *   not found (gone, not confirmed as ours) and the count is kept as unattributed, so `done` never claims an id
-     *   the server did not confirm.
-     * - A call that may have acted without its answer arriving counts its absent ids as removed (the lost-answer rule).
-     */
-    async bulkBatch(batch) {
-        const bulk = this.operation.bulk;
-        if (this.bulkUnreliable) {
-            // Entries are vanishing under the run (or a cursor skipped some): one request per id is exact.
-            await this.eachId(batch.ids, (id) => this.single(id));
-            return;
-        }
-        const result = await this.client.send(bulk.request(batch.ids), { idempotent: true, stop: this.signal });
-        if (result.kind === 'failed' && result.cause === 'rejected' && !result.mayHaveActed) {
-            // The server refused the bulk form (a 400, a 414): nothing was done; each id alone gets an exact answer.
-            await this.eachId(batch.ids, (id) => this.single(id));
-            return;
-        }
-        if (result.kind === 'failed' && !result.mayHaveActed) {
-            for (const id of batch.ids)
-                this.fail(id, result);
-            return;
-        }
-        const count = result.kind === 'answered' && result.status !== 404 ? bulk.count(result.body) : undefined;
-        // Upstash documents the Workflow DLQ's bulk-delete cursor as present only without dlqIds.
-        const cursor = this.operation.dlq === 'workflow' && result.kind === 'answered' && /"cursor"\s*:\s*"[^"]/u.test(result.body);
-        if (result.kind === 'answered' && ((count !== undefined && count > batch.ids.length) || cursor)) {
-            // More deleted than named, or a cursor: the server treated the call as "delete what matches", ignoring the
-            // ids. Stop before anything else is sent.
-            this.halt('internal', `the server answered a bulk delete of ${batch.ids.length} named ids with ${count ?? 'a cursor'}${count !== undefined ? ' deletions' : ''}, as if it ignored the ids; stopped so that no unselected entry is deleted`);
-            for (const id of batch.ids)
-                this.fail(id, {
-                    cause: 'bad-answer',
-                    reason: 'the bulk delete answer did not match the ids sent',
-                    mayHaveActed: true,
-                });
-            return;
-        }
-        // An attempt that may have acted without its answer arriving, or a 2xx without a usable count: the call says
-        // nothing about which ids it deleted.
-        const lostAnswer = result.mayHaveActed || count === undefined;
-        // Every id counted by the answer that arrived: exact, whatever an earlier attempt did (it deleted none of them).
-        if (count === batch.ids.length) {
-            for (const id of batch.ids)
-                this.settle(id, { kind: 'done' });
-            return;
-        }
-        // 0 for ids the listing did not show: none was there. (For listed ids a 0 is checked id by id below.)
-        if (!lostAnswer && count === 0 && !batch.listed) {
-            for (const id of batch.ids)
-                this.settle(id, { kind: 'not-found' });
-            return;
-        }
-        const absent = [];
-        await this.eachId(batch.ids, async (id) => {
-            const probe = await this.client.send({ method: 'GET', path: entryPath(this.operation.dlq, id) }, { idempotent: true, stop: this.signal });
-            if (probe.kind === 'failed')
-                this.fail(id, result.kind === 'failed' ? result : probe);
-            else if (probe.status === 404)
-                absent.push(id);
-            else
-                await this.single(id);
-        });
-        if (lostAnswer) {
-            // Listed ids were there moments before: gone now, this call most likely removed them (the lost-response
-            // rule, marked). Ids the listing did not show are not claimed: gone, and not found.
-            for (const id of absent)
-                this.settle(id, batch.listed ? { kind: 'done', inferred: true } : { kind: 'not-found' });
-        }
-        else if (absent.length <= count) {
-            for (const id of absent)
-                this.settle(id, { kind: 'done' });
-        }
-        else {
-            for (const id of absent)
-                this.settle(id, { kind: 'not-found' });
-            this.unattributed += count;
-            this.bulkUnreliable = true;
-        }
-    }
-    /**
-     * Re-runs whose answer was lost are never sent again. What the server shows decides: the step's first confirmed
-     * re-run is looked up to learn whether re-run entries leave the DLQ. If they do and this entry is gone, it was
-     * re-run (marked, with no new run id); otherwise it failed, and the reason says whether the re-run may have
-     * started.
-     */
-    async settleLostAnswers() {
-        if (this.lost.length === 0)
-            return;
-        const lookUp = async (id) => {
-            if (this.signal.aborted)
-                return 'unknown';
-            const probe = await this.client.send({ method: 'GET', path: entryPath(this.operation.dlq, id) }, { idempotent: true, stop: this.signal });
-            if (probe.kind === 'failed')
-                return 'unknown';
-            return probe.status === 404 ? 'absent' : 'present';
-        };
-        // With delete-after-redrive the confirmed entries were deleted: their deletion's answer already told.
-        // (Not looked up then: the entry may be gone by our own deletion.)
-        const leaves = this.removal ??
-            (this.confirmedRerun === undefined || this.operation.cleanUp !== undefined
-                ? 'unknown'
-                : await lookUp(this.confirmedRerun));
-        const verb = this.operation.words.verb;
-        await this.workers(Queue.of(this.lost), (item) => [item.id], async ({ id, reason }) => {
-            const mayHave = `${reason.replace(/\.$/u, '')}. The ${verb} may have started: never ${verb} it again blindly`;
-            if (leaves !== 'absent') {
-                const why = leaves === 'present'
-                    ? 're-run entries stay in this DLQ, so the DLQ cannot tell'
-                    : 'whether re-run entries leave the DLQ could not be learned in this step';
-                this.fail(id, { cause: 'answer-lost', reason: `${mayHave} (${why}).`, mayHaveActed: true });
-                return;
-            }
-            const now = await lookUp(id);
-            if (now === 'absent')
-                this.settle(id, { kind: 'done', inferred: true });
-            else {
-                const why = now === 'present'
-                    ? 'the entry is still in the DLQ, where a re-run entry would have left it, so it most likely did not start'
-                    : 'looking the entry up failed';
-                this.fail(id, { cause: 'answer-lost', reason: `${mayHave} (${why}).`, mayHaveActed: true });
-            }
-        });
-    }
-    /**
-     * Pages through a listing, handing each page's entries to `onPage`. Shrinks the page size when a page is too
-     * large to read. Stops after `maxPages` (budget), on a failed page, on a cursor seen before, on pages that bring
-     * nothing new, or at the hard ceiling.
-     */
-    async list(query, maxPages, onPage) {
-        const cursors = new Set();
-        const seen = new Set();
-        const ceiling = this.options.maxListPages ?? MAX_LIST_PAGES;
-        let cursor;
-        let count = paths_PAGE_SIZE;
-        let stale = 0;
-        let skipped = 0;
-        for (let page = 0;;) {
-            if (page >= Math.min(maxPages, ceiling)) {
-                if (page < ceiling)
-                    return { kind: 'budget' };
-                return fail('bad-answer', `the listing did not end within ${ceiling} pages (the most one run reads)`);
-            }
-            const result = await this.client.listPage(this.operation.dlq, query, cursor, count, this.signal);
-            if (result.kind === 'failed') {
-                if (result.cause === 'token-refused' || result.cause === 'proxy-refused')
-                    this.halt(result.cause, result.reason);
-                return { kind: 'failed', cause: result.cause, reason: result.reason };
-            }
-            if (result.kind === 'too-large') {
-                const limit = `${Math.round(result.limitBytes / (1024 * 1024))} MiB`;
-                if (count === 1) {
-                    return fail('bad-answer', `a single DLQ entry is larger than ${limit}, the most one listing page may hold`);
-                }
-                count = Math.max(1, Math.floor(count / 10));
-                const note = `Listing pages were larger than ${limit} (entries carry large bodies); asked for ${count} entries a page instead.`;
-                if (!this.notes.includes(note))
-                    this.notes.push(note);
-                continue;
-            }
-            page += 1;
-            skipped += result.skipped;
-            let fresh = 0;
-            for (const entry of result.entries) {
-                const id = entry.dlqId;
-                if (!seen.has(id)) {
-                    seen.add(id);
-                    fresh += 1;
-                }
-            }
-            const enough = onPage(result.entries) === true;
-            this.options.onListed?.(page, seen.size);
-            if (enough && result.cursor !== undefined)
-                return { kind: 'stopped' };
-            if (result.cursor === undefined) {
-                if (skipped > 0)
-                    this.notes.push(`${skipped} listed entries had no dlqId and were left out.`);
-                return { kind: 'complete' };
-            }
-            if (cursors.has(result.cursor)) {
-                return fail('bad-answer', `the listing returned cursor ${JSON.stringify(result.cursor)} twice`);
-            }
-            stale = fresh === 0 ? stale + 1 : 0;
-            if (stale >= MAX_STALE_PAGES) {
-                return fail('bad-answer', `the listing brought nothing new for ${MAX_STALE_PAGES} pages in a row`);
-            }
-            cursors.add(result.cursor);
-            cursor = result.cursor;
-        }
+    /** A note for people about how the run went; each note once. */
+    note(text) {
+        if (!this.notes.includes(text))
+            this.notes.push(text);
     }
     finish() {
         this.options.signal?.removeEventListener('abort', this.onCancel);
@@ -51320,9 +51403,6 @@ class Run {
         };
     }
 }
-function fail(cause, reason) {
-    return { kind: 'failed', cause, reason };
-}
 function describeStop(kind, reason) {
     switch (kind) {
         case 'token-refused':
@@ -51343,101 +51423,273 @@ function describeStop(kind, reason) {
             return reason ?? 'the server kept rate limiting';
     }
 }
-/** Groups ids into bulk calls of at most `maxIds` ids and a query short enough for any server or proxy. */
-class Batcher {
-    current = [];
-    chars = 0;
-    maxIds;
-    emit;
-    maxChars;
-    constructor(maxIds, emit, maxChars = MAX_QUERY_CHARS) {
-        this.maxIds = maxIds;
-        this.emit = emit;
-        this.maxChars = maxChars;
+
+;// CONCATENATED MODULE: ./src/engine/listing.ts
+
+/** A listing stops after this many pages: 2,000,000 entries at 100 a page. */
+const MAX_LIST_PAGES = 20_000;
+/** A listing stops after this many pages in a row that bring no entry it has not seen. */
+const MAX_STALE_PAGES = 10;
+class Lister {
+    dlq;
+    client;
+    ledger;
+    options;
+    constructor(dlq, client, ledger, options) {
+        this.dlq = dlq;
+        this.client = client;
+        this.ledger = ledger;
+        this.options = options;
     }
-    add(id) {
-        const cost = queryCost(id);
-        if (this.current.length > 0 && (this.current.length >= this.maxIds || this.chars + cost > this.maxChars)) {
-            this.flush();
+    /** The most pages one listing reads. */
+    get ceiling() {
+        return this.options.maxListPages ?? MAX_LIST_PAGES;
+    }
+    /**
+     * Pages through the listing, handing each page's entries to `onPage` (`last`: no page follows); `onPage`
+     * returning true means enough.
+     * Reads at most `maxPages` pages (then `budget`).
+     */
+    async list(query, maxPages, onPage) {
+        const { ledger, ceiling } = this;
+        const cursors = new Set();
+        const seen = new Set();
+        let cursor;
+        let count = paths_PAGE_SIZE;
+        let stale = 0;
+        let skipped = 0;
+        for (let page = 0;;) {
+            if (page >= Math.min(maxPages, ceiling)) {
+                if (page < ceiling)
+                    return { kind: 'budget' };
+                return failed('bad-answer', `the listing did not end within ${ceiling} pages (the most one run reads)`);
+            }
+            const result = await this.client.listPage(this.dlq, query, cursor, count, ledger.signal);
+            if (result.kind === 'failed') {
+                ledger.haltOnRefusal(result);
+                return failed(result.cause, result.reason);
+            }
+            if (result.kind === 'too-large') {
+                const limit = `${Math.round(result.limitBytes / (1024 * 1024))} MiB`;
+                if (count === 1) {
+                    return failed('bad-answer', `a single DLQ entry is larger than ${limit}, the most one listing page may hold`);
+                }
+                count = Math.max(1, Math.floor(count / 10));
+                ledger.note(`Listing pages were larger than ${limit} (entries carry large bodies); asked for ${count} entries a page instead.`);
+                continue;
+            }
+            page += 1;
+            skipped += result.skipped;
+            let fresh = 0;
+            for (const entry of result.entries) {
+                if (!seen.has(entry.dlqId)) {
+                    seen.add(entry.dlqId);
+                    fresh += 1;
+                }
+            }
+            const enough = onPage(result.entries, result.cursor === undefined) === true;
+            this.options.onListed?.(page, seen.size);
+            if (enough && result.cursor !== undefined)
+                return { kind: 'stopped' };
+            if (result.cursor === undefined) {
+                if (skipped > 0)
+                    ledger.note(`${skipped} listed entries had no dlqId and were left out.`);
+                return { kind: 'complete' };
+            }
+            if (cursors.has(result.cursor)) {
+                return failed('bad-answer', `the listing returned cursor ${JSON.stringify(result.cursor)} twice`);
+            }
+            stale = fresh === 0 ? stale + 1 : 0;
+            if (stale >= MAX_STALE_PAGES) {
+                return failed('bad-answer', `the listing brought nothing new for ${MAX_STALE_PAGES} pages in a row`);
+            }
+            cursors.add(result.cursor);
+            cursor = result.cursor;
         }
-        this.current.push(id);
-        this.chars += cost;
     }
-    flush() {
-        if (this.current.length === 0)
+}
+function failed(cause, reason) {
+    return { kind: 'failed', cause, reason };
+}
+
+;// CONCATENATED MODULE: ./src/engine/lost-answers.ts
+
+
+class LostAnswers {
+    lost = [];
+    /** An id this run re-ran with a confirmed answer: looked up to learn whether re-run entries leave the DLQ. */
+    confirmedRerun;
+    /** What deleting a re-run entry found (delete-after-redrive): whether re-run entries leave the DLQ. */
+    removal;
+    operation;
+    client;
+    ledger;
+    pool;
+    constructor(operation, client, ledger, pool) {
+        this.operation = operation;
+        this.client = client;
+        this.ledger = ledger;
+        this.pool = pool;
+    }
+    /**
+     * Keeps a re-run's failure for later when the re-run may have started (its answer was lost, or a 2xx did not
+     * confirm it). Returns whether it was kept; otherwise the caller settles the failure.
+     */
+    keep(id, failure) {
+        if (!this.operation.redrive || (failure.cause !== 'answer-lost' && failure.mayHaveActed !== true))
+            return false;
+        this.lost.push({ id, reason: failure.reason });
+        return true;
+    }
+    /** A re-run whose answer confirmed it. */
+    confirmed(id) {
+        this.confirmedRerun ??= id;
+    }
+    /** delete-after-redrive answered for a confirmed re-run: 404 (not after a lost attempt) means it had left. */
+    cleanedUp(status, mayHaveActed) {
+        this.removal ??= status === 404 && !mayHaveActed ? 'absent' : 'present';
+    }
+    /**
+     * The step's first confirmed re-run is looked up to learn whether re-run entries leave the DLQ. If they do and
+     * this entry is gone, it was re-run (marked, with no new run id); otherwise it failed, and the reason says
+     * whether the re-run may have started.
+     */
+    async resolve() {
+        if (this.lost.length === 0)
             return;
-        this.emit(this.current);
-        this.current = [];
-        this.chars = 0;
+        // With delete-after-redrive the confirmed entries were deleted: their deletion's answer already told.
+        // (Not looked up then: the entry may be gone by our own deletion.)
+        const leaves = this.removal ??
+            (this.confirmedRerun === undefined || this.operation.cleanUp !== undefined
+                ? 'unknown'
+                : await this.lookUp(this.confirmedRerun));
+        const verb = this.operation.words.verb;
+        await this.pool.run(Queue.of(this.lost), (item) => [item.id], async ({ id, reason }) => {
+            const mayHave = `${reason.replace(/\.$/u, '')}. The ${verb} may have started: never ${verb} it again blindly`;
+            const fail = (why) => this.ledger.fail(id, { cause: 'answer-lost', reason: `${mayHave} (${why}).`, mayHaveActed: true });
+            if (leaves !== 'absent') {
+                fail(leaves === 'present'
+                    ? 're-run entries stay in this DLQ, so the DLQ cannot tell'
+                    : 'whether re-run entries leave the DLQ could not be learned in this step');
+                return;
+            }
+            const now = await this.lookUp(id);
+            if (now === 'absent')
+                this.ledger.settle(id, { kind: 'done', inferred: true });
+            else {
+                fail(now === 'present'
+                    ? 'the entry is still in the DLQ, where a re-run entry would have left it, so it most likely did not start'
+                    : 'looking the entry up failed');
+            }
+        });
+    }
+    async lookUp(id) {
+        if (this.ledger.signal.aborted)
+            return 'unknown';
+        const probe = await this.client.send({ method: 'GET', path: entryPath(this.operation.dlq, id) }, { idempotent: true, stop: this.ledger.signal });
+        if (probe.kind === 'failed')
+            return 'unknown';
+        return probe.status === 404 ? 'absent' : 'present';
     }
 }
-/** Splits ids into bulk calls (see Batcher). */
-function batches(ids, maxIds = PAGE_SIZE, maxChars = MAX_QUERY_CHARS) {
-    const out = [];
-    const batcher = new Batcher(maxIds, (batch) => out.push(batch), maxChars);
-    for (const id of ids)
-        batcher.add(id);
-    batcher.flush();
-    return out;
-}
-/** A work queue shared by several workers; items may be added while they run, until it is closed. */
-class Queue {
-    /** A queue holding these items, closed. */
-    static of(items) {
-        const queue = new Queue();
-        for (const item of items)
-            queue.push(item);
-        queue.close();
-        return queue;
+
+;// CONCATENATED MODULE: ./src/engine/per-id.ts
+class PerId {
+    operation;
+    client;
+    ledger;
+    pool;
+    lostAnswers;
+    constructor(operation, client, ledger, pool, lostAnswers) {
+        this.operation = operation;
+        this.client = client;
+        this.ledger = ledger;
+        this.pool = pool;
+        this.lostAnswers = lostAnswers;
     }
-    items = [];
-    head = 0;
-    closed = false;
-    waiting = [];
-    push(item) {
-        const waiter = this.waiting.shift();
-        if (waiter)
-            waiter(item);
-        else
-            this.items.push(item);
+    /** Every id alone, through the pool. */
+    async sendAll(ids) {
+        await this.pool.eachId(ids, (id) => this.send(id));
     }
-    close() {
-        this.closed = true;
-        for (const waiter of this.waiting.splice(0))
-            waiter(undefined);
-    }
-    take() {
-        if (this.head < this.items.length) {
-            const item = this.items[this.head];
-            this.items[this.head] = undefined;
-            this.head += 1;
-            return item;
+    async send(id) {
+        const op = this.operation;
+        const { ledger } = this;
+        const result = await this.client.send(op.request(id), { idempotent: op.idempotent, stop: ledger.signal });
+        if (result.kind === 'failed') {
+            if (!this.lostAnswers.keep(id, result))
+                ledger.fail(id, result);
+            return;
         }
-        if (this.closed)
-            return undefined;
-        return new Promise((resolve) => this.waiting.push(resolve));
+        if (result.status === 404) {
+            // A 404 after an attempt that may have acted: that attempt most likely did it (the lost-answer rule).
+            ledger.settle(id, result.mayHaveActed && op.changes ? { kind: 'done', inferred: true } : { kind: 'not-found' });
+            return;
+        }
+        const settled = op.answer(result.status, result.body);
+        if (settled.kind === 'failed') {
+            // A 2xx that does not confirm the re-run (no new run id: a proxy's page, the wrong host) is not a re-run.
+            if (!this.lostAnswers.keep(id, settled))
+                ledger.settle(id, settled);
+            return;
+        }
+        if (op.redrive && settled.kind === 'done')
+            this.lostAnswers.confirmed(id);
+        if (settled.kind !== 'done' || op.cleanUp === undefined) {
+            ledger.settle(id, settled);
+            return;
+        }
+        const removal = await this.client.send(op.cleanUp(id), { idempotent: true, stop: ledger.signal });
+        if (removal.kind === 'answered') {
+            // 404: the re-run took the entry out of the DLQ already; 200: it stayed, and is gone now.
+            this.lostAnswers.cleanedUp(removal.status, removal.mayHaveActed);
+            ledger.settle(id, { ...settled, deletedAfter: true });
+        }
+        else {
+            ledger.settle(id, { ...settled, deleteAfterFailed: removal.reason });
+        }
     }
 }
-function engine_text(value) {
-    return typeof value === 'string' && value !== '' ? value : undefined;
-}
-function num(value) {
-    const n = typeof value === 'string' ? Number(value) : value;
-    return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
-}
-/** Keeps only what the summary shows; every field is optional. */
-function entryInfo(raw) {
-    const url = engine_text(raw.workflowUrl) ?? engine_text(raw.url);
-    const runOrMessageId = engine_text(raw.workflowRunId) ?? engine_text(raw.messageId);
-    const createdAt = num(raw.createdAt);
-    const responseStatus = num(raw.responseStatus);
-    return {
-        dlqId: raw.dlqId,
-        ...(url !== undefined && { url }),
-        ...(runOrMessageId !== undefined && { runOrMessageId }),
-        ...(createdAt !== undefined && { createdAt }),
-        ...(responseStatus !== undefined && { responseStatus }),
+
+;// CONCATENATED MODULE: ./src/engine/index.ts
+
+
+
+
+
+
+
+
+
+
+
+async function execute(target, operation, client, options) {
+    const ledger = new Ledger(client, options);
+    const pool = new WorkerPool(options.concurrency, ledger, operation.changes);
+    const lostAnswers = new LostAnswers(operation, client, ledger, pool);
+    const perId = new PerId(operation, client, ledger, pool, lostAnswers);
+    const parts = {
+        operation,
+        options,
+        ledger,
+        pool,
+        perId,
+        bulk: operation.bulk && new BulkReconciler(operation, client, ledger, pool, perId),
+        lister: new Lister(operation.dlq, client, ledger, options),
     };
+    try {
+        if (target.kind === 'ids')
+            await byIds(target.ids, options.strategy, parts);
+        else
+            await byQuery(target, parts);
+    }
+    catch (error) {
+        // Outside any item's boundary (a listing, say): stop, and report what was settled.
+        ledger.crash(error);
+    }
+    finally {
+        await lostAnswers.resolve();
+    }
+    return ledger.finish();
 }
 
 ;// CONCATENATED MODULE: external "node:fs"
@@ -52229,6 +52481,17 @@ async function run(source = runnerSource) {
         await refuse(log, requestedOperation(source), messageOf(error));
         return;
     }
+    try {
+        await carryOutAndReport(settings, log);
+    }
+    catch (error) {
+        // The last line of defence (the engine settles every id itself, and report() catches what it can): whatever
+        // failed, the step fails with a clean annotation.
+        setFailed(log.redact(`internal error: ${messageOf(error)}`));
+    }
+}
+/** Connect, carry the operation out, report. */
+async function carryOutAndReport(settings, log) {
     const operation = operationOf(settings);
     const connection = connect(settings, process.env, {
         redact: log.redact,
@@ -52241,11 +52504,6 @@ async function run(source = runnerSource) {
     let outcomes;
     try {
         outcomes = await carryOut(settings, operation, connection, cancellation, log);
-    }
-    catch (error) {
-        // The engine settles every id itself, whatever fails inside it; this is the last line of defence.
-        outcomes = noOutcomes();
-        setFailed(log.redact(`internal error: ${messageOf(error)}`));
     }
     finally {
         cancellation.dispose();

@@ -45,6 +45,17 @@ export async function run(source: SettingsSource = runnerSource): Promise<void> 
     return;
   }
 
+  try {
+    await carryOutAndReport(settings, log);
+  } catch (error) {
+    // The last line of defence (the engine settles every id itself, and report() catches what it can): whatever
+    // failed, the step fails with a clean annotation.
+    core.setFailed(log.redact(`internal error: ${messageOf(error)}`));
+  }
+}
+
+/** Connect, carry the operation out, report. */
+async function carryOutAndReport(settings: Settings, log: Log): Promise<void> {
   const operation = operationOf(settings);
   const connection = connect(settings, process.env, {
     redact: log.redact,
@@ -58,10 +69,6 @@ export async function run(source: SettingsSource = runnerSource): Promise<void> 
   let outcomes: Outcomes;
   try {
     outcomes = await carryOut(settings, operation, connection, cancellation, log);
-  } catch (error) {
-    // The engine settles every id itself, whatever fails inside it; this is the last line of defence.
-    outcomes = noOutcomes();
-    core.setFailed(log.redact(`internal error: ${messageOf(error)}`));
   } finally {
     cancellation.dispose();
     await connection.close();
