@@ -722,3 +722,23 @@ describe('execute with a listing query (filters, select-all)', () => {
     expect(transport.sent).toHaveLength(1);
   });
 });
+
+describe('review: bulk reconciliation when a probe fails', () => {
+  it('an id whose probe failed may be one the count covers: the absent ones are not claimed as removed', async () => {
+    // The listing shows a, b, c. Before the bulk call, someone else deletes a; the bulk call deletes only c
+    // ({"deleted":1}); b stays. Probing c fails. The count (1) is c's, not a's.
+    const dlq = fakeWorkflowDlq(['a', 'b', 'c'], { bulkDeletes: (existing) => existing.filter((id) => id === 'c') });
+    const { client } = scriptedClient((exchange) => {
+      if (exchange.method === 'DELETE' && exchange.path.includes('dlqIds=')) dlq.entries.delete('a');
+      if (exchange.method === 'GET' && exchange.path === '/v2/workflows/dlq/c') return ok(500);
+      return dlq.script(exchange);
+    });
+    const outcomes = await execute(ids('a', 'b', 'c'), del, client, auto(1));
+    expect(outcomes.done).not.toContain('a');
+    expect(outcomes.done).toContain('b');
+    const c = outcomes.failed.find((f) => f.id === 'c');
+    // The bulk call may have deleted c: its failure must say so.
+    expect(c?.mayHaveActed).toBe(true);
+    expect(outcomes.done.length + outcomes.notFound.length + outcomes.failed.length).toBe(3);
+  });
+});
