@@ -742,3 +742,24 @@ describe('review: bulk reconciliation when a probe fails', () => {
     expect(outcomes.done.length + outcomes.notFound.length + outcomes.failed.length).toBe(3);
   });
 });
+
+describe('review: auto when listing pages are too large to read', () => {
+  it('does not page through 10-entry pages of large bodies alone: per-id takes the ids once a page is too large', async () => {
+    // Every page of 100 is larger than the body limit (entries carry large bodies), so a listing would move 10
+    // entries (megabytes) a round trip, one page after another, where per-id moves no body at all.
+    const wanted = range(200);
+    const dlq = fakeWorkflowDlq(wanted);
+    const { client, transport } = scriptedClient((exchange, attempt) => {
+      const url = new URL(exchange.path, 'http://x');
+      if (exchange.method === 'GET' && url.pathname === '/v2/workflows/dlq' && url.searchParams.get('count') === '100')
+        return truncated('{"messages":[{"dlqId":"id-0","body":"xxx');
+      return dlq.script(exchange, attempt);
+    });
+    const outcomes = await execute(ids(...wanted), del, client, { concurrency: 8, strategy: 'auto', listFromIds: 1 });
+    expect(outcomes).toMatchObject({ done: wanted, notFound: [], failed: [] });
+    const sent = idsSent(transport.sent);
+    expect(sent.listings).toBe(1);
+    expect(sent.perId.length).toBe(wanted.length);
+    expect(outcomes.notes).toEqual([expect.stringMatching(/larger than 16 MiB.*sent one by one/)]);
+  });
+});
