@@ -5,7 +5,8 @@
  * - The count is 0 (and no attempt may have acted) for ids the listing did not show: none was there; not found.
  * - Otherwise each id is probed with GET. Ids still present were not deleted: each is sent alone, whose answer is
  *   exact. Ids now absent were deleted by this call or were already gone. When no more are absent than the count,
- *   all of them were ours: removed. When more are absent, the call cannot tell which ones it deleted: they are
+ *   all of them were ours: removed (an id whose probe failed counts as possibly absent, and fails as "may have
+ *   acted"). When more are absent, the call cannot tell which ones it deleted: they are
  *   not found (gone, not confirmed as ours) and the count is kept as unattributed, so `done` never claims an id
  *   the server did not confirm.
  * - A call that may have acted without its answer arriving counts its absent ids as removed (the lost-answer rule).
@@ -90,13 +91,17 @@ export class BulkReconciler {
     }
 
     const absent: string[] = [];
+    /** Ids whose probe failed: the call may have deleted them, so they count against the count too. */
+    let unknown = 0;
     await this.pool.eachId(batch.ids, async (id) => {
       const probe = await this.client.send(
         { method: 'GET', path: entryPath(this.operation.dlq, id) },
         { idempotent: true, stop: ledger.signal },
       );
-      if (probe.kind === 'failed') ledger.fail(id, result.kind === 'failed' ? result : probe);
-      else if (probe.status === 404) absent.push(id);
+      if (probe.kind === 'failed') {
+        unknown += 1;
+        ledger.fail(id, { ...(result.kind === 'failed' ? result : probe), mayHaveActed: lostAnswer || count! > 0 });
+      } else if (probe.status === 404) absent.push(id);
       else await this.perId.send(id);
     });
 
@@ -105,7 +110,8 @@ export class BulkReconciler {
       // rule, marked). Ids the listing did not show are not claimed: gone, and not found.
       for (const id of absent)
         ledger.settle(id, batch.listed ? { kind: 'done', inferred: true } : { kind: 'not-found' });
-    } else if (absent.length <= count!) {
+    } else if (absent.length + unknown <= count!) {
+      // The call's deletions are among the absent and the unknown ids; no more of them than it counted: all ours.
       for (const id of absent) ledger.settle(id, { kind: 'done' });
     } else {
       for (const id of absent) ledger.settle(id, { kind: 'not-found' });

@@ -127,20 +127,26 @@ async function race(sendable: readonly string[], parts: Parts): Promise<void> {
   const found: number[] = [];
   let listing: ListingEnd;
   try {
-    listing = await lister.list([], lister.ceiling, (entries, last) => {
-      let fresh = 0;
-      for (const { dlqId: id } of entries) {
-        if (!wanted.has(id) || !claims.claim(id)) continue;
-        fresh += 1;
-        if (bulk) batcher.add(id);
-        else ledger.settle(id, { kind: 'done' });
-      }
-      found.push(fresh);
-      if (claims.all) return true;
-      if (!pagesPay(found)) return true;
-      if (!last && !listingAlone(fresh, entries.length, options.concurrency)) startPerId();
-      return false;
-    });
+    listing = await lister.list(
+      [],
+      lister.ceiling,
+      (entries, last) => {
+        let fresh = 0;
+        for (const { dlqId: id } of entries) {
+          if (!wanted.has(id) || !claims.claim(id)) continue;
+          fresh += 1;
+          if (bulk) batcher.add(id);
+          else ledger.settle(id, { kind: 'done' });
+        }
+        found.push(fresh);
+        if (claims.all) return true;
+        if (!pagesPay(found)) return true;
+        if (!last && !listingAlone(fresh, entries.length, options.concurrency)) startPerId();
+        return false;
+      },
+      // Pages of large bodies move megabytes a round trip, one after another; per-id moves none.
+      { shrinkPages: false },
+    );
   } catch (error) {
     // Let what was started finish before the run reports the error; per-id takes nothing more.
     claims.abandoned = true;

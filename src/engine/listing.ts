@@ -48,12 +48,14 @@ export class Lister {
   /**
    * Pages through the listing, handing each page's entries to `onPage` (`last`: no page follows); `onPage`
    * returning true means enough.
-   * Reads at most `maxPages` pages (then `budget`).
+   * Reads at most `maxPages` pages (then `budget`). `shrinkPages: false` fails a page too large to read instead
+   * of asking for smaller ones: for a caller that has a faster way than pages of large bodies.
    */
   async list(
     query: ListQuery,
     maxPages: number,
     onPage: (entries: readonly EntryInfo[], last: boolean) => boolean | undefined,
+    { shrinkPages = true }: { readonly shrinkPages?: boolean } = {},
   ): Promise<ListingEnd> {
     const { ledger, ceiling } = this;
     const cursors = new Set<string>();
@@ -74,6 +76,8 @@ export class Lister {
       }
       if (result.kind === 'too-large') {
         const limit = `${Math.round(result.limitBytes / (1024 * 1024))} MiB`;
+        if (!shrinkPages)
+          return failed('bad-answer', `listing pages were larger than ${limit}: entries carry large bodies`);
         if (count === 1) {
           return failed('bad-answer', `a single DLQ entry is larger than ${limit}, the most one listing page may hold`);
         }

@@ -722,3 +722,44 @@ describe('execute with a listing query (filters, select-all)', () => {
     expect(transport.sent).toHaveLength(1);
   });
 });
+
+describe('review: bulk reconciliation when a probe fails', () => {
+  it('an id whose probe failed may be one the count covers: the absent ones are not claimed as removed', async () => {
+    // The listing shows a, b, c. Before the bulk call, someone else deletes a; the bulk call deletes only c
+    // ({"deleted":1}); b stays. Probing c fails. The count (1) is c's, not a's.
+    const dlq = fakeWorkflowDlq(['a', 'b', 'c'], { bulkDeletes: (existing) => existing.filter((id) => id === 'c') });
+    const { client } = scriptedClient((exchange) => {
+      if (exchange.method === 'DELETE' && exchange.path.includes('dlqIds=')) dlq.entries.delete('a');
+      if (exchange.method === 'GET' && exchange.path === '/v2/workflows/dlq/c') return ok(500);
+      return dlq.script(exchange);
+    });
+    const outcomes = await execute(ids('a', 'b', 'c'), del, client, auto(1));
+    expect(outcomes.done).not.toContain('a');
+    expect(outcomes.done).toContain('b');
+    const c = outcomes.failed.find((f) => f.id === 'c');
+    // The bulk call may have deleted c: its failure must say so.
+    expect(c?.mayHaveActed).toBe(true);
+    expect(outcomes.done.length + outcomes.notFound.length + outcomes.failed.length).toBe(3);
+  });
+});
+
+describe('review: auto when listing pages are too large to read', () => {
+  it('does not page through 10-entry pages of large bodies alone: per-id takes the ids once a page is too large', async () => {
+    // Every page of 100 is larger than the body limit (entries carry large bodies), so a listing would move 10
+    // entries (megabytes) a round trip, one page after another, where per-id moves no body at all.
+    const wanted = range(200);
+    const dlq = fakeWorkflowDlq(wanted);
+    const { client, transport } = scriptedClient((exchange, attempt) => {
+      const url = new URL(exchange.path, 'http://x');
+      if (exchange.method === 'GET' && url.pathname === '/v2/workflows/dlq' && url.searchParams.get('count') === '100')
+        return truncated('{"messages":[{"dlqId":"id-0","body":"xxx');
+      return dlq.script(exchange, attempt);
+    });
+    const outcomes = await execute(ids(...wanted), del, client, { concurrency: 8, strategy: 'auto', listFromIds: 1 });
+    expect(outcomes).toMatchObject({ done: wanted, notFound: [], failed: [] });
+    const sent = idsSent(transport.sent);
+    expect(sent.listings).toBe(1);
+    expect(sent.perId.length).toBe(wanted.length);
+    expect(outcomes.notes).toEqual([expect.stringMatching(/larger than 16 MiB.*sent one by one/)]);
+  });
+});
