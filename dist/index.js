@@ -50860,10 +50860,14 @@ class BulkReconciler {
             return;
         }
         const absent = [];
+        /** Ids whose probe failed: the call may have deleted them, so they count against the count too. */
+        let unknown = 0;
         await this.pool.eachId(batch.ids, async (id) => {
             const probe = await this.client.send({ method: 'GET', path: entryPath(this.operation.dlq, id) }, { idempotent: true, stop: ledger.signal });
-            if (probe.kind === 'failed')
-                ledger.fail(id, result.kind === 'failed' ? result : probe);
+            if (probe.kind === 'failed') {
+                unknown += 1;
+                ledger.fail(id, { ...(result.kind === 'failed' ? result : probe), mayHaveActed: lostAnswer || count > 0 });
+            }
             else if (probe.status === 404)
                 absent.push(id);
             else
@@ -50875,7 +50879,8 @@ class BulkReconciler {
             for (const id of absent)
                 ledger.settle(id, batch.listed ? { kind: 'done', inferred: true } : { kind: 'not-found' });
         }
-        else if (absent.length <= count) {
+        else if (absent.length + unknown <= count) {
+            // The call's deletions are among the absent and the unknown ids; no more of them than it counted: all ours.
             for (const id of absent)
                 ledger.settle(id, { kind: 'done' });
         }
@@ -51144,7 +51149,9 @@ async function race(sendable, parts) {
             if (!last && !listingAlone(fresh, entries.length, options.concurrency))
                 startPerId();
             return false;
-        });
+        }, 
+        // Pages of large bodies move megabytes a round trip, one after another; per-id moves none.
+        { shrinkPages: false });
     }
     catch (error) {
         // Let what was started finish before the run reports the error; per-id takes nothing more.
@@ -51448,9 +51455,10 @@ class Lister {
     /**
      * Pages through the listing, handing each page's entries to `onPage` (`last`: no page follows); `onPage`
      * returning true means enough.
-     * Reads at most `maxPages` pages (then `budget`).
+     * Reads at most `maxPages` pages (then `budget`). `shrinkPages: false` fails a page too large to read instead
+     * of asking for smaller ones: for a caller that has a faster way than pages of large bodies.
      */
-    async list(query, maxPages, onPage) {
+    async list(query, maxPages, onPage, { shrinkPages = true } = {}) {
         const { ledger, ceiling } = this;
         const cursors = new Set();
         const seen = new Set();
@@ -51471,6 +51479,8 @@ class Lister {
             }
             if (result.kind === 'too-large') {
                 const limit = `${Math.round(result.limitBytes / (1024 * 1024))} MiB`;
+                if (!shrinkPages)
+                    return failed('bad-answer', `listing pages were larger than ${limit}: entries carry large bodies`);
                 if (count === 1) {
                     return failed('bad-answer', `a single DLQ entry is larger than ${limit}, the most one listing page may hold`);
                 }
