@@ -749,11 +749,11 @@ describe('review: auto when listing pages are too large to read', () => {
     // entries (megabytes) a round trip, one page after another, where per-id moves no body at all.
     const wanted = range(200);
     const dlq = fakeWorkflowDlq(wanted);
-    const { client, transport } = scriptedClient((exchange, attempt) => {
+    const { client, transport } = scriptedClient((exchange) => {
       const url = new URL(exchange.path, 'http://x');
       if (exchange.method === 'GET' && url.pathname === '/v2/workflows/dlq' && url.searchParams.get('count') === '100')
         return truncated('{"messages":[{"dlqId":"id-0","body":"xxx');
-      return dlq.script(exchange, attempt);
+      return dlq.script(exchange);
     });
     const outcomes = await execute(ids(...wanted), del, client, { concurrency: 8, strategy: 'auto', listFromIds: 1 });
     expect(outcomes).toMatchObject({ done: wanted, notFound: [], failed: [] });
