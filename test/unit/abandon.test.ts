@@ -4,39 +4,15 @@
  * written, it may have.
  */
 import { createServer as createHttpServer } from 'node:http';
-import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
-import type { Server } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { createServer as createTcpServer, type Socket } from 'node:net';
+import { describe, expect, it } from 'vitest';
 import { DlqClient } from '../../src/qstash/client.js';
 import { systemClock } from '../../src/qstash/clock.js';
-import { createDispatcher } from '../../src/qstash/proxy.js';
 import { RateLimiter } from '../../src/qstash/rate-limit.js';
-import { UndiciTransport } from '../../src/qstash/transport.js';
-
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function listen<T extends Server | TcpServer>(server: T): Promise<number> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return (server.address() as { port: number }).port;
-}
+import { afterThisTest, listenOnLoopback, loopbackTransport } from '../helpers/loopback.ts';
 
 function clientFor(baseUrl: string) {
-  const created = createDispatcher(
-    baseUrl,
-    {},
-    {
-      connections: 1,
-      connectTimeoutMs: 3_000,
-      headersTimeoutMs: 5_000,
-      bodyTimeoutMs: 5_000,
-    },
-  );
-  const transport = new UndiciTransport({ baseUrl, token: 'tok', timeoutMs: 5_000, dispatcher: created.dispatcher });
-  cleanups.push(() => transport.close());
+  const transport = loopbackTransport(baseUrl, { connectMs: 3_000, requestMs: 5_000 });
   return new DlqClient(transport, new RateLimiter(systemClock), systemClock, { maxRetries: 3 });
 }
 
@@ -46,8 +22,8 @@ describe('a request abandoned on cancellation', () => {
   it('while still connecting (a mute TLS handshake): cancelled, not sent, never "may have acted"', async () => {
     const held = new Set<Socket>();
     const tcp = createTcpServer((socket) => held.add(socket));
-    const port = await listen(tcp);
-    cleanups.push(() => held.forEach((socket) => socket.destroy()));
+    const port = await listenOnLoopback(tcp);
+    afterThisTest(() => held.forEach((socket) => socket.destroy()));
     const client = clientFor(`https://127.0.0.1:${port}`);
     const pending = client.send(POST, { idempotent: false });
     setTimeout(() => client.abortInFlight(new Error('cancelled')), 200);
@@ -57,8 +33,8 @@ describe('a request abandoned on cancellation', () => {
 
   it('after it was written: a lost answer, may have acted (control)', async () => {
     const server = createHttpServer(() => {});
-    const port = await listen(server);
-    cleanups.push(() => void server.closeAllConnections());
+    const port = await listenOnLoopback(server);
+    afterThisTest(() => void server.closeAllConnections());
     const client = clientFor(`http://127.0.0.1:${port}`);
     const pending = client.send(POST, { idempotent: false });
     setTimeout(() => client.abortInFlight(new Error('cancelled')), 200);

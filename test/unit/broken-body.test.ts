@@ -4,17 +4,11 @@
  * and a re-run's 429 as a lost answer).
  */
 import { createServer as createTcpServer, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DlqClient } from '../../src/qstash/client.js';
 import { systemClock } from '../../src/qstash/clock.js';
-import { createDispatcher } from '../../src/qstash/proxy.js';
 import { RateLimiter } from '../../src/qstash/rate-limit.js';
-import { UndiciTransport } from '../../src/qstash/transport.js';
-
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+import { listenOnLoopback, loopbackTransport } from '../helpers/loopback.ts';
 
 /** A raw HTTP/1.1 server: `answer(n)` is the n-th request's response bytes; it cuts the connection after them. */
 async function rawServer(answer: (n: number) => string) {
@@ -33,31 +27,12 @@ async function rawServer(answer: (n: number) => string) {
     });
     socket.on('error', () => {});
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        sockets.forEach((socket) => socket.destroy());
-        server.close(() => resolve());
-      }),
-  );
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, requests: () => requests };
+  const port = await listenOnLoopback(server, sockets);
+  return { url: `http://127.0.0.1:${port}`, requests: () => requests };
 }
 
 function transportFor(baseUrl: string) {
-  const created = createDispatcher(
-    baseUrl,
-    {},
-    {
-      connections: 1,
-      connectTimeoutMs: 2_000,
-      headersTimeoutMs: 2_000,
-      bodyTimeoutMs: 2_000,
-    },
-  );
-  const transport = new UndiciTransport({ baseUrl, token: 'tok', timeoutMs: 2_000, dispatcher: created.dispatcher });
-  cleanups.push(() => transport.close());
-  return transport;
+  return loopbackTransport(baseUrl, { connectMs: 2_000, requestMs: 2_000 });
 }
 
 const cut = (status: string) =>

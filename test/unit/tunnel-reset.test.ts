@@ -3,17 +3,11 @@
  * request was never written, so a re-run is retried (never a lost answer) and nothing blames the credentials.
  */
 import { createServer as createTcpServer, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DlqClient } from '../../src/qstash/client.js';
 import { systemClock } from '../../src/qstash/clock.js';
-import { createDispatcher } from '../../src/qstash/proxy.js';
 import { RateLimiter } from '../../src/qstash/rate-limit.js';
-import { UndiciTransport } from '../../src/qstash/transport.js';
-
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+import { listenOnLoopback, loopbackTransport } from '../helpers/loopback.ts';
 
 async function tunnelThatDrops(when: 'at-once' | 'in-handshake') {
   let connects = 0;
@@ -34,33 +28,15 @@ async function tunnelThatDrops(when: 'at-once' | 'in-handshake') {
       if (established) socket.resetAndDestroy();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        sockets.forEach((socket) => socket.destroy());
-        server.close(() => resolve());
-      }),
-  );
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, connects: () => connects };
+  const port = await listenOnLoopback(server, sockets);
+  return { url: `http://127.0.0.1:${port}`, connects: () => connects };
 }
 
 describe.each(['at-once', 'in-handshake'] as const)('a tunnel dropped %s after CONNECT 200', (when) => {
   it('the transport: not sent, not a refusal', async () => {
     const proxy = await tunnelThatDrops(when);
     const baseUrl = 'https://qstash.example.test';
-    const created = createDispatcher(
-      baseUrl,
-      { https_proxy: proxy.url },
-      {
-        connections: 1,
-        connectTimeoutMs: 2_000,
-        headersTimeoutMs: 2_000,
-        bodyTimeoutMs: 2_000,
-      },
-    );
-    const transport = new UndiciTransport({ baseUrl, token: 'tok', timeoutMs: 2_000, dispatcher: created.dispatcher });
-    cleanups.push(() => transport.close());
+    const transport = loopbackTransport(baseUrl, { connectMs: 2_000, requestMs: 2_000 }, { https_proxy: proxy.url });
     const result = await transport.send({ method: 'POST', path: '/v2/workflows/dlq/restart/x', wantsBody: true });
     expect(result).toMatchObject({ kind: 'network', sent: false });
     expect((result as { proxy?: string }).proxy).not.toBe('refused');
