@@ -10,7 +10,7 @@ export interface InputSpec {
   readonly default: string;
   /** The accepted values, when there is a fixed set (matched case-insensitively). */
   readonly choices?: readonly string[];
-  /** For messages about a value that is not a choice: what it should be, and the choices explained. */
+  /** For messages about a value that is not accepted: what it should be, and what is accepted. */
   readonly noun?: string;
   readonly accepted?: string;
 }
@@ -32,16 +32,12 @@ export const INPUTS = {
     noun: 'an operation',
     accepted: 'delete; restart, resume or retry-callback (dlq: workflow); retry (dlq: qstash)',
   },
-  // The general names and the old delete-only ones: '' in action.yml, so that the code can tell "not given" and
-  // refuse an old and a new name set to different values. Defaults: CODE_DEFAULTS.
-  selectAll: { name: 'select-all', default: '' },
-  deleteAll: { name: 'delete-all', default: '' },
-  maxEntries: { name: 'max-entries', default: '' },
-  maxDeletes: { name: 'max-deletes', default: '' },
+  selectAll: { name: 'select-all', default: 'false', accepted: 'true or false' },
+  maxEntries: { name: 'max-entries', default: '1000', accepted: 'a whole number (0 removes the cap)' },
   qstashToken: { name: 'qstash-token', default: '' },
   qstashUrl: { name: 'qstash-url', default: '' },
   onNotFound: { name: 'on-not-found', default: 'pass', choices: ['pass', 'warn', 'fail'], noun: 'a policy' },
-  dryRun: { name: 'dry-run', default: 'false' },
+  dryRun: { name: 'dry-run', default: 'false', accepted: 'true or false' },
   strategy: {
     name: 'strategy',
     default: 'auto',
@@ -59,7 +55,7 @@ export const INPUTS = {
   redriveFlowControlValue: { name: 'redrive-flow-control-value', default: '' },
   redriveLabel: { name: 'redrive-label', default: '' },
   redriveFailureCallback: { name: 'redrive-failure-callback', default: '' },
-  deleteAfterRedrive: { name: 'delete-after-redrive', default: 'false' },
+  deleteAfterRedrive: { name: 'delete-after-redrive', default: 'false', accepted: 'true or false' },
 } as const satisfies Record<string, InputSpec>;
 
 /** Input names by key, for messages: `Inputs.dlqIds` is 'dlq-ids'. */
@@ -67,12 +63,46 @@ export const Inputs = Object.fromEntries(Object.entries(INPUTS).map(([key, spec]
   readonly [K in keyof typeof INPUTS]: (typeof INPUTS)[K]['name'];
 };
 
-/** Defaults applied in code where action.yml sends '' (see above). */
+/**
+ * Defaults the code applies when an input is absent (outside a runner: tests, local-action), parsed from the defaults
+ * above; and qstash-url's, which action.yml leaves '' so that the environment's QSTASH_URL can apply.
+ */
 export const CODE_DEFAULTS = {
   selectAll: false,
   maxEntries: 1000,
   qstashUrl: 'https://qstash.upstash.io',
 } as const;
+
+/**
+ * Inputs whose present-but-blank value is refused (see settings.ts). Their action.yml default is not empty, so a
+ * runner never sends '' for them when the workflow leaves them out: '' can only come from an expression that
+ * evaluated empty (`${{ inputs.dry-run }}` on a push), and falling back to the default would change what is done
+ * (the DLQ, the operation, a real run instead of a dry one, the cap, the step's verdict). The tuning inputs
+ * (strategy, concurrency, max-retries, request-timeout) change only how it is done: blank gives their default.
+ */
+export const BLANK_REFUSED: readonly InputSpec[] = [
+  INPUTS.dlq,
+  INPUTS.operation,
+  INPUTS.selectAll,
+  INPUTS.maxEntries,
+  INPUTS.onNotFound,
+  INPUTS.dryRun,
+  INPUTS.deleteAfterRedrive,
+];
+
+/**
+ * Names that were never released and are no longer inputs. A runner only warns about an input action.yml does not
+ * declare, so a workflow still passing one would silently lose it: it is refused, naming the input to use.
+ */
+export const RETIRED_INPUTS: readonly { readonly name: string; readonly use: string }[] = [
+  { name: 'delete-all', use: INPUTS.selectAll.name },
+  { name: 'max-deletes', use: INPUTS.maxEntries.name },
+];
+
+/** The environment variable a runner sets for an input: `INPUT_` and the name upper-cased, hyphens kept. */
+export function inputVariable(name: string): string {
+  return `INPUT_${name.replace(/ /gu, '_').toUpperCase()}`;
+}
 
 export type OnNotFound = (typeof INPUTS.onNotFound.choices)[number];
 

@@ -2,7 +2,16 @@
  * Inputs -> one typed, validated Settings object. Every message names the input, the value and what is accepted;
  * all problems are reported together, and nothing here sends a request.
  */
-import { CODE_DEFAULTS, INPUTS, Inputs, type InputSpec, type OnNotFound } from './inputs.js';
+import {
+  BLANK_REFUSED,
+  CODE_DEFAULTS,
+  INPUTS,
+  Inputs,
+  inputVariable,
+  RETIRED_INPUTS,
+  type InputSpec,
+  type OnNotFound,
+} from './inputs.js';
 import type { Strategy, Target } from './engine/index.js';
 import { assertUsableIds, InvalidIdsError, parseIdList, uniqueInOrder } from './ids.js';
 import { FILTER_INPUTS, FilterError, readFilters, splitValues } from './filters.js';
@@ -41,7 +50,7 @@ export interface Settings {
 export interface SettingsSource {
   /** The raw value of an input (`INPUT_<NAME>`), '' when unset. */
   input(name: string): string;
-  /** An environment variable, undefined when unset. */
+  /** An environment variable, undefined when unset. Whether an input was sent at all is read here (`INPUT_<NAME>`). */
   env(name: string): string | undefined;
   /** Reads a text file of ids; throws Node's errors (or ones with code ENOTREG / EFBIG). */
   readFile(path: string): string;
@@ -75,6 +84,8 @@ export function readSettings(source: SettingsSource): Settings {
   };
   const raw = (spec: InputSpec): string => source.input(spec.name);
 
+  attempt(() => refuseRetired(source), undefined);
+  attempt(() => refuseBlank(source), undefined);
   const endpoint = attempt(() => resolveEndpoint(source), undefined);
   // The proxy variables are settings too: one that cannot be used is refused before any request.
   if (endpoint !== undefined) attempt(() => proxyFor(new URL(endpoint.url), (name) => source.env(name)), undefined);
@@ -91,7 +102,7 @@ export function readSettings(source: SettingsSource): Settings {
   const strategy = attempt(() => readChoice(INPUTS.strategy, raw(INPUTS.strategy)), 'auto') as Strategy;
   const redriveHeaders = attempt(() => readRedriveHeaders(source.input, operation), {});
   const deleteAfterRedrive = attempt(() => readDeleteAfter(source, operation), false);
-  const cap = attempt(() => readCap(source), { cap: 0, input: Inputs.maxEntries });
+  const cap = attempt(() => readInteger(INPUTS.maxEntries, raw(INPUTS.maxEntries), 0, Number.MAX_SAFE_INTEGER), 0);
   const target = attempt(() => readTarget(source, dlq, cap), undefined);
 
   if (problems.length > 0 || endpoint === undefined || operation === undefined) {
@@ -167,55 +178,46 @@ function readOperation(raw: string, dlq: DlqKind): OperationName {
   return name;
 }
 
-/**
- * A setting with a general name and an older delete-only one (select-all / delete-all, max-entries / max-deletes):
- * either may be given; both, with different values, is refused.
- */
-function aliased<T>(
-  source: SettingsSource,
-  names: readonly [string, string],
-  read: (name: string, raw: string) => T,
-  fallback: T,
-): { readonly value: T; readonly name: string } {
-  const [general, old] = names;
-  const given = names.filter((name) => source.input(name).trim() !== '');
-  // The name a message should use: the one given (the general name when both or neither are).
-  const name = given.length === 1 ? given[0]! : general;
-  if (given.length === 0) return { value: fallback, name };
-  const values = given.map((input) => read(input, source.input(input)));
-  if (values.length === 2 && values[0] !== values[1]) {
-    throw new SettingsError(
-      `${general} (${JSON.stringify(source.input(general))}) and ${old} (${JSON.stringify(source.input(old))}) ` +
-        `are the same setting with different values. Accepted: ${general} alone (${old} is its older name).`,
-    );
-  }
-  return { value: values[0]!, name };
+/** Names that are no longer inputs (RETIRED_INPUTS), when the workflow still passes one. */
+function refuseRetired(source: SettingsSource): void {
+  const found = RETIRED_INPUTS.flatMap(({ name, use }) => {
+    const value = source.env(inputVariable(name));
+    if (value === undefined) return [];
+    return [
+      `${name}: ${JSON.stringify(value)} is not an input of this action (it was renamed ${use}); a runner only warns ` +
+        `about an input action.yml does not declare, so it is refused rather than ignored. Accepted: ${use}, ` +
+        `with the same value.`,
+    ];
+  });
+  if (found.length > 0) throw new SettingsError(found.join('\n- '));
 }
 
-/** The cap and the name it was given under (the older max-deletes when that is the one set). */
-function readCap(source: SettingsSource): { readonly cap: number; readonly input: string } {
-  const { value, name } = aliased(
-    source,
-    [Inputs.maxEntries, Inputs.maxDeletes],
-    (input, raw) => readInteger({ name: input, default: '' }, raw, 0, Number.MAX_SAFE_INTEGER),
-    CODE_DEFAULTS.maxEntries,
-  );
-  return { cap: value, input: name };
+/**
+ * The inputs of BLANK_REFUSED that a runner sent blank. A runner sends action.yml's (non-empty) default for one the
+ * workflow leaves out, so blank can only be an expression that evaluated empty: refused, not read as the default.
+ * An input that is absent altogether (no INPUT_ variable: a run outside a runner) gets its default.
+ */
+function refuseBlank(source: SettingsSource): void {
+  const blank = BLANK_REFUSED.flatMap((spec) => {
+    const value = source.env(inputVariable(spec.name));
+    if (value === undefined || value.trim() !== '') return [];
+    const accepted = spec.accepted ?? spec.choices?.join(', ');
+    return [
+      `${spec.name}: evaluated to an empty value (${JSON.stringify(value)}). An expression such as ` +
+        `\${{ inputs.${spec.name} }} is empty on events without inputs (push, schedule) and when it names an input ` +
+        `or variable that does not exist; an empty ${spec.name} is refused rather than read as ${spec.default}. ` +
+        `Accepted: ${accepted}; leave the input out for ${spec.default}.`,
+    ];
+  });
+  if (blank.length > 0) throw new SettingsError(blank.join('\n- '));
 }
 
 /** One way of selecting per step: ids, filters, or select-all. */
-function readTarget(
-  source: SettingsSource,
-  dlq: DlqKind,
-  { cap, input: capInput }: { cap: number; input: string },
-): Target | undefined {
+function readTarget(source: SettingsSource, dlq: DlqKind, cap: number): Target | undefined {
   const idsGiven = source.input(Inputs.dlqIds).trim() !== '' || source.input(Inputs.dlqIdsFile).trim() !== '';
-  const { value: all, name: allName } = aliased(
-    source,
-    [Inputs.selectAll, Inputs.deleteAll],
-    (input, raw) => readBoolean(input, raw, false),
-    CODE_DEFAULTS.selectAll,
-  );
+  const all = readBoolean(Inputs.selectAll, source.input(Inputs.selectAll), CODE_DEFAULTS.selectAll);
+  const allName = Inputs.selectAll;
+  const capInput = Inputs.maxEntries;
   const filterInputs = FILTER_INPUTS.filter((name) => source.input(name).trim() !== '');
   // A filter given as nothing but separators ("," or " , ") would select every entry: refuse it.
   const hollow = filterInputs.filter((name) => splitValues(source.input(name)).length === 0);
@@ -295,8 +297,10 @@ const FILE_PROBLEMS: Readonly<Record<string, string>> = {
 };
 
 function readIds(source: SettingsSource): string[] {
-  const fromInput = parseIdList(source.input(Inputs.dlqIds), { label: Inputs.dlqIds });
-  assertUsableIds(fromInput, { label: Inputs.dlqIds });
+  // Ids are cut short in messages: the token goes first, so that a cut never leaves part of it.
+  const redact = redactorFor(collectTokens(source));
+  const fromInput = parseIdList(source.input(Inputs.dlqIds), { label: Inputs.dlqIds, redact });
+  assertUsableIds(fromInput, { label: Inputs.dlqIds, redact });
 
   const path = source.input(Inputs.dlqIdsFile).trim();
   let fromFile: string[] = [];
@@ -313,8 +317,24 @@ function readIds(source: SettingsSource): string[] {
         `${label}: cannot read the file: ${why}${detail}. Accepted: the path of a readable regular text file of ids.`,
       );
     }
-    fromFile = parseIdList(text, { label });
-    assertUsableIds(fromFile, { label });
+    fromFile = parseIdList(text, { label, redact });
+    assertUsableIds(fromFile, { label, redact });
   }
   return uniqueInOrder([...fromInput, ...fromFile]);
+}
+
+/**
+ * Replaces each secret with `***`, as main.ts's Log does when it prints (the same pieces: each value, and each line of
+ * 8 characters or more of a value of several lines), for text that is cut before Log sees it.
+ */
+export function redactorFor(values: readonly string[]): (text: string) => string {
+  const pieces = values.flatMap((value) => [
+    value,
+    ...value
+      .split(/\r?\n/u)
+      .map((line) => line.trim())
+      .filter((line) => line.length >= 8),
+  ]);
+  const secrets = [...new Set(pieces)].filter((piece) => piece !== '').sort((a, b) => b.length - a.length);
+  return (text) => secrets.reduce((out, secret) => out.split(secret).join('***'), text);
 }

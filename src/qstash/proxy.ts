@@ -47,8 +47,8 @@ export class ProxyConfigError extends Error {
 }
 
 const ACCEPTED_PROXY =
-  'Accepted: http://host:port or https://host:port, optionally with URL-encoded user:password@ ' +
-  '(a value without a scheme is read as http://).';
+  'Accepted: http://host:port or https://host:port, optionally with URL-encoded user:password@, and no path, ' +
+  'query or fragment (a value without a scheme is read as http://).';
 
 /** The first of `names` whose value is not blank. */
 function firstSet(env: EnvSource, names: readonly string[]): { name: string; value: string } | undefined {
@@ -60,9 +60,17 @@ function firstSet(env: EnvSource, names: readonly string[]): { name: string; val
   return undefined;
 }
 
-/** Shows a URL-ish value with anything that could be credentials (up to the last `@`) replaced by `***`. */
+/**
+ * Shows a URL-ish value with anything that could be a secret replaced by `***`: the credentials (up to the last
+ * `@`), and the query and fragment (a proxy key may be passed as `?key=...`).
+ */
 export function showProxyValue(raw: string): string {
-  return JSON.stringify(raw.trim().replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?).*@/isu, '$1***@'));
+  return JSON.stringify(
+    raw
+      .trim()
+      .replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?).*@/isu, '$1***@')
+      .replace(/([?#]).*$/su, '$1***'),
+  );
 }
 
 /**
@@ -109,6 +117,19 @@ export function parseProxy(variable: string, raw: string): URL {
   if (url.hostname === '') {
     throw new ProxyConfigError(variable, `${variable}: ${showProxyValue(raw)} names no proxy host. ${ACCEPTED_PROXY}`);
   }
+  // undici's ProxyAgent refuses a proxy URL with a path or query only once the run has started ("invalid url",
+  // naming no variable): refused here, before any request. A lone `/` is what URL parsing adds to an origin.
+  const extra = [
+    url.pathname !== '/' && url.pathname !== '' && `a path (${JSON.stringify(url.pathname)})`,
+    url.search !== '' && 'a query (hidden)',
+    (url.hash !== '' || candidate.includes('#')) && 'a fragment (hidden)',
+  ].filter((part): part is string => part !== false);
+  if (extra.length > 0) {
+    throw new ProxyConfigError(
+      variable,
+      `${variable}: ${showProxyValue(raw)} has ${extra.join(' and ')}; a proxy URL names only the proxy. ${ACCEPTED_PROXY}`,
+    );
+  }
   try {
     decodeURIComponent(url.username);
     decodeURIComponent(url.password);
@@ -118,7 +139,26 @@ export function parseProxy(variable: string, raw: string): URL {
       `${variable}: ${showProxyValue(raw)} has credentials that are not valid URL-encoding (write % as %25). ${ACCEPTED_PROXY}`,
     );
   }
+  refuseWhatUndiciRefuses(variable, raw, url);
   return url;
+}
+
+/**
+ * Anything else undici's ProxyAgent refuses when the run builds its connection is refused now, naming the variable,
+ * rather than mid-run with an error that names none. Building one does no I/O.
+ */
+function refuseWhatUndiciRefuses(variable: string, raw: string, url: URL): void {
+  const uri = new URL(url.href);
+  uri.username = '';
+  uri.password = '';
+  try {
+    new ProxyAgent({ uri: uri.href }).close().catch(() => undefined);
+  } catch (error) {
+    throw new ProxyConfigError(
+      variable,
+      `${variable}: ${showProxyValue(raw)} is refused by the HTTP client (${(error as Error).message}). ${ACCEPTED_PROXY}`,
+    );
+  }
 }
 
 export interface ProxyCredentials {

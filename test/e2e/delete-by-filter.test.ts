@@ -1,5 +1,5 @@
 /**
- * End to end through dist/index.js: selecting by filter or delete-all, the cap, the rules checked before any
+ * End to end through dist/index.js: selecting by filter or select-all, the cap, the rules checked before any
  * request, bulk deletion by ids with reconciliation, and the QStash message DLQ.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -116,34 +116,34 @@ describe('dry run with filters', () => {
   });
 });
 
-describe('delete-all and the cap', () => {
-  it('delete-all: true deletes every entry of the DLQ, by ids', async () => {
+describe('select-all and the cap', () => {
+  it('select-all: true deletes every entry of the DLQ, by ids', async () => {
     const ids = emulator.seed('workflow', workflowEntries(250));
-    const run = await runAgainst(emulator, { inputs: { 'delete-all': 'true' } });
+    const run = await runAgainst(emulator, { inputs: { 'select-all': 'true' } });
     expect(run.exitCode).toBe(0);
     expect(list(run, 'removed')).toEqual(ids);
     expect(emulator.ids('workflow')).toEqual([]);
-    expect(run.summary).toContain('`delete-all` (every entry of the DLQ)');
+    expect(run.summary).toContain('`select-all` (every entry of the DLQ)');
     expectNoUnscopedBulkDelete();
   });
 
-  it('more matches than max-deletes: deletes nothing, fails, says how many matched and how to raise the cap', async () => {
+  it('more matches than max-entries: deletes nothing, fails, says how many matched and how to raise the cap', async () => {
     emulator.seed('workflow', workflowEntries(120, { workflowUrl: APP }));
-    const run = await runAgainst(emulator, { inputs: { 'workflow-url': APP, 'max-deletes': '100' } });
+    const run = await runAgainst(emulator, { inputs: { 'workflow-url': APP, 'max-entries': '100' } });
     expect(run.exitCode).toBe(1);
     expect(emulator.ids('workflow')).toHaveLength(120);
     expect(emulator.requests.every((r) => r.method === 'GET')).toBe(true);
     expect(counts(run)).toEqual({ removed: 0, notFound: 0, failed: 0, wouldRemove: 0 });
     expect(errors(run)).toEqual([
       expect.stringMatching(
-        /120 entries match, more than max-deletes \(100\)\. Nothing was deleted\..*raise max-deletes to at least 120 \(0 removes the cap\)/,
+        /120 entries match, more than max-entries \(100\)\. Nothing was deleted\..*raise max-entries to at least 120 \(0 removes the cap\)/,
       ),
     ]);
   });
 
   it('the default cap is 1000; a dry run shows what matched and that a real run would refuse', async () => {
     const ids = emulator.seed('workflow', workflowEntries(1001));
-    const run = await runAgainst(emulator, { inputs: { 'delete-all': 'true', 'dry-run': 'true' } });
+    const run = await runAgainst(emulator, { inputs: { 'select-all': 'true', 'dry-run': 'true' } });
     expect(run.exitCode).toBe(1);
     expect(list(run, 'would-remove')).toEqual(ids);
     expect(errors(run)[0]).toMatch(
@@ -151,9 +151,9 @@ describe('delete-all and the cap', () => {
     );
   });
 
-  it('max-deletes: 0 removes the cap', async () => {
+  it('max-entries: 0 removes the cap', async () => {
     emulator.seed('workflow', workflowEntries(1001));
-    const run = await runAgainst(emulator, { inputs: { 'delete-all': 'true', 'max-deletes': '0' } });
+    const run = await runAgainst(emulator, { inputs: { 'select-all': 'true', 'max-entries': '0' } });
     expect(run.exitCode).toBe(0);
     expect(counts(run).removed).toBe(1001);
     expect(emulator.ids('workflow')).toEqual([]);
@@ -175,12 +175,12 @@ describe('rules checked before any request', () => {
       /dlq-ids \/ dlq-ids-file select entries by id and cannot be combined with label/,
     );
   });
-  it('ids together with delete-all', async () => {
-    expect(await refused({ 'dlq-ids': 'a', 'delete-all': 'true' })).toMatch(/cannot be combined with delete-all/);
+  it('ids together with select-all', async () => {
+    expect(await refused({ 'dlq-ids': 'a', 'select-all': 'true' })).toMatch(/cannot be combined with select-all/);
   });
-  it('delete-all together with filters', async () => {
-    expect(await refused({ 'delete-all': 'true', 'older-than': '7d' })).toMatch(
-      /delete-all: true selects every entry, so it cannot be combined with filters \(older-than\)/,
+  it('select-all together with filters', async () => {
+    expect(await refused({ 'select-all': 'true', 'older-than': '7d' })).toMatch(
+      /select-all: true selects every entry, so it cannot be combined with filters \(older-than\)/,
     );
   });
   it('a filter of the other DLQ', async () => {
@@ -201,10 +201,10 @@ describe('rules checked before any request', () => {
       /failure-function-state: "FAILED" not accepted\. Accepted: CALLBACK_INPROGRESS/,
     ],
     ['dlq', 'events', /dlq: "events" is not a DLQ\. Accepted: workflow .* or qstash/],
-    ['max-deletes', '-1', /max-deletes: "-1" is not accepted/],
-    ['delete-all', 'yes', /delete-all: "yes" is not a boolean/],
+    ['max-entries', '-1', /max-entries: "-1" is not accepted/],
+    ['select-all', 'yes', /select-all: "yes" is not a boolean/],
   ])('%s: %s', async (input, value, message) => {
-    const extra: Record<string, string> = input === 'dlq' || input === 'max-deletes' ? { label: 'x' } : {};
+    const extra: Record<string, string> = input === 'dlq' || input === 'max-entries' ? { label: 'x' } : {};
     expect(await refused({ [input]: value, ...extra })).toMatch(message);
   });
   it('dates that select nothing', async () => {
@@ -279,7 +279,7 @@ describe('reconciling bulk deletes', () => {
   it('a listing that fails: nothing is deleted and the step fails', async () => {
     emulator.seed('workflow', workflowEntries(300));
     emulator.faults.push({ pathIncludes: 'cursor=', method: 'GET', status: 503 });
-    const run = await runAgainst(emulator, { inputs: { 'delete-all': 'true', 'max-retries': '1' } });
+    const run = await runAgainst(emulator, { inputs: { 'select-all': 'true', 'max-retries': '1' } });
     expect(run.exitCode).toBe(1);
     expect(emulator.ids('workflow')).toHaveLength(300);
     expect(errors(run)[0]).toMatch(/Listing the DLQ failed: HTTP 503.*Nothing was deleted/);
@@ -287,7 +287,7 @@ describe('reconciling bulk deletes', () => {
 
   it('a refused token during the listing: nothing is deleted, the error names the token', async () => {
     emulator.seed('workflow', workflowEntries(3));
-    const run = await runAgainst(emulator, { inputs: { 'delete-all': 'true', 'qstash-token': 'nope' } });
+    const run = await runAgainst(emulator, { inputs: { 'select-all': 'true', 'qstash-token': 'nope' } });
     expect(run.exitCode).toBe(1);
     expect(emulator.ids('workflow')).toHaveLength(3);
     expect(errors(run)[0]).toMatch(/refused the token/);

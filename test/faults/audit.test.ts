@@ -114,7 +114,7 @@ describe('3. large payloads', () => {
     const e = await start();
     const body = 'x'.repeat(1024 * 1024);
     const ids = e.seed('workflow', workflowEntries(40, { body }));
-    const run = await runAgainst(e, { inputs: { 'delete-all': 'true' }, timeoutMs: 120_000 });
+    const run = await runAgainst(e, { inputs: { 'select-all': 'true' }, timeoutMs: 120_000 });
     expect(run.exitCode).toBe(0);
     expect(list(run, 'removed')).toEqual(ids);
     expect(run.summary).toMatch(/asked for 10 entries a page instead/);
@@ -123,7 +123,7 @@ describe('3. large payloads', () => {
   it('a single entry larger than a page may hold: a clear error, nothing deleted', async () => {
     const e = await start();
     e.seed('workflow', workflowEntries(2, { body: 'y'.repeat(17 * 1024 * 1024) }));
-    const run = await runAgainst(e, { inputs: { 'delete-all': 'true' }, timeoutMs: 120_000 });
+    const run = await runAgainst(e, { inputs: { 'select-all': 'true' }, timeoutMs: 120_000 });
     expect(run.exitCode).toBe(1);
     expect(errors(run)[0]).toMatch(/a single DLQ entry is larger than 16 MiB/);
     expect(e.ids('workflow')).toHaveLength(2);
@@ -215,7 +215,7 @@ describe('8. the summary survives odd server data', () => {
       { dlqId: 'far-1', createdAt: 1e17 },
       { dlqId: 'far-2', createdAt: -1e17 },
     ]);
-    const run = await runAgainst(e, { inputs: { 'delete-all': 'true' } });
+    const run = await runAgainst(e, { inputs: { 'select-all': 'true' } });
     expect(run.exitCode).toBe(0);
     expect(list(run, 'removed')).toEqual(['far-1', 'far-2']);
     expect(run.summary).toContain('| far-1 |');
@@ -256,7 +256,7 @@ describe('11. a listing that never ends', () => {
   it('the same entries with a new cursor on every page: stopped, naming the bound', async () => {
     const e = await start();
     const pages = scriptedListing(e, 'count=', (page) => ({ messages: [{ dlqId: 'same-1' }], cursor: `c${page}` }));
-    const run = await runAgainst(e, { inputs: { 'delete-all': 'true' }, timeoutMs: 30_000 });
+    const run = await runAgainst(e, { inputs: { 'select-all': 'true' }, timeoutMs: 30_000 });
     expect(run.exitCode).toBe(1);
     expect(errors(run)[0]).toMatch(/the listing brought nothing new for 10 pages in a row/);
     expect(pages()).toBeLessThanOrEqual(11);
@@ -283,7 +283,7 @@ describe('15. smaller findings', () => {
       'workflow',
       Array.from({ length: 60 }, (_, i) => ({ dlqId: `${"'()!~".repeat(60)}-${i}`, createdAt: Date.now() + i })),
     );
-    const run = await runAgainst(e, { inputs: { 'delete-all': 'true' } });
+    const run = await runAgainst(e, { inputs: { 'select-all': 'true' } });
     expect(run.exitCode).toBe(0);
     expect(list(run, 'removed')).toEqual(ids);
     for (const request of e.requests.filter((r) => r.method === 'DELETE')) {
@@ -489,10 +489,10 @@ describe('review: more ways to lose an id or select too much', () => {
       messages: Array.from({ length: 100 }, (_, i) => ({ dlqId: `p${page}-${i}` })),
       cursor: `c${page}`,
     }));
-    const run = await runAgainst(e, { inputs: { 'delete-all': 'true', 'max-deletes': '250' }, timeoutMs: 30_000 });
+    const run = await runAgainst(e, { inputs: { 'select-all': 'true', 'max-entries': '250' }, timeoutMs: 30_000 });
     expect(run.exitCode).toBe(1);
     expect(pages()).toBe(3);
-    expect(errors(run)[0]).toMatch(/300 or more entries match, more than max-deletes \(250\)/);
+    expect(errors(run)[0]).toMatch(/300 or more entries match, more than max-entries \(250\)/);
     expect(e.requests.filter((r) => r.method === 'DELETE')).toEqual([]);
   });
 

@@ -249,7 +249,7 @@ describe('6. odd servers do not crash it', () => {
   it('a listing that is not JSON: filter runs fail and delete nothing; id runs fall back to per-id', async () => {
     const ids = emulator.seed('workflow', workflowEntries(40));
     emulator.faults.push({ method: 'GET', pathIncludes: '?', status: 200, body: '<html>maintenance</html>' });
-    const filtered = await runAgainst(emulator, { inputs: { 'delete-all': 'true' } });
+    const filtered = await runAgainst(emulator, { inputs: { 'select-all': 'true' } });
     expect(filtered.exitCode).toBe(1);
     expect(errors(filtered)[0]).toMatch(/Listing the DLQ failed: the DLQ listing was not JSON/);
     expect(emulator.ids('workflow')).toHaveLength(40);

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { DATE_INPUTS, FILTER_INPUTS, FILTERS } from '../../src/filters.js';
-import { CODE_DEFAULTS, INPUTS, OUTPUTS, type InputSpec } from '../../src/inputs.js';
+import { BLANK_REFUSED, CODE_DEFAULTS, INPUTS, OUTPUTS, RETIRED_INPUTS, type InputSpec } from '../../src/inputs.js';
 import { REDRIVE_OVERRIDES } from '../../src/operations.js';
 
 interface ActionYml {
@@ -64,10 +64,35 @@ describe('action.yml and the code name the same inputs', () => {
     },
   );
 
-  it('the defaults applied in code are the ones action.yml describes', () => {
-    expect(description(INPUTS.maxEntries.name)).toContain(`empty means ${CODE_DEFAULTS.maxEntries}`);
-    expect(description(INPUTS.selectAll.name)).toContain(`empty means ${CODE_DEFAULTS.selectAll}`);
+  it('the defaults applied in code (an input absent outside a runner) are the ones action.yml sends', () => {
+    expect(ymlDefault(INPUTS.maxEntries.name)).toBe(String(CODE_DEFAULTS.maxEntries));
+    expect(ymlDefault(INPUTS.selectAll.name)).toBe(String(CODE_DEFAULTS.selectAll));
     expect(description(INPUTS.qstashUrl.name)).toContain(CODE_DEFAULTS.qstashUrl);
+  });
+
+  it('defaults are written one way: booleans false, numbers their number', () => {
+    for (const spec of [INPUTS.selectAll, INPUTS.dryRun, INPUTS.deleteAfterRedrive]) {
+      expect(action.inputs[spec.name]?.default, spec.name).toBe('false');
+    }
+    for (const spec of [INPUTS.maxEntries, INPUTS.concurrency, INPUTS.maxRetries, INPUTS.requestTimeout]) {
+      expect(ymlDefault(spec.name), spec.name).toMatch(/^\d+$/u);
+    }
+  });
+
+  it('an input refused when blank has a default that is not blank (so only an expression can send it blank)', () => {
+    for (const spec of BLANK_REFUSED) expect(ymlDefault(spec.name).trim(), spec.name).not.toBe('');
+  });
+
+  it('each input has one name: the retired names are not in action.yml, and name an input that is', () => {
+    for (const { name, use } of RETIRED_INPUTS) {
+      expect(action.inputs[name], name).toBeUndefined();
+      expect(action.inputs[use], use).toBeDefined();
+    }
+  });
+
+  it('every input description is at most 200 characters (detail goes to the README)', () => {
+    const long = Object.keys(action.inputs).filter((name) => description(name).trim().length > 200);
+    expect(long).toEqual([]);
   });
 
   it('every re-run override is an input, and says which header it sets', () => {

@@ -154,12 +154,12 @@ describe('verdict', () => {
       matched: 12,
       entries: new Map(),
       cap: 10,
-      capInput: 'max-deletes',
-      allInput: 'delete-all',
+      capInput: 'max-entries',
+      allInput: 'select-all',
     };
     const capped = verdict(outcomes({ selection, stopped: { kind: 'cap-exceeded', reason: '' } }), ctx('pass'));
     expect(capped.error).toMatch(
-      /12 entries match, more than max-deletes \(10\)\. Nothing was deleted\..*raise max-deletes/,
+      /12 entries match, more than max-entries \(10\)\. Nothing was deleted\..*raise max-entries/,
     );
   });
 
@@ -218,8 +218,8 @@ describe('verdict', () => {
           matched: fc.nat(3),
           entries: fc.constant(new Map()),
           cap: fc.option(fc.nat(3), { nil: undefined }),
-          capInput: fc.constantFrom('max-entries', 'max-deletes'),
-          allInput: fc.constantFrom('select-all', 'delete-all'),
+          capInput: fc.constant('max-entries'),
+          allInput: fc.constant('select-all'),
         }),
         { nil: undefined },
       ),

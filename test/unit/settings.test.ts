@@ -138,9 +138,7 @@ describe('readSettings', () => {
     ['operation', 'purge'],
     ['strategy', 'bulk'],
     ['max-entries', '-5'],
-    ['max-deletes', 'many'],
     ['select-all', 'yes'],
-    ['delete-all', '1'],
   ])('refuses %s %j, naming the input, the value and what is accepted', (name, value) => {
     expect(() => readSettings(source({ ...base, [name]: value }))).toThrow(
       new RegExp(`${name}: ${escape(JSON.stringify(value))} .*Accepted: `),
@@ -199,8 +197,8 @@ describe('readSettings', () => {
       /dlq-ids \/ dlq-ids-file select entries by id and cannot be combined with label/,
     );
     expect(problem({ ...base, 'select-all': 'true' })).toMatch(/cannot be combined with select-all/);
-    expect(problem({ 'qstash-token': TOKEN, 'delete-all': 'true', label: 'x' })).toMatch(
-      /delete-all: true selects every entry, so it cannot be combined with filters \(label\)/,
+    expect(problem({ 'qstash-token': TOKEN, 'select-all': 'true', label: 'x' })).toMatch(
+      /select-all: true selects every entry, so it cannot be combined with filters \(label\)/,
     );
   });
 
@@ -244,11 +242,11 @@ describe('readSettings: operation and dlq', () => {
   });
 });
 
-describe('readSettings: old and new names of one setting', () => {
+describe('readSettings: select-all and max-entries', () => {
   const all = { 'qstash-token': TOKEN };
 
-  it('select-all or delete-all alone selects every entry, under its own name', () => {
-    expect(readSettings(source({ ...all, 'select-all': 'true' })).target).toMatchObject({
+  it('select-all: true selects every entry under the default cap', () => {
+    expect(readSettings(source({ ...all, 'select-all': 'TRUE' })).target).toMatchObject({
       kind: 'query',
       query: [],
       filters: [],
@@ -256,36 +254,14 @@ describe('readSettings: old and new names of one setting', () => {
       capInput: 'max-entries',
       allInput: 'select-all',
     });
-    expect(readSettings(source({ ...all, 'delete-all': 'TRUE' })).target).toMatchObject({
-      kind: 'query',
-      allInput: 'delete-all',
-    });
-    expect(readSettings(source({ ...all, 'select-all': 'true', 'delete-all': 'true' })).target).toMatchObject({
-      kind: 'query',
-    });
     expect(readSettings(source({ ...all, 'select-all': 'false' })).target).toBeUndefined();
   });
 
-  it('max-entries or max-deletes alone sets the cap; Target.capInput says which name was used', () => {
+  it('max-entries sets the cap; 0 removes it', () => {
     const cap = (inputs: Record<string, string>) =>
       readSettings(source({ ...all, 'select-all': 'true', ...inputs })).target;
-    expect(cap({})).toMatchObject({ cap: 1000, capInput: 'max-entries' });
     expect(cap({ 'max-entries': '5' })).toMatchObject({ cap: 5, capInput: 'max-entries' });
-    expect(cap({ 'max-deletes': '7' })).toMatchObject({ cap: 7, capInput: 'max-deletes' });
-    expect(cap({ 'max-entries': '0', 'max-deletes': '0' })).toMatchObject({ cap: 0, capInput: 'max-entries' });
-  });
-
-  it.each([
-    [
-      { 'select-all': 'true', 'delete-all': 'false' },
-      /select-all \("true"\) and delete-all \("false"\) are the same setting with different values\. Accepted: select-all alone/,
-    ],
-    [
-      { 'select-all': 'true', 'max-entries': '5', 'max-deletes': '6' },
-      /max-entries \("5"\) and max-deletes \("6"\) are the same setting with different values\. Accepted: max-entries alone/,
-    ],
-  ])('refuses both names with different values: %j', (inputs, message) => {
-    expect(problem({ ...all, ...inputs })).toMatch(message);
+    expect(cap({ 'max-entries': '0' })).toMatchObject({ cap: 0 });
   });
 });
 
