@@ -9,7 +9,10 @@
  * 4. else the URL `https://qstash.upstash.io` (the token stays empty: the caller reports that).
  *
  * Unlike the clients, an input given alone still wins for its own value (the clients ignore a lone `baseUrl` when the
- * region variables are complete). Pure: reads inputs and variables through the source, nothing else.
+ * region variables are complete). A URL and a token from different places draw a warning; a `qstash-token` input
+ * whose URL comes from a variable and is neither an Upstash host nor loopback is refused, since a variable can be set
+ * job-wide or by any earlier step and the token would go where nobody named it. Pure: reads inputs and variables
+ * through the source, nothing else.
  */
 import { CODE_DEFAULTS, Inputs } from './inputs.js';
 
@@ -40,7 +43,10 @@ export interface Endpoint {
   readonly tokensToMask: string[];
 }
 
-/** A QStash URL that cannot be used; the message names where it came from, never a token. */
+/**
+ * A QStash URL that cannot be used, or a token input refused for the URL it would go to; the message names where the
+ * value came from, never a token.
+ */
 export class EndpointError extends Error {
   override name = 'EndpointError';
   /** The input or variable the bad value came from, e.g. `qstash-url` or `US_EAST_1_QSTASH_URL`. */
@@ -100,7 +106,8 @@ interface Picked {
 
 /**
  * Resolves the URL and token. Throws EndpointError when the chosen URL is unusable (its message names the input or
- * variable it came from); the error carries `tokensToMask` too, so the caller can mask before printing it.
+ * variable it came from), or when the token input would go to a URL from a variable that is neither Upstash's nor
+ * loopback; the error carries `tokensToMask` too, so the caller can mask before printing it.
  */
 export function resolveEndpoint(source: EndpointSource): Endpoint {
   const tokensToMask = collectTokens(source);
@@ -184,14 +191,27 @@ export function resolveEndpoint(source: EndpointSource): Endpoint {
     throw error;
   }
 
-  const mismatch = regionMismatch(url, token, origin);
+  const stray = strayToken(url, token, origin);
+  if (stray) {
+    const error = new EndpointError(TOKEN_INPUT, stray);
+    error.tokensToMask = tokensToMask;
+    throw error;
+  }
+  const mismatch = mixedSources(url, token, origin);
   if (mismatch) warnings.push(mismatch);
   return { url: origin, urlSource: url.source, token: token.value, tokenSource: token.source, warnings, tokensToMask };
 }
 
-/** A region value for a message; anything that does not look like a region name may be a pasted secret. */
-function showRegion(raw: string): string {
-  return /^[a-z0-9_-]{1,24}$/iu.test(raw) ? JSON.stringify(raw) : 'set (value hidden: not a region name)';
+/**
+ * A region value for a message: shown only when it looks like a region name (short, letters in one case, digits, `-`
+ * or `_`, such as `ap-south-1`); anything else may be a pasted secret, so only its length is told.
+ */
+export function showRegion(raw: string): string {
+  const regionLike = /^(?=.{1,20}$)(?:[a-z]{1,12}|[A-Z]{1,12})(?:[-_](?:[a-z]{1,12}|[A-Z]{1,12}|\d{1,2}))*$/u;
+  const oneCase = raw === raw.toLowerCase() || raw === raw.toUpperCase();
+  return regionLike.test(raw) && oneCase
+    ? JSON.stringify(raw)
+    : `an unknown value (${[...raw].length} characters, not shown)`;
 }
 
 /** What the fallback after a skipped region will use, for the warning. */
@@ -200,23 +220,50 @@ function fallbackText(url: Picked | undefined, token: Picked | undefined): strin
   return parts.join(' and ');
 }
 
+/** Families a value is configured in; the default URL and a missing token are not configured anywhere. */
+const CONFIGURED: ReadonlySet<Picked['family']> = new Set(['input', 'region', 'env']);
+
 /**
- * A warning when the URL and the token may belong to different regions: one of them comes from a region's variables
- * and the other from somewhere else, or the token is a region's and the URL is the other region's host.
+ * A warning when the URL and the token come from different places (an input and a variable, a region's variables
+ * and the plain ones), or the token is a region's and the URL is the other region's host: the commonest 401, and a
+ * token going to a host nobody named with it. The default URL with a token from anywhere is the usual setup: silent.
  */
-function regionMismatch(url: Picked, token: Picked, origin: string): string | undefined {
+function mixedSources(url: Picked, token: Picked, origin: string): string | undefined {
   if (token.family === 'none') return undefined;
   const tokenRegion =
     token.family === 'region' ? (token.label.replace(/_QSTASH_TOKEN$/u, '') as QstashRegion) : undefined;
   const hostRegion = REGION_OF_HOST[new URL(origin).hostname];
-  const split = url.family !== token.family && (url.family === 'region' || token.family === 'region');
+  const split = url.family !== token.family && CONFIGURED.has(url.family) && CONFIGURED.has(token.family);
   const contradicts = tokenRegion !== undefined && hostRegion !== undefined && hostRegion !== tokenRegion;
   if (!split && !contradicts) return undefined;
   const where = contradicts ? ` (${origin} is the ${hostRegion} region; the token is the ${tokenRegion} region's)` : '';
   return (
     `The QStash URL comes from ${url.source} but the token from ${token.source}${where}. ` +
     `A token of one region used against the other region's URL is the commonest cause of 401 Unauthorized: ` +
-    `take both from the same place (qstash-url and qstash-token inputs, or one region's variables).`
+    `take both from the same place (${URL_INPUT} and ${TOKEN_INPUT} inputs, QSTASH_URL and QSTASH_TOKEN, or one region's variables).`
+  );
+}
+
+/** Upstash's own hosts: the token may go there whichever variable named it. */
+function isUpstashHost(hostname: string): boolean {
+  return hostname === 'upstash.io' || hostname.endsWith('.upstash.io');
+}
+
+/**
+ * The refusal of a `qstash-token` input whose URL comes from a variable (QSTASH_URL, a region's, set job-wide or by
+ * an earlier step through GITHUB_ENV) and names a host that is neither Upstash's nor loopback: the secret would go to
+ * a host the user did not name with it. Says how to fix it; never shows the token.
+ */
+function strayToken(url: Picked, token: Picked, origin: string): string | undefined {
+  if (token.family !== 'input' || (url.family !== 'env' && url.family !== 'region')) return undefined;
+  const { hostname } = new URL(origin);
+  if (isUpstashHost(hostname) || isLoopback(hostname)) return undefined;
+  const sameFamily = url.family === 'env' ? 'QSTASH_TOKEN' : url.label.replace(/_URL$/u, '_TOKEN');
+  return (
+    `${TOKEN_INPUT}: refused to send the ${TOKEN_INPUT} input to ${origin}, which comes from the ${url.label} variable ` +
+    `(not from ${URL_INPUT}) and is neither an Upstash host (*.upstash.io) nor loopback (127.0.0.1, localhost, [::1]): ` +
+    `the token would go to a host not named with it. Give ${URL_INPUT} too (the URL this token is for), ` +
+    `or put the token in ${sameFamily} beside ${url.label} instead of ${TOKEN_INPUT}.`
   );
 }
 

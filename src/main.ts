@@ -4,7 +4,7 @@
  */
 import * as core from '@actions/core';
 import { randomUUID } from 'node:crypto';
-import { open, type FileHandle } from 'node:fs/promises';
+import { mkdtemp, open, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type Connection } from './connection.js';
@@ -16,7 +16,15 @@ import { Inputs, INPUTS } from './inputs.js';
 import { oneLine } from './log.js';
 import { OPERATION_NAMES, operationFor, probeFor, type Operation, type OperationName } from './operations.js';
 import { noOutcomes, type Outcomes, type Settled } from './outcomes.js';
-import { outputsFor, refusedMarkdown, resultRecords, summaryMarkdown, tally, verdict } from './report.js';
+import {
+  outputsFor,
+  refusedMarkdown,
+  resultRecords,
+  runAttemptWarning,
+  summaryMarkdown,
+  tally,
+  verdict,
+} from './report.js';
 import { readSettings, type Settings, type SettingsSource } from './settings.js';
 import { DLQ_NAMES, type DlqKind } from './qstash/paths.js';
 
@@ -63,6 +71,9 @@ async function carryOutAndReport(settings: Settings, log: Log): Promise<void> {
   });
   log.mask(connection.secrets);
   logSettings(log, settings, operation, connection.proxy);
+  // Before any re-run is sent, so that whoever re-ran the job sees it while it can still be cancelled.
+  const attemptWarning = runAttemptWarning(operation, process.env.GITHUB_RUN_ATTEMPT);
+  if (attemptWarning !== undefined) log.warning(attemptWarning);
 
   // Signals are handled only once the inputs (and any ids file) were read: until then the default (exit) is right.
   const cancellation = listenForCancellation(log, connection);
@@ -73,7 +84,7 @@ async function carryOutAndReport(settings: Settings, log: Log): Promise<void> {
     cancellation.dispose();
     await connection.close();
   }
-  await report(log, outcomes, operation, settings);
+  await report(log, outcomes, operation, settings, attemptWarning);
 }
 
 /** The operation the settings ask for: the real one, or its probe in a dry run. */
@@ -173,7 +184,13 @@ async function refuse(log: Log, operation: Operation, message: string): Promise<
 }
 
 /** Outputs, the results file, the summary, annotations and the tally; the step fails when the verdict says so. */
-async function report(log: Log, outcomes: Outcomes, operation: Operation, settings: Settings): Promise<void> {
+async function report(
+  log: Log,
+  outcomes: Outcomes,
+  operation: Operation,
+  settings: Settings,
+  attemptWarning: string | undefined,
+): Promise<void> {
   const resultsFile = await writeOutputs(log, outcomes, operation);
   const context = {
     onNotFound: settings.onNotFound,
@@ -190,6 +207,7 @@ async function report(log: Log, outcomes: Outcomes, operation: Operation, settin
       endpointSources: `URL from ${settings.endpoint.urlSource}; token from ${settings.endpoint.tokenSource}`,
       verdict: result,
       ...(resultsFile !== '' && { resultsFile }),
+      ...(attemptWarning !== undefined && { runAttemptWarning: attemptWarning }),
       ...(await runLink()),
     }),
   );
@@ -218,13 +236,18 @@ async function writeSummary(log: Log, markdown: () => string | Promise<string>):
   }
 }
 
-/** The per-id results as JSON Lines under RUNNER_TEMP, one file per step. Returns its path ('' when it failed). */
+/**
+ * The per-id results as JSON Lines under RUNNER_TEMP, one file per step. Returns its path ('' when it failed). The
+ * file is readable by its owner only (0600): it names every id and failure reason, and without RUNNER_TEMP it lands
+ * in the shared temporary directory, inside a private (0700) directory of its own.
+ */
 async function writeResults(log: Log, outcomes: Outcomes, operation: Operation): Promise<string> {
-  const dir = process.env.RUNNER_TEMP || tmpdir();
-  const path = join(dir, `upstash-dlq-results-${randomUUID()}.jsonl`);
+  let path = '';
   let file: FileHandle | undefined;
   try {
-    file = await open(path, 'wx');
+    const dir = process.env.RUNNER_TEMP || (await mkdtemp(join(tmpdir(), 'upstash-dlq-')));
+    path = join(dir, `upstash-dlq-results-${randomUUID()}.jsonl`);
+    file = await open(path, 'wx', 0o600);
     // Written in blocks of about 1 MiB, so that 100,000 records take a few writes and little memory.
     let block = '';
     for (const record of resultRecords(outcomes, operation)) {
@@ -237,7 +260,7 @@ async function writeResults(log: Log, outcomes: Outcomes, operation: Operation):
     if (block !== '') await file.write(block);
     return path;
   } catch (error) {
-    log.warning(`Could not write the results file ${path}: ${messageOf(error)}`);
+    log.warning(`Could not write the results file${path === '' ? '' : ` ${path}`}: ${messageOf(error)}`);
     return '';
   } finally {
     await file?.close().catch(() => undefined);

@@ -32,9 +32,10 @@ export const STOP_CAUSES: ReadonlySet<Cause> = new Set([
 
 export type Settled =
   /**
-   * The operation was carried out (removed, re-run), or in a dry run the entry exists. `inferred`: not answered
-   * directly but concluded from what the server shows (a lost answer, then the entry gone). `newRun`: the id of the
-   * run or message a re-run created.
+   * The operation was carried out (removed, re-run), or in a dry run the entry exists. `inferred` (deletes only):
+   * a delete whose answer was lost, and whose retry found the entry gone. Never for a re-run: an entry can leave the
+   * DLQ for many reasons, so a re-run is done only when the server answered for it. `newRun`: the id of the run or
+   * message a re-run created.
    */
   | {
       readonly kind: 'done';
@@ -115,7 +116,7 @@ export interface Outcomes {
   readonly results: ReadonlyMap<string, Settled>;
   /** Carried out (or, in a dry run, would be), in selection order. */
   readonly done: readonly string[];
-  /** Of `done`: those concluded from what the server shows rather than answered. */
+  /** Of `done`: deletes concluded from a retry's 404 after a lost answer (the lost-response rule), never re-runs. */
   readonly inferred: readonly string[];
   readonly notFound: readonly string[];
   readonly failed: readonly FailedId[];

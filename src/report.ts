@@ -180,6 +180,21 @@ export function verdict(outcomes: Outcomes, context: VerdictContext): Verdict {
   return { ...(errors.length > 0 && { error: errors.join(' ') }), warnings, notices };
 }
 
+/**
+ * The warning of a redrive on a job re-run (`GITHUB_RUN_ATTEMPT` above 1) without delete-after-redrive: entries an
+ * earlier attempt re-ran may still be in the DLQ (whether re-run entries leave it is not documented), and this step
+ * re-runs them again. Undefined for deletes, dry runs (they change nothing), delete-after-redrive and first attempts.
+ */
+export function runAttemptWarning(operation: Operation, runAttempt: string | undefined): string | undefined {
+  const attempt = /^\d{1,9}$/u.test(runAttempt?.trim() ?? '') ? Number(runAttempt) : 1;
+  if (attempt <= 1 || !operation.redrive || !operation.changes || operation.cleanUp !== undefined) return undefined;
+  return (
+    `This is attempt ${attempt} of the workflow run (GITHUB_RUN_ATTEMPT=${attempt}) and ${Inputs.deleteAfterRedrive} is off: ` +
+    `entries an earlier attempt already re-ran may still be in the DLQ, and this step will ${operation.words.verb} them again. ` +
+    `Check the earlier attempt's redriven and new-runs outputs first; set ${Inputs.deleteAfterRedrive}: true to make a job re-run safe.`
+  );
+}
+
 export function tally(outcomes: Outcomes, operation: Operation): string {
   const seconds = (outcomes.elapsedMs / 1000).toFixed(1);
   const total = outcomes.done.length + outcomes.notFound.length + outcomes.failed.length;
@@ -228,6 +243,8 @@ export interface SummaryContext extends VerdictContext {
   /** Removes secrets from raw text; applied before any escaping or truncation. */
   readonly redact: (text: string) => string;
   readonly resultsFile?: string;
+  /** A redrive on a job re-run without delete-after-redrive: see runAttemptWarning. */
+  readonly runAttemptWarning?: string;
 }
 
 /** Rows of the id table; the rest are counted, not shown, so the summary stays far under its 1 MiB limit. */
@@ -273,7 +290,7 @@ export function summaryMarkdown(outcomes: Outcomes, context: SummaryContext): st
   const { operation } = context;
   const status = context.verdict.error
     ? '❌ failed'
-    : context.verdict.warnings.length > 0
+    : context.verdict.warnings.length > 0 || context.runAttemptWarning !== undefined
       ? '⚠️ passed with warnings'
       : '✅ passed';
   const selection = outcomes.selection;
@@ -301,7 +318,7 @@ export function summaryMarkdown(outcomes: Outcomes, context: SummaryContext): st
   if (context.resultsFile) lines.push(`- Per-id results: \`${cell(context.resultsFile)}\` (results-file output)`);
   if (outcomes.inferred.length > 0) {
     lines.push(
-      `- ${outcomes.inferred.length} id(s) were counted as ${operation.words.outcome} by the lost-response rule: an attempt's answer never arrived and the entry was then gone.`,
+      `- ${outcomes.inferred.length} id(s) were counted as ${operation.words.outcome} by the lost-response rule (deletes only): an attempt's answer never arrived and the retry found the entry gone.`,
     );
   }
   const deletedAfter = outcomes.done.filter((id) => {
@@ -312,7 +329,8 @@ export function summaryMarkdown(outcomes: Outcomes, context: SummaryContext): st
     lines.push(`- Deleted after their re-run: ${deletedAfter}; not deleted: ${outcomes.notDeletedAfter.length}`);
   }
   for (const note of outcomes.notes) lines.push(`- ${cell(note)}`);
-  for (const message of [context.verdict.error, ...context.verdict.warnings, ...context.verdict.notices]) {
+  const messages = [context.verdict.error, context.runAttemptWarning, ...context.verdict.warnings];
+  for (const message of [...messages, ...context.verdict.notices]) {
     if (message) lines.push('', `> ${cell(message)}`);
   }
 

@@ -87,10 +87,10 @@ describe('resolveEndpoint: where the URL and token come from', () => {
       { url: DEFAULT_QSTASH_URL, urlSource: 'default', token: T.input, tokenSource: 'input qstash-token' },
     ],
     [
-      'the token input alone wins over QSTASH_TOKEN; QSTASH_URL still read',
+      'the token input alone wins over QSTASH_TOKEN; QSTASH_URL (an Upstash host) still read',
       { 'qstash-token': T.input },
-      plainVars,
-      { url: 'https://plain.example.com', urlSource: 'QSTASH_URL', token: T.input, tokenSource: 'input qstash-token' },
+      { ...plainVars, QSTASH_URL: US },
+      { url: US, urlSource: 'QSTASH_URL', token: T.input, tokenSource: 'input qstash-token' },
     ],
     [
       'the URL input alone wins over the region URL; the token is the region one',
@@ -145,7 +145,28 @@ describe('resolveEndpoint: warnings', () => {
     expect(resolve({}, plainVars).warnings).toEqual([]);
     expect(resolve({}, { QSTASH_REGION: 'us-east-1', ...usVars }).warnings).toEqual([]);
     expect(resolve({ 'qstash-url': US, 'qstash-token': T.input }, { QSTASH_REGION: 'nowhere' }).warnings).toEqual([]);
-    expect(resolve({ 'qstash-token': T.input }, { QSTASH_URL: US }).warnings).toEqual([]);
+    // The default URL is no place of its own: a token from anywhere with it is the usual setup.
+    expect(resolve({}, { QSTASH_TOKEN: T.plain }).warnings).toEqual([]);
+  });
+
+  it.each<[string, Record<string, string>, Record<string, string>, string]>([
+    ['qstash-token with QSTASH_URL', { 'qstash-token': T.input }, { QSTASH_URL: US }, 'input qstash-token'],
+    ['qstash-url with QSTASH_TOKEN', { 'qstash-url': US }, { QSTASH_TOKEN: T.plain }, 'QSTASH_TOKEN'],
+    [
+      'qstash-token with a loopback QSTASH_URL (allowed, but warned)',
+      { 'qstash-token': T.input },
+      { QSTASH_URL: 'http://127.0.0.1:9' },
+      'input qstash-token',
+    ],
+  ])('mixed sources warn, as the README promises: %s', (_name, inputs, env, tokenSource) => {
+    const endpoint = resolve(inputs, env);
+    expect(endpoint.tokenSource).toBe(tokenSource);
+    expect(endpoint.warnings).toHaveLength(1);
+    expect(endpoint.warnings[0]).toMatch(
+      /^The QStash URL comes from (QSTASH_URL|input qstash-url) but the token from /u,
+    );
+    expect(endpoint.warnings[0]).toContain('take both from the same place');
+    expectNoToken(endpoint.warnings);
   });
 
   it('an unknown QSTASH_REGION: warn and fall back, as the clients do', () => {
@@ -210,7 +231,84 @@ describe('resolveEndpoint: warnings', () => {
       expectNoToken([...endpoint.warnings, endpoint.urlSource, endpoint.tokenSource]);
       for (const warning of endpoint.warnings) expect(warning).not.toContain(PASTED);
     }
-    expect(cases[2]!.warnings[0]).toMatch(/^QSTASH_REGION is set \(value hidden: not a region name\)/u);
+    expect(cases[2]!.warnings[0]).toMatch(/^QSTASH_REGION is an unknown value \(48 characters, not shown\)/u);
+  });
+
+  it.each([
+    ['ap-south-1', true],
+    ['AP_SOUTH_1', true],
+    ['nowhere', true],
+    ['us-east-2', true],
+    // Token-like: mixed case, long runs, digits inside words, prefixes of keys.
+    ['sig_7rT2kQ9xLmW4', false],
+    ['AbCdEfGhIjKlMnOpQrStUvWx', false],
+    ['abcdefghijklmnopqrstuvwx', false],
+    ['tok123abc', false],
+    ['Us-East-1', false],
+    ['a b', false],
+  ])('QSTASH_REGION=%j is shown only when it looks like a region name (%s)', (raw, shown) => {
+    const warning = resolve({}, { QSTASH_REGION: raw, ...plainVars }).warnings[0]!;
+    if (shown) expect(warning).toContain(`QSTASH_REGION is ${JSON.stringify(raw)},`);
+    else {
+      expect(warning).toContain(`QSTASH_REGION is an unknown value (${raw.length} characters, not shown)`);
+      expect(warning).not.toContain(raw);
+    }
+  });
+});
+
+describe('resolveEndpoint: a token input is not sent to a host a variable named', () => {
+  it.each<[string, Record<string, string>, string, string]>([
+    ['QSTASH_URL', { QSTASH_URL: 'https://evil.example.com' }, 'QSTASH_URL', 'QSTASH_TOKEN'],
+    [
+      'a region URL',
+      {
+        QSTASH_REGION: 'us-east-1',
+        US_EAST_1_QSTASH_URL: 'https://qstash.attacker.test',
+        US_EAST_1_QSTASH_TOKEN: T.us,
+      },
+      'US_EAST_1_QSTASH_URL',
+      'US_EAST_1_QSTASH_TOKEN',
+    ],
+    ['a look-alike host', { QSTASH_URL: 'https://qstash.upstash.io.evil.example' }, 'QSTASH_URL', 'QSTASH_TOKEN'],
+    [
+      'a host ending in upstash.io without the dot',
+      { QSTASH_URL: 'https://notupstash.io' },
+      'QSTASH_URL',
+      'QSTASH_TOKEN',
+    ],
+  ])('from %s: refused, naming qstash-token and the variable, saying how to fix it', (_name, env, variable, family) => {
+    let caught: unknown;
+    try {
+      resolve({ 'qstash-token': T.input }, env);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(EndpointError);
+    const error = caught as EndpointError;
+    expect(error.label).toBe('qstash-token');
+    expect(error.message).toMatch(/^qstash-token: refused to send the qstash-token input to https:\/\//u);
+    expect(error.message).toContain(`comes from the ${variable} variable`);
+    expect(error.message).toContain('neither an Upstash host (*.upstash.io) nor loopback');
+    expect(error.message).toContain('Give qstash-url too');
+    expect(error.message).toContain(`put the token in ${family} beside ${variable}`);
+    expect(error.tokensToMask).toContain(T.input);
+    expectNoToken([error.message]);
+  });
+
+  it.each([
+    ['an Upstash host', { QSTASH_URL: US }],
+    ['another Upstash host', { QSTASH_URL: 'https://qstash-ap-south-1.upstash.io' }],
+    ['127.0.0.1', { QSTASH_URL: 'http://127.0.0.1:8080' }],
+    ['localhost', { QSTASH_URL: 'http://localhost:8080' }],
+    ['[::1]', { QSTASH_URL: 'http://[::1]:8080' }],
+    ['a region URL on Upstash', { QSTASH_REGION: 'us-east-1', ...usVars }],
+  ])('from a variable naming %s: allowed (with the mixed-sources warning)', (_name, env) => {
+    expect(resolve({ 'qstash-token': T.input }, env).token).toBe(T.input);
+  });
+
+  it('any host is allowed when the URL and the token come from the same place', () => {
+    expect(resolve({}, plainVars).url).toBe('https://plain.example.com');
+    expect(resolve({ 'qstash-url': 'https://plain.example.com', 'qstash-token': T.input }).token).toBe(T.input);
   });
 });
 

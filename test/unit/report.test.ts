@@ -14,6 +14,7 @@ import {
 import {
   outputsFor,
   resultRecords,
+  runAttemptWarning,
   summaryMarkdown,
   tally,
   verdict,
@@ -297,13 +298,29 @@ describe('tally and summary', () => {
     expect(md).toMatch(/99\d{3} more ids not shown/);
   });
 
-  it('shows new runs and lost-response inferences for re-runs', () => {
+  it('shows new runs for re-runs', () => {
     const md = summaryMarkdown(
-      outcomes({ done: ['a', 'b'], inferred: ['b'], newRuns: new Map([['a', 'wfr-1']]) }),
+      outcomes({ done: ['a'], newRuns: new Map([['a', 'wfr-1']]) }),
       summaryCtx(restart, { title: 'restart' }),
     );
     expect(md).toContain('| a | restarted | wfr-1 |  |');
-    expect(md).toContain('| b | restarted |  | lost-response rule |');
+    expect(md).not.toContain('lost-response rule');
+  });
+
+  it('marks deletes settled by the lost-response rule', () => {
+    const md = summaryMarkdown(outcomes({ done: ['a', 'b'], inferred: ['b'] }), summaryCtx());
+    expect(md).toContain('| b | removed | lost-response rule |');
+    expect(md).toContain('by the lost-response rule (deletes only)');
+  });
+
+  it('a run-attempt warning turns the status to warnings and is quoted', () => {
+    const warning = runAttemptWarning(restart, '2')!;
+    const md = summaryMarkdown(
+      outcomes({ done: ['a'] }),
+      summaryCtx(restart, { title: 'restart', runAttemptWarning: warning }),
+    );
+    expect(md).toContain('⚠️ passed with warnings');
+    expect(md).toContain('> This is attempt 2 of the workflow run (GITHUB\\_RUN\\_ATTEMPT=2)');
   });
 });
 
@@ -313,15 +330,39 @@ describe('resultRecords', () => {
       ['a', { kind: 'done', newRun: 'wfr_1' } as const],
       ['b', { kind: 'not-found' } as const],
       ['c', { kind: 'failed', cause: 'answer-lost', reason: 'lost', mayHaveActed: true } as const],
-      ['d', { kind: 'done', inferred: true } as const],
     ]);
-    const lines = [...resultRecords(outcomes({ ids: ['a', 'b', 'c', 'd'], results }), restart)];
+    const lines = [...resultRecords(outcomes({ ids: ['a', 'b', 'c'], results }), restart)];
     expect(lines.map((line) => JSON.parse(line))).toEqual([
       { id: 'a', outcome: 'redriven', newRun: 'wfr_1' },
       { id: 'b', outcome: 'not-found' },
       { id: 'c', outcome: 'failed', cause: 'answer-lost', reason: 'lost', mayHaveActed: true },
-      { id: 'd', outcome: 'redriven', inferred: true },
+    ]);
+    const deletes = new Map([['d', { kind: 'done', inferred: true } as const]]);
+    expect([...resultRecords(outcomes({ ids: ['d'], results: deletes }), del)].map((l) => JSON.parse(l))).toEqual([
+      { id: 'd', outcome: 'removed', inferred: true },
     ]);
     expect(lines.every((line) => line.endsWith('\n') && !line.slice(0, -1).includes('\n'))).toBe(true);
+  });
+});
+
+describe('runAttemptWarning', () => {
+  const restartAfter = operationFor('restart', 'workflow', { headers: {}, deleteAfter: true });
+  it.each([
+    ['a redrive on attempt 2', restart, '2', true],
+    ['a retry on attempt 3', operationFor('retry', 'qstash'), '3', true],
+    ['a first attempt', restart, '1', false],
+    ['no GITHUB_RUN_ATTEMPT', restart, undefined, false],
+    ['a value that is not a number', restart, 'two', false],
+    ['a delete', del, '2', false],
+    ['a dry run', probeFor(restart), '2', false],
+    ['delete-after-redrive', restartAfter, '2', false],
+  ] as const)('%s: %s', (_name, operation, attempt, warns) => {
+    const warning = runAttemptWarning(operation, attempt);
+    if (!warns) expect(warning).toBeUndefined();
+    else {
+      expect(warning).toContain(`This is attempt ${attempt} of the workflow run`);
+      expect(warning).toContain('delete-after-redrive is off');
+      expect(warning).toContain('set delete-after-redrive: true');
+    }
   });
 });
