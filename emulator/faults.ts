@@ -20,7 +20,11 @@ export interface FaultRule {
   /** Answer with this instead of handling the request. */
   status?: number;
   headers?: Record<string, string>;
-  body?: string;
+  /**
+   * The answer's body; a function makes one per request from its URL (a hostile server's pages: fresh huge ids, a
+   * new cursor each time, pages ignoring `count`).
+   */
+  body?: string | ((url: URL) => string);
   /** Send the answer's body in this many pieces, this far apart (a slow body). */
   slowBody?: SlowBody;
   /** Close the connection without an answer, before or after the request took effect. */
@@ -60,23 +64,32 @@ export function takeFault(
   return undefined;
 }
 
+function bodyOf(rule: FaultRule, url: URL): string {
+  return typeof rule.body === 'function' ? rule.body(url) : (rule.body ?? '');
+}
+
 /** What the rule does before the request is handled (nothing has changed yet), if anything. */
-export function effectBefore(rule: FaultRule | undefined): FaultEffect | undefined {
+export function effectBefore(rule: FaultRule | undefined, url: URL): FaultEffect | undefined {
   if (rule?.drop === 'before') return { kind: 'drop' };
   if (rule?.hang === 'before') return { kind: 'hang' };
   if (rule?.status !== undefined) {
-    const answer = { kind: 'answer', status: rule.status, body: rule.body ?? '', headers: rule.headers ?? {} } as const;
+    const answer = {
+      kind: 'answer',
+      status: rule.status,
+      body: bodyOf(rule, url),
+      headers: rule.headers ?? {},
+    } as const;
     return rule.slowBody ? { ...answer, slowBody: rule.slowBody } : answer;
   }
   return undefined;
 }
 
 /** What the rule does once the request took effect, in place of its answer, if anything. */
-export function effectAfter(rule: FaultRule | undefined): FaultEffect | undefined {
+export function effectAfter(rule: FaultRule | undefined, url: URL): FaultEffect | undefined {
   if (rule?.drop === 'after') return { kind: 'drop' };
   if (rule?.hang === 'after') return { kind: 'hang' };
   if (rule?.statusAfter !== undefined) {
-    return { kind: 'answer', status: rule.statusAfter, body: rule.body ?? '', headers: rule.headers ?? {} };
+    return { kind: 'answer', status: rule.statusAfter, body: bodyOf(rule, url), headers: rule.headers ?? {} };
   }
   return undefined;
 }

@@ -226,7 +226,7 @@ export class DlqEmulator {
     const fault = takeFault(this.faults, method, req.url ?? '', found.id);
     if (fault?.delayMs) await sleep(fault.delayMs);
     fault?.run?.(this);
-    const before = effectBefore(fault);
+    const before = effectBefore(fault, url);
     if (before) return this.apply(req, res, before);
 
     const limited = this.rateLimited();
@@ -243,7 +243,7 @@ export class DlqEmulator {
     } else {
       answer = found.known ? methodNotAllowed() : noRoute();
     }
-    const after = effectAfter(fault);
+    const after = effectAfter(fault, url);
     if (after) return this.apply(req, res, after);
     return this.send(req, res, answer.status, answer.body, limited.headers);
   }

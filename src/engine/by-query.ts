@@ -24,6 +24,9 @@ export async function byQuery(target: QueryTarget, parts: Parts): Promise<void> 
     // Past the cap the run will change nothing: no need to read (and hold) the rest of the listing.
     return target.cap > 0 && entries.size > target.cap;
   });
+  // An id listed outside the dates and also inside them (a page listed it twice, or it moved) is selected, not an
+  // outlier: the count is of ids left out, each once.
+  for (const id of entries.keys()) outside.delete(id);
   ledger.dateOutliers = outside.size;
   const ids = [...entries.keys()];
   ledger.selection = {

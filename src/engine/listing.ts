@@ -1,6 +1,7 @@
 /**
- * Paging through a listing, and when to stop: the caller's budget or its "enough", a failed page, a cursor seen
- * before, pages that bring nothing new, the hard ceiling. Shrinks the page size while a page is too large to read.
+ * Paging through a listing, and when to stop: the caller's budget or its "enough", a failed page (a bad answer
+ * among them: a page past the bounds), a cursor seen before, pages that bring nothing new, the hard ceilings of pages
+ * and of entries kept. Shrinks the page size while a page is too large to read.
  */
 import type { Cause, EntryInfo } from '../outcomes.js';
 import type { DlqClient } from '../qstash/client.js';
@@ -11,6 +12,12 @@ import type { Ledger } from './ledger.js';
 export const MAX_LIST_PAGES = 20_000;
 /** A listing stops after this many pages in a row that bring no entry it has not seen. */
 export const MAX_STALE_PAGES = 10;
+/**
+ * A listing stops before it would keep more than this many distinct entries. Each page holds at most the entries
+ * asked for, each with a bounded id and bounded shown fields (qstash/listing.ts), so this bounds what any listing
+ * of the run keeps, whoever reads it: the README's "Bounds on what a listing may hold" gives the figures.
+ */
+export const MAX_LISTED_ENTRIES = 500_000;
 
 export type ListingEnd =
   | { readonly kind: 'complete' }
@@ -23,6 +30,8 @@ export type ListingEnd =
 export interface ListerOptions {
   /** Most pages any listing of the run reads. */
   readonly maxListPages?: number;
+  /** Most distinct entries any listing of the run keeps (default MAX_LISTED_ENTRIES). */
+  readonly maxListedEntries?: number;
   /** Called after each page with the pages and entries listed so far. */
   readonly onListed?: (pages: number, entries: number) => void;
 }
@@ -38,6 +47,11 @@ export class Lister {
     this.client = client;
     this.ledger = ledger;
     this.options = options;
+  }
+
+  /** The most distinct entries one listing keeps. */
+  private get maxEntries(): number {
+    return this.options.maxListedEntries ?? MAX_LISTED_ENTRIES;
   }
 
   /** The most pages one listing reads. */
@@ -89,13 +103,15 @@ export class Lister {
       }
       page += 1;
       skipped += result.skipped;
-      let fresh = 0;
-      for (const entry of result.entries) {
-        if (!seen.has(entry.dlqId)) {
-          seen.add(entry.dlqId);
-          fresh += 1;
-        }
+      const fresh = result.entries.filter((entry) => !seen.has(entry.dlqId)).length;
+      // Checked before the page is handed on: the caller never holds more than the bound.
+      if (seen.size + fresh > this.maxEntries) {
+        return failed(
+          'bad-answer',
+          `the listing held more than ${this.maxEntries} entries, the most one run keeps: narrow the selection`,
+        );
       }
+      for (const entry of result.entries) seen.add(entry.dlqId);
       const enough = onPage(result.entries, result.cursor === undefined) === true;
       this.options.onListed?.(page, seen.size);
       if (enough && result.cursor !== undefined) return { kind: 'stopped' };

@@ -7,7 +7,7 @@ import type { Cause } from '../outcomes.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { Breakers, defaultUnreachableAfter } from './breakers.js';
 import type { Clock } from './clock.js';
-import { entryInfo, isListedEntry, type EntryInfo } from './listing.js';
+import { entryInfo, isListedEntry, pageProblem, type EntryInfo } from './listing.js';
 import { DLQ_COLLECTION, listPath, type DlqKind, type ListQuery } from './paths.js';
 import type { RateLimiter } from './rate-limit.js';
 import { decide, stopCause, type AttemptResult, type RetryPolicy } from './retry-policy.js';
@@ -138,7 +138,10 @@ export class DlqClient {
     return this.sent;
   }
 
-  /** One page of `GET /v2/.../dlq?<filters>&count=N&cursor=...`. */
+  /**
+   * One page of `GET /v2/.../dlq?<filters>&count=N&cursor=...`. A page holding more than `count` entries, or an id
+   * longer than any DLQ id, is a bad answer (see pageProblem), so that what a page brings is bounded.
+   */
   async listPage(
     dlq: DlqKind,
     query: ListQuery,
@@ -172,7 +175,10 @@ export class DlqClient {
     const messages = (page as { messages?: unknown } | null)?.messages;
     // An answer without a messages array proves nothing about what the DLQ holds: it is not an empty page.
     if (!Array.isArray(messages)) return bad('the DLQ listing had no messages array');
-    const entries = messages.filter(isListedEntry).map(entryInfo);
+    // A page past the bounds is refused whole: none of its ids is kept or acted on (listing.ts says why).
+    const problem = pageProblem(messages, count, this.options.redact);
+    if (problem !== undefined) return bad(problem);
+    const entries = messages.filter(isListedEntry).map((raw) => entryInfo(raw, this.options.redact));
     const next = (page as { cursor?: unknown }).cursor;
     return {
       kind: 'page',
