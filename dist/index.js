@@ -48939,6 +48939,21 @@ function noOutcomes() {
         elapsedMs: 0,
     };
 }
+/**
+ * A run that stopped before its first request (the connection could not be set up, say): every selected id failed,
+ * never sent, so that even this path leaves each id in exactly one list.
+ */
+function nothingSent(ids, reason) {
+    const results = new Map();
+    const failed = [];
+    for (const id of ids) {
+        if (results.has(id))
+            continue;
+        results.set(id, { kind: 'failed', cause: 'internal', reason: `not sent: ${reason}` });
+        failed.push({ id, cause: 'internal', reason: `not sent: ${reason}`, mayHaveActed: false });
+    }
+    return { ...noOutcomes(), ids: [...results.keys()], results, failed, stopped: { kind: 'internal', reason } };
+}
 /** The reason a run's stop signal carries: which cause the ids it leaves unsettled fail with. */
 class StopReason extends Error {
     name = 'StopReason';
@@ -49152,33 +49167,6 @@ class Breakers {
     }
 }
 
-;// CONCATENATED MODULE: ./src/qstash/listing.ts
-function listing_text(value) {
-    return typeof value === 'string' && value !== '' ? value : undefined;
-}
-function num(value) {
-    const n = typeof value === 'string' ? Number(value) : value;
-    return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
-}
-/** Whether a listed record is an entry that can be acted on: it has a string dlqId. */
-function isListedEntry(raw) {
-    return !!raw && typeof raw === 'object' && typeof raw.dlqId === 'string';
-}
-/** Keeps only what the summary shows; every field is optional. */
-function entryInfo(raw) {
-    const url = listing_text(raw.workflowUrl) ?? listing_text(raw.url);
-    const runOrMessageId = listing_text(raw.workflowRunId) ?? listing_text(raw.messageId);
-    const createdAt = num(raw.createdAt);
-    const responseStatus = num(raw.responseStatus);
-    return {
-        dlqId: raw.dlqId,
-        ...(url !== undefined && { url }),
-        ...(runOrMessageId !== undefined && { runOrMessageId }),
-        ...(createdAt !== undefined && { createdAt }),
-        ...(responseStatus !== undefined && { responseStatus }),
-    };
-}
-
 ;// CONCATENATED MODULE: ./src/ids.ts
 /**
  * Turning the text of `dlq-ids` / `dlq-ids-file` into a list of DLQ ids, and refusing ids that could not be sent
@@ -49198,6 +49186,11 @@ const ONLY_DOTS = /^\.+$/u;
  * query parameters may be comma-separated: `a,b` in a bulk `dlqIds=` could act on `a` and `b`).
  */
 const UNSAFE = /[/\\?#%,\s]/u;
+/**
+ * Quotes, which no Upstash DLQ id has either: `"id-a", "id-b"` (or with ' or `) copied from code would send the quotes
+ * as part of each id, which then is not found, and the step passes having done nothing.
+ */
+const QUOTES = /["'`]/u;
 /** A UTF-16 surrogate that is not part of a pair: not a character, and encodeURIComponent throws on it. */
 const LONE_SURROGATE = /\p{Cs}/u;
 const INVISIBLE = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/u;
@@ -49219,7 +49212,7 @@ function parseIdList(text, source) {
         parsed = JSON.parse(trimmed);
     }
     catch (error) {
-        throw new InvalidIdsError(`${source.label}: starts with '[' but is not a valid JSON array (${error.message}). ` +
+        throw new InvalidIdsError(`${source.label}: starts with '[' but is not a valid JSON array (${jsonProblem(trimmed, error, source)}). ` +
             `Accepted: a JSON array of strings such as ["id-1","id-2"], or ids separated by newlines, commas or spaces.`);
     }
     if (!Array.isArray(parsed)) {
@@ -49228,18 +49221,36 @@ function parseIdList(text, source) {
     const ids = [];
     parsed.forEach((item, index) => {
         if (typeof item !== 'string') {
-            throw new InvalidIdsError(`${source.label}: element ${index} of the JSON array is ${describe(item)}, not a string. DLQ ids are strings.`);
+            throw new InvalidIdsError(`${source.label}: element ${index} of the JSON array is ${describe(item, source)}, not a string. DLQ ids are strings.`);
         }
         ids.push(item);
     });
     return ids;
 }
-function describe(value) {
+function describe(value, source) {
     if (value === null)
         return 'null';
     if (Array.isArray(value))
         return 'an array';
-    return `a ${typeof value} (${JSON.stringify(value)?.slice(0, 40)})`;
+    return `a ${typeof value} (${redacted(JSON.stringify(value) ?? '', source).slice(0, 40)})`;
+}
+function redacted(text, source) {
+    return source.redact ? source.redact(text) : text;
+}
+/**
+ * JSON.parse's reason, which quotes a stretch of the text cut at arbitrary points: taken from the text with its
+ * secrets removed, so that the stretch never holds part of one.
+ */
+function jsonProblem(text, error, source) {
+    if (!source.redact)
+        return error.message;
+    try {
+        JSON.parse(source.redact(text));
+    }
+    catch (redactedError) {
+        return redactedError.message;
+    }
+    return 'not valid JSON';
 }
 /** Why an id cannot be used, or undefined when it can. */
 function idProblem(id) {
@@ -49253,14 +49264,20 @@ function idProblem(id) {
         return 'contains a lone UTF-16 surrogate (not text)';
     if (UNSAFE.test(id))
         return 'contains / \\ ? # % , or whitespace, which no DLQ id has';
+    if (QUOTES.test(id)) {
+        return 'contains a quote (" \' or `), which no DLQ id has: give the ids without quotes, or as a JSON array';
+    }
     // Invisible formatting characters (zero-width spaces, joiners, direction marks): a hop may strip them.
     if (INVISIBLE.test(id))
         return 'contains an invisible formatting character (such as a zero-width space)';
     // Look-alikes such as U+FF0F (／), U+FF0E (．) or U+2025 (‥) become / or dots under Unicode normalisation, which a
     // hop may apply: checked again on the normalised id.
     const normal = id.normalize('NFKC');
-    if (UNSAFE.test(normal) || ONLY_DOTS.test(normal) || normal.includes('..') !== id.includes('..')) {
-        return 'contains a character that Unicode normalisation turns into / \\ ? # % , whitespace or dots';
+    if (UNSAFE.test(normal) ||
+        QUOTES.test(normal) ||
+        ONLY_DOTS.test(normal) ||
+        normal.includes('..') !== id.includes('..')) {
+        return 'contains a character that Unicode normalisation turns into / \\ ? # % , a quote, whitespace or dots';
     }
     // Full-width digits and the like normalise into another, real id.
     if (normal !== id)
@@ -49269,10 +49286,14 @@ function idProblem(id) {
         return `is longer than ${MAX_ID_LENGTH} characters (DLQ ids look like 1752829295505-0)`;
     return undefined;
 }
-/** Shows an id in a message: quoted, escaped, and shortened when long. */
-function showId(id, max = 80) {
-    const shown = JSON.stringify(id.length > max ? `${id.slice(0, max)}…` : id);
-    return id.length > max ? `${shown} (${id.length} characters)` : shown;
+/**
+ * Shows an id in a message: secrets removed (`redact`), then quoted, escaped, and shortened when long. Removing
+ * secrets first matters: a cut through a secret leaves a piece that masking no longer recognises.
+ */
+function showId(id, max = 80, redact = (text) => text) {
+    const clean = redact(id);
+    const shown = JSON.stringify(clean.length > max ? `${clean.slice(0, max)}…` : clean);
+    return clean.length > max ? `${shown} (${id.length} characters)` : shown;
 }
 /**
  * Checks every id, throwing one error that names each refused id (up to a few) and why.
@@ -49286,19 +49307,98 @@ function assertUsableIds(ids, source) {
             return;
         count += 1;
         if (problems.length < 5)
-            problems.push(`id #${index + 1} ${showId(id)} ${problem}`);
+            problems.push(`id #${index + 1} ${showId(id, 80, source.redact)} ${problem}`);
     });
     if (count === 0)
         return;
     const more = count > problems.length ? `; and ${count - problems.length} more` : '';
     throw new InvalidIdsError(`${source.label}: ${count} invalid id${count === 1 ? '' : 's'}: ${problems.join('; ')}${more}. ` +
         `Nothing was sent. Accepted: ids that are non-empty, not only dots, at most ${MAX_ID_LENGTH} characters, ` +
-        `in Unicode normal form NFKC, without control or invisible characters, whitespace or any of / \\ ? # % , ` +
-        `(DLQ ids look like 1752829295505-0).`);
+        `in Unicode normal form NFKC, without control or invisible characters, whitespace, quotes or any of / \\ ? # % , ` +
+        `(DLQ ids look like 1752829295505-0), separated by newlines, commas or spaces, or a JSON array of strings ` +
+        `such as ["id-1","id-2"].`);
 }
 /** Drops repeated ids, keeping the first occurrence of each in order. */
 function uniqueInOrder(ids) {
     return [...new Set(ids)];
+}
+
+;// CONCATENATED MODULE: ./src/qstash/listing.ts
+/**
+ * Listing pages on the wire: what a listed entry's fields mean, and what a page may hold. The engine only ever sees
+ * the parsed form, and only of pages within the bounds: whatever the server sends, a page kept costs a bounded amount.
+ */
+
+/**
+ * The longest listed id accepted: the longest id the action sends at all (ids.ts), so that one bound holds for ids
+ * wherever they come from. Real DLQ ids are Redis stream ids of about 15 characters (`1725323658779-0`); an id past
+ * this is no DLQ id, and a page holding one is a bad answer. With MAX_LISTED_ENTRIES it bounds what ids cost.
+ */
+const MAX_LISTED_ID_LENGTH = MAX_ID_LENGTH;
+/**
+ * The most characters of a shown field (URL, run or message id) kept per entry; the summary shows 120 of them. Only
+ * shown, never sent, so a longer value is cut rather than refused.
+ */
+const MAX_SHOWN_LENGTH = 128;
+/** How much of a refused id a message shows: enough to recognise it, never the whole of a huge one. */
+const SHOWN_ID_PREFIX = 24;
+function listing_text(value) {
+    return typeof value === 'string' && value !== '' ? value : undefined;
+}
+function num(value) {
+    const n = typeof value === 'string' ? Number(value) : value;
+    return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
+}
+/**
+ * A copy of `value` that holds no reference to a longer string. V8 may keep a cut (slice) of a string as a view of
+ * the whole: a cut of a 1 MiB field would keep the 1 MiB alive for the rest of the run.
+ */
+function ownCopy(value) {
+    return JSON.parse(JSON.stringify(value));
+}
+/**
+ * A shown field, at most MAX_SHOWN_LENGTH characters (then `…`). Secrets are removed before the cut, so that a cut
+ * cannot leave part of a token that the report's redaction would no longer recognise.
+ */
+function shown(value, redact) {
+    if (value === undefined || value.length <= MAX_SHOWN_LENGTH)
+        return value;
+    const clean = redact(value);
+    return clean.length <= MAX_SHOWN_LENGTH ? ownCopy(clean) : ownCopy(`${clean.slice(0, MAX_SHOWN_LENGTH)}…`);
+}
+/** Whether a listed record is an entry that can be acted on: it has a string dlqId. */
+function isListedEntry(raw) {
+    return !!raw && typeof raw === 'object' && typeof raw.dlqId === 'string';
+}
+/**
+ * Why a page of `count` asked-for entries is a bad answer, or undefined when it is within the bounds: more entries
+ * than asked for (a server ignoring `count` would make the page ceiling no bound at all), or an id longer than
+ * MAX_LISTED_ID_LENGTH. The message shows such an id cut and redacted, never whole.
+ */
+function pageProblem(messages, count, redact = (t) => t) {
+    if (messages.length > count) {
+        return `the listing's page held ${messages.length} entries, more than the ${count} asked for`;
+    }
+    const long = messages.find((raw) => isListedEntry(raw) && raw.dlqId.length > MAX_LISTED_ID_LENGTH);
+    if (long === undefined)
+        return undefined;
+    const id = long.dlqId;
+    return ownCopy(`the listing's page held an id of ${id.length} characters (the longest DLQ id accepted is ` +
+        `${MAX_LISTED_ID_LENGTH}), starting ${JSON.stringify(`${redact(id).slice(0, SHOWN_ID_PREFIX)}…`)}`);
+}
+/** Keeps only what the summary shows, each shown field cut to MAX_SHOWN_LENGTH; every field is optional. */
+function entryInfo(raw, redact = (t) => t) {
+    const url = shown(listing_text(raw.workflowUrl) ?? listing_text(raw.url), redact);
+    const runOrMessageId = shown(listing_text(raw.workflowRunId) ?? listing_text(raw.messageId), redact);
+    const createdAt = num(raw.createdAt);
+    const responseStatus = num(raw.responseStatus);
+    return {
+        dlqId: raw.dlqId,
+        ...(url !== undefined && { url }),
+        ...(runOrMessageId !== undefined && { runOrMessageId }),
+        ...(createdAt !== undefined && { createdAt }),
+        ...(responseStatus !== undefined && { responseStatus }),
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/qstash/paths.ts
@@ -49433,8 +49533,8 @@ class ProxyConfigError extends Error {
         this.variable = variable;
     }
 }
-const ACCEPTED_PROXY = 'Accepted: http://host:port or https://host:port, optionally with URL-encoded user:password@ ' +
-    '(a value without a scheme is read as http://).';
+const ACCEPTED_PROXY = 'Accepted: http://host:port or https://host:port, optionally with URL-encoded user:password@, and no path, ' +
+    'query or fragment (a value without a scheme is read as http://).';
 /** The first of `names` whose value is not blank. */
 function firstSet(env, names) {
     const read = readerOf(env);
@@ -49445,9 +49545,15 @@ function firstSet(env, names) {
     }
     return undefined;
 }
-/** Shows a URL-ish value with anything that could be credentials (up to the last `@`) replaced by `***`. */
+/**
+ * Shows a URL-ish value with anything that could be a secret replaced by `***`: the credentials (up to the last
+ * `@`), and the query and fragment (a proxy key may be passed as `?key=...`).
+ */
 function showProxyValue(raw) {
-    return JSON.stringify(raw.trim().replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?).*@/isu, '$1***@'));
+    return JSON.stringify(raw
+        .trim()
+        .replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?).*@/isu, '$1***@')
+        .replace(/([?#]).*$/su, '$1***'));
 }
 /**
  * Whether `target` bypasses the proxy: a loopback host, or a `no_proxy` / `NO_PROXY` match. The toolkit's own
@@ -49490,6 +49596,16 @@ function parseProxy(variable, raw) {
     if (url.hostname === '') {
         throw new ProxyConfigError(variable, `${variable}: ${showProxyValue(raw)} names no proxy host. ${ACCEPTED_PROXY}`);
     }
+    // undici's ProxyAgent refuses a proxy URL with a path or query only once the run has started ("invalid url",
+    // naming no variable): refused here, before any request. A lone `/` is what URL parsing adds to an origin.
+    const extra = [
+        url.pathname !== '/' && url.pathname !== '' && `a path (${JSON.stringify(url.pathname)})`,
+        url.search !== '' && 'a query (hidden)',
+        (url.hash !== '' || candidate.includes('#')) && 'a fragment (hidden)',
+    ].filter((part) => part !== false);
+    if (extra.length > 0) {
+        throw new ProxyConfigError(variable, `${variable}: ${showProxyValue(raw)} has ${extra.join(' and ')}; a proxy URL names only the proxy. ${ACCEPTED_PROXY}`);
+    }
     try {
         decodeURIComponent(url.username);
         decodeURIComponent(url.password);
@@ -49497,7 +49613,23 @@ function parseProxy(variable, raw) {
     catch {
         throw new ProxyConfigError(variable, `${variable}: ${showProxyValue(raw)} has credentials that are not valid URL-encoding (write % as %25). ${ACCEPTED_PROXY}`);
     }
+    refuseWhatUndiciRefuses(variable, raw, url);
     return url;
+}
+/**
+ * Anything else undici's ProxyAgent refuses when the run builds its connection is refused now, naming the variable,
+ * rather than mid-run with an error that names none. Building one does no I/O.
+ */
+function refuseWhatUndiciRefuses(variable, raw, url) {
+    const uri = new URL(url.href);
+    uri.username = '';
+    uri.password = '';
+    try {
+        new undici.ProxyAgent({ uri: uri.href }).close().catch(() => undefined);
+    }
+    catch (error) {
+        throw new ProxyConfigError(variable, `${variable}: ${showProxyValue(raw)} is refused by the HTTP client (${error.message}). ${ACCEPTED_PROXY}`);
+    }
 }
 /** The proxy's credentials, URL-decoded as the toolkit does; undefined when the URL carries none. */
 function proxyCredentials(proxy) {
@@ -49875,7 +50007,10 @@ class DlqClient {
     get requestsSent() {
         return this.sent;
     }
-    /** One page of `GET /v2/.../dlq?<filters>&count=N&cursor=...`. */
+    /**
+     * One page of `GET /v2/.../dlq?<filters>&count=N&cursor=...`. A page holding more than `count` entries, or an id
+     * longer than any DLQ id, is a bad answer (see pageProblem), so that what a page brings is bounded.
+     */
     async listPage(dlq, query, cursor, count, stop) {
         const exchange = {
             method: 'GET',
@@ -49908,7 +50043,11 @@ class DlqClient {
         // An answer without a messages array proves nothing about what the DLQ holds: it is not an empty page.
         if (!Array.isArray(messages))
             return bad('the DLQ listing had no messages array');
-        const entries = messages.filter(isListedEntry).map(entryInfo);
+        // A page past the bounds is refused whole: none of its ids is kept or acted on (listing.ts says why).
+        const problem = pageProblem(messages, count, this.options.redact);
+        if (problem !== undefined)
+            return bad(problem);
+        const entries = messages.filter(isListedEntry).map((raw) => entryInfo(raw, this.options.redact));
         const next = page.cursor;
         return {
             kind: 'page',
@@ -50525,16 +50664,12 @@ const INPUTS = {
         noun: 'an operation',
         accepted: 'delete; restart, resume or retry-callback (dlq: workflow); retry (dlq: qstash)',
     },
-    // The general names and the old delete-only ones: '' in action.yml, so that the code can tell "not given" and
-    // refuse an old and a new name set to different values. Defaults: CODE_DEFAULTS.
-    selectAll: { name: 'select-all', default: '' },
-    deleteAll: { name: 'delete-all', default: '' },
-    maxEntries: { name: 'max-entries', default: '' },
-    maxDeletes: { name: 'max-deletes', default: '' },
+    selectAll: { name: 'select-all', default: 'false', accepted: 'true or false' },
+    maxEntries: { name: 'max-entries', default: '1000', accepted: 'a whole number (0 removes the cap)' },
     qstashToken: { name: 'qstash-token', default: '' },
     qstashUrl: { name: 'qstash-url', default: '' },
     onNotFound: { name: 'on-not-found', default: 'pass', choices: ['pass', 'warn', 'fail'], noun: 'a policy' },
-    dryRun: { name: 'dry-run', default: 'false' },
+    dryRun: { name: 'dry-run', default: 'false', accepted: 'true or false' },
     strategy: {
         name: 'strategy',
         default: 'auto',
@@ -50552,16 +50687,47 @@ const INPUTS = {
     redriveFlowControlValue: { name: 'redrive-flow-control-value', default: '' },
     redriveLabel: { name: 'redrive-label', default: '' },
     redriveFailureCallback: { name: 'redrive-failure-callback', default: '' },
-    deleteAfterRedrive: { name: 'delete-after-redrive', default: 'false' },
+    deleteAfterRedrive: { name: 'delete-after-redrive', default: 'false', accepted: 'true or false' },
 };
 /** Input names by key, for messages: `Inputs.dlqIds` is 'dlq-ids'. */
 const Inputs = Object.fromEntries(Object.entries(INPUTS).map(([key, spec]) => [key, spec.name]));
-/** Defaults applied in code where action.yml sends '' (see above). */
+/**
+ * Defaults the code applies when an input is absent (outside a runner: tests, local-action), parsed from the defaults
+ * above; and qstash-url's, which action.yml leaves '' so that the environment's QSTASH_URL can apply.
+ */
 const CODE_DEFAULTS = {
     selectAll: false,
     maxEntries: 1000,
     qstashUrl: 'https://qstash.upstash.io',
 };
+/**
+ * Inputs whose present-but-blank value is refused (see settings.ts). Their action.yml default is not empty, so a
+ * runner never sends '' for them when the workflow leaves them out: '' can only come from an expression that
+ * evaluated empty (`${{ inputs.dry-run }}` on a push), and falling back to the default would change what is done
+ * (the DLQ, the operation, a real run instead of a dry one, the cap, the step's verdict). The tuning inputs
+ * (strategy, concurrency, max-retries, request-timeout) change only how it is done: blank gives their default.
+ */
+const BLANK_REFUSED = [
+    INPUTS.dlq,
+    INPUTS.operation,
+    INPUTS.selectAll,
+    INPUTS.maxEntries,
+    INPUTS.onNotFound,
+    INPUTS.dryRun,
+    INPUTS.deleteAfterRedrive,
+];
+/**
+ * Names that were never released and are no longer inputs. A runner only warns about an input action.yml does not
+ * declare, so a workflow still passing one would silently lose it: it is refused, naming the input to use.
+ */
+const RETIRED_INPUTS = [
+    { name: 'delete-all', use: INPUTS.selectAll.name },
+    { name: 'max-deletes', use: INPUTS.maxEntries.name },
+];
+/** The environment variable a runner sets for an input: `INPUT_` and the name upper-cased, hyphens kept. */
+function inputVariable(name) {
+    return `INPUT_${name.replace(/ /gu, '_').toUpperCase()}`;
+}
 const OUTPUTS = [
     'removed',
     'removed-count',
@@ -50592,14 +50758,20 @@ const OUTPUTS = [
  * 4. else the URL `https://qstash.upstash.io` (the token stays empty: the caller reports that).
  *
  * Unlike the clients, an input given alone still wins for its own value (the clients ignore a lone `baseUrl` when the
- * region variables are complete). Pure: reads inputs and variables through the source, nothing else.
+ * region variables are complete). A URL and a token from different places draw a warning; a `qstash-token` input
+ * whose URL comes from a variable and is neither an Upstash host nor loopback is refused, since a variable can be set
+ * job-wide or by any earlier step and the token would go where nobody named it. Pure: reads inputs and variables
+ * through the source, nothing else.
  */
 
 const URL_INPUT = Inputs.qstashUrl;
 const TOKEN_INPUT = Inputs.qstashToken;
 /** What the clients use when nothing is configured: the EU region (same as qstash-eu-central-1.upstash.io). */
 const DEFAULT_QSTASH_URL = CODE_DEFAULTS.qstashUrl;
-/** A QStash URL that cannot be used; the message names where it came from, never a token. */
+/**
+ * A QStash URL that cannot be used, or a token input refused for the URL it would go to; the message names where the
+ * value came from, never a token.
+ */
 class EndpointError extends Error {
     name = 'EndpointError';
     /** The input or variable the bad value came from, e.g. `qstash-url` or `US_EAST_1_QSTASH_URL`. */
@@ -50640,7 +50812,8 @@ function normalizeRegion(raw) {
 }
 /**
  * Resolves the URL and token. Throws EndpointError when the chosen URL is unusable (its message names the input or
- * variable it came from); the error carries `tokensToMask` too, so the caller can mask before printing it.
+ * variable it came from), or when the token input would go to a URL from a variable that is neither Upstash's nor
+ * loopback; the error carries `tokensToMask` too, so the caller can mask before printing it.
  */
 function resolveEndpoint(source) {
     const tokensToMask = collectTokens(source);
@@ -50716,37 +50889,74 @@ function resolveEndpoint(source) {
             error.tokensToMask = tokensToMask;
         throw error;
     }
-    const mismatch = regionMismatch(url, token, origin);
+    const stray = strayToken(url, token, origin);
+    if (stray) {
+        const error = new EndpointError(TOKEN_INPUT, stray);
+        error.tokensToMask = tokensToMask;
+        throw error;
+    }
+    const mismatch = mixedSources(url, token, origin);
     if (mismatch)
         warnings.push(mismatch);
     return { url: origin, urlSource: url.source, token: token.value, tokenSource: token.source, warnings, tokensToMask };
 }
-/** A region value for a message; anything that does not look like a region name may be a pasted secret. */
+/**
+ * A region value for a message: shown only when it looks like a region name (short, letters in one case, digits, `-`
+ * or `_`, such as `ap-south-1`); anything else may be a pasted secret, so only its length is told.
+ */
 function showRegion(raw) {
-    return /^[a-z0-9_-]{1,24}$/iu.test(raw) ? JSON.stringify(raw) : 'set (value hidden: not a region name)';
+    const regionLike = /^(?=.{1,20}$)(?:[a-z]{1,12}|[A-Z]{1,12})(?:[-_](?:[a-z]{1,12}|[A-Z]{1,12}|\d{1,2}))*$/u;
+    const oneCase = raw === raw.toLowerCase() || raw === raw.toUpperCase();
+    return regionLike.test(raw) && oneCase
+        ? JSON.stringify(raw)
+        : `an unknown value (${[...raw].length} characters, not shown)`;
 }
 /** What the fallback after a skipped region will use, for the warning. */
 function fallbackText(url, token) {
     const parts = [...(url ? [] : ['QSTASH_URL (or the default URL)']), ...(token ? [] : ['QSTASH_TOKEN'])];
     return parts.join(' and ');
 }
+/** Families a value is configured in; the default URL and a missing token are not configured anywhere. */
+const CONFIGURED = new Set(['input', 'region', 'env']);
 /**
- * A warning when the URL and the token may belong to different regions: one of them comes from a region's variables
- * and the other from somewhere else, or the token is a region's and the URL is the other region's host.
+ * A warning when the URL and the token come from different places (an input and a variable, a region's variables
+ * and the plain ones), or the token is a region's and the URL is the other region's host: the commonest 401, and a
+ * token going to a host nobody named with it. The default URL with a token from anywhere is the usual setup: silent.
  */
-function regionMismatch(url, token, origin) {
+function mixedSources(url, token, origin) {
     if (token.family === 'none')
         return undefined;
     const tokenRegion = token.family === 'region' ? token.label.replace(/_QSTASH_TOKEN$/u, '') : undefined;
     const hostRegion = REGION_OF_HOST[new URL(origin).hostname];
-    const split = url.family !== token.family && (url.family === 'region' || token.family === 'region');
+    const split = url.family !== token.family && CONFIGURED.has(url.family) && CONFIGURED.has(token.family);
     const contradicts = tokenRegion !== undefined && hostRegion !== undefined && hostRegion !== tokenRegion;
     if (!split && !contradicts)
         return undefined;
     const where = contradicts ? ` (${origin} is the ${hostRegion} region; the token is the ${tokenRegion} region's)` : '';
     return (`The QStash URL comes from ${url.source} but the token from ${token.source}${where}. ` +
         `A token of one region used against the other region's URL is the commonest cause of 401 Unauthorized: ` +
-        `take both from the same place (qstash-url and qstash-token inputs, or one region's variables).`);
+        `take both from the same place (${URL_INPUT} and ${TOKEN_INPUT} inputs, QSTASH_URL and QSTASH_TOKEN, or one region's variables).`);
+}
+/** Upstash's own hosts: the token may go there whichever variable named it. */
+function isUpstashHost(hostname) {
+    return hostname === 'upstash.io' || hostname.endsWith('.upstash.io');
+}
+/**
+ * The refusal of a `qstash-token` input whose URL comes from a variable (QSTASH_URL, a region's, set job-wide or by
+ * an earlier step through GITHUB_ENV) and names a host that is neither Upstash's nor loopback: the secret would go to
+ * a host the user did not name with it. Says how to fix it; never shows the token.
+ */
+function strayToken(url, token, origin) {
+    if (token.family !== 'input' || (url.family !== 'env' && url.family !== 'region'))
+        return undefined;
+    const { hostname } = new URL(origin);
+    if (isUpstashHost(hostname) || isLoopback(hostname))
+        return undefined;
+    const sameFamily = url.family === 'env' ? 'QSTASH_TOKEN' : url.label.replace(/_URL$/u, '_TOKEN');
+    return (`${TOKEN_INPUT}: refused to send the ${TOKEN_INPUT} input to ${origin}, which comes from the ${url.label} variable ` +
+        `(not from ${URL_INPUT}) and is neither an Upstash host (*.upstash.io) nor loopback (127.0.0.1, localhost, [::1]): ` +
+        `the token would go to a host not named with it. Give ${URL_INPUT} too (the URL this token is for), ` +
+        `or put the token in ${sameFamily} beside ${url.label} instead of ${TOKEN_INPUT}.`);
 }
 // Stricter than the proxy rules' isLoopbackHost (which, as the toolkit, takes any name starting with "127."): here it
 // decides whether the token may travel in clear, so only real loopback addresses count.
@@ -51204,6 +51414,10 @@ async function byQuery(target, parts) {
         // Past the cap the run will change nothing: no need to read (and hold) the rest of the listing.
         return target.cap > 0 && entries.size > target.cap;
     });
+    // An id listed outside the dates and also inside them (a page listed it twice, or it moved) is selected, not an
+    // outlier: the count is of ids left out, each once.
+    for (const id of entries.keys())
+        outside.delete(id);
     ledger.dateOutliers = outside.size;
     const ids = [...entries.keys()];
     ledger.selection = {
@@ -51437,6 +51651,12 @@ function describeStop(kind, reason) {
 const MAX_LIST_PAGES = 20_000;
 /** A listing stops after this many pages in a row that bring no entry it has not seen. */
 const MAX_STALE_PAGES = 10;
+/**
+ * A listing stops before it would keep more than this many distinct entries. Each page holds at most the entries
+ * asked for, each with a bounded id and bounded shown fields (qstash/listing.ts), so this bounds what any listing
+ * of the run keeps, whoever reads it: the README's "Bounds on what a listing may hold" gives the figures.
+ */
+const MAX_LISTED_ENTRIES = 500_000;
 class Lister {
     dlq;
     client;
@@ -51447,6 +51667,10 @@ class Lister {
         this.client = client;
         this.ledger = ledger;
         this.options = options;
+    }
+    /** The most distinct entries one listing keeps. */
+    get maxEntries() {
+        return this.options.maxListedEntries ?? MAX_LISTED_ENTRIES;
     }
     /** The most pages one listing reads. */
     get ceiling() {
@@ -51490,13 +51714,13 @@ class Lister {
             }
             page += 1;
             skipped += result.skipped;
-            let fresh = 0;
-            for (const entry of result.entries) {
-                if (!seen.has(entry.dlqId)) {
-                    seen.add(entry.dlqId);
-                    fresh += 1;
-                }
+            const fresh = result.entries.filter((entry) => !seen.has(entry.dlqId)).length;
+            // Checked before the page is handed on: the caller never holds more than the bound.
+            if (seen.size + fresh > this.maxEntries) {
+                return failed('bad-answer', `the listing held more than ${this.maxEntries} entries, the most one run keeps: narrow the selection`);
             }
+            for (const entry of result.entries)
+                seen.add(entry.dlqId);
             const enough = onPage(result.entries, result.cursor === undefined) === true;
             this.options.onListed?.(page, seen.size);
             if (enough && result.cursor !== undefined)
@@ -51523,14 +51747,26 @@ function failed(cause, reason) {
 }
 
 ;// CONCATENATED MODULE: ./src/engine/lost-answers.ts
+/**
+ * The failure a re-run settles with when it may have started (its answer was lost, or a 2xx did not confirm it):
+ * `answer-lost`, may-have-acted, with the never-resend reason. Undefined for anything else (deletes included): the
+ * caller settles that failure as it is.
+ */
+function lostRerun(operation, failure) {
+    if (!operation.redrive || (failure.cause !== 'answer-lost' && failure.mayHaveActed !== true))
+        return undefined;
+    return { cause: 'answer-lost', reason: mayHaveStarted(failure.reason, operation), mayHaveActed: true };
+}
+/** The reason a lost re-run fails with: what was lost, and that it may have started, so never blindly again. */
+function mayHaveStarted(reason, operation) {
+    const verb = operation.words.verb;
+    return (`${reason.replace(/\.$/u, '')}. The ${verb} may have started: never ${verb} it again blindly ` +
+        `(only an answer from the server counts; whether the entry is still in the DLQ proves nothing).`);
+}
 
+;// CONCATENATED MODULE: ./src/engine/per-id.ts
 
-class LostAnswers {
-    lost = [];
-    /** An id this run re-ran with a confirmed answer: looked up to learn whether re-run entries leave the DLQ. */
-    confirmedRerun;
-    /** What deleting a re-run entry found (delete-after-redrive): whether re-run entries leave the DLQ. */
-    removal;
+class PerId {
     operation;
     client;
     ledger;
@@ -51541,82 +51777,6 @@ class LostAnswers {
         this.ledger = ledger;
         this.pool = pool;
     }
-    /**
-     * Keeps a re-run's failure for later when the re-run may have started (its answer was lost, or a 2xx did not
-     * confirm it). Returns whether it was kept; otherwise the caller settles the failure.
-     */
-    keep(id, failure) {
-        if (!this.operation.redrive || (failure.cause !== 'answer-lost' && failure.mayHaveActed !== true))
-            return false;
-        this.lost.push({ id, reason: failure.reason });
-        return true;
-    }
-    /** A re-run whose answer confirmed it. */
-    confirmed(id) {
-        this.confirmedRerun ??= id;
-    }
-    /** delete-after-redrive answered for a confirmed re-run: 404 (not after a lost attempt) means it had left. */
-    cleanedUp(status, mayHaveActed) {
-        this.removal ??= status === 404 && !mayHaveActed ? 'absent' : 'present';
-    }
-    /**
-     * The step's first confirmed re-run is looked up to learn whether re-run entries leave the DLQ. If they do and
-     * this entry is gone, it was re-run (marked, with no new run id); otherwise it failed, and the reason says
-     * whether the re-run may have started.
-     */
-    async resolve() {
-        if (this.lost.length === 0)
-            return;
-        // With delete-after-redrive the confirmed entries were deleted: their deletion's answer already told.
-        // (Not looked up then: the entry may be gone by our own deletion.)
-        const leaves = this.removal ??
-            (this.confirmedRerun === undefined || this.operation.cleanUp !== undefined
-                ? 'unknown'
-                : await this.lookUp(this.confirmedRerun));
-        const verb = this.operation.words.verb;
-        await this.pool.run(Queue.of(this.lost), (item) => [item.id], async ({ id, reason }) => {
-            const mayHave = `${reason.replace(/\.$/u, '')}. The ${verb} may have started: never ${verb} it again blindly`;
-            const fail = (why) => this.ledger.fail(id, { cause: 'answer-lost', reason: `${mayHave} (${why}).`, mayHaveActed: true });
-            if (leaves !== 'absent') {
-                fail(leaves === 'present'
-                    ? 're-run entries stay in this DLQ, so the DLQ cannot tell'
-                    : 'whether re-run entries leave the DLQ could not be learned in this step');
-                return;
-            }
-            const now = await this.lookUp(id);
-            if (now === 'absent')
-                this.ledger.settle(id, { kind: 'done', inferred: true });
-            else {
-                fail(now === 'present'
-                    ? 'the entry is still in the DLQ, where a re-run entry would have left it, so it most likely did not start'
-                    : 'looking the entry up failed');
-            }
-        });
-    }
-    async lookUp(id) {
-        if (this.ledger.signal.aborted)
-            return 'unknown';
-        const probe = await this.client.send({ method: 'GET', path: entryPath(this.operation.dlq, id) }, { idempotent: true, stop: this.ledger.signal });
-        if (probe.kind === 'failed')
-            return 'unknown';
-        return probe.status === 404 ? 'absent' : 'present';
-    }
-}
-
-;// CONCATENATED MODULE: ./src/engine/per-id.ts
-class PerId {
-    operation;
-    client;
-    ledger;
-    pool;
-    lostAnswers;
-    constructor(operation, client, ledger, pool, lostAnswers) {
-        this.operation = operation;
-        this.client = client;
-        this.ledger = ledger;
-        this.pool = pool;
-        this.lostAnswers = lostAnswers;
-    }
     /** Every id alone, through the pool. */
     async sendAll(ids) {
         await this.pool.eachId(ids, (id) => this.send(id));
@@ -51626,24 +51786,25 @@ class PerId {
         const { ledger } = this;
         const result = await this.client.send(op.request(id), { idempotent: op.idempotent, stop: ledger.signal });
         if (result.kind === 'failed') {
-            if (!this.lostAnswers.keep(id, result))
-                ledger.fail(id, result);
+            ledger.fail(id, lostRerun(op, result) ?? result);
             return;
         }
         if (result.status === 404) {
-            // A 404 after an attempt that may have acted: that attempt most likely did it (the lost-answer rule).
-            ledger.settle(id, result.mayHaveActed && op.changes ? { kind: 'done', inferred: true } : { kind: 'not-found' });
+            // A delete's 404 after an attempt that may have acted: that attempt most likely did it (the lost-response
+            // rule). Never for a re-run: only an answer for it counts (and a re-run that may have acted is never resent).
+            ledger.settle(id, result.mayHaveActed && op.changes && !op.redrive ? { kind: 'done', inferred: true } : { kind: 'not-found' });
             return;
         }
         const settled = op.answer(result.status, result.body);
         if (settled.kind === 'failed') {
             // A 2xx that does not confirm the re-run (no new run id: a proxy's page, the wrong host) is not a re-run.
-            if (!this.lostAnswers.keep(id, settled))
+            const lost = lostRerun(op, settled);
+            if (lost === undefined)
                 ledger.settle(id, settled);
+            else
+                ledger.fail(id, lost);
             return;
         }
-        if (op.redrive && settled.kind === 'done')
-            this.lostAnswers.confirmed(id);
         if (settled.kind !== 'done' || op.cleanUp === undefined) {
             ledger.settle(id, settled);
             return;
@@ -51651,7 +51812,6 @@ class PerId {
         const removal = await this.client.send(op.cleanUp(id), { idempotent: true, stop: ledger.signal });
         if (removal.kind === 'answered') {
             // 404: the re-run took the entry out of the DLQ already; 200: it stayed, and is gone now.
-            this.lostAnswers.cleanedUp(removal.status, removal.mayHaveActed);
             ledger.settle(id, { ...settled, deletedAfter: true });
         }
         else {
@@ -51671,12 +51831,10 @@ class PerId {
 
 
 
-
 async function execute(target, operation, client, options) {
     const ledger = new Ledger(client, options);
     const pool = new WorkerPool(options.concurrency, ledger, operation.changes);
-    const lostAnswers = new LostAnswers(operation, client, ledger, pool);
-    const perId = new PerId(operation, client, ledger, pool, lostAnswers);
+    const perId = new PerId(operation, client, ledger, pool);
     const parts = {
         operation,
         options,
@@ -51695,9 +51853,6 @@ async function execute(target, operation, client, options) {
     catch (error) {
         // Outside any item's boundary (a listing, say): stop, and report what was settled.
         ledger.crash(error);
-    }
-    finally {
-        await lostAnswers.resolve();
     }
     return ledger.finish();
 }
@@ -51877,6 +52032,19 @@ function verdict(outcomes, context) {
     }
     return { ...(errors.length > 0 && { error: errors.join(' ') }), warnings, notices };
 }
+/**
+ * The warning of a redrive on a job re-run (`GITHUB_RUN_ATTEMPT` above 1) without delete-after-redrive: entries an
+ * earlier attempt re-ran may still be in the DLQ (whether re-run entries leave it is not documented), and this step
+ * re-runs them again. Undefined for deletes, dry runs (they change nothing), delete-after-redrive and first attempts.
+ */
+function runAttemptWarning(operation, runAttempt) {
+    const attempt = /^\d{1,9}$/u.test(runAttempt?.trim() ?? '') ? Number(runAttempt) : 1;
+    if (attempt <= 1 || !operation.redrive || !operation.changes || operation.cleanUp !== undefined)
+        return undefined;
+    return (`This is attempt ${attempt} of the workflow run (GITHUB_RUN_ATTEMPT=${attempt}) and ${Inputs.deleteAfterRedrive} is off: ` +
+        `entries an earlier attempt already re-ran may still be in the DLQ, and this step will ${operation.words.verb} them again. ` +
+        `Check the earlier attempt's redriven and new-runs outputs first; set ${Inputs.deleteAfterRedrive}: true to make a job re-run safe.`);
+}
 function tally(outcomes, operation) {
     const seconds = (outcomes.elapsedMs / 1000).toFixed(1);
     const total = outcomes.done.length + outcomes.notFound.length + outcomes.failed.length;
@@ -51954,7 +52122,7 @@ function summaryMarkdown(outcomes, context) {
     const { operation } = context;
     const status = context.verdict.error
         ? '❌ failed'
-        : context.verdict.warnings.length > 0
+        : context.verdict.warnings.length > 0 || context.runAttemptWarning !== undefined
             ? '⚠️ passed with warnings'
             : '✅ passed';
     const selection = outcomes.selection;
@@ -51982,7 +52150,7 @@ function summaryMarkdown(outcomes, context) {
     if (context.resultsFile)
         lines.push(`- Per-id results: \`${cell(context.resultsFile)}\` (results-file output)`);
     if (outcomes.inferred.length > 0) {
-        lines.push(`- ${outcomes.inferred.length} id(s) were counted as ${operation.words.outcome} by the lost-response rule: an attempt's answer never arrived and the entry was then gone.`);
+        lines.push(`- ${outcomes.inferred.length} id(s) were counted as ${operation.words.outcome} by the lost-response rule (deletes only): an attempt's answer never arrived and the retry found the entry gone.`);
     }
     const deletedAfter = outcomes.done.filter((id) => {
         const settled = outcomes.results.get(id);
@@ -51993,7 +52161,8 @@ function summaryMarkdown(outcomes, context) {
     }
     for (const note of outcomes.notes)
         lines.push(`- ${cell(note)}`);
-    for (const message of [context.verdict.error, ...context.verdict.warnings, ...context.verdict.notices]) {
+    const messages = [context.verdict.error, context.runAttemptWarning, ...context.verdict.warnings];
+    for (const message of [...messages, ...context.verdict.notices]) {
         if (message)
             lines.push('', `> ${cell(message)}`);
     }
@@ -52257,6 +52426,8 @@ function readSettings(source) {
         }
     };
     const raw = (spec) => source.input(spec.name);
+    attempt(() => refuseRetired(source), undefined);
+    attempt(() => refuseBlank(source), undefined);
     const endpoint = attempt(() => resolveEndpoint(source), undefined);
     // The proxy variables are settings too: one that cannot be used is refused before any request.
     if (endpoint !== undefined)
@@ -52276,7 +52447,7 @@ function readSettings(source) {
     const strategy = attempt(() => readChoice(INPUTS.strategy, raw(INPUTS.strategy)), 'auto');
     const redriveHeaders = attempt(() => readRedriveHeaders(source.input, operation), {});
     const deleteAfterRedrive = attempt(() => readDeleteAfter(source, operation), false);
-    const cap = attempt(() => readCap(source), { cap: 0, input: Inputs.maxEntries });
+    const cap = attempt(() => readInteger(INPUTS.maxEntries, raw(INPUTS.maxEntries), 0, Number.MAX_SAFE_INTEGER), 0);
     const target = attempt(() => readTarget(source, dlq, cap), undefined);
     if (problems.length > 0 || endpoint === undefined || operation === undefined) {
         const count = problems.reduce((sum, problem) => sum + problem.split('\n- ').length, 0);
@@ -52335,33 +52506,48 @@ function readOperation(raw, dlq) {
     }
     return name;
 }
-/**
- * A setting with a general name and an older delete-only one (select-all / delete-all, max-entries / max-deletes):
- * either may be given; both, with different values, is refused.
- */
-function aliased(source, names, read, fallback) {
-    const [general, old] = names;
-    const given = names.filter((name) => source.input(name).trim() !== '');
-    // The name a message should use: the one given (the general name when both or neither are).
-    const name = given.length === 1 ? given[0] : general;
-    if (given.length === 0)
-        return { value: fallback, name };
-    const values = given.map((input) => read(input, source.input(input)));
-    if (values.length === 2 && values[0] !== values[1]) {
-        throw new SettingsError(`${general} (${JSON.stringify(source.input(general))}) and ${old} (${JSON.stringify(source.input(old))}) ` +
-            `are the same setting with different values. Accepted: ${general} alone (${old} is its older name).`);
-    }
-    return { value: values[0], name };
+/** Names that are no longer inputs (RETIRED_INPUTS), when the workflow still passes one. */
+function refuseRetired(source) {
+    const found = RETIRED_INPUTS.flatMap(({ name, use }) => {
+        const value = source.env(inputVariable(name));
+        if (value === undefined)
+            return [];
+        return [
+            `${name}: ${JSON.stringify(value)} is not an input of this action (it was renamed ${use}); a runner only warns ` +
+                `about an input action.yml does not declare, so it is refused rather than ignored. Accepted: ${use}, ` +
+                `with the same value.`,
+        ];
+    });
+    if (found.length > 0)
+        throw new SettingsError(found.join('\n- '));
 }
-/** The cap and the name it was given under (the older max-deletes when that is the one set). */
-function readCap(source) {
-    const { value, name } = aliased(source, [Inputs.maxEntries, Inputs.maxDeletes], (input, raw) => readInteger({ name: input, default: '' }, raw, 0, Number.MAX_SAFE_INTEGER), CODE_DEFAULTS.maxEntries);
-    return { cap: value, input: name };
+/**
+ * The inputs of BLANK_REFUSED that a runner sent blank. A runner sends action.yml's (non-empty) default for one the
+ * workflow leaves out, so blank can only be an expression that evaluated empty: refused, not read as the default.
+ * An input that is absent altogether (no INPUT_ variable: a run outside a runner) gets its default.
+ */
+function refuseBlank(source) {
+    const blank = BLANK_REFUSED.flatMap((spec) => {
+        const value = source.env(inputVariable(spec.name));
+        if (value === undefined || value.trim() !== '')
+            return [];
+        const accepted = spec.accepted ?? spec.choices?.join(', ');
+        return [
+            `${spec.name}: evaluated to an empty value (${JSON.stringify(value)}). An expression such as ` +
+                `\${{ inputs.${spec.name} }} is empty on events without inputs (push, schedule) and when it names an input ` +
+                `or variable that does not exist; an empty ${spec.name} is refused rather than read as ${spec.default}. ` +
+                `Accepted: ${accepted}; leave the input out for ${spec.default}.`,
+        ];
+    });
+    if (blank.length > 0)
+        throw new SettingsError(blank.join('\n- '));
 }
 /** One way of selecting per step: ids, filters, or select-all. */
-function readTarget(source, dlq, { cap, input: capInput }) {
+function readTarget(source, dlq, cap) {
     const idsGiven = source.input(Inputs.dlqIds).trim() !== '' || source.input(Inputs.dlqIdsFile).trim() !== '';
-    const { value: all, name: allName } = aliased(source, [Inputs.selectAll, Inputs.deleteAll], (input, raw) => readBoolean(input, raw, false), CODE_DEFAULTS.selectAll);
+    const all = readBoolean(Inputs.selectAll, source.input(Inputs.selectAll), CODE_DEFAULTS.selectAll);
+    const allName = Inputs.selectAll;
+    const capInput = Inputs.maxEntries;
     const filterInputs = FILTER_INPUTS.filter((name) => source.input(name).trim() !== '');
     // A filter given as nothing but separators ("," or " , ") would select every entry: refuse it.
     const hollow = filterInputs.filter((name) => splitValues(source.input(name)).length === 0);
@@ -52426,8 +52612,10 @@ const FILE_PROBLEMS = {
     EACCES: 'permission denied',
 };
 function readIds(source) {
-    const fromInput = parseIdList(source.input(Inputs.dlqIds), { label: Inputs.dlqIds });
-    assertUsableIds(fromInput, { label: Inputs.dlqIds });
+    // Ids are cut short in messages: the token goes first, so that a cut never leaves part of it.
+    const redact = redactorFor(collectTokens(source));
+    const fromInput = parseIdList(source.input(Inputs.dlqIds), { label: Inputs.dlqIds, redact });
+    assertUsableIds(fromInput, { label: Inputs.dlqIds, redact });
     const path = source.input(Inputs.dlqIdsFile).trim();
     let fromFile = [];
     if (path !== '') {
@@ -52442,10 +52630,25 @@ function readIds(source) {
             const detail = code === 'EFBIG' ? ` (${error.message})` : '';
             throw new SettingsError(`${label}: cannot read the file: ${why}${detail}. Accepted: the path of a readable regular text file of ids.`);
         }
-        fromFile = parseIdList(text, { label });
-        assertUsableIds(fromFile, { label });
+        fromFile = parseIdList(text, { label, redact });
+        assertUsableIds(fromFile, { label, redact });
     }
     return uniqueInOrder([...fromInput, ...fromFile]);
+}
+/**
+ * Replaces each secret with `***`, as main.ts's Log does when it prints (the same pieces: each value, and each line of
+ * 8 characters or more of a value of several lines), for text that is cut before Log sees it.
+ */
+function redactorFor(values) {
+    const pieces = values.flatMap((value) => [
+        value,
+        ...value
+            .split(/\r?\n/u)
+            .map((line) => line.trim())
+            .filter((line) => line.length >= 8),
+    ]);
+    const secrets = [...new Set(pieces)].filter((piece) => piece !== '').sort((a, b) => b.length - a.length);
+    return (text) => secrets.reduce((out, secret) => out.split(secret).join('***'), text);
 }
 
 ;// CONCATENATED MODULE: ./src/main.ts
@@ -52503,12 +52706,26 @@ async function run(source = runnerSource) {
 /** Connect, carry the operation out, report. */
 async function carryOutAndReport(settings, log) {
     const operation = operationOf(settings);
-    const connection = connect(settings, process.env, {
-        redact: log.redact,
-        ...(isDebug() && { onExchange: (exchange, result, attempt) => log.exchange(exchange, result, attempt) }),
-    });
+    let connection;
+    try {
+        connection = connect(settings, process.env, {
+            redact: log.redact,
+            ...(isDebug() && { onExchange: (exchange, result, attempt) => log.exchange(exchange, result, attempt) }),
+        });
+    }
+    catch (error) {
+        // Settings were checked, so this should not happen; if it does, nothing was sent and every id says so.
+        const ids = settings.target?.kind === 'ids' ? settings.target.ids : [];
+        const why = `the connection could not be set up: ${messageOf(error)}`;
+        await report(log, nothingSent(ids, why), operation, settings, undefined);
+        return;
+    }
     log.mask(connection.secrets);
     logSettings(log, settings, operation, connection.proxy);
+    // Before any re-run is sent, so that whoever re-ran the job sees it while it can still be cancelled.
+    const attemptWarning = runAttemptWarning(operation, process.env.GITHUB_RUN_ATTEMPT);
+    if (attemptWarning !== undefined)
+        log.warning(attemptWarning);
     // Signals are handled only once the inputs (and any ids file) were read: until then the default (exit) is right.
     const cancellation = listenForCancellation(log, connection);
     let outcomes;
@@ -52519,7 +52736,7 @@ async function carryOutAndReport(settings, log) {
         cancellation.dispose();
         await connection.close();
     }
-    await report(log, outcomes, operation, settings);
+    await report(log, outcomes, operation, settings, attemptWarning);
 }
 /** The operation the settings ask for: the real one, or its probe in a dry run. */
 function operationOf(settings) {
@@ -52603,7 +52820,7 @@ async function refuse(log, operation, message) {
     setFailed(problem);
 }
 /** Outputs, the results file, the summary, annotations and the tally; the step fails when the verdict says so. */
-async function report(log, outcomes, operation, settings) {
+async function report(log, outcomes, operation, settings, attemptWarning) {
     const resultsFile = await writeOutputs(log, outcomes, operation);
     const context = {
         onNotFound: settings.onNotFound,
@@ -52619,6 +52836,7 @@ async function report(log, outcomes, operation, settings) {
         endpointSources: `URL from ${settings.endpoint.urlSource}; token from ${settings.endpoint.tokenSource}`,
         verdict: result,
         ...(resultsFile !== '' && { resultsFile }),
+        ...(attemptWarning !== undefined && { runAttemptWarning: attemptWarning }),
         ...(await runLink()),
     }));
     for (const note of outcomes.notes)
@@ -52649,13 +52867,18 @@ async function writeSummary(log, markdown) {
         log.warning(`Could not write the step summary: ${messageOf(error)}`);
     }
 }
-/** The per-id results as JSON Lines under RUNNER_TEMP, one file per step. Returns its path ('' when it failed). */
+/**
+ * The per-id results as JSON Lines under RUNNER_TEMP, one file per step. Returns its path ('' when it failed). The
+ * file is readable by its owner only (0600): it names every id and failure reason, and without RUNNER_TEMP it lands
+ * in the shared temporary directory, inside a private (0700) directory of its own.
+ */
 async function writeResults(log, outcomes, operation) {
-    const dir = process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)();
-    const path = (0,external_node_path_.join)(dir, `upstash-dlq-results-${(0,external_node_crypto_.randomUUID)()}.jsonl`);
+    let path = '';
     let file;
     try {
-        file = await (0,promises_.open)(path, 'wx');
+        const dir = process.env.RUNNER_TEMP || (await (0,promises_.mkdtemp)((0,external_node_path_.join)((0,external_node_os_namespaceObject.tmpdir)(), 'upstash-dlq-')));
+        path = (0,external_node_path_.join)(dir, `upstash-dlq-results-${(0,external_node_crypto_.randomUUID)()}.jsonl`);
+        file = await (0,promises_.open)(path, 'wx', 0o600);
         // Written in blocks of about 1 MiB, so that 100,000 records take a few writes and little memory.
         let block = '';
         for (const record of resultRecords(outcomes, operation)) {
@@ -52670,7 +52893,7 @@ async function writeResults(log, outcomes, operation) {
         return path;
     }
     catch (error) {
-        log.warning(`Could not write the results file ${path}: ${messageOf(error)}`);
+        log.warning(`Could not write the results file${path === '' ? '' : ` ${path}`}: ${messageOf(error)}`);
         return '';
     }
     finally {

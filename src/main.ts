@@ -15,7 +15,7 @@ import { showId } from './ids.js';
 import { Inputs, INPUTS } from './inputs.js';
 import { oneLine } from './log.js';
 import { OPERATION_NAMES, operationFor, probeFor, type Operation, type OperationName } from './operations.js';
-import { noOutcomes, type Outcomes, type Settled } from './outcomes.js';
+import { noOutcomes, nothingSent, type Outcomes, type Settled } from './outcomes.js';
 import {
   outputsFor,
   refusedMarkdown,
@@ -65,10 +65,19 @@ export async function run(source: SettingsSource = runnerSource): Promise<void> 
 /** Connect, carry the operation out, report. */
 async function carryOutAndReport(settings: Settings, log: Log): Promise<void> {
   const operation = operationOf(settings);
-  const connection = connect(settings, process.env, {
-    redact: log.redact,
-    ...(core.isDebug() && { onExchange: (exchange, result, attempt) => log.exchange(exchange, result, attempt) }),
-  });
+  let connection: Connection;
+  try {
+    connection = connect(settings, process.env, {
+      redact: log.redact,
+      ...(core.isDebug() && { onExchange: (exchange, result, attempt) => log.exchange(exchange, result, attempt) }),
+    });
+  } catch (error) {
+    // Settings were checked, so this should not happen; if it does, nothing was sent and every id says so.
+    const ids = settings.target?.kind === 'ids' ? settings.target.ids : [];
+    const why = `the connection could not be set up: ${messageOf(error)}`;
+    await report(log, nothingSent(ids, why), operation, settings, undefined);
+    return;
+  }
   log.mask(connection.secrets);
   logSettings(log, settings, operation, connection.proxy);
   // Before any re-run is sent, so that whoever re-ran the job sees it while it can still be cancelled.

@@ -154,6 +154,21 @@ export function noOutcomes(): Outcomes {
   };
 }
 
+/**
+ * A run that stopped before its first request (the connection could not be set up, say): every selected id failed,
+ * never sent, so that even this path leaves each id in exactly one list.
+ */
+export function nothingSent(ids: readonly string[], reason: string): Outcomes {
+  const results = new Map<string, Settled>();
+  const failed: FailedId[] = [];
+  for (const id of ids) {
+    if (results.has(id)) continue;
+    results.set(id, { kind: 'failed', cause: 'internal', reason: `not sent: ${reason}` });
+    failed.push({ id, cause: 'internal', reason: `not sent: ${reason}`, mayHaveActed: false });
+  }
+  return { ...noOutcomes(), ids: [...results.keys()], results, failed, stopped: { kind: 'internal', reason } };
+}
+
 /** The reason a run's stop signal carries: which cause the ids it leaves unsettled fail with. */
 export class StopReason extends Error {
   override name = 'StopReason';

@@ -12,7 +12,6 @@ import { byIds } from './by-ids.js';
 import { byQuery } from './by-query.js';
 import { Ledger } from './ledger.js';
 import { Lister } from './listing.js';
-import { LostAnswers } from './lost-answers.js';
 import type { Parts } from './parts.js';
 import { PerId } from './per-id.js';
 import { WorkerPool } from './pool.js';
@@ -31,8 +30,7 @@ export async function execute(
 ): Promise<Outcomes> {
   const ledger = new Ledger(client, options);
   const pool = new WorkerPool(options.concurrency, ledger, operation.changes);
-  const lostAnswers = new LostAnswers(operation, client, ledger, pool);
-  const perId = new PerId(operation, client, ledger, pool, lostAnswers);
+  const perId = new PerId(operation, client, ledger, pool);
   const parts: Parts = {
     operation,
     options,
@@ -48,8 +46,6 @@ export async function execute(
   } catch (error) {
     // Outside any item's boundary (a listing, say): stop, and report what was settled.
     ledger.crash(error);
-  } finally {
-    await lostAnswers.resolve();
   }
   return ledger.finish();
 }

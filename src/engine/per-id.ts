@@ -2,7 +2,7 @@
 import type { Operation } from '../operations.js';
 import type { DlqClient } from '../qstash/client.js';
 import type { Ledger } from './ledger.js';
-import type { LostAnswers } from './lost-answers.js';
+import { lostRerun } from './lost-answers.js';
 import type { WorkerPool } from './pool.js';
 
 export class PerId {
@@ -10,14 +10,12 @@ export class PerId {
   private readonly client: DlqClient;
   private readonly ledger: Ledger;
   private readonly pool: WorkerPool;
-  private readonly lostAnswers: LostAnswers;
 
-  constructor(operation: Operation, client: DlqClient, ledger: Ledger, pool: WorkerPool, lostAnswers: LostAnswers) {
+  constructor(operation: Operation, client: DlqClient, ledger: Ledger, pool: WorkerPool) {
     this.operation = operation;
     this.client = client;
     this.ledger = ledger;
     this.pool = pool;
-    this.lostAnswers = lostAnswers;
   }
 
   /** Every id alone, through the pool. */
@@ -30,21 +28,26 @@ export class PerId {
     const { ledger } = this;
     const result = await this.client.send(op.request(id), { idempotent: op.idempotent, stop: ledger.signal });
     if (result.kind === 'failed') {
-      if (!this.lostAnswers.keep(id, result)) ledger.fail(id, result);
+      ledger.fail(id, lostRerun(op, result) ?? result);
       return;
     }
     if (result.status === 404) {
-      // A 404 after an attempt that may have acted: that attempt most likely did it (the lost-answer rule).
-      ledger.settle(id, result.mayHaveActed && op.changes ? { kind: 'done', inferred: true } : { kind: 'not-found' });
+      // A delete's 404 after an attempt that may have acted: that attempt most likely did it (the lost-response
+      // rule). Never for a re-run: only an answer for it counts (and a re-run that may have acted is never resent).
+      ledger.settle(
+        id,
+        result.mayHaveActed && op.changes && !op.redrive ? { kind: 'done', inferred: true } : { kind: 'not-found' },
+      );
       return;
     }
     const settled = op.answer(result.status, result.body);
     if (settled.kind === 'failed') {
       // A 2xx that does not confirm the re-run (no new run id: a proxy's page, the wrong host) is not a re-run.
-      if (!this.lostAnswers.keep(id, settled)) ledger.settle(id, settled);
+      const lost = lostRerun(op, settled);
+      if (lost === undefined) ledger.settle(id, settled);
+      else ledger.fail(id, lost);
       return;
     }
-    if (op.redrive && settled.kind === 'done') this.lostAnswers.confirmed(id);
     if (settled.kind !== 'done' || op.cleanUp === undefined) {
       ledger.settle(id, settled);
       return;
@@ -52,7 +55,6 @@ export class PerId {
     const removal = await this.client.send(op.cleanUp(id), { idempotent: true, stop: ledger.signal });
     if (removal.kind === 'answered') {
       // 404: the re-run took the entry out of the DLQ already; 200: it stayed, and is gone now.
-      this.lostAnswers.cleanedUp(removal.status, removal.mayHaveActed);
       ledger.settle(id, { ...settled, deletedAfter: true });
     } else {
       ledger.settle(id, { ...settled, deleteAfterFailed: removal.reason });
