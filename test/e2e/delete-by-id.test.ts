@@ -42,7 +42,7 @@ describe('deleting by id', () => {
   });
 
   it('encodes each id as exactly one path segment', async () => {
-    const odd = ['x=1', 'a+b', 'ünï-☃', '.hidden', 'a..b', "it's(1)", 'a;b', 'a&b', '[x]'];
+    const odd = ['x=1', 'a+b', 'ünï-☃', '.hidden', 'a..b', 'it(1)!', 'a;b', 'a&b', '[x]'];
     emulator.seed(
       'workflow',
       odd.map((dlqId) => ({ dlqId, createdAt: Date.now() })),
