@@ -105,7 +105,7 @@ export interface SelectionReport {
   readonly cap?: number;
   /** The listing stopped once past the cap: `matched` is a lower bound. */
   readonly atLeast?: boolean;
-  /** The inputs the cap and select-all were given under (max-entries or max-deletes; select-all or delete-all). */
+  /** The inputs the cap and select-all are given under, for messages (max-entries, select-all). */
   readonly capInput: string;
   readonly allInput: string;
 }

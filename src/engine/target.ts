@@ -12,7 +12,7 @@ export type Target =
       readonly filters: readonly AppliedFilter[];
       /** More matches than this: nothing is changed. 0: no cap. */
       readonly cap: number;
-      /** The inputs the cap and select-all were given under, for messages (max-entries or max-deletes, ...). */
+      /** The inputs the cap and select-all are given under, for messages (max-entries, select-all). */
       readonly capInput: string;
       readonly allInput: string;
     };
