@@ -5,6 +5,7 @@ import { operationFor, probeFor, type Operation } from '../../src/operations.js'
 import {
   CAUSES,
   noOutcomes,
+  nothingSent,
   type Cause,
   type FailedId,
   type Outcomes,
@@ -364,5 +365,21 @@ describe('runAttemptWarning', () => {
       expect(warning).toContain('delete-after-redrive is off');
       expect(warning).toContain('set delete-after-redrive: true');
     }
+  });
+});
+
+describe('nothingSent: a run that stopped before its first request', () => {
+  it('fails every selected id once, as never sent, and fails the step with the reason', () => {
+    const result = nothingSent(['a', 'b', 'a'], 'the connection could not be set up: boom');
+    expect(result.ids).toEqual(['a', 'b']);
+    expect(result.failed.map((f) => [f.id, f.cause, f.mayHaveActed])).toEqual([
+      ['a', 'internal', false],
+      ['b', 'internal', false],
+    ]);
+    expect(result.failed[0]!.reason).toMatch(/^not sent: the connection could not be set up: boom/);
+    expect(result.done).toEqual([]);
+    expect(outputsFor(result, del)['failed-count']).toBe('2');
+    const v = verdict(result, { onNotFound: 'pass', baseUrl: 'https://qstash.upstash.io', operation: del });
+    expect(v.error).toMatch(/boom/);
   });
 });
