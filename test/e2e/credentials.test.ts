@@ -116,3 +116,28 @@ describe('the results file is readable by its owner only', () => {
     },
   );
 });
+
+describe('QSTASH_REGION', () => {
+  it('an unknown value that looks like a key is never echoed; the run falls back and says so', async () => {
+    const { emulator, ids } = await emulatorWith(1);
+    const keyLike = 'eyJVc2VySUQiOiJhYmMi';
+    const run = await runAgainst(emulator, {
+      inputs: { 'dlq-ids': ids[0]!, 'qstash-url': '', 'qstash-token': '' },
+      env: { QSTASH_REGION: keyLike, QSTASH_URL: emulator.url, QSTASH_TOKEN: emulator.token },
+    });
+    expect(run.exitCode).toBe(0);
+    expect(list(run, 'removed')).toEqual(ids);
+    expect(warnings(run)).toContainEqual(expect.stringMatching(/QSTASH_REGION.*not shown/su));
+    for (const text of [run.stdout, run.stderr, run.summary]) expect(text).not.toContain(keyLike);
+  });
+
+  it('a value that reads as a region name is shown, to help fix a typo', async () => {
+    const { emulator, ids } = await emulatorWith(1);
+    const run = await runAgainst(emulator, {
+      inputs: { 'dlq-ids': ids[0]!, 'qstash-url': '', 'qstash-token': '' },
+      env: { QSTASH_REGION: 'us-east-2', QSTASH_URL: emulator.url, QSTASH_TOKEN: emulator.token },
+    });
+    expect(run.exitCode).toBe(0);
+    expect(warnings(run)).toContainEqual(expect.stringMatching(/us-east-2/u));
+  });
+});
