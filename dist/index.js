@@ -49167,6 +49167,80 @@ class Breakers {
     }
 }
 
+;// CONCATENATED MODULE: ./src/qstash/listing.ts
+/**
+ * The longest listed id accepted. Real DLQ ids are Redis stream ids of about 15 characters (`1725323658779-0`): eight
+ * times that is room for any format Upstash may move to, and an id past it is no DLQ id, so a page holding one is a
+ * bad answer. Tighter than what the action accepts as an input id (MAX_ID_LENGTH in ids.ts), because a listing holds up to
+ * MAX_LISTED_ENTRIES of them: together they bound what listed ids cost.
+ */
+const MAX_LISTED_ID_LENGTH = 128;
+/**
+ * The most characters of a shown field (URL, run or message id) kept per entry; the summary shows 120 of them. Only
+ * shown, never sent, so a longer value is cut rather than refused.
+ */
+const MAX_SHOWN_LENGTH = 128;
+/** How much of a refused id a message shows: enough to recognise it, never the whole of a huge one. */
+const SHOWN_ID_PREFIX = 24;
+function listing_text(value) {
+    return typeof value === 'string' && value !== '' ? value : undefined;
+}
+function num(value) {
+    const n = typeof value === 'string' ? Number(value) : value;
+    return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
+}
+/**
+ * A copy of `value` that holds no reference to a longer string. V8 may keep a cut (slice) of a string as a view of
+ * the whole: a cut of a 1 MiB field would keep the 1 MiB alive for the rest of the run.
+ */
+function ownCopy(value) {
+    return JSON.parse(JSON.stringify(value));
+}
+/**
+ * A shown field, at most MAX_SHOWN_LENGTH characters (then `…`). Secrets are removed before the cut, so that a cut
+ * cannot leave part of a token that the report's redaction would no longer recognise.
+ */
+function shown(value, redact) {
+    if (value === undefined || value.length <= MAX_SHOWN_LENGTH)
+        return value;
+    const clean = redact(value);
+    return clean.length <= MAX_SHOWN_LENGTH ? ownCopy(clean) : ownCopy(`${clean.slice(0, MAX_SHOWN_LENGTH)}…`);
+}
+/** Whether a listed record is an entry that can be acted on: it has a string dlqId. */
+function isListedEntry(raw) {
+    return !!raw && typeof raw === 'object' && typeof raw.dlqId === 'string';
+}
+/**
+ * Why a page of `count` asked-for entries is a bad answer, or undefined when it is within the bounds: more entries
+ * than asked for (a server ignoring `count` would make the page ceiling no bound at all), or an id longer than
+ * MAX_LISTED_ID_LENGTH. The message shows such an id cut and redacted, never whole.
+ */
+function pageProblem(messages, count, redact = (t) => t) {
+    if (messages.length > count) {
+        return `the listing's page held ${messages.length} entries, more than the ${count} asked for`;
+    }
+    const long = messages.find((raw) => isListedEntry(raw) && raw.dlqId.length > MAX_LISTED_ID_LENGTH);
+    if (long === undefined)
+        return undefined;
+    const id = long.dlqId;
+    return ownCopy(`the listing's page held an id of ${id.length} characters (the longest DLQ id accepted is ` +
+        `${MAX_LISTED_ID_LENGTH}), starting ${JSON.stringify(`${redact(id).slice(0, SHOWN_ID_PREFIX)}…`)}`);
+}
+/** Keeps only what the summary shows, each shown field cut to MAX_SHOWN_LENGTH; every field is optional. */
+function entryInfo(raw, redact = (t) => t) {
+    const url = shown(listing_text(raw.workflowUrl) ?? listing_text(raw.url), redact);
+    const runOrMessageId = shown(listing_text(raw.workflowRunId) ?? listing_text(raw.messageId), redact);
+    const createdAt = num(raw.createdAt);
+    const responseStatus = num(raw.responseStatus);
+    return {
+        dlqId: raw.dlqId,
+        ...(url !== undefined && { url }),
+        ...(runOrMessageId !== undefined && { runOrMessageId }),
+        ...(createdAt !== undefined && { createdAt }),
+        ...(responseStatus !== undefined && { responseStatus }),
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/ids.ts
 /**
  * Turning the text of `dlq-ids` / `dlq-ids-file` into a list of DLQ ids, and refusing ids that could not be sent
@@ -49188,9 +49262,10 @@ const ONLY_DOTS = /^\.+$/u;
 const UNSAFE = /[/\\?#%,\s]/u;
 /**
  * Quotes, which no Upstash DLQ id has either: `"id-a", "id-b"` (or with ' or `) copied from code would send the quotes
- * as part of each id, which then is not found, and the step passes having done nothing.
+ * as part of each id, which then is not found, and the step passes having done nothing. Typographic quotes (“ ” ‘ ’
+ * ′ ″ ʼ « » ‹ › 〝 〞), which chat and document tools put in copied text, too: normalisation does not fold them.
  */
-const QUOTES = /["'`]/u;
+const QUOTES = /["'`\u2018-\u201F\u2032-\u2037\u02BC\u00AB\u00BB\u2039\u203A\u301D-\u301F]/u;
 /** A UTF-16 surrogate that is not part of a pair: not a character, and encodeURIComponent throws on it. */
 const LONE_SURROGATE = /\p{Cs}/u;
 const INVISIBLE = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/u;
@@ -49265,7 +49340,7 @@ function idProblem(id) {
     if (UNSAFE.test(id))
         return 'contains / \\ ? # % , or whitespace, which no DLQ id has';
     if (QUOTES.test(id)) {
-        return 'contains a quote (" \' or `), which no DLQ id has: give the ids without quotes, or as a JSON array';
+        return 'contains a quote (" \' ` or a typographic one such as “ ” ‘ ’ « »), which no DLQ id has: give the ids without quotes, or as a JSON array';
     }
     // Invisible formatting characters (zero-width spaces, joiners, direction marks): a hop may strip them.
     if (INVISIBLE.test(id))
@@ -49321,84 +49396,6 @@ function assertUsableIds(ids, source) {
 /** Drops repeated ids, keeping the first occurrence of each in order. */
 function uniqueInOrder(ids) {
     return [...new Set(ids)];
-}
-
-;// CONCATENATED MODULE: ./src/qstash/listing.ts
-/**
- * Listing pages on the wire: what a listed entry's fields mean, and what a page may hold. The engine only ever sees
- * the parsed form, and only of pages within the bounds: whatever the server sends, a page kept costs a bounded amount.
- */
-
-/**
- * The longest listed id accepted: the longest id the action sends at all (ids.ts), so that one bound holds for ids
- * wherever they come from. Real DLQ ids are Redis stream ids of about 15 characters (`1725323658779-0`); an id past
- * this is no DLQ id, and a page holding one is a bad answer. With MAX_LISTED_ENTRIES it bounds what ids cost.
- */
-const MAX_LISTED_ID_LENGTH = MAX_ID_LENGTH;
-/**
- * The most characters of a shown field (URL, run or message id) kept per entry; the summary shows 120 of them. Only
- * shown, never sent, so a longer value is cut rather than refused.
- */
-const MAX_SHOWN_LENGTH = 128;
-/** How much of a refused id a message shows: enough to recognise it, never the whole of a huge one. */
-const SHOWN_ID_PREFIX = 24;
-function listing_text(value) {
-    return typeof value === 'string' && value !== '' ? value : undefined;
-}
-function num(value) {
-    const n = typeof value === 'string' ? Number(value) : value;
-    return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
-}
-/**
- * A copy of `value` that holds no reference to a longer string. V8 may keep a cut (slice) of a string as a view of
- * the whole: a cut of a 1 MiB field would keep the 1 MiB alive for the rest of the run.
- */
-function ownCopy(value) {
-    return JSON.parse(JSON.stringify(value));
-}
-/**
- * A shown field, at most MAX_SHOWN_LENGTH characters (then `…`). Secrets are removed before the cut, so that a cut
- * cannot leave part of a token that the report's redaction would no longer recognise.
- */
-function shown(value, redact) {
-    if (value === undefined || value.length <= MAX_SHOWN_LENGTH)
-        return value;
-    const clean = redact(value);
-    return clean.length <= MAX_SHOWN_LENGTH ? ownCopy(clean) : ownCopy(`${clean.slice(0, MAX_SHOWN_LENGTH)}…`);
-}
-/** Whether a listed record is an entry that can be acted on: it has a string dlqId. */
-function isListedEntry(raw) {
-    return !!raw && typeof raw === 'object' && typeof raw.dlqId === 'string';
-}
-/**
- * Why a page of `count` asked-for entries is a bad answer, or undefined when it is within the bounds: more entries
- * than asked for (a server ignoring `count` would make the page ceiling no bound at all), or an id longer than
- * MAX_LISTED_ID_LENGTH. The message shows such an id cut and redacted, never whole.
- */
-function pageProblem(messages, count, redact = (t) => t) {
-    if (messages.length > count) {
-        return `the listing's page held ${messages.length} entries, more than the ${count} asked for`;
-    }
-    const long = messages.find((raw) => isListedEntry(raw) && raw.dlqId.length > MAX_LISTED_ID_LENGTH);
-    if (long === undefined)
-        return undefined;
-    const id = long.dlqId;
-    return ownCopy(`the listing's page held an id of ${id.length} characters (the longest DLQ id accepted is ` +
-        `${MAX_LISTED_ID_LENGTH}), starting ${JSON.stringify(`${redact(id).slice(0, SHOWN_ID_PREFIX)}…`)}`);
-}
-/** Keeps only what the summary shows, each shown field cut to MAX_SHOWN_LENGTH; every field is optional. */
-function entryInfo(raw, redact = (t) => t) {
-    const url = shown(listing_text(raw.workflowUrl) ?? listing_text(raw.url), redact);
-    const runOrMessageId = shown(listing_text(raw.workflowRunId) ?? listing_text(raw.messageId), redact);
-    const createdAt = num(raw.createdAt);
-    const responseStatus = num(raw.responseStatus);
-    return {
-        dlqId: raw.dlqId,
-        ...(url !== undefined && { url }),
-        ...(runOrMessageId !== undefined && { runOrMessageId }),
-        ...(createdAt !== undefined && { createdAt }),
-        ...(responseStatus !== undefined && { responseStatus }),
-    };
 }
 
 ;// CONCATENATED MODULE: ./src/qstash/paths.ts
@@ -49553,7 +49550,9 @@ function showProxyValue(raw) {
     return JSON.stringify(raw
         .trim()
         .replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?).*@/isu, '$1***@')
-        .replace(/([?#]).*$/su, '$1***'));
+        .replace(/([?#]).*$/su, '$1***')
+        // Some proxies take a key in the path: shown as /*** too. (Every part optional: nothing to backtrack into.)
+        .replace(/^([a-z][a-z0-9+.-]*:\/\/)?([^/?#]*)(\/[^?#]*)?/isu, (_, scheme, authority, path) => `${scheme ?? ''}${authority}${path === undefined || path === '/' ? (path ?? '') : '/***'}`));
 }
 /**
  * Whether `target` bypasses the proxy: a loopback host, or a `no_proxy` / `NO_PROXY` match. The toolkit's own
@@ -49599,7 +49598,7 @@ function parseProxy(variable, raw) {
     // undici's ProxyAgent refuses a proxy URL with a path or query only once the run has started ("invalid url",
     // naming no variable): refused here, before any request. A lone `/` is what URL parsing adds to an origin.
     const extra = [
-        url.pathname !== '/' && url.pathname !== '' && `a path (${JSON.stringify(url.pathname)})`,
+        url.pathname !== '/' && url.pathname !== '' && 'a path (hidden)',
         url.search !== '' && 'a query (hidden)',
         (url.hash !== '' || candidate.includes('#')) && 'a fragment (hidden)',
     ].filter((part) => part !== false);
@@ -50939,7 +50938,9 @@ function mixedSources(url, token, origin) {
 }
 /** Upstash's own hosts: the token may go there whichever variable named it. */
 function isUpstashHost(hostname) {
-    return hostname === 'upstash.io' || hostname.endsWith('.upstash.io');
+    // A fully qualified name's trailing dot names the same host.
+    const host = hostname.replace(/\.$/u, '');
+    return host === 'upstash.io' || host.endsWith('.upstash.io');
 }
 /**
  * The refusal of a `qstash-token` input whose URL comes from a variable (QSTASH_URL, a region's, set job-wide or by
@@ -51789,10 +51790,20 @@ class PerId {
             ledger.fail(id, lostRerun(op, result) ?? result);
             return;
         }
+        if (result.status === 404 && result.mayHaveActed && op.changes) {
+            // A 404 after an attempt that may have acted. A delete: that attempt most likely did it (the lost-response
+            // rule). A re-run (never resent, so this should not happen): only an answer for it counts, so a lost answer.
+            const lost = op.redrive
+                ? lostRerun(op, { cause: 'answer-lost', reason: 'the answer to a re-run was lost' })
+                : undefined;
+            if (lost === undefined)
+                ledger.settle(id, { kind: 'done', inferred: true });
+            else
+                ledger.fail(id, lost);
+            return;
+        }
         if (result.status === 404) {
-            // A delete's 404 after an attempt that may have acted: that attempt most likely did it (the lost-response
-            // rule). Never for a re-run: only an answer for it counts (and a re-run that may have acted is never resent).
-            ledger.settle(id, result.mayHaveActed && op.changes && !op.redrive ? { kind: 'done', inferred: true } : { kind: 'not-found' });
+            ledger.settle(id, { kind: 'not-found' });
             return;
         }
         const settled = op.answer(result.status, result.body);

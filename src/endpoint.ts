@@ -246,7 +246,9 @@ function mixedSources(url: Picked, token: Picked, origin: string): string | unde
 
 /** Upstash's own hosts: the token may go there whichever variable named it. */
 function isUpstashHost(hostname: string): boolean {
-  return hostname === 'upstash.io' || hostname.endsWith('.upstash.io');
+  // A fully qualified name's trailing dot names the same host.
+  const host = hostname.replace(/\.$/u, '');
+  return host === 'upstash.io' || host.endsWith('.upstash.io');
 }
 
 /**

@@ -30,9 +30,10 @@ const ONLY_DOTS = /^\.+$/u;
 const UNSAFE = /[/\\?#%,\s]/u;
 /**
  * Quotes, which no Upstash DLQ id has either: `"id-a", "id-b"` (or with ' or `) copied from code would send the quotes
- * as part of each id, which then is not found, and the step passes having done nothing.
+ * as part of each id, which then is not found, and the step passes having done nothing. Typographic quotes (“ ” ‘ ’
+ * ′ ″ ʼ « » ‹ › 〝 〞), which chat and document tools put in copied text, too: normalisation does not fold them.
  */
-const QUOTES = /["'`]/u;
+const QUOTES = /["'`\u2018-\u201F\u2032-\u2037\u02BC\u00AB\u00BB\u2039\u203A\u301D-\u301F]/u;
 /** A UTF-16 surrogate that is not part of a pair: not a character, and encodeURIComponent throws on it. */
 const LONE_SURROGATE = /\p{Cs}/u;
 const INVISIBLE = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/u;
@@ -105,7 +106,7 @@ export function idProblem(id: string): string | undefined {
   if (LONE_SURROGATE.test(id)) return 'contains a lone UTF-16 surrogate (not text)';
   if (UNSAFE.test(id)) return 'contains / \\ ? # % , or whitespace, which no DLQ id has';
   if (QUOTES.test(id)) {
-    return 'contains a quote (" \' or `), which no DLQ id has: give the ids without quotes, or as a JSON array';
+    return 'contains a quote (" \' ` or a typographic one such as “ ” ‘ ’ « »), which no DLQ id has: give the ids without quotes, or as a JSON array';
   }
   // Invisible formatting characters (zero-width spaces, joiners, direction marks): a hop may strip them.
   if (INVISIBLE.test(id)) return 'contains an invisible formatting character (such as a zero-width space)';

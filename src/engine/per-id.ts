@@ -31,13 +31,18 @@ export class PerId {
       ledger.fail(id, lostRerun(op, result) ?? result);
       return;
     }
+    if (result.status === 404 && result.mayHaveActed && op.changes) {
+      // A 404 after an attempt that may have acted. A delete: that attempt most likely did it (the lost-response
+      // rule). A re-run (never resent, so this should not happen): only an answer for it counts, so a lost answer.
+      const lost = op.redrive
+        ? lostRerun(op, { cause: 'answer-lost', reason: 'the answer to a re-run was lost' })
+        : undefined;
+      if (lost === undefined) ledger.settle(id, { kind: 'done', inferred: true });
+      else ledger.fail(id, lost);
+      return;
+    }
     if (result.status === 404) {
-      // A delete's 404 after an attempt that may have acted: that attempt most likely did it (the lost-response
-      // rule). Never for a re-run: only an answer for it counts (and a re-run that may have acted is never resent).
-      ledger.settle(
-        id,
-        result.mayHaveActed && op.changes && !op.redrive ? { kind: 'done', inferred: true } : { kind: 'not-found' },
-      );
+      ledger.settle(id, { kind: 'not-found' });
       return;
     }
     const settled = op.answer(result.status, result.body);

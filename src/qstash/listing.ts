@@ -2,17 +2,17 @@
  * Listing pages on the wire: what a listed entry's fields mean, and what a page may hold. The engine only ever sees
  * the parsed form, and only of pages within the bounds: whatever the server sends, a page kept costs a bounded amount.
  */
-import { MAX_ID_LENGTH } from '../ids.js';
 import type { EntryInfo } from '../outcomes.js';
 
 export type { EntryInfo };
 
 /**
- * The longest listed id accepted: the longest id the action sends at all (ids.ts), so that one bound holds for ids
- * wherever they come from. Real DLQ ids are Redis stream ids of about 15 characters (`1725323658779-0`); an id past
- * this is no DLQ id, and a page holding one is a bad answer. With MAX_LISTED_ENTRIES it bounds what ids cost.
+ * The longest listed id accepted. Real DLQ ids are Redis stream ids of about 15 characters (`1725323658779-0`): eight
+ * times that is room for any format Upstash may move to, and an id past it is no DLQ id, so a page holding one is a
+ * bad answer. Tighter than what the action accepts as an input id (MAX_ID_LENGTH in ids.ts), because a listing holds up to
+ * MAX_LISTED_ENTRIES of them: together they bound what listed ids cost.
  */
-export const MAX_LISTED_ID_LENGTH = MAX_ID_LENGTH;
+export const MAX_LISTED_ID_LENGTH = 128;
 
 /**
  * The most characters of a shown field (URL, run or message id) kept per entry; the summary shows 120 of them. Only

@@ -69,7 +69,13 @@ export function showProxyValue(raw: string): string {
     raw
       .trim()
       .replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?).*@/isu, '$1***@')
-      .replace(/([?#]).*$/su, '$1***'),
+      .replace(/([?#]).*$/su, '$1***')
+      // Some proxies take a key in the path: shown as /*** too. (Every part optional: nothing to backtrack into.)
+      .replace(
+        /^([a-z][a-z0-9+.-]*:\/\/)?([^/?#]*)(\/[^?#]*)?/isu,
+        (_, scheme: string | undefined, authority: string, path: string | undefined) =>
+          `${scheme ?? ''}${authority}${path === undefined || path === '/' ? (path ?? '') : '/***'}`,
+      ),
   );
 }
 
@@ -120,7 +126,7 @@ export function parseProxy(variable: string, raw: string): URL {
   // undici's ProxyAgent refuses a proxy URL with a path or query only once the run has started ("invalid url",
   // naming no variable): refused here, before any request. A lone `/` is what URL parsing adds to an origin.
   const extra = [
-    url.pathname !== '/' && url.pathname !== '' && `a path (${JSON.stringify(url.pathname)})`,
+    url.pathname !== '/' && url.pathname !== '' && 'a path (hidden)',
     url.search !== '' && 'a query (hidden)',
     (url.hash !== '' || candidate.includes('#')) && 'a fragment (hidden)',
   ].filter((part): part is string => part !== false);

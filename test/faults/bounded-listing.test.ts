@@ -45,7 +45,7 @@ describe('a listing page holding an id of 1 MiB', () => {
     expect(run.exitCode).toBe(1);
     const error = errors(run).join('\n');
     expect(error).toContain('an id of 1048576 characters');
-    expect(error).toContain('the longest DLQ id accepted is 512');
+    expect(error).toContain('the longest DLQ id accepted is 128');
     // Outputs, summary and results file are all written; no id was selected, none acted on.
     expectExactlyOnce(run, []);
     expect(run.outputs['removed-count']).toBe('0');

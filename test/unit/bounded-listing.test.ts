@@ -25,7 +25,7 @@ describe('pageProblem: what a page may hold', () => {
   it('refuses an id longer than any DLQ id, showing only a redacted start of it', () => {
     const id = `SECRET-TOKEN-1234567890${'x'.repeat(1024 * 1024)}`;
     const problem = pageProblem([{ dlqId: 'ok' }, { dlqId: id }], 100, redact)!;
-    expect(problem).toContain(`an id of ${id.length} characters (the longest DLQ id accepted is 512)`);
+    expect(problem).toContain(`an id of ${id.length} characters (the longest DLQ id accepted is 128)`);
     expect(problem).not.toContain('SECRET');
     expect(problem.length).toBeLessThan(200);
   });

@@ -298,6 +298,7 @@ describe('resolveEndpoint: a token input is not sent to a host a variable named'
   it.each([
     ['an Upstash host', { QSTASH_URL: US }],
     ['another Upstash host', { QSTASH_URL: 'https://qstash-ap-south-1.upstash.io' }],
+    ['an Upstash host written fully qualified', { QSTASH_URL: 'https://qstash.upstash.io.' }],
     ['127.0.0.1', { QSTASH_URL: 'http://127.0.0.1:8080' }],
     ['localhost', { QSTASH_URL: 'http://localhost:8080' }],
     ['[::1]', { QSTASH_URL: 'http://[::1]:8080' }],
