@@ -51911,6 +51911,20 @@ const ESCAPES = {
     '\u2028': '\\u2028',
     '\u2029': '\\u2029',
 };
+/**
+ * The pieces of secrets to mask and remove: each value, and each line of 8 characters or more of a value of several
+ * lines, as the runner masks secrets (shorter pieces are not: masking "0" would mangle every count).
+ */
+function secretPieces(values) {
+    const pieces = values.flatMap((value) => [
+        value,
+        ...value
+            .split(/\r?\n/u)
+            .map((line) => line.trim())
+            .filter((line) => line.length >= 8),
+    ]);
+    return [...new Set(pieces)].filter((piece) => piece !== '');
+}
 
 ;// CONCATENATED MODULE: ./src/report.ts
 /**
@@ -52414,6 +52428,7 @@ function readFilters(dlq, input, now) {
 
 
 
+
 class SettingsError extends Error {
     name = 'SettingsError';
 }
@@ -52651,14 +52666,7 @@ function readIds(source) {
  * 8 characters or more of a value of several lines), for text that is cut before Log sees it.
  */
 function redactorFor(values) {
-    const pieces = values.flatMap((value) => [
-        value,
-        ...value
-            .split(/\r?\n/u)
-            .map((line) => line.trim())
-            .filter((line) => line.length >= 8),
-    ]);
-    const secrets = [...new Set(pieces)].filter((piece) => piece !== '').sort((a, b) => b.length - a.length);
+    const secrets = secretPieces(values).sort((a, b) => b.length - a.length);
     return (text) => secrets.reduce((out, secret) => out.split(secret).join('***'), text);
 }
 
@@ -52967,15 +52975,8 @@ class Log {
      * would mangle every count).
      */
     mask(values) {
-        const pieces = values.flatMap((value) => [
-            value,
-            ...value
-                .split(/\r?\n/u)
-                .map((line) => line.trim())
-                .filter((line) => line.length >= 8),
-        ]);
-        for (const secret of new Set(pieces)) {
-            if (secret === '' || this.secrets.includes(secret))
+        for (const secret of secretPieces(values)) {
+            if (this.secrets.includes(secret))
                 continue;
             core_setSecret(secret);
             this.secrets.push(secret);

@@ -16,3 +16,18 @@ const ESCAPES: Readonly<Record<string, string>> = {
   '\u2028': '\\u2028',
   '\u2029': '\\u2029',
 };
+
+/**
+ * The pieces of secrets to mask and remove: each value, and each line of 8 characters or more of a value of several
+ * lines, as the runner masks secrets (shorter pieces are not: masking "0" would mangle every count).
+ */
+export function secretPieces(values: readonly string[]): string[] {
+  const pieces = values.flatMap((value) => [
+    value,
+    ...value
+      .split(/\r?\n/u)
+      .map((line) => line.trim())
+      .filter((line) => line.length >= 8),
+  ]);
+  return [...new Set(pieces)].filter((piece) => piece !== '');
+}

@@ -13,7 +13,7 @@ import { execute } from './engine/index.js';
 import { readIdsFile } from './files.js';
 import { showId } from './ids.js';
 import { Inputs, INPUTS } from './inputs.js';
-import { oneLine } from './log.js';
+import { oneLine, secretPieces } from './log.js';
 import { OPERATION_NAMES, operationFor, probeFor, type Operation, type OperationName } from './operations.js';
 import { noOutcomes, nothingSent, type Outcomes, type Settled } from './outcomes.js';
 import {
@@ -331,15 +331,8 @@ class Log {
    * would mangle every count).
    */
   mask(values: readonly string[]): void {
-    const pieces = values.flatMap((value) => [
-      value,
-      ...value
-        .split(/\r?\n/u)
-        .map((line) => line.trim())
-        .filter((line) => line.length >= 8),
-    ]);
-    for (const secret of new Set(pieces)) {
-      if (secret === '' || this.secrets.includes(secret)) continue;
+    for (const secret of secretPieces(values)) {
+      if (this.secrets.includes(secret)) continue;
       core.setSecret(secret);
       this.secrets.push(secret);
     }

@@ -24,6 +24,7 @@ import {
   type RedriveHeaders,
 } from './operations.js';
 import { collectTokens, EndpointError, resolveEndpoint, type Endpoint } from './endpoint.js';
+import { secretPieces } from './log.js';
 import type { DlqKind } from './qstash/paths.js';
 import { ProxyConfigError, proxyFor } from './qstash/proxy.js';
 
@@ -328,13 +329,6 @@ function readIds(source: SettingsSource): string[] {
  * 8 characters or more of a value of several lines), for text that is cut before Log sees it.
  */
 export function redactorFor(values: readonly string[]): (text: string) => string {
-  const pieces = values.flatMap((value) => [
-    value,
-    ...value
-      .split(/\r?\n/u)
-      .map((line) => line.trim())
-      .filter((line) => line.length >= 8),
-  ]);
-  const secrets = [...new Set(pieces)].filter((piece) => piece !== '').sort((a, b) => b.length - a.length);
+  const secrets = secretPieces(values).sort((a, b) => b.length - a.length);
   return (text) => secrets.reduce((out, secret) => out.split(secret).join('***'), text);
 }
