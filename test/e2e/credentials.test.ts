@@ -6,19 +6,15 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DlqEmulator, workflowEntries } from '../../emulator/server.ts';
 import { errors, expectNoTokenLeak, list, runAgainst, warnings } from '../helpers/e2e.ts';
 import { startProxy } from '../helpers/proxy-server.ts';
-
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+import { afterThisTest } from '../helpers/loopback.ts';
 
 async function emulatorWith(count: number): Promise<{ emulator: DlqEmulator; ids: string[] }> {
   const emulator = await DlqEmulator.start();
-  cleanups.push(() => emulator.close());
+  afterThisTest(() => emulator.close());
   const ids = emulator.seed('workflow', workflowEntries(count));
   return { emulator, ids };
 }
@@ -28,7 +24,7 @@ describe('a token input with a URL from a variable', () => {
     const { emulator, ids } = await emulatorWith(2);
     // Any request would go through this proxy (it resolves nothing): it must see none.
     const proxy = await startProxy();
-    cleanups.push(() => proxy.close());
+    afterThisTest(() => proxy.close());
     const run = await runAgainst(emulator, {
       inputs: { 'dlq-ids': ids.join('\n'), 'qstash-url': '' },
       env: { QSTASH_URL: 'https://dlq-api.example.invalid', HTTPS_PROXY: proxy.url, HTTP_PROXY: proxy.url },
@@ -89,7 +85,7 @@ describe('the results file is readable by its owner only', () => {
   owner('under RUNNER_TEMP: mode 0600', async () => {
     const { emulator, ids } = await emulatorWith(1);
     const temp = mkdtempSync(join(tmpdir(), 'runner-temp-'));
-    cleanups.push(() => rmSync(temp, { recursive: true, force: true }));
+    afterThisTest(() => rmSync(temp, { recursive: true, force: true }));
     const run = await runAgainst(emulator, { inputs: { 'dlq-ids': ids[0]! }, env: { RUNNER_TEMP: temp } });
     const path = run.outputs['results-file']!;
     expect(dirname(path)).toBe(temp);
@@ -101,7 +97,7 @@ describe('the results file is readable by its owner only', () => {
     async () => {
       const { emulator, ids } = await emulatorWith(1);
       const systemTemp = mkdtempSync(join(tmpdir(), 'system-temp-'));
-      cleanups.push(() => rmSync(systemTemp, { recursive: true, force: true }));
+      afterThisTest(() => rmSync(systemTemp, { recursive: true, force: true }));
       const run = await runAgainst(emulator, {
         inputs: { 'dlq-ids': ids[0]! },
         env: { RUNNER_TEMP: '', TMPDIR: systemTemp },

@@ -7,35 +7,31 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runnerLines, type ActionRun } from '../../emulator/run-action.ts';
 import { DlqEmulator, workflowEntries, type EmulatorOptions } from '../../emulator/server.ts';
 import { errors, expectExactlyOnce, expectNoTokenLeak, list, runAgainst, warnings } from '../helpers/e2e.ts';
 import { closedPort, startProxy, type ProxyServerOptions, type TestProxy } from '../helpers/proxy-server.ts';
 import { readResultsFile, resultsFileOf, runnerTemp } from '../helpers/runner-temp.ts';
 import { TEST_CA_PATH, TEST_TLS_HOST, testTls } from '../helpers/tls.ts';
-
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+import { afterThisTest } from '../helpers/loopback.ts';
 
 async function startEmulator(options: EmulatorOptions = {}): Promise<DlqEmulator> {
   const emulator = await DlqEmulator.start(options);
-  cleanups.push(() => emulator.close());
+  afterThisTest(() => emulator.close());
   return emulator;
 }
 
 async function proxyWith(options: ProxyServerOptions): Promise<TestProxy> {
   const proxy = await startProxy(options);
-  cleanups.push(() => proxy.close());
+  afterThisTest(() => proxy.close());
   return proxy;
 }
 
 /** A RUNNER_TEMP that outlives one run (runAction deletes its own), removed after the test. */
 function ownRunnerTemp(): string {
   const dir = runnerTemp();
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  afterThisTest(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
 
@@ -581,7 +577,7 @@ describe('results-file: JSON Lines under RUNNER_TEMP', () => {
 describe('files written on Windows: UTF-8 BOM and CRLF', () => {
   function idsFile(content: string): string {
     const dir = mkdtempSync(join(tmpdir(), 'ids-file-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    afterThisTest(() => rmSync(dir, { recursive: true, force: true }));
     const path = join(dir, 'ids.txt');
     writeFileSync(path, content, 'utf8');
     return path;

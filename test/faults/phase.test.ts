@@ -7,26 +7,22 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DlqEmulator, workflowEntries, type EmulatorOptions } from '../../emulator/server.ts';
 import { list, runAgainst } from '../helpers/e2e.ts';
 import { startProxy, type TestProxy } from '../helpers/proxy-server.ts';
 import { TEST_CA_PATH, TEST_TLS_HOST, testTls } from '../helpers/tls.ts';
-
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+import { afterThisTest } from '../helpers/loopback.ts';
 
 async function startEmulator(options: EmulatorOptions = {}): Promise<DlqEmulator> {
   const emulator = await DlqEmulator.start(options);
-  cleanups.push(() => emulator.close());
+  afterThisTest(() => emulator.close());
   return emulator;
 }
 
 async function proxyTo(port: number): Promise<TestProxy> {
   const proxy = await startProxy({ resolve: { [TEST_TLS_HOST]: port } });
-  cleanups.push(() => proxy.close());
+  afterThisTest(() => proxy.close());
   return proxy;
 }
 
@@ -37,7 +33,7 @@ async function proxyTo(port: number): Promise<TestProxy> {
  */
 function dyingAfterPostPreload(code: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'phase-preload-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  afterThisTest(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'die-after-post.mjs');
   writeFileSync(
     file,
@@ -89,7 +85,7 @@ async function resettingFirstHandshake(port: number): Promise<{ port: number; re
     socket.pipe(upstream).pipe(socket);
   });
   await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', () => resolve()));
-  cleanups.push(
+  afterThisTest(
     () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();

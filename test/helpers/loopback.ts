@@ -1,6 +1,6 @@
 /**
- * For unit tests that talk to real sockets: servers on 127.0.0.1 and transports to them, all closed after each test
- * (in the reverse order they were made).
+ * For tests that talk to real sockets: servers on 127.0.0.1 and transports to them, and anything else a test starts
+ * (emulators, proxies, temporary directories), all closed after each test in the reverse order they were made.
  */
 import type { Server } from 'node:http';
 import type { Server as TcpServer, Socket } from 'node:net';
