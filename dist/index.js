@@ -45912,7 +45912,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1842);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7404);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -45921,7 +45921,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1842:
+/***/ 7404:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -48912,6 +48912,7 @@ const CAUSES = {
     redirect: 'the server redirected; redirects are never followed',
     'invalid-id': 'the id cannot be sent safely',
     'bad-answer': 'the server answered with something unusable',
+    unread: 'its entry could not be read before the change: nothing was changed',
     internal: 'an unexpected error in the action',
 };
 /** Causes that come from the run stopping as a whole; the run's own error explains them. */
@@ -50046,11 +50047,13 @@ class DlqClient {
         const problem = pageProblem(messages, count, this.options.redact);
         if (problem !== undefined)
             return bad(problem);
-        const entries = messages.filter(isListedEntry).map((raw) => entryInfo(raw, this.options.redact));
+        const records = messages.filter(isListedEntry);
+        const entries = records.map((raw) => entryInfo(raw, this.options.redact));
         const next = page.cursor;
         return {
             kind: 'page',
             entries,
+            records,
             skipped: messages.length - entries.length,
             ...(typeof next === 'string' && next !== '' && { cursor: next }),
         };
@@ -50355,9 +50358,373 @@ function connect(settings, env, hooks) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/census.ts
+/** The `group-by` (and `keep-per`) fields of each DLQ, the default first. */
+const GROUP_FIELDS = {
+    workflow: [
+        'workflow-url',
+        'url',
+        'label',
+        'response-status',
+        'failure-function-state',
+        'flow-control-key',
+        'caller-ip',
+    ],
+    qstash: ['url', 'label', 'response-status', 'flow-control-key', 'url-group', 'queue-name', 'caller-ip'],
+};
+function defaultGroupField(dlq) {
+    return GROUP_FIELDS[dlq][0];
+}
+function isGroupField(dlq, name) {
+    return GROUP_FIELDS[dlq].includes(name);
+}
+/** The accepted fields of a DLQ, for a refusal: "workflow-url (the default), url, label, …". */
+function acceptedGroupFields(dlq) {
+    return GROUP_FIELDS[dlq].map((field, i) => (i === 0 ? `${field} (the default)` : field)).join(', ');
+}
+/** The longest group value kept, `…` included: a longer one is cut, so that a group key costs a bounded amount. */
+const MAX_GROUP_VALUE_LENGTH = 128;
+/**
+ * The raw values behind each field, as the published specs name them. Either spelling of a renamed field is read
+ * (`labels` and the deprecated `label`, `callerIP` and `callerIp`): entries of either age may be listed.
+ */
+const FIELD_VALUES = {
+    'workflow-url': (r) => [r.workflowUrl],
+    url: (r) => [r.url],
+    label: (r) => [...(Array.isArray(r.labels) ? r.labels : []), r.label],
+    'response-status': (r) => [r.responseStatus],
+    'failure-function-state': (r) => [r.failureFunctionState ?? callbackState(r.failureCallbackInfo)],
+    'flow-control-key': (r) => [r.flowControlKey],
+    'caller-ip': (r) => [r.callerIP ?? r.callerIp],
+    'url-group': (r) => [r.topicName],
+    'queue-name': (r) => [r.queueName],
+};
+function callbackState(info) {
+    return info !== null && typeof info === 'object' ? info.state : undefined;
+}
+/**
+ * A copy of `value` that holds no reference to a longer string: V8 may keep a cut of a string as a view of the
+ * whole, and a group key lives for the rest of the run.
+ */
+function census_ownCopy(value) {
+    return JSON.parse(JSON.stringify(value));
+}
+/** A value as a group key: strings as they are, finite numbers in decimal; anything else is no value. */
+function asKey(value) {
+    if (typeof value === 'string')
+        return value === '' ? undefined : value;
+    if (typeof value === 'number' && Number.isFinite(value))
+        return String(value);
+    return undefined;
+}
+/**
+ * A key of at most MAX_GROUP_VALUE_LENGTH characters. Secrets are removed before the cut, so that a cut cannot
+ * leave part of a token that a later redaction would no longer recognise.
+ */
+function cutGroupValue(value, redact = (t) => t) {
+    if (value.length <= MAX_GROUP_VALUE_LENGTH)
+        return value;
+    const clean = redact(value);
+    if (clean.length <= MAX_GROUP_VALUE_LENGTH)
+        return census_ownCopy(clean);
+    return census_ownCopy(`${clean.slice(0, MAX_GROUP_VALUE_LENGTH - 1)}…`);
+}
+/**
+ * An entry's values for a field: `['']` when it has none (absent, empty, or neither a string nor a number), each
+ * label once (an entry with several labels counts under each), each value cut to MAX_GROUP_VALUE_LENGTH.
+ * `redact`, when given, is applied to values long enough to be cut, before the cut.
+ */
+function groupValues(dlq, field, record, redact) {
+    if (!isGroupField(dlq, field))
+        return [''];
+    const values = new Set();
+    for (const raw of FIELD_VALUES[field](record)) {
+        const key = asKey(raw);
+        if (key !== undefined)
+            values.add(cutGroupValue(key, redact));
+    }
+    return values.size === 0 ? [''] : [...values];
+}
+/** The most distinct group values a census tracks; a value first seen past them counts under "others". */
+const MAX_GROUP_VALUES = 10_000;
+/** Days of the arrivals chart: the 30 UTC days ending with the newest entry's; earlier arrivals are summed. */
+const ARRIVAL_DAYS = 30;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+/** The age buckets, youngest first: an entry falls in the first whose bound its age is under. */
+const AGE_BUCKETS = [
+    { name: 'hour', label: '< 1 h', belowMs: HOUR_MS },
+    { name: 'day', label: '< 1 d', belowMs: DAY_MS },
+    { name: 'week', label: '< 7 d', belowMs: 7 * DAY_MS },
+    { name: 'older', label: 'older', belowMs: Infinity },
+];
+/** The range of a JavaScript Date: a createdAt outside it has no date to show, so it counts as undated. */
+const MAX_DATE_MS = 8.64e15;
+/**
+ * Counts a listing's entries. The caller adds each entry once (it dedupes by dlqId). Keeps the group counts
+ * (bounded), and 8 bytes per dated entry: the ages are measured at `result(now)`, so each createdAt is kept.
+ */
+class Census {
+    count = 0;
+    undated = 0;
+    dates = new Float64Array(1024);
+    dated = 0;
+    oldest = Infinity;
+    newest = -Infinity;
+    groups = new Map();
+    others = 0;
+    bounded = false;
+    add(info, groups) {
+        this.count += 1;
+        this.addDate(info.createdAt);
+        for (const value of new Set(groups.map((g) => cutGroupValue(g))))
+            this.addGroup(value);
+    }
+    addDate(createdAt) {
+        if (createdAt === undefined || !Number.isFinite(createdAt) || Math.abs(createdAt) > MAX_DATE_MS) {
+            this.undated += 1;
+            return;
+        }
+        if (this.dated === this.dates.length) {
+            const grown = new Float64Array(this.dates.length * 2);
+            grown.set(this.dates);
+            this.dates = grown;
+        }
+        this.dates[this.dated++] = createdAt;
+        if (createdAt < this.oldest)
+            this.oldest = createdAt;
+        if (createdAt > this.newest)
+            this.newest = createdAt;
+    }
+    addGroup(value) {
+        const seen = this.groups.get(value);
+        if (seen !== undefined)
+            this.groups.set(value, seen + 1);
+        else if (this.groups.size < MAX_GROUP_VALUES)
+            this.groups.set(value, 1);
+        else {
+            this.others += 1;
+            this.bounded = true;
+        }
+    }
+    result(now) {
+        const ages = { hour: 0, day: 0, week: 0, older: 0 };
+        const lastDay = this.dated === 0 ? 0 : Math.floor(this.newest / DAY_MS);
+        const firstDay = this.dated === 0 ? 0 : Math.max(Math.floor(this.oldest / DAY_MS), lastDay - ARRIVAL_DAYS + 1);
+        const perDay = new Array(this.dated === 0 ? 0 : lastDay - firstDay + 1).fill(0);
+        let arrivalsBefore = 0;
+        for (let i = 0; i < this.dated; i += 1) {
+            const createdAt = this.dates[i];
+            const age = now - createdAt;
+            ages[AGE_BUCKETS.find((bucket) => age < bucket.belowMs).name] += 1;
+            const day = Math.floor(createdAt / DAY_MS);
+            if (day < firstDay)
+                arrivalsBefore += 1;
+            else
+                perDay[day - firstDay] += 1;
+        }
+        return {
+            count: this.count,
+            undated: this.undated,
+            ...(this.dated > 0 && { oldestMs: this.oldest, newestMs: this.newest }),
+            now,
+            ages,
+            arrivals: perDay.map((count, i) => ({ day: utcDay((firstDay + i) * DAY_MS), count })),
+            arrivalsBefore,
+            groups: new Map(this.groups),
+            others: this.others,
+            groupsBounded: this.bounded,
+        };
+    }
+}
+function utcDay(ms) {
+    return new Date(ms).toISOString().slice(0, 10);
+}
+/** Values ordered for showing: the largest count first, ties by value (code unit order, the same on every machine). */
+function byCountThenValue(a, b) {
+    return b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+}
+/** The `limit` largest groups (ties by value) and the sum of the rest. */
+function topGroups(groups, limit, others = 0) {
+    const sorted = [...groups].sort(byCountThenValue);
+    const top = sorted.slice(0, Math.max(0, limit));
+    const rest = sorted.slice(top.length).reduce((sum, [, count]) => sum + count, others);
+    return { top, rest };
+}
+/** The groups with secrets removed from their values; values that become equal are summed. */
+function redactedGroups(groups, redact) {
+    const merged = new Map();
+    for (const [value, count] of groups) {
+        const clean = redact(value);
+        merged.set(clean, (merged.get(clean) ?? 0) + count);
+    }
+    return merged;
+}
+/** The most keys of the `groups` output: the largest groups; what is left out is counted apart. */
+const GROUPS_OUTPUT_LIMIT = 100;
+/**
+ * The `groups` output: a JSON object text from each value (redacted) to its count, the largest `limit` groups,
+ * largest first; `others` is the sum of what was left out. Written as text so that any value (`__proto__`,
+ * `constructor`, `500`) is an ordinary key, and the order stays largest first.
+ */
+function groupsJson(result, redact, limit = GROUPS_OUTPUT_LIMIT) {
+    const { top, rest } = topGroups(redactedGroups(result.groups, redact), limit, result.others);
+    const json = `{${top.map(([value, count]) => `${JSON.stringify(value)}:${count}`).join(',')}}`;
+    return { json, others: rest };
+}
+/**
+ * Which of two dlqIds counts as newer when their createdAt is the same: ids are compared with digit runs read as
+ * numbers (Upstash's ids are stream ids, `<ms>-<seq>`, which grow: `1752829295505-10` is newer than
+ * `1752829295505-9`), then, for ids that read the same (`07` and `7`), as plain strings. A total order on any ids.
+ * Positive when `a` is newer.
+ */
+function compareIds(a, b) {
+    let i = 0;
+    let j = 0;
+    while (i < a.length && j < b.length) {
+        const ca = a.charCodeAt(i);
+        const cb = b.charCodeAt(j);
+        if (isDigit(ca) && isDigit(cb)) {
+            const ea = digitsEnd(a, i);
+            const eb = digitsEnd(b, j);
+            const na = stripZeros(a, i, ea);
+            const nb = stripZeros(b, j, eb);
+            const byRun = ea - na - (eb - nb) || compareRange(a, na, ea, b, nb);
+            if (byRun !== 0)
+                return byRun;
+            i = ea;
+            j = eb;
+        }
+        else if (isDigit(ca) !== isDigit(cb)) {
+            // A digit run sorts before any other character: a consistent rule, so the order stays transitive.
+            return isDigit(ca) ? -1 : 1;
+        }
+        else {
+            if (ca !== cb)
+                return ca - cb;
+            i += 1;
+            j += 1;
+        }
+    }
+    const byRest = a.length - i - (b.length - j);
+    if (byRest !== 0)
+        return byRest;
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+function isDigit(code) {
+    return code >= 48 && code <= 57;
+}
+function digitsEnd(text, from) {
+    let end = from;
+    while (end < text.length && isDigit(text.charCodeAt(end)))
+        end += 1;
+    return end;
+}
+function stripZeros(text, from, end) {
+    let start = from;
+    while (start < end - 1 && text.charCodeAt(start) === 48)
+        start += 1;
+    return start;
+}
+/** Two digit runs of the same length, compared digit by digit. */
+function compareRange(a, from, end, b, bFrom) {
+    for (let k = 0; k < end - from; k += 1) {
+        const d = a.charCodeAt(from + k) - b.charCodeAt(bFrom + k);
+        if (d !== 0)
+            return d;
+    }
+    return 0;
+}
+/** Positive when `a` is newer: by createdAt, then by dlqId (compareIds). */
+function compareNewer(a, b) {
+    return a.createdAt - b.createdAt || compareIds(a.dlqId, b.dlqId);
+}
+/** The n newest entries seen, as a min-heap by newness: the root is the oldest kept, the first to give way. */
+class NewestHeap {
+    items = [];
+    n;
+    constructor(n) {
+        this.n = n;
+    }
+    offer(entry) {
+        const items = this.items;
+        if (items.length < this.n) {
+            items.push(entry);
+            this.up(items.length - 1);
+        }
+        else if (this.n > 0 && compareNewer(entry, items[0]) > 0) {
+            items[0] = entry;
+            this.down(0);
+        }
+    }
+    ids() {
+        return this.items.map((entry) => entry.dlqId);
+    }
+    up(at) {
+        const items = this.items;
+        let i = at;
+        while (i > 0) {
+            const parent = (i - 1) >> 1;
+            if (compareNewer(items[i], items[parent]) >= 0)
+                return;
+            [items[i], items[parent]] = [items[parent], items[i]];
+            i = parent;
+        }
+    }
+    down(at) {
+        const items = this.items;
+        let i = at;
+        for (;;) {
+            const left = 2 * i + 1;
+            const right = left + 1;
+            let oldest = i;
+            if (left < items.length && compareNewer(items[left], items[oldest]) < 0)
+                oldest = left;
+            if (right < items.length && compareNewer(items[right], items[oldest]) < 0)
+                oldest = right;
+            if (oldest === i)
+                return;
+            [items[i], items[oldest]] = [items[oldest], items[i]];
+            i = oldest;
+        }
+    }
+}
+function isDated(entry) {
+    return typeof entry.createdAt === 'number' && Number.isFinite(entry.createdAt);
+}
+/**
+ * The dlqIds `keep-newest` keeps: in each group (keyOf, else the entry's `key`, else one group of all), the `n`
+ * newest by createdAt, ties going to the newer dlqId (compareIds); entries without createdAt are all kept, on top
+ * of the n. An entry in several groups (several labels) is kept when it is among the n newest of any of them:
+ * keeping is the side that cannot lose data. One bounded heap per group: O(total log n) time, O(kept) memory.
+ */
+function keepNewest(entries, n, keyOf) {
+    if (!Number.isInteger(n) || n < 0)
+        throw new RangeError(`keepNewest: n must be a whole number >= 0, not ${n}`);
+    const kept = new Set();
+    const heaps = new Map();
+    for (const entry of entries) {
+        if (!isDated(entry)) {
+            kept.add(entry.dlqId);
+            continue;
+        }
+        const key = keyOf ? keyOf(entry) : (entry.key ?? '');
+        for (const group of typeof key === 'string' ? [key] : new Set(key.length === 0 ? [''] : key)) {
+            let heap = heaps.get(group);
+            if (heap === undefined)
+                heaps.set(group, (heap = new NewestHeap(n)));
+            heap.offer(entry);
+        }
+    }
+    for (const heap of heaps.values())
+        for (const id of heap.ids())
+            kept.add(id);
+    return kept;
+}
+
 ;// CONCATENATED MODULE: ./src/operations.ts
 
-const OPERATION_NAMES = ['delete', 'restart', 'resume', 'retry', 'retry-callback'];
+const OPERATION_NAMES = ['delete', 'restart', 'resume', 'retry', 'retry-callback', 'report'];
 function jsonField(body, field) {
     try {
         const value = JSON.parse(body)?.[field];
@@ -50492,13 +50859,15 @@ function redriveOperation(spec, headers, deleteAfter) {
 }
 /** The DLQs an operation works on. */
 function dlqsOf(name) {
-    if (name === 'delete')
+    if (name === 'delete' || name === 'report')
         return ['workflow', 'qstash'];
     return REDRIVES.filter((spec) => spec.name === name).map((spec) => spec.dlq);
 }
 function operationFor(name, dlq, options = {}) {
     if (name === 'delete')
         return deleteOperation(dlq);
+    if (name === 'report')
+        return reportFor(dlq);
     const spec = REDRIVES.find((candidate) => candidate.name === name && candidate.dlq === dlq);
     if (!spec)
         throw new Error(`operation ${name} does not exist for the ${dlq} DLQ`);
@@ -50509,6 +50878,9 @@ function operationFor(name, dlq, options = {}) {
  * nothing, so it may always be retried.
  */
 function probeFor(real) {
+    // A dry run of a report is the report.
+    if (real.name === 'report')
+        return real;
     const verb = real.words.verb === 'delete' ? 'remove' : real.words.verb;
     const output = real.redrive ? 'would-redrive' : 'would-remove';
     return {
@@ -50529,6 +50901,31 @@ function probeFor(real) {
         },
     };
 }
+/**
+ * A report: reads and changes nothing, so it only ever sends `GET`s and works with a read-only token. By id it is a
+ * probe whose found entries no list output holds (entries-count counts them); by filter it is the listing alone.
+ */
+function reportFor(dlq) {
+    return {
+        name: 'report',
+        dlq,
+        idempotent: true,
+        redrive: false,
+        changes: false,
+        request: (id) => ({ method: 'GET', path: entryPath(dlq, id), wantsBody: true, maxBodyBytes: ENTRY_BODY_LIMIT }),
+        answer: () => ({ kind: 'done' }),
+        words: {
+            verb: 'report',
+            past: 'Found',
+            doing: 'Reading',
+            output: 'found',
+            outcome: 'found',
+            participle: 'read',
+        },
+    };
+}
+/** The most one entry's answer may hold when it is read (a report, an export): bodies are bounded by the plan's limit. */
+const ENTRY_BODY_LIMIT = 4 * 1024 * 1024;
 class OverrideError extends Error {
     name = 'OverrideError';
 }
@@ -50617,8 +51014,8 @@ function readRedriveHeaders(input, operation) {
     const headers = {};
     const problems = [];
     const given = REDRIVE_OVERRIDES.filter((override) => input(override.input).trim() !== '');
-    if (given.length > 0 && operation === 'delete') {
-        throw new OverrideError(`${given.map((o) => o.input).join(', ')}: re-run settings, but operation is delete. Accepted: with operation restart, resume, retry or retry-callback.`);
+    if (given.length > 0 && (operation === 'delete' || operation === 'report')) {
+        throw new OverrideError(`${given.map((o) => o.input).join(', ')}: re-run settings, but operation is ${operation}. Accepted: with operation restart, resume, retry or retry-callback.`);
     }
     for (const override of given) {
         try {
@@ -50661,10 +51058,27 @@ const INPUTS = {
         default: 'delete',
         choices: OPERATION_NAMES,
         noun: 'an operation',
-        accepted: 'delete; restart, resume or retry-callback (dlq: workflow); retry (dlq: qstash)',
+        accepted: 'delete; restart, resume or retry-callback (dlq: workflow); retry (dlq: qstash); report (both DLQs)',
     },
     selectAll: { name: 'select-all', default: 'false', accepted: 'true or false' },
     maxEntries: { name: 'max-entries', default: '1000', accepted: 'a whole number (0 removes the cap)' },
+    groupBy: { name: 'group-by', default: '' },
+    failIfCountAbove: { name: 'fail-if-count-above', default: '' },
+    failIfOlderThan: { name: 'fail-if-older-than', default: '' },
+    onThreshold: {
+        name: 'on-threshold',
+        default: 'fail',
+        choices: ['fail', 'warn'],
+        noun: 'a policy',
+        accepted: 'fail (the step fails, nothing is changed) or warn (a warning; the operation goes on)',
+    },
+    export: {
+        name: 'export',
+        default: '',
+        accepted: 'entries, entries-with-bodies, or leave the input out for no export',
+    },
+    keepNewest: { name: 'keep-newest', default: '' },
+    keepPer: { name: 'keep-per', default: '' },
     qstashToken: { name: 'qstash-token', default: '' },
     qstashUrl: { name: 'qstash-url', default: '' },
     onNotFound: { name: 'on-not-found', default: 'pass', choices: ['pass', 'warn', 'fail'], noun: 'a policy' },
@@ -50712,6 +51126,7 @@ const BLANK_REFUSED = [
     INPUTS.selectAll,
     INPUTS.maxEntries,
     INPUTS.onNotFound,
+    INPUTS.onThreshold,
     INPUTS.dryRun,
     INPUTS.deleteAfterRedrive,
 ];
@@ -50727,6 +51142,8 @@ const RETIRED_INPUTS = [
 function inputVariable(name) {
     return `INPUT_${name.replace(/ /gu, '_').toUpperCase()}`;
 }
+/** What export writes: entries (headers masked, no bodies) or entries with their bodies (secrets redacted). */
+const EXPORT_KINDS = ['entries', 'entries-with-bodies'];
 const OUTPUTS = [
     'removed',
     'removed-count',
@@ -50743,6 +51160,14 @@ const OUTPUTS = [
     'would-redrive',
     'would-redrive-count',
     'results-file',
+    'entries-count',
+    'oldest-created-at',
+    'newest-created-at',
+    'groups',
+    'groups-others',
+    'threshold-exceeded',
+    'kept-count',
+    'export-file',
 ];
 
 ;// CONCATENATED MODULE: ./src/endpoint.ts
@@ -51395,60 +51820,98 @@ async function race(sendable, parts) {
 }
 
 ;// CONCATENATED MODULE: ./src/engine/by-query.ts
+/**
+ * The plan for a listing query (filters, select-all, a report): list what matches, take out what keep-newest keeps,
+ * write the export, ask the thresholds, check the cap, then act on every match, in bulk where the operation has a
+ * bulk form. Nothing is changed on the strength of a listing that did not finish, nor before the export is written.
+ */
+
 
 
 async function byQuery(target, parts) {
-    const { ledger, operation, lister } = parts;
+    const { ledger, operation, lister, options } = parts;
     const entries = new Map();
+    // Only what the rules need is held per entry: the groups of a report, the keep-per key.
+    const groups = options.groupsOf && new Map();
+    const per = target.keep?.per;
+    const keys = per !== undefined ? new Map() : undefined;
+    const exporting = new Exporting(options.sink);
     // The server does the filtering; dates are checked here too, so that a server that ignores fromDate / toDate
     // cannot widen what is acted on. (Before the cap is counted: the cap is about what the run would act on.)
     const from = Number(target.query.find(([param]) => param === 'fromDate')?.[1][0] ?? Number.NEGATIVE_INFINITY);
     const to = Number(target.query.find(([param]) => param === 'toDate')?.[1][0] ?? Number.POSITIVE_INFINITY);
     const outside = new Set();
-    const listing = await lister.list(target.query, lister.ceiling, (page) => {
-        for (const info of page) {
-            if (info.createdAt !== undefined && (info.createdAt < from || info.createdAt > to))
+    // keep-newest and the thresholds need the whole listing: the cap counts what is acted on, the gate exact figures.
+    const readAll = target.keep !== undefined || options.gate !== undefined;
+    const listing = await lister.list(target.query, lister.ceiling, (page, _last, records) => {
+        page.forEach((info, index) => {
+            if (info.createdAt !== undefined && (info.createdAt < from || info.createdAt > to)) {
                 outside.add(info.dlqId);
-            else if (!entries.has(info.dlqId))
-                entries.set(info.dlqId, info);
-        }
+                return;
+            }
+            if (entries.has(info.dlqId))
+                return;
+            entries.set(info.dlqId, info);
+            const record = records[index];
+            if (record === undefined)
+                return;
+            if (groups)
+                groups.set(info.dlqId, options.groupsOf(record));
+            if (keys)
+                keys.set(info.dlqId, groupValues(operation.dlq, per, record));
+            exporting.write(record);
+        });
         // Past the cap the run will change nothing: no need to read (and hold) the rest of the listing.
-        return target.cap > 0 && entries.size > target.cap;
+        return !readAll && target.cap > 0 && entries.size > target.cap;
     });
     // An id listed outside the dates and also inside them (a page listed it twice, or it moved) is selected, not an
     // outlier: the count is of ids left out, each once.
     for (const id of entries.keys())
         outside.delete(id);
     ledger.dateOutliers = outside.size;
-    const ids = [...entries.keys()];
+    const complete = listing.kind === 'complete' || listing.kind === 'stopped';
+    const kept = complete && target.keep ? keptBy(target.keep.newest, entries, keys) : undefined;
+    const ids = kept ? [...entries.keys()].filter((id) => !kept.has(id)) : [...entries.keys()];
     ledger.selection = {
         filters: target.filters,
         matched: ids.length,
         entries,
         capInput: target.capInput,
         allInput: target.allInput,
+        ...(kept && { kept }),
+        ...(groups && { groups }),
     };
-    if (listing.kind !== 'complete' && listing.kind !== 'stopped') {
+    // Whatever happens next, the export holds what was listed before anything is changed.
+    const exportProblem = await exporting.finish(kept);
+    if (!complete) {
         ledger.incomplete = true;
         ledger.halt('listing-failed', listing.kind === 'failed' ? listing.reason : 'stopped');
+        return;
+    }
+    if (exportProblem !== undefined) {
+        ledger.halt('export-failed', exportProblem);
+        return;
+    }
+    const exceeded = options.gate?.(ids.map((id) => entries.get(id)));
+    if (exceeded !== undefined) {
+        ledger.halt('threshold-exceeded', exceeded);
+        // A dry run or a report still shows what was selected; a real run changes nothing.
+        if (!operation.changes)
+            settleAll(ids, parts);
         return;
     }
     if (target.cap > 0 && ids.length > target.cap) {
         ledger.selection = { ...ledger.selection, cap: target.cap, ...(listing.kind === 'stopped' && { atLeast: true }) };
         ledger.halt('cap-exceeded', `${ids.length} entries match, more than the cap of ${target.cap}`);
         // A dry run still shows what matched, so that it predicts the real run; a real run changes nothing.
-        if (!operation.changes) {
-            ledger.order = ids;
-            for (const id of ids)
-                if (ledger.admit(id))
-                    ledger.settle(id, { kind: 'done' });
-        }
+        if (!operation.changes)
+            settleAll(ids, parts);
         return;
     }
     ledger.order = ids;
     const sendable = ids.filter((id) => ledger.admit(id));
     if (!operation.changes) {
-        // A dry run: the listing is the truth about what exists and matches.
+        // A dry run or a report: the listing is the truth about what exists and matches.
         for (const id of sendable)
             ledger.settle(id, { kind: 'done' });
         return;
@@ -51463,6 +51926,62 @@ async function byQuery(target, parts) {
     batcher.flush();
     batches.close();
     await parts.pool.run(batches, (batch) => batch.ids, (batch) => bulk.send(batch));
+}
+function settleAll(ids, parts) {
+    parts.ledger.order = ids;
+    for (const id of ids)
+        if (parts.ledger.admit(id))
+            parts.ledger.settle(id, { kind: 'done' });
+}
+/** The ids keep-newest keeps: the newest `newest` overall, or of each keep-per group (an entry of several, in each). */
+function keptBy(newest, entries, keys) {
+    function* candidates() {
+        for (const info of entries.values()) {
+            const dated = info.createdAt !== undefined ? { createdAt: info.createdAt } : {};
+            for (const key of keys?.get(info.dlqId) ?? [''])
+                yield { dlqId: info.dlqId, ...dated, key };
+        }
+    }
+    return keepNewest(candidates(), newest);
+}
+/**
+ * The export's writes, in listing order, one after another while the listing goes on: the first failure is kept
+ * and stops further writes, and `finish` waits for every write (and takes out what keep-newest kept).
+ */
+class Exporting {
+    chain = Promise.resolve();
+    problem;
+    sink;
+    constructor(sink) {
+        this.sink = sink;
+    }
+    write(record) {
+        const { sink } = this;
+        if (sink === undefined || this.problem !== undefined)
+            return;
+        this.chain = this.chain.then(async () => {
+            if (this.problem !== undefined)
+                return;
+            try {
+                await sink.write(record);
+            }
+            catch (error) {
+                this.problem = error?.message ?? String(error);
+            }
+        });
+    }
+    async finish(kept) {
+        await this.chain;
+        if (this.sink !== undefined && this.problem === undefined && kept !== undefined && kept.size > 0) {
+            try {
+                await this.sink.drop(kept);
+            }
+            catch (error) {
+                this.problem = error?.message ?? String(error);
+            }
+        }
+        return this.problem;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/engine/ledger.ts
@@ -51514,7 +52033,9 @@ class Ledger {
         if (this.stopped !== undefined)
             return;
         this.stopped = { kind, reason };
-        const cause = kind === 'listing-failed' || kind === 'cap-exceeded' ? 'cancelled' : kind;
+        const cause = kind === 'listing-failed' || kind === 'cap-exceeded' || kind === 'threshold-exceeded' || kind === 'export-failed'
+            ? 'cancelled'
+            : kind;
         this.stop.abort(new StopReason(cause, kind === 'cancelled' || kind === 'internal' ? reason : describeStop(kind)));
     }
     /** An error outside any item's failure boundary (a listing, say): the run stops. */
@@ -51639,6 +52160,10 @@ function describeStop(kind, reason) {
             return 'the listing failed';
         case 'cap-exceeded':
             return 'more entries matched than the cap';
+        case 'threshold-exceeded':
+            return 'a threshold was exceeded';
+        case 'export-failed':
+            return 'the export could not be written';
         case 'internal':
             return reason ?? 'internal error';
         case 'rate-limited':
@@ -51722,7 +52247,7 @@ class Lister {
             }
             for (const entry of result.entries)
                 seen.add(entry.dlqId);
-            const enough = onPage(result.entries, result.cursor === undefined) === true;
+            const enough = onPage(result.entries, result.cursor === undefined, result.records) === true;
             this.options.onListed?.(page, seen.size);
             if (enough && result.cursor !== undefined)
                 return { kind: 'stopped' };
@@ -51870,6 +52395,501 @@ async function execute(target, operation, client, options) {
 
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: external "node:readline"
+const external_node_readline_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:readline");
+;// CONCATENATED MODULE: ./src/export.ts
+/**
+ * The export: one JSON line per selected entry, written before anything is changed, so that a cleanup that dies
+ * half-way still leaves what it was about to change. What a line may hold is decided here (sanitizeRecord): the
+ * fields the server gave, header values replaced by a marker (names kept), bodies only when asked for, and no secret
+ * the step knows anywhere. The file (ExportWriter) is private to the job (0600, a fresh name, never overwritten).
+ */
+
+
+
+
+
+
+/** What every header value becomes: header names say what a request carried, their values may be credentials. */
+const HEADER_MARKER = '[redacted]';
+/** What a value nested deeper than MAX_EXPORT_DEPTH becomes. */
+const DEPTH_MARKER = '[cut: nested too deep]';
+/**
+ * Levels of nesting kept. DLQ entries are two or three levels deep (`failureCallbackInfo.responseHeaders.X[0]`);
+ * anything deeper is not an entry field, and a hostile answer nested 10,000 levels must not cost the stack.
+ */
+const MAX_EXPORT_DEPTH = 20;
+/**
+ * Fields holding a request's or a response's body, compared lower-cased at any depth (`body`, `responseBody`,
+ * `failureCallbackInfo.responseBody`, and their base64 forms). Both DLQs name them the same.
+ */
+const BODY_FIELDS = {
+    workflow: new Set(['body', 'bodybase64', 'responsebody', 'responsebodybase64']),
+    qstash: new Set(['body', 'bodybase64', 'responsebody', 'responsebodybase64']),
+};
+/**
+ * The line an entry becomes: every key and string redacted, every header-valued field (any key whose name holds
+ * "header", whatever its case) with its names kept and its values replaced by HEADER_MARKER, bodies left out unless
+ * `bodies`, nesting cut at MAX_EXPORT_DEPTH. Keys such as `__proto__` stay plain data: the result is built from
+ * null-prototype objects with defined properties, never by assignment.
+ */
+function sanitizeRecord(dlq, record, options) {
+    return sanitizeObject(record, 1, { ...options, bodyFields: BODY_FIELDS[dlq] });
+}
+function sanitizeValue(value, depth, rules) {
+    if (typeof value === 'string')
+        return rules.redact(value);
+    if (value === null || typeof value !== 'object')
+        return value;
+    if (depth > MAX_EXPORT_DEPTH)
+        return DEPTH_MARKER;
+    if (Array.isArray(value))
+        return value.map((item) => sanitizeValue(item, depth + 1, rules));
+    return sanitizeObject(value, depth, rules);
+}
+function sanitizeObject(record, depth, rules) {
+    const out = Object.create(null);
+    for (const key of Object.keys(record)) {
+        const value = record[key];
+        const name = key.toLowerCase();
+        let kept;
+        if (name.includes('header'))
+            kept = markHeaders(value, rules);
+        else if (rules.bodyFields.has(name)) {
+            if (!rules.bodies)
+                continue;
+            kept = name.endsWith('base64') ? redactBase64(value, rules.redact) : sanitizeValue(value, depth + 1, rules);
+        }
+        else
+            kept = sanitizeValue(value, depth + 1, rules);
+        export_define(out, rules.redact(key), kept);
+    }
+    return out;
+}
+/** A header field: each name (redacted) kept, each value the marker. A field that is not an object is the marker. */
+function markHeaders(value, rules) {
+    if (value === null || value === undefined)
+        return value;
+    if (typeof value !== 'object' || Array.isArray(value))
+        return HEADER_MARKER;
+    const out = Object.create(null);
+    for (const name of Object.keys(value))
+        export_define(out, rules.redact(name), HEADER_MARKER);
+    return out;
+}
+/**
+ * A base64 body with every secret removed from the bytes it encodes (read as Latin-1, so that each byte is one
+ * character and the bytes survive the round trip; tokens are ASCII), and from the base64 text itself.
+ */
+function redactBase64(value, redact) {
+    if (typeof value !== 'string')
+        return typeof value === 'object' && value !== null ? DEPTH_MARKER : value;
+    const bytes = Buffer.from(value, 'base64').toString('latin1');
+    const clean = redact(bytes);
+    return redact(clean === bytes ? value : Buffer.from(clean, 'latin1').toString('base64'));
+}
+/** An own, enumerable property whatever the key (`__proto__` included): never a prototype. */
+function export_define(target, key, value) {
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+/** The name the export file gets: unique per run, so that no file is ever overwritten or shared. */
+function exportFileName() {
+    return `upstash-dlq-export-${(0,external_node_crypto_.randomUUID)()}.jsonl`;
+}
+/**
+ * The export file, one JSON line per entry, appended in the order `write` is called. `write` resolves once its line
+ * is handed to the operating system (it survives the process dying; no fsync per line: that would cost a disk
+ * flush per entry, thousands in a large run, against a crash of the machine itself). `close` flushes to disk.
+ */
+class ExportWriter {
+    path;
+    handle;
+    redact;
+    /** Writes and rewrites, one at a time, in call order. */
+    queue = Promise.resolve();
+    closed = false;
+    constructor(path, handle, redact) {
+        this.path = path;
+        this.handle = handle;
+        this.redact = redact;
+    }
+    /**
+     * Creates the file in `dir` (RUNNER_TEMP), or in a private directory of its own when `dir` is empty: mode 0600,
+     * created exclusively (`wx`), so that no other file, link or job's export is written through.
+     */
+    static async open(dir, redact) {
+        const base = dir !== undefined && dir !== '' ? dir : await (0,promises_.mkdtemp)((0,external_node_path_.join)((0,external_node_os_namespaceObject.tmpdir)(), 'upstash-dlq-export-'));
+        const path = (0,external_node_path_.join)(base, exportFileName());
+        const handle = await (0,promises_.open)(path, 'wx', 0o600);
+        return new ExportWriter(path, handle, redact);
+    }
+    /**
+     * Appends one record (already sanitized) as a JSON line. The line is redacted once more as text: a secret that
+     * JSON escapes differently than it reads (quotes, backslashes) must not reach the file either.
+     */
+    write(record) {
+        const line = `${this.redact(JSON.stringify(record))}\n`;
+        return this.enqueue(async () => {
+            const handle = this.open();
+            await writeAll(handle, Buffer.from(line, 'utf8'));
+        });
+    }
+    /**
+     * Rewrites the file without the lines of these dlqIds (entries that turned out not to be selected), one line at a
+     * time through a temporary file in the same directory, which then replaces it: never the whole file in memory.
+     */
+    drop(ids) {
+        return this.enqueue(async () => {
+            if (ids.size === 0)
+                return;
+            const old = this.open();
+            await old.sync();
+            await old.close();
+            this.handle = undefined;
+            const temporary = `${this.path}.${(0,external_node_crypto_.randomUUID)()}.tmp`;
+            const out = await (0,promises_.open)(temporary, 'wx', 0o600);
+            try {
+                const lines = (0,external_node_readline_namespaceObject.createInterface)({ input: (0,external_node_fs_namespaceObject.createReadStream)(this.path, 'utf8'), crlfDelay: Infinity });
+                for await (const line of lines) {
+                    if (line === '' || ids.has(lineId(line) ?? ''))
+                        continue;
+                    await writeAll(out, Buffer.from(`${line}\n`, 'utf8'));
+                }
+                await out.sync();
+            }
+            catch (error) {
+                await out.close();
+                await (0,promises_.rm)(temporary, { force: true });
+                this.handle = await (0,promises_.open)(this.path, 'a', 0o600);
+                throw error;
+            }
+            await out.close();
+            await (0,promises_.rename)(temporary, this.path);
+            this.handle = await (0,promises_.open)(this.path, 'a', 0o600);
+        });
+    }
+    /** Flushes and closes the file; later calls do nothing. */
+    async close() {
+        if (this.closed)
+            return this.queue.then(() => undefined);
+        this.closed = true;
+        const done = this.queue.then(async () => {
+            const handle = this.handle;
+            this.handle = undefined;
+            if (!handle)
+                return;
+            try {
+                await handle.sync();
+            }
+            finally {
+                await handle.close();
+            }
+        });
+        this.queue = done.catch(() => undefined);
+        return done;
+    }
+    open() {
+        // Jobs queued before close() still run: only the handle says whether the file is open.
+        if (!this.handle)
+            throw new Error(`the export file ${this.path} is closed`);
+        return this.handle;
+    }
+    /** Runs `job` after every earlier one; one failure does not stop the jobs after it. */
+    enqueue(job) {
+        if (this.closed)
+            return Promise.reject(new Error(`the export file ${this.path} is closed`));
+        const run = this.queue.then(job);
+        this.queue = run.catch(() => undefined);
+        return run;
+    }
+}
+/** The dlqId of a written line, undefined when the line is not one of ours. */
+function lineId(line) {
+    try {
+        const id = JSON.parse(line)?.dlqId;
+        return typeof id === 'string' ? id : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Writes every byte: a file write may take fewer than it was given. */
+async function writeAll(handle, bytes) {
+    let offset = 0;
+    // Each round writes at least one byte or throws, so this ends after at most bytes.length rounds.
+    while (offset < bytes.length) {
+        const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
+        if (bytesWritten <= 0)
+            throw new Error('the export file took no bytes');
+        offset += bytesWritten;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/census-summary.ts
+/**
+ * The census as the step summary shows it: totals, oldest and newest with their age, the largest groups, the age
+ * buckets, the filters, kept counts, thresholds, and a chart of arrivals per day. Pure: the caller writes it.
+ * Every value from the DLQ or the inputs is redacted first, then escaped, so no value can break the Markdown.
+ */
+
+/** Rows of the groups table; the rest are summed in one "others" row. */
+const SUMMARY_GROUP_ROWS = 20;
+/** The longest value shown in a cell (after redaction): a filter value may be long, a summary line should not be. */
+const MAX_SHOWN = 128;
+const HTML_ENTITIES = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
+/**
+ * Text safe inside a Markdown table cell or list item: no HTML, no table breaks, no code spans, emphasis or links,
+ * one line. (The same rule as the run summary's cells.)
+ */
+function escapeMarkdown(text) {
+    return text
+        .replace(/[&<>]/gu, (c) => HTML_ENTITIES[c])
+        .replace(/[\\`*_[\]|~#!]/gu, (c) => `\\${c}`)
+        .replace(/\s+/gu, ' ');
+}
+/**
+ * A duration in its two largest units, for people: `3 d 4 h`, `5 h 2 min`, `4 min 10 s`, `12 s`, `< 1 s`.
+ * Negative durations are shown by their size; the caller says which way they point.
+ */
+function formatAge(ms) {
+    const size = Math.abs(ms);
+    if (!Number.isFinite(size))
+        return 'unknown';
+    if (size < 1000)
+        return '< 1 s';
+    const units = [
+        { unit: 'd', ms: DAY_MS },
+        { unit: 'h', ms: HOUR_MS },
+        { unit: 'min', ms: 60_000 },
+        { unit: 's', ms: 1000 },
+    ];
+    const first = units.findIndex((u) => size >= u.ms);
+    const parts = [];
+    let left = size;
+    for (const u of units.slice(first, first + 2)) {
+        const whole = Math.floor(left / u.ms);
+        left -= whole * u.ms;
+        if (whole > 0 || parts.length === 0)
+            parts.push(`${whole} ${u.unit}`);
+    }
+    return parts.join(' ');
+}
+function iso(ms) {
+    return new Date(ms).toISOString();
+}
+/** `2026-11-30T10:00:00.000Z (3 d 4 h ago)`, or `(in 2 h: a createdAt in the future)`. */
+function dated(ms, now) {
+    const age = now - ms;
+    return age >= 0
+        ? `${iso(ms)} (${formatAge(age)} ago)`
+        : `${iso(ms)} (${formatAge(age)} from now: a createdAt in the future)`;
+}
+function plural(count, one, many = `${one}s`) {
+    return `${count} ${count === 1 ? one : many}`;
+}
+function censusMarkdown(result, opts) {
+    const show = (text) => {
+        const clean = opts.redact(text);
+        return escapeMarkdown(clean.length > MAX_SHOWN ? `${clean.slice(0, MAX_SHOWN - 1)}…` : clean);
+    };
+    const lines = [opts.heading ?? '### What the DLQ holds', ''];
+    lines.push(...totals(result));
+    lines.push(`- ${filtersLine(opts.filters, show)}`);
+    lines.push(`- Grouped by: \`${show(opts.groupBy)}\``);
+    if (opts.kept !== undefined)
+        lines.push(`- ${keptLine(opts.kept, show)}`);
+    for (const threshold of opts.thresholds ?? [])
+        lines.push(`- ${thresholdLine(threshold, show)}`);
+    lines.push('', ...groupsTable(result, opts, show), '', ...agesTable(result));
+    const chart = arrivalsChart(result);
+    if (chart.length > 0)
+        lines.push('', ...chart);
+    return `${lines.join('\n')}\n`;
+}
+function totals(result) {
+    const lines = [`- Entries: **${result.count}**`];
+    if (result.undated > 0) {
+        lines.push(`- Without createdAt: ${result.undated} (counted, but in no age bucket and no day)`);
+    }
+    if (result.oldestMs !== undefined && result.newestMs !== undefined) {
+        lines.push(`- Oldest: ${dated(result.oldestMs, result.now)}`, `- Newest: ${dated(result.newestMs, result.now)}`);
+        lines.push(`- Ages are measured from ${iso(result.now)} by createdAt, the message's creation time (the API gives no time of failure).`);
+    }
+    return lines;
+}
+function filtersLine(filters, show) {
+    if (filters === undefined || filters.length === 0)
+        return 'Filters: none: the whole DLQ';
+    return `Filters: ${filters.map((f) => `\`${show(f.input)}\` = ${f.values.map(show).join(' or ')}`).join('; ')}`;
+}
+function keptLine(kept, show) {
+    const rule = kept.n === undefined ? 'keep-newest' : `keep-newest ${kept.n}`;
+    const per = kept.per === undefined ? '' : ` per \`${show(kept.per)}\``;
+    return `Kept (${rule}${per}): ${plural(kept.kept, 'entry', 'entries')} left out of the selection; acted on: ${kept.actedOn}`;
+}
+function thresholdLine(threshold, show) {
+    const mark = threshold.exceeded ? '❌ exceeded' : '✅ within';
+    return `\`${show(threshold.name)}\`: ${mark}: ${show(String(threshold.figure))} (limit ${show(String(threshold.limit))})`;
+}
+function groupsTable(result, opts, show) {
+    const { top, rest } = topGroups(redactedGroups(result.groups, opts.redact), SUMMARY_GROUP_ROWS, result.others);
+    if (top.length === 0 && rest === 0)
+        return [`No entries to group by \`${show(opts.groupBy)}\`.`];
+    const lines = [`| ${show(opts.groupBy)} | entries |`, '|---|---:|'];
+    // Values are redacted already: show() redacts again, harmlessly, and escapes.
+    for (const [value, count] of top)
+        lines.push(`| ${value === '' ? '*(no value)*' : show(value)} | ${count} |`);
+    if (rest > 0)
+        lines.push(`| *others* | ${rest} |`);
+    if (result.groupsBounded) {
+        lines.push('', `More than ${MAX_GROUP_VALUES} distinct values: values first seen after that are counted under others.`);
+    }
+    return lines;
+}
+function agesTable(result) {
+    const lines = ['| age | entries |', '|---|---:|'];
+    for (const bucket of AGE_BUCKETS)
+        lines.push(`| ${bucket.label} | ${result.ages[bucket.name]} |`);
+    if (result.undated > 0)
+        lines.push(`| no createdAt | ${result.undated} |`);
+    return lines;
+}
+/**
+ * A mermaid bar chart of arrivals per UTC day (GitHub renders mermaid in step summaries), when there are at least
+ * two days to compare. Its labels are dates this code made, never DLQ data.
+ */
+function arrivalsChart(result) {
+    const days = result.arrivals;
+    if (days.length < 2)
+        return [];
+    const first = days[0].day;
+    const last = days[days.length - 1].day;
+    const lines = [
+        '```mermaid',
+        'xychart-beta',
+        `    title "Arrivals per day by createdAt (UTC, ${first} to ${last})"`,
+        `    x-axis [${days.map((d) => `"${d.day.slice(5)}"`).join(', ')}]`,
+        '    y-axis "entries"',
+        `    bar [${days.map((d) => d.count).join(', ')}]`,
+        '```',
+    ];
+    if (result.arrivalsBefore > 0) {
+        lines.push('', `${plural(result.arrivalsBefore, 'entry', 'entries')} created before ${first} are not in the chart.`);
+    }
+    return lines;
+}
+
+;// CONCATENATED MODULE: ./src/thresholds.ts
+/**
+ * The threshold gate (fail-if-count-above, fail-if-older-than): what a selection's figures say against the limits
+ * the user set. Pure: the engine asks it before anything is changed, the report after a report's reading.
+ */
+
+
+function hasThresholds(thresholds) {
+    return thresholds.countAbove !== undefined || thresholds.olderThanMs !== undefined;
+}
+/** Each threshold the figures exceed, measured at `now` (the step's start, frozen). */
+function exceededThresholds(thresholds, figures, now) {
+    const exceeded = [];
+    const { countAbove, olderThanMs } = thresholds;
+    if (countAbove !== undefined && figures.count > countAbove) {
+        exceeded.push({
+            input: Inputs.failIfCountAbove,
+            message: `${figures.count} ${figures.count === 1 ? 'entry is' : 'entries are'} selected, more than ${Inputs.failIfCountAbove} (${countAbove})`,
+        });
+    }
+    if (olderThanMs !== undefined && figures.oldestMs !== undefined && now - figures.oldestMs > olderThanMs) {
+        exceeded.push({
+            input: Inputs.failIfOlderThan,
+            message: `the oldest selected entry was created at ${new Date(figures.oldestMs).toISOString()}, ` +
+                `${formatAge(now - figures.oldestMs)} before the step started, older than ${Inputs.failIfOlderThan} (${thresholds.olderThanRaw ?? `${olderThanMs} ms`})`,
+        });
+    }
+    return exceeded;
+}
+
+;// CONCATENATED MODULE: ./src/look.ts
+/**
+ * What a run saw of the DLQ, for the outputs and the summary: the census of the entries it selected (a report's, or
+ * those a filter run would act on), whether that count is exact, and the thresholds it exceeds. Pure.
+ */
+
+
+
+
+function lookAt(outcomes, options) {
+    const census = censusOf(outcomes, options);
+    const stoppedEarly = outcomes.stopped !== undefined &&
+        outcomes.stopped.kind !== 'threshold-exceeded' &&
+        !(outcomes.stopped.kind === 'cap-exceeded' && outcomes.selection?.atLeast !== true);
+    // A by-id report is exact when every id was read (found or not found); a listing, when it finished.
+    const exact = census !== undefined && !stoppedEarly && !(options.read !== undefined && outcomes.failed.length > 0);
+    const exceeded = census !== undefined && exact
+        ? exceededThresholds(options.thresholds, { count: census.count, ...(census.oldestMs !== undefined && { oldestMs: census.oldestMs }) }, options.now)
+        : [];
+    return {
+        ...(census && { census }),
+        exact,
+        exceeded,
+        onThreshold: options.onThreshold,
+        thresholds: options.thresholds,
+        report: options.report,
+    };
+}
+function censusOf(outcomes, options) {
+    if (options.read !== undefined)
+        return options.read.result(options.now);
+    const selection = outcomes.selection;
+    if (selection === undefined)
+        return undefined;
+    const census = new Census();
+    for (const [id, info] of selection.entries) {
+        if (selection.kept?.has(id))
+            continue;
+        census.add(info, selection.groups?.get(id) ?? ['']);
+    }
+    return census.result(options.now);
+}
+/** The outputs of what was seen: entries-count, oldest/newest-created-at, groups, threshold-exceeded. */
+function lookOutputs(look, redact) {
+    const census = look?.exact ? look.census : undefined;
+    const iso = (ms) => (ms === undefined ? '' : new Date(ms).toISOString());
+    const groups = look?.report && census !== undefined ? groupsJson(census, redact) : undefined;
+    return {
+        'entries-count': census !== undefined ? String(census.count) : '',
+        'oldest-created-at': iso(census?.oldestMs),
+        'newest-created-at': iso(census?.newestMs),
+        groups: groups?.json ?? '',
+        'groups-others': groups !== undefined ? String(groups.others) : '',
+        'threshold-exceeded': String((look?.exceeded.length ?? 0) > 0),
+    };
+}
+/** Each threshold set, with its figure and limit, for the summary. */
+function thresholdLines(look) {
+    const { thresholds, census, exact } = look;
+    const lines = [];
+    const exceeded = new Set(look.exceeded.map((e) => e.input));
+    if (thresholds.countAbove !== undefined) {
+        lines.push({
+            name: Inputs.failIfCountAbove,
+            figure: census !== undefined && exact ? `${census.count} entries` : 'not counted',
+            limit: thresholds.countAbove,
+            exceeded: exceeded.has(Inputs.failIfCountAbove),
+        });
+    }
+    if (thresholds.olderThanMs !== undefined) {
+        const oldest = census !== undefined && exact ? census.oldestMs : undefined;
+        lines.push({
+            name: Inputs.failIfOlderThan,
+            figure: oldest !== undefined ? `oldest ${formatAge(census.now - oldest)} old` : 'no dated entry',
+            limit: thresholds.olderThanRaw ?? `${thresholds.olderThanMs} ms`,
+            exceeded: exceeded.has(Inputs.failIfOlderThan),
+        });
+    }
+    return lines;
+}
+
 ;// CONCATENATED MODULE: ./src/files.ts
 /** Reading the ids file safely: a regular file of bounded size, never a FIFO or a device that could block forever. */
 
@@ -51934,11 +52954,13 @@ function secretPieces(values) {
 
 
 
+
+
 /** A JSON object whose keys are ids: built so that an id such as `__proto__` is just a key. */
 function idObject(entries) {
     return JSON.stringify(Object.fromEntries(entries));
 }
-function outputsFor(outcomes, operation, resultsFile = '') {
+function outputsFor(outcomes, operation, resultsFile = '', seen = {}) {
     const outputs = Object.fromEntries(OUTPUTS.map((name) => [name, '']));
     const lists = {
         removed: [],
@@ -51946,7 +52968,9 @@ function outputsFor(outcomes, operation, resultsFile = '') {
         'would-remove': [],
         'would-redrive': [],
     };
-    lists[operation.words.output] = outcomes.done;
+    // A report's found entries are counted (entries-count), not listed: a whole DLQ does not fit in an output.
+    if (operation.words.output !== 'found')
+        lists[operation.words.output] = outcomes.done;
     for (const [name, ids] of Object.entries(lists)) {
         outputs[name] = JSON.stringify(ids);
         outputs[`${name}-count`] = String(ids.length);
@@ -51958,6 +52982,10 @@ function outputsFor(outcomes, operation, resultsFile = '') {
     outputs['failed-count'] = String(outcomes.failed.length);
     outputs['failed-causes'] = idObject(outcomes.failed.map((entry) => [entry.id, entry.cause]));
     outputs['results-file'] = resultsFile;
+    outputs['threshold-exceeded'] = 'false';
+    for (const [name, value] of Object.entries(seen))
+        if (value !== undefined)
+            outputs[name] = value;
     return outputs;
 }
 const LISTED_IDS = 10;
@@ -51965,7 +52993,7 @@ function listShortIds(ids, max = LISTED_IDS) {
     const shown = ids.slice(0, max).map((id) => showId(id, 60));
     return ids.length > max ? `${shown.join(', ')} and ${ids.length - max} more` : shown.join(', ');
 }
-function plural(count, one, many = `${one}s`) {
+function report_plural(count, one, many = `${one}s`) {
     return `${count} ${count === 1 ? one : many}`;
 }
 function verdict(outcomes, context) {
@@ -51973,7 +53001,7 @@ function verdict(outcomes, context) {
     const listIds = (ids) => listShortIds(ids.map(clean));
     const errors = [];
     const { operation } = context;
-    const verb = operation.changes ? operation.words.verb : 'probe';
+    const verb = operation.changes || operation.name === 'report' ? operation.words.verb : 'probe';
     const stopped = outcomes.stopped;
     switch (stopped?.kind) {
         case 'token-refused':
@@ -52004,6 +53032,12 @@ function verdict(outcomes, context) {
                 `Narrow the filters, or raise ${capInput} to at least ${matched} (0 removes the cap) if you mean all of them.`);
             break;
         }
+        case 'threshold-exceeded':
+            // Said below, with every threshold exceeded.
+            break;
+        case 'export-failed':
+            errors.push(`The export could not be written (${stopped.reason}). Nothing was ${operation.changes ? operation.words.participle : 'changed'}.`);
+            break;
         case 'cancelled':
             errors.push(`The run was cancelled (${stopped.reason}); ids not yet settled are listed as failed.`);
             break;
@@ -52018,42 +53052,57 @@ function verdict(outcomes, context) {
     const unexplained = own.length > 0 ? own : errors.length === 0 ? outcomes.failed : [];
     if (unexplained.length > 0) {
         const first = unexplained[0];
-        errors.push(`${plural(outcomes.failed.length, 'id was', 'ids were')} not ${operation.words.participle}: ` +
+        errors.push(`${report_plural(outcomes.failed.length, 'id was', 'ids were')} not ${operation.words.participle}: ` +
             `${listIds(unexplained.map((entry) => entry.id))}. First reason: ${clean(first.reason).replace(/\.$/u, '')}.`);
     }
     if (operation.redrive) {
         const mayHave = outcomes.failed.filter((entry) => entry.mayHaveActed);
         if (mayHave.length > 0) {
-            errors.push(`${plural(mayHave.length, 'failed id', 'failed ids')} may have been ${operation.words.outcome} without the answer arriving: ` +
+            errors.push(`${report_plural(mayHave.length, 'failed id', 'failed ids')} may have been ${operation.words.outcome} without the answer arriving: ` +
                 `${listIds(mayHave.map((entry) => entry.id))}. Never ${verb} or delete these blindly; failed-causes says which.`);
         }
     }
     const missing = outcomes.notFound.length;
     const missingText = missing === 0
         ? ''
-        : `${plural(missing, 'id was', 'ids were')} not found in the DLQ (already deleted, expired, or never there): ${listIds(outcomes.notFound)}.`;
+        : `${report_plural(missing, 'id was', 'ids were')} not found in the DLQ (already deleted, expired, or never there): ${listIds(outcomes.notFound)}.`;
     if (missing > 0 && context.onNotFound === 'fail')
         errors.push(`${missingText} ${Inputs.onNotFound} is 'fail'.`);
     const warnings = [];
+    const exceeded = context.look?.exceeded ?? [];
+    if (exceeded.length > 0) {
+        const text = `Threshold exceeded: ${exceeded.map((e) => e.message).join('; ')}.`;
+        if (context.look?.onThreshold === 'warn') {
+            warnings.push(`${text} (${Inputs.onThreshold}: warn, so the step goes on.)`);
+        }
+        else {
+            const changed = operation.changes
+                ? ` Nothing was ${operation.words.participle}.`
+                : operation.name === 'probe'
+                    ? ' A real run would change nothing and fail.'
+                    : '';
+            errors.push(`${text}${changed} (${Inputs.onThreshold}: fail; warn passes with a warning instead.)`);
+        }
+    }
     if (missing > 0 && context.onNotFound === 'warn')
         warnings.push(missingText);
     if (outcomes.unattributed > 0) {
         warnings.push(`Bulk calls deleted ${outcomes.unattributed} entries that cannot be pinned to ids (entries vanished between listing and deletion, or a listing cursor skipped entries while deletions ran), so those calls' ids are listed as not-found (all of them are gone from the DLQ).`);
     }
     if (outcomes.dateOutliers > 0) {
-        warnings.push(`The listing returned ${plural(outcomes.dateOutliers, 'entry', 'entries')} created outside from-date / to-date / older-than; ` +
+        warnings.push(`The listing returned ${report_plural(outcomes.dateOutliers, 'entry', 'entries')} created outside from-date / to-date / older-than; ` +
             `they were left out (not acted on). If that is unexpected, Upstash may filter dates by another timestamp: select those entries by id.`);
     }
     if (outcomes.notDeletedAfter.length > 0) {
-        warnings.push(`${plural(outcomes.notDeletedAfter.length, 'entry was', 'entries were')} re-run but could not be deleted afterwards: ` +
+        warnings.push(`${report_plural(outcomes.notDeletedAfter.length, 'entry was', 'entries were')} re-run but could not be deleted afterwards: ` +
             `${listIds(outcomes.notDeletedAfter.map((entry) => entry.id))} (first reason: ${clean(outcomes.notDeletedAfter[0].reason)}). ` +
             `They stay in the DLQ: running this job again would re-run them again.`);
     }
     const notices = [];
     if (outcomes.selection !== undefined && outcomes.selection.matched === 0 && errors.length === 0) {
         notices.push(outcomes.selection.filters.length === 0
-            ? `The DLQ is empty: nothing to ${verb}.`
-            : `No DLQ entry matched the filters: nothing to ${verb}.`);
+            ? `The DLQ is empty${operation.name === 'report' ? '' : `: nothing to ${verb}`}.`
+            : `No DLQ entry matched the filters${operation.name === 'report' ? '' : `: nothing to ${verb}`}.`);
     }
     return { ...(errors.length > 0 && { error: errors.join(' ') }), warnings, notices };
 }
@@ -52074,7 +53123,7 @@ function tally(outcomes, operation) {
     const seconds = (outcomes.elapsedMs / 1000).toFixed(1);
     const total = outcomes.done.length + outcomes.notFound.length + outcomes.failed.length;
     return (`${operation.words.past} ${outcomes.done.length}, not found ${outcomes.notFound.length}, ` +
-        `failed ${outcomes.failed.length} (${plural(total, 'id')}, ${plural(outcomes.requests, 'request')}, ${seconds} s).`);
+        `failed ${outcomes.failed.length} (${report_plural(total, 'id')}, ${report_plural(outcomes.requests, 'request')}, ${seconds} s).`);
 }
 /** How an id ended, in one word a later step can match: the name of the output list it is in. */
 function outcomeName(settled, operation) {
@@ -52111,11 +53160,11 @@ function* resultRecords(outcomes, operation) {
 /** Rows of the id table; the rest are counted, not shown, so the summary stays far under its 1 MiB limit. */
 const SUMMARY_MAX_ROWS = 1000;
 const SUMMARY_MAX_BYTES = 256 * 1024;
-const HTML_ENTITIES = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
+const report_HTML_ENTITIES = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
 /** Text safe inside a Markdown table cell: no HTML, no table breaks, no emphasis or links. */
 function escapeCell(text) {
     return text
-        .replace(/[&<>]/gu, (c) => HTML_ENTITIES[c])
+        .replace(/[&<>]/gu, (c) => report_HTML_ENTITIES[c])
         .replace(/[\\`*_[\]|]/gu, (c) => `\\${c}`)
         .replace(/\s+/gu, ' ');
 }
@@ -52151,7 +53200,8 @@ function summaryMarkdown(outcomes, context) {
             ? '⚠️ passed with warnings'
             : '✅ passed';
     const selection = outcomes.selection;
-    const dry = !operation.changes;
+    const report = operation.name === 'report';
+    const dry = !operation.changes && !report;
     const lines = [];
     const untouched = context.title === 'delete' ? 'nothing deleted' : 'nothing re-run';
     lines.push(`## Upstash DLQ ${context.title}${dry ? ` (dry run: ${untouched})` : ''}`, '');
@@ -52174,6 +53224,23 @@ function summaryMarkdown(outcomes, context) {
         lines.push(`- Run: ${cell(context.runUrl)}`);
     if (context.resultsFile)
         lines.push(`- Per-id results: \`${cell(context.resultsFile)}\` (results-file output)`);
+    if (context.exportFile)
+        lines.push(`- Export: \`${cell(context.exportFile)}\` (export-file output)`);
+    const look = context.look;
+    const kept = selection?.kept;
+    if (!report && look?.census !== undefined && look.exact && look.census.oldestMs !== undefined) {
+        const { oldestMs, newestMs, now } = look.census;
+        lines.push(`- Selected entries created from ${safeDate(oldestMs)} (${formatAge(now - oldestMs)} before the step started) to ${safeDate(newestMs)}`);
+    }
+    if (!report && kept !== undefined && context.keep !== undefined) {
+        const per = context.keep.per !== undefined ? ` of each \`${context.keep.per}\`` : '';
+        lines.push(`- Kept (${Inputs.keepNewest}: the ${context.keep.newest} newest${per}): ${kept.size}, left out of the selection`);
+    }
+    if (!report && look !== undefined) {
+        for (const line of thresholdLines(look)) {
+            lines.push(`- ${line.name} ${line.limit}: ${cell(String(line.figure))}${line.exceeded ? ' — **exceeded**' : ''}`);
+        }
+    }
     if (outcomes.inferred.length > 0) {
         lines.push(`- ${outcomes.inferred.length} id(s) were counted as ${operation.words.outcome} by the lost-response rule (deletes only): an attempt's answer never arrived and the retry found the entry gone.`);
     }
@@ -52191,6 +53258,26 @@ function summaryMarkdown(outcomes, context) {
         if (message)
             lines.push('', `> ${cell(message)}`);
     }
+    if (report && look?.census !== undefined && look.exact) {
+        lines.push('', censusMarkdown(look.census, {
+            redact: context.redact,
+            groupBy: context.groupBy ?? '',
+            filters: selection?.filters ?? [],
+            ...(kept !== undefined &&
+                context.keep !== undefined && {
+                kept: {
+                    kept: kept.size,
+                    actedOn: selection?.matched ?? 0,
+                    n: context.keep.newest,
+                    ...(context.keep.per !== undefined && { per: context.keep.per }),
+                },
+            }),
+            thresholds: thresholdLines(look),
+        }).trimEnd());
+    }
+    // A report of a listing shows what the DLQ holds, not a row per entry (the results file has every id).
+    if (report && selection !== undefined)
+        return `${lines.join('\n')}\n`;
     // Only the rows that can be shown are built; the rest are counted.
     const rows = [];
     let total = 0;
@@ -52242,6 +53329,8 @@ function summaryMarkdown(outcomes, context) {
 function modeText(outcomes, context) {
     if (context.operation.changes)
         return context.title;
+    if (context.operation.name === 'report')
+        return 'report (reads only: nothing is changed)';
     const what = context.title === 'delete' ? 'nothing deleted' : 'nothing re-run';
     return outcomes.selection !== undefined
         ? `${context.title} dry run (entries listed, ${what})`
@@ -52302,7 +53391,7 @@ function parseDuration(input, raw) {
     return ms;
 }
 /** JavaScript dates end 8.64e15 ms either side of 1970; nothing a DLQ holds is near that. */
-const MAX_DATE_MS = 8.64e15;
+const filters_MAX_DATE_MS = 8.64e15;
 const MAX_DURATION_MS = 100_000 * 604_800_000;
 /** ISO 8601 or Unix milliseconds -> Unix milliseconds. */
 function parseDate(input, raw) {
@@ -52313,7 +53402,7 @@ function parseDate(input, raw) {
         if (ms < 1e11) {
             throw new FilterError(`${input}: ${JSON.stringify(raw)} looks like Unix seconds; give milliseconds. ${accepted}`);
         }
-        if (!(ms <= MAX_DATE_MS)) {
+        if (!(ms <= filters_MAX_DATE_MS)) {
             throw new FilterError(`${input}: ${JSON.stringify(raw)} is beyond the calendar (after the year 275760). ${accepted}`);
         }
         return ms;
@@ -52429,6 +53518,8 @@ function readFilters(dlq, input, now) {
 
 
 
+
+
 class SettingsError extends Error {
     name = 'SettingsError';
 }
@@ -52452,6 +53543,9 @@ function readSettings(source) {
         }
     };
     const raw = (spec) => source.input(spec.name);
+    // "Now" is read once: the filters and the age threshold measure from the same instant.
+    const now = source.now?.() ?? Date.now();
+    const frozen = { ...source, now: () => now };
     attempt(() => refuseRetired(source), undefined);
     attempt(() => refuseBlank(source), undefined);
     const endpoint = attempt(() => resolveEndpoint(source), undefined);
@@ -52474,7 +53568,11 @@ function readSettings(source) {
     const redriveHeaders = attempt(() => readRedriveHeaders(source.input, operation), {});
     const deleteAfterRedrive = attempt(() => readDeleteAfter(source, operation), false);
     const cap = attempt(() => readInteger(INPUTS.maxEntries, raw(INPUTS.maxEntries), 0, Number.MAX_SAFE_INTEGER), 0);
-    const target = attempt(() => readTarget(source, dlq, cap), undefined);
+    const target = attempt(() => readTarget(frozen, dlq, cap, operation), undefined);
+    const groupBy = attempt(() => readGroupBy(source, dlq, operation), defaultGroupField(dlq));
+    const thresholds = attempt(() => readThresholds(source, operation, target), {});
+    const onThreshold = attempt(() => readChoice(INPUTS.onThreshold, raw(INPUTS.onThreshold)), 'fail');
+    const exportKind = attempt(() => readExport(raw(INPUTS.export)), undefined);
     if (problems.length > 0 || endpoint === undefined || operation === undefined) {
         const count = problems.reduce((sum, problem) => sum + problem.split('\n- ').length, 0);
         const heading = count === 1 ? 'Invalid input' : `${count} invalid inputs`;
@@ -52493,6 +53591,11 @@ function readSettings(source) {
         concurrency,
         maxRetries,
         requestTimeoutMs,
+        groupBy,
+        thresholds,
+        onThreshold,
+        exportKind,
+        now,
     };
 }
 function checkToken(endpoint) {
@@ -52508,7 +53611,7 @@ function checkToken(endpoint) {
 }
 function readDeleteAfter(source, operation) {
     const value = readBoolean(Inputs.deleteAfterRedrive, source.input(Inputs.deleteAfterRedrive), false);
-    if (value && (operation === 'delete' || operation === 'retry-callback')) {
+    if (value && (operation === 'delete' || operation === 'retry-callback' || operation === 'report')) {
         throw new SettingsError(`${Inputs.deleteAfterRedrive}: "true" deletes each entry after its re-run, but operation is ${operation}` +
             `${operation === 'retry-callback' ? ' (which re-runs only the failed callback, not the run)' : ''}. ` +
             `Accepted: true with operation restart, resume or retry; false otherwise.`);
@@ -52569,7 +53672,11 @@ function refuseBlank(source) {
         throw new SettingsError(blank.join('\n- '));
 }
 /** One way of selecting per step: ids, filters, or select-all. */
-function readTarget(source, dlq, cap) {
+function readTarget(source, dlq, cap, operation) {
+    // A report changes nothing: no cap, and no selection at all means the whole DLQ.
+    const report = operation === 'report';
+    if (report)
+        cap = 0;
     const idsGiven = source.input(Inputs.dlqIds).trim() !== '' || source.input(Inputs.dlqIdsFile).trim() !== '';
     const all = readBoolean(Inputs.selectAll, source.input(Inputs.selectAll), CODE_DEFAULTS.selectAll);
     const allName = Inputs.selectAll;
@@ -52591,17 +53698,115 @@ function readTarget(source, dlq, cap) {
         throw new SettingsError(`${allName}: true selects every entry, so it cannot be combined with filters (${filterInputs.join(', ')}). ` +
             `Remove the filters, or set ${allName}: false to act only on what they match.`);
     }
+    const keep = readKeep(source, dlq, idsGiven);
     if (idsGiven) {
         const ids = readIds(source);
         return ids.length > 0 ? { kind: 'ids', ids } : undefined;
     }
-    if (all)
-        return { kind: 'query', query: [], filters: [], cap, capInput, allInput: allName };
+    const rest = { cap, capInput, allInput: allName, ...(keep && { keep }) };
+    if (all || (report && filterInputs.length === 0))
+        return { kind: 'query', query: [], filters: [], ...rest };
     if (filterInputs.length > 0) {
         const filters = readFilters(dlq, (name) => source.input(name), source.now?.() ?? Date.now());
-        return { kind: 'query', query: filters.query, filters: filters.applied, cap, capInput, allInput: allName };
+        return { kind: 'query', query: filters.query, filters: filters.applied, ...rest };
     }
     return undefined;
+}
+function groupFieldsText(dlq) {
+    return `${GROUP_FIELDS[dlq].join(', ')} (dlq: ${dlq})`;
+}
+/** group-by: only a report has groups; the DLQ's default field when left out. */
+function readGroupBy(source, dlq, operation) {
+    const raw = source.input(Inputs.groupBy);
+    const value = raw.trim().toLowerCase();
+    if (value === '')
+        return defaultGroupField(dlq);
+    if (operation !== undefined && operation !== 'report') {
+        throw new SettingsError(`${Inputs.groupBy}: ${JSON.stringify(raw)} shapes a report's groups, but operation is ${operation}. ` +
+            `Accepted: ${Inputs.groupBy} with operation report; leave it out otherwise.`);
+    }
+    if (!isGroupField(dlq, value)) {
+        throw new SettingsError(`${Inputs.groupBy}: ${JSON.stringify(raw)} is not a field entries of the ${dlq} DLQ are grouped by. Accepted: ${groupFieldsText(dlq)}.`);
+    }
+    return value;
+}
+/** keep-newest and keep-per: a rule over a listing, so never with ids. */
+function readKeep(source, dlq, idsGiven) {
+    const newestRaw = source.input(Inputs.keepNewest);
+    const perRaw = source.input(Inputs.keepPer);
+    const per = perRaw.trim().toLowerCase();
+    if (newestRaw.trim() === '') {
+        if (per !== '') {
+            throw new SettingsError(`${Inputs.keepPer}: ${JSON.stringify(perRaw)} is given without ${Inputs.keepNewest}. Accepted: ${Inputs.keepPer} ` +
+                `together with ${Inputs.keepNewest}: N (the N newest of each group are kept).`);
+        }
+        return undefined;
+    }
+    const newest = /^[+]?\d+$/u.test(newestRaw.trim()) ? Number(newestRaw.trim()) : Number.NaN;
+    if (!Number.isSafeInteger(newest) || newest < 1) {
+        throw new SettingsError(`${Inputs.keepNewest}: ${JSON.stringify(newestRaw)} is not accepted. Accepted: a whole number of entries to keep, 1 or more.`);
+    }
+    if (idsGiven) {
+        throw new SettingsError(`${Inputs.keepNewest}: keeps the newest of what a listing matches, but ${Inputs.dlqIds} / ${Inputs.dlqIdsFile} ` +
+            `select entries by id. Accepted: ${Inputs.keepNewest} with filters or ${Inputs.selectAll}: true; leave it out with ids.`);
+    }
+    if (per === '')
+        return { newest };
+    if (!isGroupField(dlq, per)) {
+        throw new SettingsError(`${Inputs.keepPer}: ${JSON.stringify(perRaw)} is not a field entries of the ${dlq} DLQ are grouped by. Accepted: ${groupFieldsText(dlq)}.`);
+    }
+    return { newest, per };
+}
+/**
+ * fail-if-count-above and fail-if-older-than: measured on what a listing selects (a report, filters, select-all),
+ * before anything changes. In a by-id run of an operation that changes, each id is settled as it goes: there is no
+ * moment before the changes at which the count is known, so they are refused there.
+ */
+function readThresholds(source, operation, target) {
+    const countRaw = source.input(Inputs.failIfCountAbove);
+    const olderRaw = source.input(Inputs.failIfOlderThan);
+    const problems = [];
+    let countAbove;
+    let olderThanMs;
+    if (countRaw.trim() !== '') {
+        const value = /^[+]?\d+$/u.test(countRaw.trim()) ? Number(countRaw.trim()) : Number.NaN;
+        if (Number.isSafeInteger(value))
+            countAbove = value;
+        else
+            problems.push(`${Inputs.failIfCountAbove}: ${JSON.stringify(countRaw)} is not accepted. Accepted: a whole number, 0 or more (0: fail when anything is selected).`);
+    }
+    if (olderRaw.trim() !== '') {
+        try {
+            olderThanMs = parseDuration(Inputs.failIfOlderThan, olderRaw);
+        }
+        catch (error) {
+            problems.push(error.message);
+        }
+    }
+    const thresholds = {
+        ...(countAbove !== undefined && { countAbove }),
+        ...(olderThanMs !== undefined && { olderThanMs, olderThanRaw: olderRaw.trim() }),
+    };
+    const given = [
+        ...(countRaw.trim() !== '' ? [Inputs.failIfCountAbove] : []),
+        ...(olderRaw.trim() !== '' ? [Inputs.failIfOlderThan] : []),
+    ];
+    if (given.length > 0 && target?.kind === 'ids' && operation !== undefined && operation !== 'report') {
+        problems.push(`${given.join(', ')}: a threshold is checked on what a listing selects before anything changes, but this ` +
+            `${operation} selects by id (${Inputs.dlqIds} / ${Inputs.dlqIdsFile}). Accepted: thresholds with operation ` +
+            `report, or with filters or ${Inputs.selectAll}: true.`);
+    }
+    if (problems.length > 0)
+        throw new SettingsError(problems.join('\n- '));
+    return hasThresholds(thresholds) ? thresholds : {};
+}
+function readExport(raw) {
+    const value = raw.trim().toLowerCase();
+    if (value === '')
+        return undefined;
+    if (EXPORT_KINDS.includes(value))
+        return value;
+    throw new SettingsError(`${Inputs.export}: ${JSON.stringify(raw)} is not an export. Accepted: ${INPUTS.export.accepted}.`);
 }
 function readBoolean(name, raw, fallback) {
     const value = raw.trim().toLowerCase();
@@ -52692,6 +53897,11 @@ function redactorFor(values) {
 
 
 
+
+
+
+
+
 /** Per-id lines in the log; past this, ids are only counted (the outputs, summary and results file have them). */
 const LOGGED_IDS = 1000;
 /** After SIGINT/SIGTERM, requests already in flight get this long to finish before they are abandoned. */
@@ -52745,17 +53955,97 @@ async function carryOutAndReport(settings, log) {
     const attemptWarning = runAttemptWarning(operation, process.env.GITHUB_RUN_ATTEMPT);
     if (attemptWarning !== undefined)
         log.warning(attemptWarning);
+    // The export file exists before the first request: a run that cannot write it changes nothing.
+    let exporter;
+    if (settings.exportKind !== undefined && settings.target !== undefined) {
+        try {
+            exporter = await ExportWriter.open(process.env.RUNNER_TEMP, log.redact);
+        }
+        catch (error) {
+            await connection.close();
+            const ids = settings.target.kind === 'ids' ? settings.target.ids : [];
+            const why = `the export file could not be created: ${messageOf(error)}`;
+            const outcomes = {
+                ...nothingSent(ids, why),
+                stopped: { kind: 'export-failed', reason: messageOf(error) },
+            };
+            await report(log, outcomes, operation, settings, attemptWarning, { exportFile: '' });
+            return;
+        }
+    }
+    // By-id reports count what they read, entry by entry.
+    const read = settings.operation === 'report' && settings.target?.kind === 'ids' ? new Census() : undefined;
     // Signals are handled only once the inputs (and any ids file) were read: until then the default (exit) is right.
     const cancellation = listenForCancellation(log, connection);
     let outcomes;
+    let exportFile = '';
     try {
-        outcomes = await carryOut(settings, operation, connection, cancellation, log);
+        outcomes = await carryOut(settings, operation, connection, cancellation, log, seeing(settings, log, exporter, read));
     }
     finally {
         cancellation.dispose();
         await connection.close();
+        if (exporter !== undefined) {
+            try {
+                await exporter.close();
+                exportFile = exporter.path;
+            }
+            catch (error) {
+                log.warning(`Could not finish the export file ${exporter.path}: ${messageOf(error)}`);
+            }
+        }
     }
-    await report(log, outcomes, operation, settings, attemptWarning);
+    const look = lookAt(outcomes, {
+        thresholds: settings.thresholds,
+        onThreshold: settings.onThreshold,
+        now: settings.now,
+        report: settings.operation === 'report',
+        ...(read !== undefined && { read }),
+    });
+    await report(log, outcomes, operation, settings, attemptWarning, { look, exportFile });
+}
+/**
+ * The engine options that see entries: the export (each selected entry written before it is changed), a report's
+ * groups and by-id census, and the threshold gate asked before anything changes.
+ */
+function seeing(settings, log, exporter, read) {
+    const { dlq, groupBy, thresholds, target } = settings;
+    const bodies = settings.exportKind === 'entries-with-bodies';
+    const clean = (record) => sanitizeRecord(dlq, record, { bodies, redact: log.redact });
+    const sink = exporter && {
+        write: (record) => exporter.write(clean(record)),
+        drop: (ids) => exporter.drop(ids),
+    };
+    const report = settings.operation === 'report';
+    const options = {
+        ...(sink && target?.kind === 'query' && { sink }),
+        ...(report && { groupsOf: (record) => groupValues(dlq, groupBy, record) }),
+    };
+    if (hasThresholds(thresholds) && target?.kind === 'query') {
+        Object.assign(options, {
+            gate: (selected) => {
+                let oldestMs;
+                for (const info of selected) {
+                    if (info.createdAt !== undefined && (oldestMs === undefined || info.createdAt < oldestMs))
+                        oldestMs = info.createdAt;
+                }
+                const exceeded = exceededThresholds(thresholds, { count: selected.length, ...(oldestMs !== undefined && { oldestMs }) }, settings.now);
+                return exceeded.length > 0 && settings.onThreshold === 'fail'
+                    ? exceeded.map((e) => e.message).join('; ')
+                    : undefined;
+            },
+        });
+    }
+    if (target?.kind === 'ids' && (read !== undefined || exporter !== undefined)) {
+        Object.assign(options, {
+            readFirst: async (_id, record) => {
+                read?.add(entryInfo(record, log.redact), groupValues(dlq, groupBy, record));
+                if (exporter !== undefined)
+                    await exporter.write(clean(record));
+            },
+        });
+    }
+    return options;
 }
 /** The operation the settings ask for: the real one, or its probe in a dry run. */
 function operationOf(settings) {
@@ -52806,7 +54096,7 @@ function listenForCancellation(log, connection) {
     };
 }
 /** Carries the operation out on the target: one outcome per selected id. Sends nothing when nothing is selected. */
-async function carryOut(settings, operation, connection, cancellation, log) {
+async function carryOut(settings, operation, connection, cancellation, log, seen) {
     const { target } = settings;
     if (target === undefined) {
         log.warning(`Nothing selected: no ids (${Inputs.dlqIds}, ${Inputs.dlqIdsFile}), no filter and no ${Inputs.selectAll}: true. No request was sent.`);
@@ -52814,13 +54104,16 @@ async function carryOut(settings, operation, connection, cancellation, log) {
     }
     log.group(target.kind === 'ids'
         ? `${operation.words.doing} ${target.ids.length} id${target.ids.length === 1 ? '' : 's'} in the ${DLQ_NAMES[settings.dlq]}`
-        : `Listing ${target.filters.length === 0 ? 'every entry' : 'the matching entries'} of the ${DLQ_NAMES[settings.dlq]}, then ${operation.words.doing.toLowerCase()}`);
+        : `Listing ${target.filters.length === 0 ? 'every entry' : 'the matching entries'} of the ${DLQ_NAMES[settings.dlq]}${operation.name === 'report' ? '' : `, then ${operation.words.doing.toLowerCase()}`}`);
+    // A report of a listing says what the DLQ holds in its summary, not one line per entry.
+    const perIdLines = !(operation.name === 'report' && target.kind === 'query');
     try {
         return await execute(target, operation, connection.client, {
+            ...seen,
             concurrency: settings.concurrency,
             strategy: settings.strategy,
             signal: cancellation.signal,
-            onSettled: log.settledLogger(operation),
+            ...(perIdLines && { onSettled: log.settledLogger(operation) }),
             onListed: (pages, entries) => {
                 if (pages % 10 === 1 || isDebug())
                     log.info(`listed page ${pages}: ${entries} entries so far`);
@@ -52839,13 +54132,20 @@ async function refuse(log, operation, message) {
     setFailed(problem);
 }
 /** Outputs, the results file, the summary, annotations and the tally; the step fails when the verdict says so. */
-async function report(log, outcomes, operation, settings, attemptWarning) {
-    const resultsFile = await writeOutputs(log, outcomes, operation);
+async function report(log, outcomes, operation, settings, attemptWarning, seen = {}) {
+    const { look, exportFile = '' } = seen;
+    const keep = settings.target?.kind === 'query' ? settings.target.keep : undefined;
+    const resultsFile = await writeOutputs(log, outcomes, operation, {
+        ...lookOutputs(look, log.redact),
+        'kept-count': outcomes.selection?.kept !== undefined ? String(outcomes.selection.kept.size) : '',
+        'export-file': exportFile,
+    });
     const context = {
         onNotFound: settings.onNotFound,
         baseUrl: settings.endpoint.url,
         operation,
         redact: log.redact,
+        ...(look !== undefined && { look }),
     };
     const result = verdict(outcomes, context);
     await writeSummary(log, async () => summaryMarkdown(outcomes, {
@@ -52856,6 +54156,9 @@ async function report(log, outcomes, operation, settings, attemptWarning) {
         verdict: result,
         ...(resultsFile !== '' && { resultsFile }),
         ...(attemptWarning !== undefined && { runAttemptWarning: attemptWarning }),
+        ...(operation.name === 'report' && { groupBy: settings.groupBy }),
+        ...(keep !== undefined && { keep }),
+        ...(exportFile !== '' && { exportFile }),
         ...(await runLink()),
     }));
     for (const note of outcomes.notes)
@@ -52869,9 +54172,9 @@ async function report(log, outcomes, operation, settings, attemptWarning) {
         setFailed(log.redact(result.error));
 }
 /** Every output, and the results file it names. Returns the file's path ('' when it could not be written). */
-async function writeOutputs(log, outcomes, operation) {
+async function writeOutputs(log, outcomes, operation, seen = {}) {
     const resultsFile = await writeResults(log, outcomes, operation);
-    for (const [name, value] of Object.entries(outputsFor(outcomes, operation, resultsFile))) {
+    for (const [name, value] of Object.entries(outputsFor(outcomes, operation, resultsFile, seen))) {
         setOutput(name, log.redact(value));
     }
     return resultsFile;
@@ -52960,6 +54263,17 @@ function logSettings(log, settings, operation, proxy) {
         log.info(`${Inputs.deleteAfterRedrive}: true (each entry is deleted once its re-run is confirmed)`);
     log.info(`qstash-url: ${endpoint.url} (from ${endpoint.urlSource}); token from ${endpoint.tokenSource}`);
     log.info(proxy ? `proxy: ${proxy}` : 'proxy: none');
+    if (target?.kind === 'query' && target.keep !== undefined) {
+        log.info(`${Inputs.keepNewest}: ${target.keep.newest}${target.keep.per ? ` (${Inputs.keepPer}: ${target.keep.per})` : ''}`);
+    }
+    if (settings.operation === 'report')
+        log.info(`${Inputs.groupBy}: ${settings.groupBy}`);
+    const { countAbove, olderThanRaw } = settings.thresholds;
+    if (countAbove !== undefined || olderThanRaw !== undefined) {
+        log.info(`thresholds: ${[countAbove !== undefined && `${Inputs.failIfCountAbove} ${countAbove}`, olderThanRaw !== undefined && `${Inputs.failIfOlderThan} ${olderThanRaw}`].filter(Boolean).join(', ')}; ${Inputs.onThreshold}: ${settings.onThreshold}`);
+    }
+    if (settings.exportKind !== undefined)
+        log.info(`${Inputs.export}: ${settings.exportKind}`);
     log.info(`on-not-found: ${settings.onNotFound}; changes entries: ${operation.changes}`);
     log.info(`concurrency: ${settings.concurrency}; max-retries: ${settings.maxRetries}; request-timeout: ${settings.requestTimeoutMs / 1000} s`);
     endGroup();

@@ -30,10 +30,27 @@ export const INPUTS = {
     default: 'delete',
     choices: OPERATION_NAMES,
     noun: 'an operation',
-    accepted: 'delete; restart, resume or retry-callback (dlq: workflow); retry (dlq: qstash)',
+    accepted: 'delete; restart, resume or retry-callback (dlq: workflow); retry (dlq: qstash); report (both DLQs)',
   },
   selectAll: { name: 'select-all', default: 'false', accepted: 'true or false' },
   maxEntries: { name: 'max-entries', default: '1000', accepted: 'a whole number (0 removes the cap)' },
+  groupBy: { name: 'group-by', default: '' },
+  failIfCountAbove: { name: 'fail-if-count-above', default: '' },
+  failIfOlderThan: { name: 'fail-if-older-than', default: '' },
+  onThreshold: {
+    name: 'on-threshold',
+    default: 'fail',
+    choices: ['fail', 'warn'],
+    noun: 'a policy',
+    accepted: 'fail (the step fails, nothing is changed) or warn (a warning; the operation goes on)',
+  },
+  export: {
+    name: 'export',
+    default: '',
+    accepted: 'entries, entries-with-bodies, or leave the input out for no export',
+  },
+  keepNewest: { name: 'keep-newest', default: '' },
+  keepPer: { name: 'keep-per', default: '' },
   qstashToken: { name: 'qstash-token', default: '' },
   qstashUrl: { name: 'qstash-url', default: '' },
   onNotFound: { name: 'on-not-found', default: 'pass', choices: ['pass', 'warn', 'fail'], noun: 'a policy' },
@@ -86,6 +103,7 @@ export const BLANK_REFUSED: readonly InputSpec[] = [
   INPUTS.selectAll,
   INPUTS.maxEntries,
   INPUTS.onNotFound,
+  INPUTS.onThreshold,
   INPUTS.dryRun,
   INPUTS.deleteAfterRedrive,
 ];
@@ -105,6 +123,10 @@ export function inputVariable(name: string): string {
 }
 
 export type OnNotFound = (typeof INPUTS.onNotFound.choices)[number];
+export type OnThreshold = (typeof INPUTS.onThreshold.choices)[number];
+/** What export writes: entries (headers masked, no bodies) or entries with their bodies (secrets redacted). */
+export const EXPORT_KINDS = ['entries', 'entries-with-bodies'] as const;
+export type ExportKind = (typeof EXPORT_KINDS)[number];
 
 export const OUTPUTS = [
   'removed',
@@ -122,5 +144,13 @@ export const OUTPUTS = [
   'would-redrive',
   'would-redrive-count',
   'results-file',
+  'entries-count',
+  'oldest-created-at',
+  'newest-created-at',
+  'groups',
+  'groups-others',
+  'threshold-exceeded',
+  'kept-count',
+  'export-file',
 ] as const;
 export type OutputName = (typeof OUTPUTS)[number];

@@ -8,11 +8,16 @@ import { mkdtemp, open, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type Connection } from './connection.js';
+import { Census, groupValues } from './census.js';
 import { collectTokens } from './endpoint.js';
-import { execute } from './engine/index.js';
+import { execute, type EngineOptions, type RecordSink } from './engine/index.js';
+import { ExportWriter, sanitizeRecord } from './export.js';
+import { entryInfo } from './qstash/listing.js';
+import { lookAt, lookOutputs, type Look } from './look.js';
+import { hasThresholds, exceededThresholds } from './thresholds.js';
 import { readIdsFile } from './files.js';
 import { showId } from './ids.js';
-import { Inputs, INPUTS } from './inputs.js';
+import { Inputs, INPUTS, type OutputName } from './inputs.js';
 import { oneLine, secretPieces } from './log.js';
 import { OPERATION_NAMES, operationFor, probeFor, type Operation, type OperationName } from './operations.js';
 import { noOutcomes, nothingSent, type Outcomes, type Settled } from './outcomes.js';
@@ -84,16 +89,115 @@ async function carryOutAndReport(settings: Settings, log: Log): Promise<void> {
   const attemptWarning = runAttemptWarning(operation, process.env.GITHUB_RUN_ATTEMPT);
   if (attemptWarning !== undefined) log.warning(attemptWarning);
 
+  // The export file exists before the first request: a run that cannot write it changes nothing.
+  let exporter: ExportWriter | undefined;
+  if (settings.exportKind !== undefined && settings.target !== undefined) {
+    try {
+      exporter = await ExportWriter.open(process.env.RUNNER_TEMP, log.redact);
+    } catch (error) {
+      await connection.close();
+      const ids = settings.target.kind === 'ids' ? settings.target.ids : [];
+      const why = `the export file could not be created: ${messageOf(error)}`;
+      const outcomes = {
+        ...nothingSent(ids, why),
+        stopped: { kind: 'export-failed', reason: messageOf(error) },
+      } as const;
+      await report(log, outcomes, operation, settings, attemptWarning, { exportFile: '' });
+      return;
+    }
+  }
+  // By-id reports count what they read, entry by entry.
+  const read = settings.operation === 'report' && settings.target?.kind === 'ids' ? new Census() : undefined;
+
   // Signals are handled only once the inputs (and any ids file) were read: until then the default (exit) is right.
   const cancellation = listenForCancellation(log, connection);
   let outcomes: Outcomes;
+  let exportFile = '';
   try {
-    outcomes = await carryOut(settings, operation, connection, cancellation, log);
+    outcomes = await carryOut(
+      settings,
+      operation,
+      connection,
+      cancellation,
+      log,
+      seeing(settings, log, exporter, read),
+    );
   } finally {
     cancellation.dispose();
     await connection.close();
+    if (exporter !== undefined) {
+      try {
+        await exporter.close();
+        exportFile = exporter.path;
+      } catch (error) {
+        log.warning(`Could not finish the export file ${exporter.path}: ${messageOf(error)}`);
+      }
+    }
   }
-  await report(log, outcomes, operation, settings, attemptWarning);
+  const look = lookAt(outcomes, {
+    thresholds: settings.thresholds,
+    onThreshold: settings.onThreshold,
+    now: settings.now,
+    report: settings.operation === 'report',
+    ...(read !== undefined && { read }),
+  });
+  await report(log, outcomes, operation, settings, attemptWarning, { look, exportFile });
+}
+
+/**
+ * The engine options that see entries: the export (each selected entry written before it is changed), a report's
+ * groups and by-id census, and the threshold gate asked before anything changes.
+ */
+function seeing(
+  settings: Settings,
+  log: Log,
+  exporter: ExportWriter | undefined,
+  read: Census | undefined,
+): Pick<EngineOptions, 'sink' | 'groupsOf' | 'gate' | 'readFirst'> {
+  const { dlq, groupBy, thresholds, target } = settings;
+  const bodies = settings.exportKind === 'entries-with-bodies';
+  const clean = (record: Readonly<Record<string, unknown>>): Record<string, unknown> =>
+    sanitizeRecord(dlq, record, { bodies, redact: log.redact });
+  const sink: RecordSink | undefined = exporter && {
+    write: (record) => exporter.write(clean(record)),
+    drop: (ids) => exporter.drop(ids),
+  };
+  const report = settings.operation === 'report';
+  const options: Pick<EngineOptions, 'sink' | 'groupsOf' | 'gate' | 'readFirst'> = {
+    ...(sink && target?.kind === 'query' && { sink }),
+    ...(report && { groupsOf: (record: Readonly<Record<string, unknown>>) => groupValues(dlq, groupBy, record) }),
+  };
+  if (hasThresholds(thresholds) && target?.kind === 'query') {
+    Object.assign(options, {
+      gate: (selected: readonly { createdAt?: number }[]) => {
+        let oldestMs: number | undefined;
+        for (const info of selected) {
+          if (info.createdAt !== undefined && (oldestMs === undefined || info.createdAt < oldestMs))
+            oldestMs = info.createdAt;
+        }
+        const exceeded = exceededThresholds(
+          thresholds,
+          { count: selected.length, ...(oldestMs !== undefined && { oldestMs }) },
+          settings.now,
+        );
+        return exceeded.length > 0 && settings.onThreshold === 'fail'
+          ? exceeded.map((e) => e.message).join('; ')
+          : undefined;
+      },
+    });
+  }
+  if (target?.kind === 'ids' && (read !== undefined || exporter !== undefined)) {
+    Object.assign(options, {
+      readFirst: async (_id: string, record: Record<string, unknown>) => {
+        read?.add(
+          entryInfo(record as Record<string, unknown> & { dlqId: string }, log.redact),
+          groupValues(dlq, groupBy, record),
+        );
+        if (exporter !== undefined) await exporter.write(clean(record));
+      },
+    });
+  }
+  return options;
 }
 
 /** The operation the settings ask for: the real one, or its probe in a dry run. */
@@ -156,6 +260,7 @@ async function carryOut(
   connection: Connection,
   cancellation: Cancellation,
   log: Log,
+  seen: Pick<EngineOptions, 'sink' | 'groupsOf' | 'gate' | 'readFirst'>,
 ): Promise<Outcomes> {
   const { target } = settings;
   if (target === undefined) {
@@ -167,14 +272,17 @@ async function carryOut(
   log.group(
     target.kind === 'ids'
       ? `${operation.words.doing} ${target.ids.length} id${target.ids.length === 1 ? '' : 's'} in the ${DLQ_NAMES[settings.dlq]}`
-      : `Listing ${target.filters.length === 0 ? 'every entry' : 'the matching entries'} of the ${DLQ_NAMES[settings.dlq]}, then ${operation.words.doing.toLowerCase()}`,
+      : `Listing ${target.filters.length === 0 ? 'every entry' : 'the matching entries'} of the ${DLQ_NAMES[settings.dlq]}${operation.name === 'report' ? '' : `, then ${operation.words.doing.toLowerCase()}`}`,
   );
+  // A report of a listing says what the DLQ holds in its summary, not one line per entry.
+  const perIdLines = !(operation.name === 'report' && target.kind === 'query');
   try {
     return await execute(target, operation, connection.client, {
+      ...seen,
       concurrency: settings.concurrency,
       strategy: settings.strategy,
       signal: cancellation.signal,
-      onSettled: log.settledLogger(operation),
+      ...(perIdLines && { onSettled: log.settledLogger(operation) }),
       onListed: (pages, entries) => {
         if (pages % 10 === 1 || core.isDebug()) log.info(`listed page ${pages}: ${entries} entries so far`);
       },
@@ -199,13 +307,21 @@ async function report(
   operation: Operation,
   settings: Settings,
   attemptWarning: string | undefined,
+  seen: { readonly look?: Look; readonly exportFile?: string } = {},
 ): Promise<void> {
-  const resultsFile = await writeOutputs(log, outcomes, operation);
+  const { look, exportFile = '' } = seen;
+  const keep = settings.target?.kind === 'query' ? settings.target.keep : undefined;
+  const resultsFile = await writeOutputs(log, outcomes, operation, {
+    ...lookOutputs(look, log.redact),
+    'kept-count': outcomes.selection?.kept !== undefined ? String(outcomes.selection.kept.size) : '',
+    'export-file': exportFile,
+  });
   const context = {
     onNotFound: settings.onNotFound,
     baseUrl: settings.endpoint.url,
     operation,
     redact: log.redact,
+    ...(look !== undefined && { look }),
   };
   const result = verdict(outcomes, context);
   await writeSummary(log, async () =>
@@ -217,6 +333,9 @@ async function report(
       verdict: result,
       ...(resultsFile !== '' && { resultsFile }),
       ...(attemptWarning !== undefined && { runAttemptWarning: attemptWarning }),
+      ...(operation.name === 'report' && { groupBy: settings.groupBy }),
+      ...(keep !== undefined && { keep }),
+      ...(exportFile !== '' && { exportFile }),
       ...(await runLink()),
     }),
   );
@@ -228,9 +347,14 @@ async function report(
 }
 
 /** Every output, and the results file it names. Returns the file's path ('' when it could not be written). */
-async function writeOutputs(log: Log, outcomes: Outcomes, operation: Operation): Promise<string> {
+async function writeOutputs(
+  log: Log,
+  outcomes: Outcomes,
+  operation: Operation,
+  seen: Partial<Record<OutputName, string>> = {},
+): Promise<string> {
   const resultsFile = await writeResults(log, outcomes, operation);
-  for (const [name, value] of Object.entries(outputsFor(outcomes, operation, resultsFile))) {
+  for (const [name, value] of Object.entries(outputsFor(outcomes, operation, resultsFile, seen))) {
     core.setOutput(name, log.redact(value));
   }
   return resultsFile;
@@ -313,6 +437,19 @@ function logSettings(log: Log, settings: Settings, operation: Operation, proxy: 
     log.info(`${Inputs.deleteAfterRedrive}: true (each entry is deleted once its re-run is confirmed)`);
   log.info(`qstash-url: ${endpoint.url} (from ${endpoint.urlSource}); token from ${endpoint.tokenSource}`);
   log.info(proxy ? `proxy: ${proxy}` : 'proxy: none');
+  if (target?.kind === 'query' && target.keep !== undefined) {
+    log.info(
+      `${Inputs.keepNewest}: ${target.keep.newest}${target.keep.per ? ` (${Inputs.keepPer}: ${target.keep.per})` : ''}`,
+    );
+  }
+  if (settings.operation === 'report') log.info(`${Inputs.groupBy}: ${settings.groupBy}`);
+  const { countAbove, olderThanRaw } = settings.thresholds;
+  if (countAbove !== undefined || olderThanRaw !== undefined) {
+    log.info(
+      `thresholds: ${[countAbove !== undefined && `${Inputs.failIfCountAbove} ${countAbove}`, olderThanRaw !== undefined && `${Inputs.failIfOlderThan} ${olderThanRaw}`].filter(Boolean).join(', ')}; ${Inputs.onThreshold}: ${settings.onThreshold}`,
+    );
+  }
+  if (settings.exportKind !== undefined) log.info(`${Inputs.export}: ${settings.exportKind}`);
   log.info(`on-not-found: ${settings.onNotFound}; changes entries: ${operation.changes}`);
   log.info(
     `concurrency: ${settings.concurrency}; max-retries: ${settings.maxRetries}; request-timeout: ${settings.requestTimeoutMs / 1000} s`,

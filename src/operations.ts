@@ -8,7 +8,7 @@ import type { Settled } from './outcomes.js';
 import { bulkDeletePath, entryPath, PAGE_SIZE, type DlqKind } from './qstash/paths.js';
 import type { Exchange } from './qstash/transport.js';
 
-export const OPERATION_NAMES = ['delete', 'restart', 'resume', 'retry', 'retry-callback'] as const;
+export const OPERATION_NAMES = ['delete', 'restart', 'resume', 'retry', 'retry-callback', 'report'] as const;
 export type OperationName = (typeof OPERATION_NAMES)[number];
 
 /** What a counting bulk call's 2xx answer says. */
@@ -41,7 +41,8 @@ export interface Words {
   readonly participle: string;
 }
 
-export type DoneOutput = 'removed' | 'redriven' | 'would-remove' | 'would-redrive';
+/** 'found': a report's entries that exist, which no list output holds (entries-count counts them). */
+export type DoneOutput = 'removed' | 'redriven' | 'would-remove' | 'would-redrive' | 'found';
 
 export interface Operation {
   readonly name: OperationName | 'probe';
@@ -215,7 +216,7 @@ function redriveOperation(spec: RedriveSpec, headers: RedriveHeaders, deleteAfte
 
 /** The DLQs an operation works on. */
 export function dlqsOf(name: OperationName): readonly DlqKind[] {
-  if (name === 'delete') return ['workflow', 'qstash'];
+  if (name === 'delete' || name === 'report') return ['workflow', 'qstash'];
   return REDRIVES.filter((spec) => spec.name === name).map((spec) => spec.dlq);
 }
 
@@ -227,6 +228,7 @@ export interface RedriveOptions {
 
 export function operationFor(name: OperationName, dlq: DlqKind, options: RedriveOptions = {}): Operation {
   if (name === 'delete') return deleteOperation(dlq);
+  if (name === 'report') return reportFor(dlq);
   const spec = REDRIVES.find((candidate) => candidate.name === name && candidate.dlq === dlq);
   if (!spec) throw new Error(`operation ${name} does not exist for the ${dlq} DLQ`);
   return redriveOperation(spec, options.headers ?? {}, options.deleteAfter === true);
@@ -237,6 +239,8 @@ export function operationFor(name: OperationName, dlq: DlqKind, options: Redrive
  * nothing, so it may always be retried.
  */
 export function probeFor(real: Operation): Operation {
+  // A dry run of a report is the report.
+  if (real.name === 'report') return real;
   const verb = real.words.verb === 'delete' ? 'remove' : real.words.verb;
   const output: DoneOutput = real.redrive ? 'would-redrive' : 'would-remove';
   return {
@@ -257,6 +261,33 @@ export function probeFor(real: Operation): Operation {
     },
   };
 }
+
+/**
+ * A report: reads and changes nothing, so it only ever sends `GET`s and works with a read-only token. By id it is a
+ * probe whose found entries no list output holds (entries-count counts them); by filter it is the listing alone.
+ */
+export function reportFor(dlq: DlqKind): Operation {
+  return {
+    name: 'report',
+    dlq,
+    idempotent: true,
+    redrive: false,
+    changes: false,
+    request: (id) => ({ method: 'GET', path: entryPath(dlq, id), wantsBody: true, maxBodyBytes: ENTRY_BODY_LIMIT }),
+    answer: () => ({ kind: 'done' }),
+    words: {
+      verb: 'report',
+      past: 'Found',
+      doing: 'Reading',
+      output: 'found',
+      outcome: 'found',
+      participle: 'read',
+    },
+  };
+}
+
+/** The most one entry's answer may hold when it is read (a report, an export): bodies are bounded by the plan's limit. */
+export const ENTRY_BODY_LIMIT = 4 * 1024 * 1024;
 
 export class OverrideError extends Error {
   override name = 'OverrideError';
@@ -370,9 +401,9 @@ export function readRedriveHeaders(
   const headers: Record<string, string> = {};
   const problems: string[] = [];
   const given = REDRIVE_OVERRIDES.filter((override) => input(override.input).trim() !== '');
-  if (given.length > 0 && operation === 'delete') {
+  if (given.length > 0 && (operation === 'delete' || operation === 'report')) {
     throw new OverrideError(
-      `${given.map((o) => o.input).join(', ')}: re-run settings, but operation is delete. Accepted: with operation restart, resume, retry or retry-callback.`,
+      `${given.map((o) => o.input).join(', ')}: re-run settings, but operation is ${operation}. Accepted: with operation restart, resume, retry or retry-callback.`,
     );
   }
   for (const override of given) {

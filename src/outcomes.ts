@@ -16,6 +16,7 @@ export const CAUSES = {
   redirect: 'the server redirected; redirects are never followed',
   'invalid-id': 'the id cannot be sent safely',
   'bad-answer': 'the server answered with something unusable',
+  unread: 'its entry could not be read before the change: nothing was changed',
   internal: 'an unexpected error in the action',
 } as const;
 
@@ -72,6 +73,8 @@ export type StopKind =
   | 'proxy-refused'
   | 'listing-failed'
   | 'cap-exceeded'
+  | 'threshold-exceeded'
+  | 'export-failed'
   | 'rate-limited'
   | 'internal';
 
@@ -108,6 +111,10 @@ export interface SelectionReport {
   /** The inputs the cap and select-all are given under, for messages (max-entries, select-all). */
   readonly capInput: string;
   readonly allInput: string;
+  /** keep-newest: the matching entries kept (left out of the selection). */
+  readonly kept?: ReadonlySet<string>;
+  /** A report's group-by values of each matching entry. */
+  readonly groups?: ReadonlyMap<string, readonly string[]>;
 }
 
 export interface Outcomes {

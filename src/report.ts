@@ -6,13 +6,20 @@ import { Inputs, OUTPUTS, type OnNotFound, type OutputName } from './inputs.js';
 import { showId } from './ids.js';
 import type { Operation } from './operations.js';
 import { STOP_CAUSES, type FailedId, type Outcomes, type Settled } from './outcomes.js';
+import { censusMarkdown, formatAge } from './census-summary.js';
+import { thresholdLines, type Look } from './look.js';
 
 /** A JSON object whose keys are ids: built so that an id such as `__proto__` is just a key. */
 function idObject(entries: Iterable<readonly [string, string]>): string {
   return JSON.stringify(Object.fromEntries(entries));
 }
 
-export function outputsFor(outcomes: Outcomes, operation: Operation, resultsFile = ''): Record<OutputName, string> {
+export function outputsFor(
+  outcomes: Outcomes,
+  operation: Operation,
+  resultsFile = '',
+  seen: Partial<Record<OutputName, string>> = {},
+): Record<OutputName, string> {
   const outputs = Object.fromEntries(OUTPUTS.map((name) => [name, ''])) as Record<OutputName, string>;
   const lists: Record<'removed' | 'redriven' | 'would-remove' | 'would-redrive', readonly string[]> = {
     removed: [],
@@ -20,7 +27,8 @@ export function outputsFor(outcomes: Outcomes, operation: Operation, resultsFile
     'would-remove': [],
     'would-redrive': [],
   };
-  lists[operation.words.output] = outcomes.done;
+  // A report's found entries are counted (entries-count), not listed: a whole DLQ does not fit in an output.
+  if (operation.words.output !== 'found') lists[operation.words.output] = outcomes.done;
   for (const [name, ids] of Object.entries(lists)) {
     outputs[name as OutputName] = JSON.stringify(ids);
     outputs[`${name}-count` as OutputName] = String(ids.length);
@@ -32,6 +40,8 @@ export function outputsFor(outcomes: Outcomes, operation: Operation, resultsFile
   outputs['failed-count'] = String(outcomes.failed.length);
   outputs['failed-causes'] = idObject(outcomes.failed.map((entry) => [entry.id, entry.cause] as const));
   outputs['results-file'] = resultsFile;
+  outputs['threshold-exceeded'] = 'false';
+  for (const [name, value] of Object.entries(seen)) if (value !== undefined) outputs[name as OutputName] = value;
   return outputs;
 }
 
@@ -50,6 +60,8 @@ export interface VerdictContext {
   readonly operation: Operation;
   /** Removes secrets from raw text; applied before any id is shortened for a message. */
   readonly redact?: (text: string) => string;
+  /** What the run saw: the thresholds it exceeds. */
+  readonly look?: Look;
 }
 
 const LISTED_IDS = 10;
@@ -68,7 +80,7 @@ export function verdict(outcomes: Outcomes, context: VerdictContext): Verdict {
   const listIds = (ids: readonly string[]): string => listShortIds(ids.map(clean));
   const errors: string[] = [];
   const { operation } = context;
-  const verb = operation.changes ? operation.words.verb : 'probe';
+  const verb = operation.changes || operation.name === 'report' ? operation.words.verb : 'probe';
   const stopped = outcomes.stopped;
   switch (stopped?.kind) {
     case 'token-refused':
@@ -111,6 +123,14 @@ export function verdict(outcomes: Outcomes, context: VerdictContext): Verdict {
       );
       break;
     }
+    case 'threshold-exceeded':
+      // Said below, with every threshold exceeded.
+      break;
+    case 'export-failed':
+      errors.push(
+        `The export could not be written (${stopped.reason}). Nothing was ${operation.changes ? operation.words.participle : 'changed'}.`,
+      );
+      break;
     case 'cancelled':
       errors.push(`The run was cancelled (${stopped.reason}); ids not yet settled are listed as failed.`);
       break;
@@ -150,6 +170,20 @@ export function verdict(outcomes: Outcomes, context: VerdictContext): Verdict {
   if (missing > 0 && context.onNotFound === 'fail') errors.push(`${missingText} ${Inputs.onNotFound} is 'fail'.`);
 
   const warnings: string[] = [];
+  const exceeded = context.look?.exceeded ?? [];
+  if (exceeded.length > 0) {
+    const text = `Threshold exceeded: ${exceeded.map((e) => e.message).join('; ')}.`;
+    if (context.look?.onThreshold === 'warn') {
+      warnings.push(`${text} (${Inputs.onThreshold}: warn, so the step goes on.)`);
+    } else {
+      const changed = operation.changes
+        ? ` Nothing was ${operation.words.participle}.`
+        : operation.name === 'probe'
+          ? ' A real run would change nothing and fail.'
+          : '';
+      errors.push(`${text}${changed} (${Inputs.onThreshold}: fail; warn passes with a warning instead.)`);
+    }
+  }
   if (missing > 0 && context.onNotFound === 'warn') warnings.push(missingText);
   if (outcomes.unattributed > 0) {
     warnings.push(
@@ -173,8 +207,8 @@ export function verdict(outcomes: Outcomes, context: VerdictContext): Verdict {
   if (outcomes.selection !== undefined && outcomes.selection.matched === 0 && errors.length === 0) {
     notices.push(
       outcomes.selection.filters.length === 0
-        ? `The DLQ is empty: nothing to ${verb}.`
-        : `No DLQ entry matched the filters: nothing to ${verb}.`,
+        ? `The DLQ is empty${operation.name === 'report' ? '' : `: nothing to ${verb}`}.`
+        : `No DLQ entry matched the filters${operation.name === 'report' ? '' : `: nothing to ${verb}`}.`,
     );
   }
   return { ...(errors.length > 0 && { error: errors.join(' ') }), warnings, notices };
@@ -245,6 +279,12 @@ export interface SummaryContext extends VerdictContext {
   readonly resultsFile?: string;
   /** A redrive on a job re-run without delete-after-redrive: see runAttemptWarning. */
   readonly runAttemptWarning?: string;
+  /** report: the group-by field. */
+  readonly groupBy?: string;
+  /** keep-newest: N and the keep-per field. */
+  readonly keep?: { readonly newest: number; readonly per?: string };
+  /** The export's path, when one was written. */
+  readonly exportFile?: string;
 }
 
 /** Rows of the id table; the rest are counted, not shown, so the summary stays far under its 1 MiB limit. */
@@ -294,7 +334,8 @@ export function summaryMarkdown(outcomes: Outcomes, context: SummaryContext): st
       ? '⚠️ passed with warnings'
       : '✅ passed';
   const selection = outcomes.selection;
-  const dry = !operation.changes;
+  const report = operation.name === 'report';
+  const dry = !operation.changes && !report;
   const lines: string[] = [];
   const untouched = context.title === 'delete' ? 'nothing deleted' : 'nothing re-run';
   lines.push(`## Upstash DLQ ${context.title}${dry ? ` (dry run: ${untouched})` : ''}`, '');
@@ -316,6 +357,26 @@ export function summaryMarkdown(outcomes: Outcomes, context: SummaryContext): st
   if (outcomes.unattributed > 0) lines.push(`- Unattributed bulk deletions: ${outcomes.unattributed}`);
   if (context.runUrl) lines.push(`- Run: ${cell(context.runUrl)}`);
   if (context.resultsFile) lines.push(`- Per-id results: \`${cell(context.resultsFile)}\` (results-file output)`);
+  if (context.exportFile) lines.push(`- Export: \`${cell(context.exportFile)}\` (export-file output)`);
+  const look = context.look;
+  const kept = selection?.kept;
+  if (!report && look?.census !== undefined && look.exact && look.census.oldestMs !== undefined) {
+    const { oldestMs, newestMs, now } = look.census;
+    lines.push(
+      `- Selected entries created from ${safeDate(oldestMs)} (${formatAge(now - oldestMs)} before the step started) to ${safeDate(newestMs)}`,
+    );
+  }
+  if (!report && kept !== undefined && context.keep !== undefined) {
+    const per = context.keep.per !== undefined ? ` of each \`${context.keep.per}\`` : '';
+    lines.push(
+      `- Kept (${Inputs.keepNewest}: the ${context.keep.newest} newest${per}): ${kept.size}, left out of the selection`,
+    );
+  }
+  if (!report && look !== undefined) {
+    for (const line of thresholdLines(look)) {
+      lines.push(`- ${line.name} ${line.limit}: ${cell(String(line.figure))}${line.exceeded ? ' — **exceeded**' : ''}`);
+    }
+  }
   if (outcomes.inferred.length > 0) {
     lines.push(
       `- ${outcomes.inferred.length} id(s) were counted as ${operation.words.outcome} by the lost-response rule (deletes only): an attempt's answer never arrived and the retry found the entry gone.`,
@@ -333,6 +394,28 @@ export function summaryMarkdown(outcomes: Outcomes, context: SummaryContext): st
   for (const message of [...messages, ...context.verdict.notices]) {
     if (message) lines.push('', `> ${cell(message)}`);
   }
+  if (report && look?.census !== undefined && look.exact) {
+    lines.push(
+      '',
+      censusMarkdown(look.census, {
+        redact: context.redact,
+        groupBy: context.groupBy ?? '',
+        filters: selection?.filters ?? [],
+        ...(kept !== undefined &&
+          context.keep !== undefined && {
+            kept: {
+              kept: kept.size,
+              actedOn: selection?.matched ?? 0,
+              n: context.keep.newest,
+              ...(context.keep.per !== undefined && { per: context.keep.per }),
+            },
+          }),
+        thresholds: thresholdLines(look),
+      }).trimEnd(),
+    );
+  }
+  // A report of a listing shows what the DLQ holds, not a row per entry (the results file has every id).
+  if (report && selection !== undefined) return `${lines.join('\n')}\n`;
 
   // Only the rows that can be shown are built; the rest are counted.
   const rows: string[] = [];
@@ -391,6 +474,7 @@ export function summaryMarkdown(outcomes: Outcomes, context: SummaryContext): st
 
 function modeText(outcomes: Outcomes, context: SummaryContext): string {
   if (context.operation.changes) return context.title;
+  if (context.operation.name === 'report') return 'report (reads only: nothing is changed)';
   const what = context.title === 'delete' ? 'nothing deleted' : 'nothing re-run';
   return outcomes.selection !== undefined
     ? `${context.title} dry run (entries listed, ${what})`

@@ -5,16 +5,21 @@
 import {
   BLANK_REFUSED,
   CODE_DEFAULTS,
+  EXPORT_KINDS,
   INPUTS,
   Inputs,
   inputVariable,
   RETIRED_INPUTS,
+  type ExportKind,
   type InputSpec,
   type OnNotFound,
+  type OnThreshold,
 } from './inputs.js';
-import type { Strategy, Target } from './engine/index.js';
+import { defaultGroupField, GROUP_FIELDS, isGroupField, type GroupField } from './census.js';
+import { hasThresholds, type Thresholds } from './thresholds.js';
+import type { KeepRule, Strategy, Target } from './engine/index.js';
 import { assertUsableIds, InvalidIdsError, parseIdList, uniqueInOrder } from './ids.js';
-import { FILTER_INPUTS, FilterError, readFilters, splitValues } from './filters.js';
+import { FILTER_INPUTS, FilterError, parseDuration, readFilters, splitValues } from './filters.js';
 import {
   dlqsOf,
   OPERATION_NAMES,
@@ -45,6 +50,14 @@ export interface Settings {
   readonly concurrency: number;
   readonly maxRetries: number;
   readonly requestTimeoutMs: number;
+  /** report: the field the groups count by (the DLQ's default when not given). */
+  readonly groupBy: GroupField;
+  readonly thresholds: Thresholds;
+  readonly onThreshold: OnThreshold;
+  /** export: what is written before anything changes; undefined: no export. */
+  readonly exportKind: ExportKind | undefined;
+  /** The step's start (Unix ms), frozen: older-than and fail-if-older-than both count back from it. */
+  readonly now: number;
 }
 
 /** What settings are read from: passed in so that tests need no process environment. */
@@ -84,6 +97,9 @@ export function readSettings(source: SettingsSource): Settings {
     }
   };
   const raw = (spec: InputSpec): string => source.input(spec.name);
+  // "Now" is read once: the filters and the age threshold measure from the same instant.
+  const now = source.now?.() ?? Date.now();
+  const frozen: SettingsSource = { ...source, now: () => now };
 
   attempt(() => refuseRetired(source), undefined);
   attempt(() => refuseBlank(source), undefined);
@@ -104,7 +120,11 @@ export function readSettings(source: SettingsSource): Settings {
   const redriveHeaders = attempt(() => readRedriveHeaders(source.input, operation), {});
   const deleteAfterRedrive = attempt(() => readDeleteAfter(source, operation), false);
   const cap = attempt(() => readInteger(INPUTS.maxEntries, raw(INPUTS.maxEntries), 0, Number.MAX_SAFE_INTEGER), 0);
-  const target = attempt(() => readTarget(source, dlq, cap), undefined);
+  const target = attempt(() => readTarget(frozen, dlq, cap, operation), undefined);
+  const groupBy = attempt(() => readGroupBy(source, dlq, operation), defaultGroupField(dlq));
+  const thresholds = attempt(() => readThresholds(source, operation, target), {});
+  const onThreshold = attempt(() => readChoice(INPUTS.onThreshold, raw(INPUTS.onThreshold)), 'fail') as OnThreshold;
+  const exportKind = attempt(() => readExport(raw(INPUTS.export)), undefined);
 
   if (problems.length > 0 || endpoint === undefined || operation === undefined) {
     const count = problems.reduce((sum, problem) => sum + problem.split('\n- ').length, 0);
@@ -126,6 +146,11 @@ export function readSettings(source: SettingsSource): Settings {
     concurrency,
     maxRetries,
     requestTimeoutMs,
+    groupBy,
+    thresholds,
+    onThreshold,
+    exportKind,
+    now,
   };
 }
 
@@ -147,7 +172,7 @@ function checkToken(endpoint: Pick<Endpoint, 'token' | 'tokenSource'>): void {
 
 function readDeleteAfter(source: SettingsSource, operation: OperationName | undefined): boolean {
   const value = readBoolean(Inputs.deleteAfterRedrive, source.input(Inputs.deleteAfterRedrive), false);
-  if (value && (operation === 'delete' || operation === 'retry-callback')) {
+  if (value && (operation === 'delete' || operation === 'retry-callback' || operation === 'report')) {
     throw new SettingsError(
       `${Inputs.deleteAfterRedrive}: "true" deletes each entry after its re-run, but operation is ${operation}` +
         `${operation === 'retry-callback' ? ' (which re-runs only the failed callback, not the run)' : ''}. ` +
@@ -214,7 +239,15 @@ function refuseBlank(source: SettingsSource): void {
 }
 
 /** One way of selecting per step: ids, filters, or select-all. */
-function readTarget(source: SettingsSource, dlq: DlqKind, cap: number): Target | undefined {
+function readTarget(
+  source: SettingsSource,
+  dlq: DlqKind,
+  cap: number,
+  operation: OperationName | undefined,
+): Target | undefined {
+  // A report changes nothing: no cap, and no selection at all means the whole DLQ.
+  const report = operation === 'report';
+  if (report) cap = 0;
   const idsGiven = source.input(Inputs.dlqIds).trim() !== '' || source.input(Inputs.dlqIdsFile).trim() !== '';
   const all = readBoolean(Inputs.selectAll, source.input(Inputs.selectAll), CODE_DEFAULTS.selectAll);
   const allName = Inputs.selectAll;
@@ -246,16 +279,134 @@ function readTarget(source: SettingsSource, dlq: DlqKind, cap: number): Target |
         `Remove the filters, or set ${allName}: false to act only on what they match.`,
     );
   }
+  const keep = readKeep(source, dlq, idsGiven);
   if (idsGiven) {
     const ids = readIds(source);
     return ids.length > 0 ? { kind: 'ids', ids } : undefined;
   }
-  if (all) return { kind: 'query', query: [], filters: [], cap, capInput, allInput: allName };
+  const rest = { cap, capInput, allInput: allName, ...(keep && { keep }) };
+  if (all || (report && filterInputs.length === 0)) return { kind: 'query', query: [], filters: [], ...rest };
   if (filterInputs.length > 0) {
     const filters = readFilters(dlq, (name) => source.input(name), source.now?.() ?? Date.now());
-    return { kind: 'query', query: filters.query, filters: filters.applied, cap, capInput, allInput: allName };
+    return { kind: 'query', query: filters.query, filters: filters.applied, ...rest };
   }
   return undefined;
+}
+
+function groupFieldsText(dlq: DlqKind): string {
+  return `${GROUP_FIELDS[dlq].join(', ')} (dlq: ${dlq})`;
+}
+
+/** group-by: only a report has groups; the DLQ's default field when left out. */
+function readGroupBy(source: SettingsSource, dlq: DlqKind, operation: OperationName | undefined): GroupField {
+  const raw = source.input(Inputs.groupBy);
+  const value = raw.trim().toLowerCase();
+  if (value === '') return defaultGroupField(dlq);
+  if (operation !== undefined && operation !== 'report') {
+    throw new SettingsError(
+      `${Inputs.groupBy}: ${JSON.stringify(raw)} shapes a report's groups, but operation is ${operation}. ` +
+        `Accepted: ${Inputs.groupBy} with operation report; leave it out otherwise.`,
+    );
+  }
+  if (!isGroupField(dlq, value)) {
+    throw new SettingsError(
+      `${Inputs.groupBy}: ${JSON.stringify(raw)} is not a field entries of the ${dlq} DLQ are grouped by. Accepted: ${groupFieldsText(dlq)}.`,
+    );
+  }
+  return value;
+}
+
+/** keep-newest and keep-per: a rule over a listing, so never with ids. */
+function readKeep(source: SettingsSource, dlq: DlqKind, idsGiven: boolean): KeepRule | undefined {
+  const newestRaw = source.input(Inputs.keepNewest);
+  const perRaw = source.input(Inputs.keepPer);
+  const per = perRaw.trim().toLowerCase();
+  if (newestRaw.trim() === '') {
+    if (per !== '') {
+      throw new SettingsError(
+        `${Inputs.keepPer}: ${JSON.stringify(perRaw)} is given without ${Inputs.keepNewest}. Accepted: ${Inputs.keepPer} ` +
+          `together with ${Inputs.keepNewest}: N (the N newest of each group are kept).`,
+      );
+    }
+    return undefined;
+  }
+  const newest = /^[+]?\d+$/u.test(newestRaw.trim()) ? Number(newestRaw.trim()) : Number.NaN;
+  if (!Number.isSafeInteger(newest) || newest < 1) {
+    throw new SettingsError(
+      `${Inputs.keepNewest}: ${JSON.stringify(newestRaw)} is not accepted. Accepted: a whole number of entries to keep, 1 or more.`,
+    );
+  }
+  if (idsGiven) {
+    throw new SettingsError(
+      `${Inputs.keepNewest}: keeps the newest of what a listing matches, but ${Inputs.dlqIds} / ${Inputs.dlqIdsFile} ` +
+        `select entries by id. Accepted: ${Inputs.keepNewest} with filters or ${Inputs.selectAll}: true; leave it out with ids.`,
+    );
+  }
+  if (per === '') return { newest };
+  if (!isGroupField(dlq, per)) {
+    throw new SettingsError(
+      `${Inputs.keepPer}: ${JSON.stringify(perRaw)} is not a field entries of the ${dlq} DLQ are grouped by. Accepted: ${groupFieldsText(dlq)}.`,
+    );
+  }
+  return { newest, per };
+}
+
+/**
+ * fail-if-count-above and fail-if-older-than: measured on what a listing selects (a report, filters, select-all),
+ * before anything changes. In a by-id run of an operation that changes, each id is settled as it goes: there is no
+ * moment before the changes at which the count is known, so they are refused there.
+ */
+function readThresholds(
+  source: SettingsSource,
+  operation: OperationName | undefined,
+  target: Target | undefined,
+): Thresholds {
+  const countRaw = source.input(Inputs.failIfCountAbove);
+  const olderRaw = source.input(Inputs.failIfOlderThan);
+  const problems: string[] = [];
+  let countAbove: number | undefined;
+  let olderThanMs: number | undefined;
+  if (countRaw.trim() !== '') {
+    const value = /^[+]?\d+$/u.test(countRaw.trim()) ? Number(countRaw.trim()) : Number.NaN;
+    if (Number.isSafeInteger(value)) countAbove = value;
+    else
+      problems.push(
+        `${Inputs.failIfCountAbove}: ${JSON.stringify(countRaw)} is not accepted. Accepted: a whole number, 0 or more (0: fail when anything is selected).`,
+      );
+  }
+  if (olderRaw.trim() !== '') {
+    try {
+      olderThanMs = parseDuration(Inputs.failIfOlderThan, olderRaw);
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+  }
+  const thresholds: Thresholds = {
+    ...(countAbove !== undefined && { countAbove }),
+    ...(olderThanMs !== undefined && { olderThanMs, olderThanRaw: olderRaw.trim() }),
+  };
+  const given = [
+    ...(countRaw.trim() !== '' ? [Inputs.failIfCountAbove] : []),
+    ...(olderRaw.trim() !== '' ? [Inputs.failIfOlderThan] : []),
+  ];
+  if (given.length > 0 && target?.kind === 'ids' && operation !== undefined && operation !== 'report') {
+    problems.push(
+      `${given.join(', ')}: a threshold is checked on what a listing selects before anything changes, but this ` +
+        `${operation} selects by id (${Inputs.dlqIds} / ${Inputs.dlqIdsFile}). Accepted: thresholds with operation ` +
+        `report, or with filters or ${Inputs.selectAll}: true.`,
+    );
+  }
+  if (problems.length > 0) throw new SettingsError(problems.join('\n- '));
+  return hasThresholds(thresholds) ? thresholds : {};
+}
+
+function readExport(raw: string): ExportKind | undefined {
+  const value = raw.trim().toLowerCase();
+  if (value === '') return undefined;
+  if ((EXPORT_KINDS as readonly string[]).includes(value)) return value as ExportKind;
+  throw new SettingsError(
+    `${Inputs.export}: ${JSON.stringify(raw)} is not an export. Accepted: ${INPUTS.export.accepted}.`,
+  );
 }
 
 export function readBoolean(name: string, raw: string, fallback: boolean): boolean {

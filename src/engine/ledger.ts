@@ -65,7 +65,10 @@ export class Ledger {
   halt(kind: StopKind, reason: string): void {
     if (this.stopped !== undefined) return;
     this.stopped = { kind, reason };
-    const cause: Cause = kind === 'listing-failed' || kind === 'cap-exceeded' ? 'cancelled' : kind;
+    const cause: Cause =
+      kind === 'listing-failed' || kind === 'cap-exceeded' || kind === 'threshold-exceeded' || kind === 'export-failed'
+        ? 'cancelled'
+        : kind;
     this.stop.abort(new StopReason(cause, kind === 'cancelled' || kind === 'internal' ? reason : describeStop(kind)));
   }
 
@@ -189,6 +192,10 @@ function describeStop(kind: StopKind, reason?: string): string {
       return 'the listing failed';
     case 'cap-exceeded':
       return 'more entries matched than the cap';
+    case 'threshold-exceeded':
+      return 'a threshold was exceeded';
+    case 'export-failed':
+      return 'the export could not be written';
     case 'internal':
       return reason ?? 'internal error';
     case 'rate-limited':

@@ -68,7 +68,11 @@ export class Lister {
   async list(
     query: ListQuery,
     maxPages: number,
-    onPage: (entries: readonly EntryInfo[], last: boolean) => boolean | undefined,
+    onPage: (
+      entries: readonly EntryInfo[],
+      last: boolean,
+      records: readonly Readonly<Record<string, unknown>>[],
+    ) => boolean | undefined,
     { shrinkPages = true }: { readonly shrinkPages?: boolean } = {},
   ): Promise<ListingEnd> {
     const { ledger, ceiling } = this;
@@ -112,7 +116,7 @@ export class Lister {
         );
       }
       for (const entry of result.entries) seen.add(entry.dlqId);
-      const enough = onPage(result.entries, result.cursor === undefined) === true;
+      const enough = onPage(result.entries, result.cursor === undefined, result.records) === true;
       this.options.onListed?.(page, seen.size);
       if (enough && result.cursor !== undefined) return { kind: 'stopped' };
       if (result.cursor === undefined) {

@@ -1,5 +1,6 @@
 /** What a run is given: its target and its options. */
-import type { AppliedFilter, Settled } from '../outcomes.js';
+import type { GroupField } from '../census.js';
+import type { AppliedFilter, EntryInfo, Settled } from '../outcomes.js';
 import type { ListQuery } from '../qstash/paths.js';
 
 /** What the run acts on. */
@@ -15,7 +16,23 @@ export type Target =
       /** The inputs the cap and select-all are given under, for messages (max-entries, select-all). */
       readonly capInput: string;
       readonly allInput: string;
+      /** keep-newest: the newest matching entries (of each group) are left out of the selection. */
+      readonly keep?: KeepRule;
     };
+
+/** keep-newest / keep-per. */
+export interface KeepRule {
+  readonly newest: number;
+  readonly per?: GroupField;
+}
+
+/** Where a filter run writes each selected entry before anything is changed (export). */
+export interface RecordSink {
+  /** Queues one entry's record; `flush` says when every queued record is written. */
+  write(record: Readonly<Record<string, unknown>>): Promise<void>;
+  /** Takes entries back out (those keep-newest keeps, which are not selected). */
+  drop(ids: ReadonlySet<string>): Promise<void>;
+}
 
 export type QueryTarget = Extract<Target, { kind: 'query' }>;
 
@@ -36,4 +53,20 @@ export interface EngineOptions {
   readonly listFromIds?: number;
   /** Most listing pages one run reads (a ceiling against listings that never end). */
   readonly maxListPages?: number;
+  /**
+   * By-id runs (the export): called with each entry as the server holds it before the entry is changed. An
+   * operation that changes reads the entry first (`GET`) and sends the change only once this has resolved: an id
+   * whose entry cannot be read, or whose call throws, fails as `unread`, unchanged. A dry run or a report is given
+   * its own `GET` answer. Set, it also makes by-id runs go per id (no listing race: every id is read alone).
+   */
+  readonly readFirst?: (id: string, record: Record<string, unknown>) => Promise<void>;
+  /** Filter runs: each selected entry's record is written here before anything is changed. */
+  readonly sink?: RecordSink;
+  /** Filter runs: an entry's groups (a report's group-by), kept per selected entry for the report. */
+  readonly groupsOf?: (record: Readonly<Record<string, unknown>>) => readonly string[];
+  /**
+   * Filter runs: asked once with the entries the run would act on, before anything is changed (the thresholds). A
+   * reason stops the run: nothing is changed (a dry run or a report still shows what was selected).
+   */
+  readonly gate?: (selected: readonly EntryInfo[]) => string | undefined;
 }

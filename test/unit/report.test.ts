@@ -73,6 +73,15 @@ describe('outputsFor', () => {
       'would-redrive': '[]',
       'would-redrive-count': '0',
       'results-file': '/tmp/results.jsonl',
+      // What a report or a listing saw is given by main (look.ts); on its own, nothing was counted.
+      'entries-count': '',
+      'oldest-created-at': '',
+      'newest-created-at': '',
+      groups: '',
+      'groups-others': '',
+      'threshold-exceeded': 'false',
+      'kept-count': '',
+      'export-file': '',
     });
   });
 

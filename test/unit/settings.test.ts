@@ -35,7 +35,7 @@ function problem(inputs: Record<string, string>): string {
 
 describe('readSettings', () => {
   it('applies the documented defaults', () => {
-    expect(readSettings(source(base))).toEqual({
+    expect(readSettings({ ...source(base), now: () => 1_700_000_000_000 })).toEqual({
       target: { kind: 'ids', ids: ['a'] },
       dlq: 'workflow',
       operation: 'delete',
@@ -55,6 +55,11 @@ describe('readSettings', () => {
       concurrency: 8,
       maxRetries: 3,
       requestTimeoutMs: 30_000,
+      groupBy: 'workflow-url',
+      thresholds: {},
+      onThreshold: 'fail',
+      exportKind: undefined,
+      now: 1_700_000_000_000,
     });
   });
 
@@ -229,10 +234,10 @@ describe('readSettings: operation and dlq', () => {
   });
 
   it.each([
-    ['resume', 'qstash', 'workflow', 'delete, retry'],
-    ['restart', 'qstash', 'workflow', 'delete, retry'],
-    ['retry-callback', 'qstash', 'workflow', 'delete, retry'],
-    ['retry', 'workflow', 'qstash', 'delete, restart, resume, retry-callback'],
+    ['resume', 'qstash', 'workflow', 'delete, retry, report'],
+    ['restart', 'qstash', 'workflow', 'delete, retry, report'],
+    ['retry-callback', 'qstash', 'workflow', 'delete, retry, report'],
+    ['retry', 'workflow', 'qstash', 'delete, restart, resume, retry-callback, report'],
   ])('refuses operation %s with dlq %s, naming operation and what fits', (operation, dlq, belongs, fits) => {
     expect(problem({ ...base, operation, dlq })).toMatch(
       new RegExp(
