@@ -53215,7 +53215,9 @@ function summaryMarkdown(outcomes, context) {
     lines.push(`- Mode: ${modeText(outcomes, context)}; ${Inputs.onNotFound}: \`${context.onNotFound}\``);
     if (selection !== undefined) {
         lines.push(selection.filters.length === 0
-            ? `- Selection: \`${selection.allInput}\` (every entry of the DLQ)`
+            ? report
+                ? '- Selection: the whole DLQ'
+                : `- Selection: \`${selection.allInput}\` (every entry of the DLQ)`
             : `- Selection: ${selection.filters.map((f) => `\`${f.input}\` = ${f.values.map(cell).join(' or ')}`).join('; ')}`, `- Matched: ${selection.matched}${selection.cap !== undefined ? ` (more than ${selection.capInput} ${selection.cap})` : ''}`);
     }
     if (outcomes.unattributed > 0)

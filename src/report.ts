@@ -349,7 +349,9 @@ export function summaryMarkdown(outcomes: Outcomes, context: SummaryContext): st
   if (selection !== undefined) {
     lines.push(
       selection.filters.length === 0
-        ? `- Selection: \`${selection.allInput}\` (every entry of the DLQ)`
+        ? report
+          ? '- Selection: the whole DLQ'
+          : `- Selection: \`${selection.allInput}\` (every entry of the DLQ)`
         : `- Selection: ${selection.filters.map((f) => `\`${f.input}\` = ${f.values.map(cell).join(' or ')}`).join('; ')}`,
       `- Matched: ${selection.matched}${selection.cap !== undefined ? ` (more than ${selection.capInput} ${selection.cap})` : ''}`,
     );
