@@ -7,6 +7,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { methodNotAllowed, type Answer } from './answers.ts';
 import { bulkDelete, cancelCallback, deleteEntry, getEntry, list, listMessages } from './entries.ts';
+import { logs } from './logs.ts';
 import { CALLBACK, RESTART, RESUME, RETRY, redriveBulk, redriveOne, type RedriveMissing } from './redrive.ts';
 import type { CursorMode, DlqStore } from './store.ts';
 
@@ -63,6 +64,7 @@ export const OPERATIONS: readonly Operation[] = [
   // The failure callback is re-run per id only: there is no bulk form.
   { name: 'bulk-callback', method: 'POST', path: `${WORKFLOW}/callback`, behaviour: methodNotAllowed },
   { name: 'cancel-callback', method: 'DELETE', path: `${WORKFLOW}/callback/:dlqId`, behaviour: cancelCallback },
+  { name: 'logs', method: 'GET', path: '/v2/workflows/logs', behaviour: logs },
 
   // The message DLQ.
   { name: 'get', method: 'GET', path: `${MESSAGE}/:dlqId`, behaviour: getEntry('qstash') },

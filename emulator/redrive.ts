@@ -87,10 +87,17 @@ export interface Redrive {
   perform(world: World, entry: DlqEntry, at: number): Run;
 }
 
-/** restart/resume: a new run `wfr_rerun_<n>`; the entry leaves the Workflow DLQ only with `redriveRemoves.workflow`. */
-function newWorkflowRun(world: World, entry: DlqEntry, at: number): Run {
-  if (world.redriveRemoves.workflow) world.store.delete('workflow', entry.dlqId);
-  return { newId: world.store.newRunId('wfr'), createdAt: at };
+/**
+ * restart/resume: a new run `wfr_rerun_<n>` (a resume keeps the failed run's id with `runs.resumeKeepsRunId`), whose
+ * outcome the run log's rule decides (runs.ts); the entry leaves the Workflow DLQ only with `redriveRemoves.workflow`.
+ */
+function newWorkflowRun(world: World, entry: DlqEntry, at: number, operation: 'restart' | 'resume'): Run {
+  const { store } = world;
+  if (world.redriveRemoves.workflow) store.delete('workflow', entry.dlqId);
+  const keepsId = operation === 'resume' && store.runs.resumeKeepsRunId && typeof entry.workflowRunId === 'string';
+  const newId = keepsId ? (entry.workflowRunId as string) : store.newRunId('wfr');
+  store.runs.start(entry, operation, newId, at);
+  return { newId, createdAt: at };
 }
 
 export const RESTART: Redrive = {
@@ -98,7 +105,7 @@ export const RESTART: Redrive = {
   dlq: 'workflow',
   answers: WORKFLOW_ANSWERS,
   refusal: (entry) => (entry.restartable === false ? "workflow run can't be restarted" : undefined),
-  perform: newWorkflowRun,
+  perform: (world, entry, at) => newWorkflowRun(world, entry, at, 'restart'),
 };
 
 export const RESUME: Redrive = {
@@ -106,7 +113,7 @@ export const RESUME: Redrive = {
   dlq: 'workflow',
   answers: WORKFLOW_ANSWERS,
   refusal: (entry) => (entry.resumable === false ? "workflow run can't be resumed" : undefined),
-  perform: newWorkflowRun,
+  perform: (world, entry, at) => newWorkflowRun(world, entry, at, 'resume'),
 };
 
 /**

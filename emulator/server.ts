@@ -20,10 +20,12 @@ import { effectAfter, effectBefore, takeFault, type FaultEffect, type FaultRule,
 import { methodNotAllowed, noRoute, type Answer } from './answers.ts';
 import { route, type World } from './operations.ts';
 import type { RedriveMissing } from './redrive.ts';
+import type { EmulatedRun, RunOutcomes } from './runs.ts';
 import { DlqStore, type CursorMode, type DlqEntry, type DlqKind, type RerunRecord } from './store.ts';
 
 export type { FaultRule } from './faults.ts';
 export { WORKFLOW_BULK_REDRIVE_LIMIT, type RedriveMissing } from './redrive.ts';
+export { RUN_STATES, type EmulatedRun, type RunOutcome, type RunOutcomes, type RunState } from './runs.ts';
 export {
   messageEntries,
   workflowEntries,
@@ -62,6 +64,13 @@ export interface EmulatorOptions {
   redriveRemoves?: { workflow?: boolean };
   /** Default 'reject'. */
   redriveMissing?: RedriveMissing;
+  /**
+   * What each new run a restart or resume creates does, and when (runs.ts). Default: it succeeds at once. A run that
+   * fails lands back in the Workflow DLQ as a new entry; RUN_STARTED never ends.
+   */
+  runOutcomes?: RunOutcomes;
+  /** Whether a resume keeps the failed run's workflowRunId (a new workflowCreatedAt tells the runs apart). */
+  resumeKeepsRunId?: boolean;
   /** Serve HTTPS with this key and certificate (PEM). `url` then starts with https://. */
   tls?: { key: string | Buffer; cert: string | Buffer };
   /** How long an idle keep-alive connection stays open, in ms. Default 60_000 (plus Node's 1 s buffer). */
@@ -124,6 +133,8 @@ export class DlqEmulator {
     this.redriveRemoves = { workflow: options.redriveRemoves?.workflow ?? false };
     this.redriveMissing = options.redriveMissing ?? 'reject';
     this.reruns = this.store.reruns;
+    if (options.runOutcomes) this.store.runs.outcomes = options.runOutcomes;
+    this.store.runs.resumeKeepsRunId = options.resumeKeepsRunId ?? false;
     this.tls = options.tls !== undefined;
     const handler = (req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res);
     this.server = options.tls
@@ -169,18 +180,28 @@ export class DlqEmulator {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  /** What new runs do from now on (see `EmulatorOptions.runOutcomes`); runs already created keep theirs. */
+  set runOutcomes(outcomes: RunOutcomes) {
+    this.store.runs.outcomes = outcomes;
+  }
+
+  /** The runs restart and resume created, as they are now. */
+  get runs(): readonly EmulatedRun[] {
+    return this.settled().runs.runs;
+  }
+
   /** Adds entries; returns their ids in order. */
   seed(dlq: DlqKind, entries: readonly DlqEntry[]): string[] {
     return this.store.seed(dlq, entries);
   }
 
   has(dlq: DlqKind, id: string): boolean {
-    return this.store.has(dlq, id);
+    return this.settled().has(dlq, id);
   }
 
   /** The stored entry (live object), or undefined. */
   get(dlq: DlqKind, id: string): DlqEntry | undefined {
-    return this.store.get(dlq, id);
+    return this.settled().get(dlq, id);
   }
 
   /** Removes entries as someone else (or expiry) would; returns how many existed. */
@@ -189,7 +210,13 @@ export class DlqEmulator {
   }
 
   ids(dlq: DlqKind): string[] {
-    return this.store.ids(dlq);
+    return this.settled().ids(dlq);
+  }
+
+  /** The store, with every run whose outcome is due ended (runs settle lazily, see runs.ts). */
+  private settled(): DlqStore {
+    this.store.runs.settle(this.store, Date.now());
+    return this.store;
   }
 
   /** Requests whose path (without query) is exactly this. */
@@ -257,7 +284,7 @@ export class DlqEmulator {
   /** The state operations see, with the settings as they are now (tests change them between requests). */
   private world(): World {
     return {
-      store: this.store,
+      store: this.settled(),
       cursorMode: this.cursorMode,
       redriveRemoves: this.redriveRemoves,
       redriveMissing: this.redriveMissing,

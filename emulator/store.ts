@@ -3,6 +3,8 @@
  * bulk request by filter picks its page (filters, `count`, cursors). No HTTP here.
  */
 
+import { RunLog } from './runs.ts';
+
 export type DlqKind = 'workflow' | 'qstash';
 
 export interface DlqEntry {
@@ -80,6 +82,8 @@ interface StoredEntry {
 export class DlqStore {
   /** Every re-run performed, in order. */
   readonly reruns: RerunRecord[] = [];
+  /** The runs restart and resume created, and their outcomes (runs.ts). */
+  readonly runs = new RunLog();
   private readonly entries: Record<DlqKind, Map<string, StoredEntry>> = { workflow: new Map(), qstash: new Map() };
   private seq = 0;
   private rerunSeq = 0;
