@@ -1,0 +1,38 @@
+/** A QStash retry answered `deduplicated: true` (src/dedup.ts) is recognised, per id and in bulk. */
+import { describe, expect, it } from 'vitest';
+import { deduplicatedReason, isDeduplicated, readBulkRetryAnswer, readRetryAnswer } from '../../src/dedup.ts';
+
+describe('deduplicated retry answers', () => {
+  it('deduplicated: true is the old message, nothing delivered', () => {
+    expect(readRetryAnswer('{"messageId":"msg_old","deduplicated":true}')).toEqual({
+      kind: 'deduplicated',
+      messageId: 'msg_old',
+    });
+    expect(readRetryAnswer('{"messageId":"msg_old","deduplicated":"true"}').kind).toBe('deduplicated');
+  });
+
+  it('absent or false is a new message', () => {
+    expect(readRetryAnswer('{"messageId":"msg_new"}')).toEqual({ kind: 'redriven', messageId: 'msg_new' });
+    expect(readRetryAnswer('{"messageId":"msg_new","deduplicated":false}').kind).toBe('redriven');
+  });
+
+  it('anything else claims nothing', () => {
+    for (const body of ['', 'not json', '[]', 'null', '{}', '{"messageId":""}', '{"messageId":"m","deduplicated":1}']) {
+      expect(readRetryAnswer(body).kind, body).toBe('unreadable');
+    }
+  });
+
+  it('bulk: item by item', () => {
+    const answers = readBulkRetryAnswer(
+      JSON.stringify({ responses: [{ messageId: 'a' }, { messageId: 'b', deduplicated: true }, {}], cursor: 'x' }),
+    );
+    expect(answers?.map((answer) => answer.kind)).toEqual(['redriven', 'deduplicated', 'unreadable']);
+    expect(answers?.map(isDeduplicated)).toEqual([false, true, false]);
+    expect(readBulkRetryAnswer('{"messageId":"a"}')).toBeUndefined();
+    expect(readBulkRetryAnswer('nope')).toBeUndefined();
+  });
+
+  it('the reason says what happened and that it was not resent', () => {
+    expect(deduplicatedReason('msg_old')).toMatch(/deduplicated: true.*msg_old.*nothing was delivered.*not resent/);
+  });
+});
