@@ -17,6 +17,8 @@ export interface World {
   readonly cursorMode: CursorMode;
   readonly redriveRemoves: { readonly workflow: boolean };
   readonly redriveMissing: RedriveMissing;
+  /** Which message DLQ retries QStash answers `deduplicated: true` (see redrive.ts RETRY). */
+  readonly retryDeduplicates: (dlqId: string) => boolean;
 }
 
 export interface OperationRequest {

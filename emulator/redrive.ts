@@ -37,6 +37,8 @@ export const WORKFLOW_BULK_REDRIVE_LIMIT = 50;
 interface Run {
   newId: string;
   createdAt: number;
+  /** Message DLQ only: QStash deduplicated the retry (`newId` is then the old message's id). */
+  deduplicated?: boolean;
 }
 
 /** How one DLQ answers its re-runs: the same for every operation on it. */
@@ -72,9 +74,14 @@ const MESSAGE_ANSWERS: RedriveAnswers = {
   status: 201,
   bulkLimit: 100,
   pagesIds: false,
-  one: (run) => ({ messageId: run.newId }),
-  many: (runs) => ({ responses: runs.map((run) => ({ messageId: run.newId })) }),
+  one: (run) => publishResponse(run),
+  many: (runs) => ({ responses: runs.map(publishResponse) }),
 };
+
+/** A PublishResponse: `{messageId}`, with `deduplicated: true` when QStash deduplicated the message. */
+function publishResponse(run: Run): Record<string, unknown> {
+  return run.deduplicated ? { messageId: run.newId, deduplicated: true } : { messageId: run.newId };
+}
 
 /** One kind of re-run: which DLQ, why an entry may be refused, and what re-running does to it. */
 export interface Redrive {
@@ -141,13 +148,22 @@ export const CALLBACK: Redrive = {
   },
 };
 
-/** retry: a new message `msg_rerun_<n>`; the entry always leaves the message DLQ (documented). */
+/**
+ * retry: a new message `msg_rerun_<n>`; the entry always leaves the message DLQ (documented). When the test's
+ * `retryDeduplicates` says so, QStash deduplicated it instead: the answer is 201 with the old message id and
+ * `deduplicated: true` (nothing delivered, as the QStash document describes a PublishResponse), and the entry stays
+ * (the documents do not say; nothing new was created to replace it).
+ */
 export const RETRY: Redrive = {
   operation: 'retry',
   dlq: 'qstash',
   answers: MESSAGE_ANSWERS,
   refusal: () => undefined,
-  perform: ({ store }, entry, at) => {
+  perform: ({ store, retryDeduplicates }, entry, at) => {
+    if (retryDeduplicates(entry.dlqId)) {
+      const old = typeof entry.messageId === 'string' ? entry.messageId : entry.dlqId;
+      return { newId: old, createdAt: at, deduplicated: true };
+    }
     store.delete('qstash', entry.dlqId);
     return { newId: store.newRunId('msg'), createdAt: at };
   },

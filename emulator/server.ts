@@ -71,6 +71,11 @@ export interface EmulatorOptions {
   runOutcomes?: RunOutcomes;
   /** Whether a resume keeps the failed run's workflowRunId (a new workflowCreatedAt tells the runs apart). */
   resumeKeepsRunId?: boolean;
+  /**
+   * Which message DLQ retries QStash deduplicates: 201 with the old message id and `deduplicated: true`, nothing
+   * delivered, the entry kept. Default: none.
+   */
+  retryDeduplicates?: (dlqId: string) => boolean;
   /** Serve HTTPS with this key and certificate (PEM). `url` then starts with https://. */
   tls?: { key: string | Buffer; cert: string | Buffer };
   /** How long an idle keep-alive connection stays open, in ms. Default 60_000 (plus Node's 1 s buffer). */
@@ -106,6 +111,8 @@ export class DlqEmulator {
   redriveRemoves: { workflow: boolean };
   /** May be changed between requests. */
   redriveMissing: RedriveMissing;
+  /** May be changed between requests. */
+  retryDeduplicates: (dlqId: string) => boolean;
   faults: FaultRule[] = [];
   readonly requests: RequestRecord[] = [];
   /** Every re-run performed, in order. */
@@ -132,6 +139,7 @@ export class DlqEmulator {
     this.cursorMode = options.cursor ?? 'id';
     this.redriveRemoves = { workflow: options.redriveRemoves?.workflow ?? false };
     this.redriveMissing = options.redriveMissing ?? 'reject';
+    this.retryDeduplicates = options.retryDeduplicates ?? (() => false);
     this.reruns = this.store.reruns;
     if (options.runOutcomes) this.store.runs.outcomes = options.runOutcomes;
     this.store.runs.resumeKeepsRunId = options.resumeKeepsRunId ?? false;
@@ -288,6 +296,7 @@ export class DlqEmulator {
       cursorMode: this.cursorMode,
       redriveRemoves: this.redriveRemoves,
       redriveMissing: this.redriveMissing,
+      retryDeduplicates: this.retryDeduplicates,
     };
   }
 

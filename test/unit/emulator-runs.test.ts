@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { DlqEmulator, workflowEntries, type EmulatorOptions } from '../../emulator/server.ts';
+import { DlqEmulator, messageEntries, workflowEntries, type EmulatorOptions } from '../../emulator/server.ts';
 import { systemClock } from '../../src/qstash/clock.ts';
 import { verifyRuns, type LogsExchange, type LogsReply, type WatchedRun } from '../../src/verify.ts';
 
@@ -257,5 +257,32 @@ describe('the verify wait against the emulator', () => {
     expect(
       paths.slice(0, 3).map((p) => new URL(p, 'http://x').searchParams.get('workflowRuns')!.split(',').length),
     ).toEqual([50, 50, 20]);
+  });
+});
+
+describe('a QStash retry answered deduplicated: true', () => {
+  it('per id: 201, the old message id, deduplicated: true, nothing new, the entry kept', async () => {
+    const em = await start();
+    const [entry, other] = messageEntries(2);
+    em.seed('qstash', [entry!, other!]);
+    em.retryDeduplicates = (dlqId) => dlqId === entry!.dlqId;
+    const retried = await call(em, 'POST', `/v2/dlq/retry/${enc(entry!.dlqId)}`);
+    expect(retried).toEqual({ status: 201, body: { messageId: entry!.messageId, deduplicated: true } });
+    expect(em.has('qstash', entry!.dlqId)).toBe(true);
+    const plain = await call(em, 'POST', `/v2/dlq/retry/${enc(other!.dlqId)}`);
+    expect(plain.body).toEqual({ messageId: expect.stringMatching(/^msg_rerun_/) });
+    expect(em.has('qstash', other!.dlqId)).toBe(false);
+  });
+
+  it('bulk: item by item', async () => {
+    const em = await start({ retryDeduplicates: (dlqId) => dlqId.endsWith('-1') });
+    const ids = em.seed('qstash', messageEntries(3));
+    const retried = await call(em, 'POST', `/v2/dlq/retry?${ids.map((id) => `dlqIds=${enc(id)}`).join('&')}`);
+    expect(retried.status).toBe(201);
+    expect(retried.body.responses.map((r: { deduplicated?: boolean }) => r.deduplicated === true)).toEqual([
+      false,
+      true,
+      false,
+    ]);
   });
 });
