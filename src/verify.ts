@@ -65,6 +65,8 @@ export interface VerifyOptions {
   readonly minIntervalMs?: number;
   /** Default 30 s. */
   readonly maxIntervalMs?: number;
+  /** Removes secrets from notes (they quote server text): the settings' redactor. */
+  readonly redact?: (text: string) => string;
   /** Called after each round with the states so far (for progress lines). */
   readonly onRound?: (tally: Readonly<Record<SeenState, number>>, leftMs: number) => void;
 }
@@ -247,7 +249,7 @@ export async function verifyRuns(
   const deadline = start + durationMs;
   const seen = new Map<string, { state: SeenState; dlqId?: string }>();
   for (const run of runs) seen.set(runKey(run.workflowRunId, run.workflowCreatedAt), { state: 'unknown' });
-  const notes = new Notes();
+  const notes = new Notes(options.redact);
   let requests = 0;
   let rounds = 0;
   let ended: VerifyResult['ended'] = 'deadline';
@@ -269,7 +271,7 @@ export async function verifyRuns(
         wantsBody: true,
         maxBodyBytes: LOGS_BODY_LIMIT,
       };
-      const reply = await send(exchange, signal);
+      const reply = await sendSafely(send, exchange, signal);
       if (signal.aborted) return;
       if (reply.kind === 'failed') return notes.add(`a logs request failed: ${reply.reason}`);
       if (reply.status < 200 || reply.status > 299) return notes.add(`a logs request was answered ${reply.status}`);
@@ -330,12 +332,27 @@ export async function verifyRuns(
   };
 }
 
+/** A send that throws is a failed request like any other: the wait goes on, and says so. */
+async function sendSafely(send: LogsSend, exchange: LogsExchange, signal: AbortSignal): Promise<LogsReply> {
+  try {
+    return await send(exchange, signal);
+  } catch (error) {
+    return { kind: 'failed', reason: error instanceof Error ? error.message : 'the request threw' };
+  }
+}
+
 /** Notes, each once, at most MAX_NOTES, then how many more there were. */
 class Notes {
   private readonly seen = new Set<string>();
+  private readonly redact: (text: string) => string;
   private more = 0;
 
-  add(note: string): void {
+  constructor(redact: (text: string) => string = (text) => text) {
+    this.redact = redact;
+  }
+
+  add(text: string): void {
+    const note = this.redact(text);
     if (this.seen.has(note)) return;
     if (this.seen.size >= MAX_NOTES) this.more += 1;
     else this.seen.add(note);

@@ -196,6 +196,19 @@ describe('verify: logs that fail or lie', () => {
     expect(result.notes.join('\n')).toMatch(/not JSON/);
   });
 
+  it('a send that throws is a failed request: noted, and the wait goes on', async () => {
+    const clock = new FakeClock();
+    let calls = 0;
+    const send = (): Promise<LogsReply> => {
+      calls += 1;
+      if (calls === 1) return Promise.reject(new Error('socket hang up'));
+      return Promise.resolve(ok([{ ...mine, workflowState: 'RUN_SUCCESS' }]));
+    };
+    const result = await verifyRuns(one, send, clock, { durationMs: 60_000 }, new AbortController().signal);
+    expect(result.runs[0]!.state).toBe('RUN_SUCCESS');
+    expect(result.notes).toEqual(['a logs request failed: socket hang up']);
+  });
+
   it('logs that always fail leave every id unknown at the deadline', async () => {
     const clock = new FakeClock();
     const logs = answers([{ kind: 'answered', status: 500, body: '' }]);
@@ -255,6 +268,17 @@ describe('verify: logs that fail or lie', () => {
     const result = await run(one, logs, clock, { durationMs: 1_000 });
     expect(result.requests).toBeLessThanOrEqual(5);
     expect(logs.paths[1]).toContain('cursor=c1');
+  });
+
+  it('notes pass through the redactor (they quote server text)', async () => {
+    const clock = new FakeClock();
+    const logs = answers([ok([{ ...mine, workflowState: 'token-s3cret' }])]);
+    const result = await run(one, logs, clock, {
+      durationMs: 1_000,
+      redact: (text) => text.replaceAll('s3cret', '***'),
+    });
+    expect(result.notes.join('\n')).toContain('token-***');
+    expect(result.notes.join('\n')).not.toContain('s3cret');
   });
 
   it('notes are bounded', async () => {
