@@ -33,12 +33,13 @@ export interface LookOptions {
 
 export function lookAt(outcomes: Outcomes, options: LookOptions): Look {
   const census = censusOf(outcomes, options);
-  const stoppedEarly =
-    outcomes.stopped !== undefined &&
-    outcomes.stopped.kind !== 'threshold-exceeded' &&
-    !(outcomes.stopped.kind === 'cap-exceeded' && outcomes.selection?.atLeast !== true);
-  // A by-id report is exact when every id was read (found or not found); a listing, when it finished.
-  const exact = census !== undefined && !stoppedEarly && !(options.read !== undefined && outcomes.failed.length > 0);
+  // A listing's census is exact when the listing finished; a by-id report's, when every id was read (found or not
+  // found) and the run was not stopped.
+  const exact =
+    census !== undefined &&
+    (options.read !== undefined
+      ? outcomes.failed.length === 0 && outcomes.stopped === undefined
+      : outcomes.selection?.incomplete !== true);
   const exceeded =
     census !== undefined && exact
       ? exceededThresholds(

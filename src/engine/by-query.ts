@@ -59,6 +59,7 @@ export async function byQuery(target: QueryTarget, parts: Parts): Promise<void> 
     allInput: target.allInput,
     ...(kept && { kept }),
     ...(groups && { groups }),
+    ...(listing.kind !== 'complete' && { incomplete: true }),
   };
   // Whatever happens next, the export holds what was listed before anything is changed.
   const exportProblem = await exporting.finish(kept);
