@@ -3,7 +3,7 @@
  * is acted on, ties and entries without createdAt, and its refusal with ids.
  */
 import { describe, expect, it } from 'vitest';
-import { workflowEntries, type DlqEntry } from '../../emulator/server.ts';
+import { messageEntries, workflowEntries, type DlqEntry } from '../../emulator/server.ts';
 import { emulatorPerTest, errors, list, runAgainst } from '../helpers/e2e.ts';
 
 const start = emulatorPerTest();
@@ -119,5 +119,33 @@ describe('keep-newest and the cap', () => {
     expect(errors(run)[0]).toContain('dlq-ids');
     expect(emulator.requests).toEqual([]);
     expect(emulator.ids('workflow')).toHaveLength(2);
+  });
+});
+
+describe('keep-newest with other operations and DLQs', () => {
+  it('restart (workflow): the newest are neither re-run nor deleted', async () => {
+    const emulator = await start();
+    const ids = emulator.seed('workflow', workflowEntries(6, {}, BASE));
+    const run = await runAgainst(emulator, {
+      inputs: { operation: 'restart', 'select-all': 'true', 'keep-newest': '2' },
+    });
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(run.outputs['kept-count']).toBe('2');
+    expect([...list(run, 'redriven')].sort()).toEqual(ids.slice(0, 4).sort());
+    expect(emulator.reruns.map((r) => r.dlqId).sort()).toEqual(ids.slice(0, 4).sort());
+    for (const id of ids.slice(4)) expect(emulator.rerunsOf('workflow', id)).toHaveLength(0);
+  });
+
+  it('QStash, keep-per url: the newest message of each url stays', async () => {
+    const emulator = await start();
+    const a = emulator.seed('qstash', messageEntries(3, { url: APP }, BASE));
+    const b = emulator.seed('qstash', messageEntries(2, { url: OTHER }, BASE + 500));
+    const run = await runAgainst(emulator, {
+      inputs: { dlq: 'qstash', 'select-all': 'true', 'keep-newest': '1', 'keep-per': 'url' },
+    });
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(run.outputs['kept-count']).toBe('2');
+    expect([...emulator.ids('qstash')].sort()).toEqual([a[2]!, b[1]!].sort());
+    expect([...list(run, 'removed')].sort()).toEqual([a[0]!, a[1]!, b[0]!].sort());
   });
 });

@@ -366,3 +366,42 @@ describe('report: refusals', () => {
     expect(emulator.ids('workflow')).toHaveLength(3);
   });
 });
+
+describe('report: bounded groups, and the gate on a re-run', () => {
+  it('more than 100 groups: the 100 largest in groups, the entries of the rest in groups-others', async () => {
+    const emulator = await start();
+    // 120 urls: url-0 .. url-19 with 3 entries each, url-20 .. url-119 with 1 each.
+    for (let i = 0; i < 120; i += 1)
+      emulator.seed(
+        'workflow',
+        workflowEntries(i < 20 ? 3 : 1, { workflowUrl: `https://h.example.com/url-${i}` }, BASE + i * 10_000),
+      );
+    const run = await runAgainst(emulator, { inputs: { operation: 'report' } });
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(run.outputs['entries-count']).toBe('160');
+    const parsed = groups(run);
+    expect(Object.keys(parsed)).toHaveLength(100);
+    for (let i = 0; i < 20; i += 1) expect(parsed[`https://h.example.com/url-${i}`]).toBe(3);
+    expect(Object.values(parsed).reduce((sum, n) => sum + n, 0) + Number(run.outputs['groups-others'])).toBe(160);
+    expect(run.outputs['groups-others']).toBe('20');
+    // The summary's table: the largest groups (url-0 .. url-19 first), the rest summed as "others".
+    const rows = [...run.summary.matchAll(/^\| https:\/\/h\.example\.com\/url-(\d+) \| (\d+) \|$/gmu)];
+    const others = /^\| \*others\* \| (\d+) \|$/mu.exec(run.summary);
+    expect(others).not.toBeNull();
+    expect(rows.reduce((sum, row) => sum + Number(row[2]), 0) + Number(others![1])).toBe(160);
+    expect(rows.slice(0, 20).map((row) => Number(row[2]))).toEqual(Array(Math.min(20, rows.length)).fill(3));
+  });
+
+  it('a restart with filters over fail-if-count-above re-runs nothing', async () => {
+    const emulator = await start();
+    emulator.seed('workflow', workflowEntries(4, { workflowUrl: APP }, BASE));
+    const run = await runAgainst(emulator, {
+      inputs: { operation: 'restart', 'workflow-url': APP, 'fail-if-count-above': '3' },
+    });
+    expect(run.exitCode).toBe(1);
+    expect(run.outputs['threshold-exceeded']).toBe('true');
+    expect(emulator.reruns).toEqual([]);
+    expect(emulator.ids('workflow')).toHaveLength(4);
+    onlyGets(emulator);
+  });
+});
