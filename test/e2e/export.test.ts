@@ -164,3 +164,21 @@ describe('export on filter runs', () => {
     expect(emulator.requests.every((r) => r.method === 'GET')).toBe(true);
   });
 });
+
+describe('export: the token', () => {
+  it('a field holding the token is redacted in the export even without bodies', async () => {
+    const emulator = await start();
+    emulator.seed('workflow', workflowEntries(2, { workflowUrl: `https://h.example.com/?t=${emulator.token}` }, BASE));
+    temp = runnerTemp();
+    const run = await runAgainst(emulator, {
+      inputs: { 'select-all': 'true', 'dry-run': 'true', export: 'entries' },
+      env: { RUNNER_TEMP: temp },
+    });
+    expect(run.exitCode, run.stdout).toBe(0);
+    const lines = exported(run);
+    expect(lines).toHaveLength(2);
+    const text = readFileSync(run.outputs['export-file']!, 'utf8');
+    expect(text).not.toContain(emulator.token);
+    expect(String(lines[0]!.workflowUrl)).toMatch(/^https:\/\/h\.example\.com\/\?t=/u);
+  });
+});

@@ -405,3 +405,37 @@ describe('report: bounded groups, and the gate on a re-run', () => {
     onlyGets(emulator);
   });
 });
+
+describe('report: no cap with filters either', () => {
+  it('1,200 entries matching a filter, max-entries default 1000: counted, nothing refused', async () => {
+    const emulator = await start();
+    emulator.seed('workflow', workflowEntries(1200, { workflowUrl: APP }, BASE));
+    const run = await runAgainst(emulator, { inputs: { operation: 'report', 'workflow-url': APP } });
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(run.outputs['entries-count']).toBe('1200');
+    expect(errors(run)).toEqual([]);
+    onlyGets(emulator);
+  });
+});
+
+describe('report: dry-run and keep-newest', () => {
+  it('a dry run of a report is the report', async () => {
+    const emulator = await start();
+    emulator.seed('workflow', workflowEntries(4, {}, BASE));
+    const run = await runAgainst(emulator, { inputs: { operation: 'report', 'dry-run': 'true' } });
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(run.outputs['entries-count']).toBe('4');
+    onlyGets(emulator);
+  });
+
+  it('keep-newest on a report: counts what a cleanup would act on', async () => {
+    const emulator = await start();
+    emulator.seed('workflow', workflowEntries(10, {}, BASE));
+    const run = await runAgainst(emulator, { inputs: { operation: 'report', 'keep-newest': '3' } });
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(run.outputs['entries-count']).toBe('7');
+    expect(run.outputs['kept-count']).toBe('3');
+    expect(run.outputs['newest-created-at']).toBe(new Date(BASE - 4000).toISOString());
+    onlyGets(emulator);
+  });
+});
