@@ -353,7 +353,7 @@ export function summaryMarkdown(outcomes: Outcomes, context: SummaryContext): st
           ? '- Selection: the whole DLQ'
           : `- Selection: \`${selection.allInput}\` (every entry of the DLQ)`
         : `- Selection: ${selection.filters.map((f) => `\`${f.input}\` = ${f.values.map(cell).join(' or ')}`).join('; ')}`,
-      `- Matched: ${selection.matched}${selection.cap !== undefined ? ` (more than ${selection.capInput} ${selection.cap})` : ''}`,
+      `- ${selection.kept !== undefined ? `Matched: ${selection.matched + selection.kept.size}; acted on` : 'Matched'}: ${selection.matched}${selection.cap !== undefined ? ` (more than ${selection.capInput} ${selection.cap})` : ''}`,
     );
   }
   if (outcomes.unattributed > 0) lines.push(`- Unattributed bulk deletions: ${outcomes.unattributed}`);
