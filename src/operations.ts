@@ -44,7 +44,7 @@ export interface Words {
 export type DoneOutput = 'removed' | 'redriven' | 'would-remove' | 'would-redrive';
 
 export interface Operation {
-  readonly name: OperationName | 'probe';
+  readonly name: OperationName | 'probe' | 'report';
   readonly dlq: DlqKind;
   /** Whether an attempt that may have reached the server may be sent again (a delete may; a re-run never). */
   readonly idempotent: boolean;
@@ -233,20 +233,27 @@ export function operationFor(name: OperationName, dlq: DlqKind, options: Redrive
 }
 
 /**
+ * The most of an entry read by a `GET` of it (dry runs, reports, the read before a change). An entry holds the
+ * failed request's body and the response's (a message may be several megabytes on paid plans, and base64 adds a
+ * third); past this the entry cannot be exported, and an id that must be read first fails, unchanged.
+ */
+export const ENTRY_BODY_LIMIT = 4 * 1024 * 1024;
+
+/** `GET /v2/.../dlq/{id}`, its body read (up to ENTRY_BODY_LIMIT): the entry as the server holds it. */
+export function entryRead(dlq: DlqKind, id: string): Exchange {
+  return { method: 'GET', path: entryPath(dlq, id), wantsBody: true, maxBodyBytes: ENTRY_BODY_LIMIT };
+}
+
+/**
  * The dry run of an operation: `GET /v2/.../dlq/{id}`, 200 exists (would be carried out), 404 not found. Changes
- * nothing, so it may always be retried.
+ * nothing, so it may always be retried. The body is read (bounded), so that the answer can be exported.
  */
 export function probeFor(real: Operation): Operation {
   const verb = real.words.verb === 'delete' ? 'remove' : real.words.verb;
   const output: DoneOutput = real.redrive ? 'would-redrive' : 'would-remove';
   return {
+    ...reading(real.dlq),
     name: 'probe',
-    dlq: real.dlq,
-    idempotent: true,
-    redrive: false,
-    changes: false,
-    request: (id) => ({ method: 'GET', path: entryPath(real.dlq, id) }),
-    answer: () => ({ kind: 'done' }),
     words: {
       verb: real.words.verb,
       past: `Dry run: would ${verb}`,
@@ -255,6 +262,37 @@ export function probeFor(real: Operation): Operation {
       outcome: `would ${verb}`,
       participle: 'probed',
     },
+  };
+}
+
+/**
+ * `operation: report`: reads each entry and changes nothing (`GET` only, so a read-only token works), 200 found,
+ * 404 not found. Its output name is the dry run's for now (the lead decides the report's outputs).
+ */
+export function reportFor(dlq: DlqKind): Operation {
+  return {
+    ...reading(dlq),
+    name: 'report',
+    words: {
+      verb: 'report',
+      past: 'Reported',
+      doing: 'Reading',
+      output: 'would-remove',
+      outcome: 'found',
+      participle: 'read',
+    },
+  };
+}
+
+/** What every reading operation shares: one bounded `GET` per id, never a change, always safe to retry. */
+function reading(dlq: DlqKind): Omit<Operation, 'name' | 'words'> {
+  return {
+    dlq,
+    idempotent: true,
+    redrive: false,
+    changes: false,
+    request: (id) => entryRead(dlq, id),
+    answer: () => ({ kind: 'done' }),
   };
 }
 

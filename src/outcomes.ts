@@ -16,6 +16,7 @@ export const CAUSES = {
   redirect: 'the server redirected; redirects are never followed',
   'invalid-id': 'the id cannot be sent safely',
   'bad-answer': 'the server answered with something unusable',
+  unread: 'its entry could not be read before the change: nothing was changed',
   internal: 'an unexpected error in the action',
 } as const;
 

@@ -36,4 +36,11 @@ export interface EngineOptions {
   readonly listFromIds?: number;
   /** Most listing pages one run reads (a ceiling against listings that never end). */
   readonly maxListPages?: number;
+  /**
+   * By-id runs (the export): called with each entry as the server holds it before the entry is changed. An
+   * operation that changes reads the entry first (`GET`) and sends the change only once this has resolved: an id
+   * whose entry cannot be read, or whose call throws, fails as `unread`, unchanged. A dry run or a report is given
+   * its own `GET` answer. Set, it also makes by-id runs go per id (no listing race: every id is read alone).
+   */
+  readonly readFirst?: (id: string, record: Record<string, unknown>) => Promise<void>;
 }
