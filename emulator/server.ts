@@ -1,8 +1,8 @@
 /**
  * A loopback QStash DLQ emulator: the Workflow DLQ (/v2/workflows/dlq) and the message DLQ (/v2/dlq), per-id GET and
  * DELETE, listing with filters and cursors, bulk delete, the redrive endpoints (restart, resume, failure-callback
- * retry and cancel, message retry; per id and bulk), bearer auth, a burst rate limit with Upstash's Burst-RateLimit-*
- * headers, and scriptable faults. One emulator serves the tests, the demo and the benchmark.
+ * retry and cancel, message retry; per id and bulk), bearer auth (and a read-only token that may only GET), a burst
+ * rate limit with Upstash's Burst-RateLimit-* headers, and scriptable faults. One emulator serves the tests, the demo and the benchmark.
  *
  * This file is the HTTP side: sockets, TLS, keep-alive, faults, the rate limit, auth and the request records. The
  * routes are a table in operations.ts, their behaviours in entries.ts and redrive.ts, the entries, paging and the
@@ -24,6 +24,7 @@ import { DlqStore, type CursorMode, type DlqEntry, type DlqKind, type RerunRecor
 
 export type { FaultRule } from './faults.ts';
 export { WORKFLOW_BULK_REDRIVE_LIMIT, type RedriveMissing } from './redrive.ts';
+export { DETAILED_VALUES, detailedMessageEntries, detailedWorkflowEntries } from './entries.ts';
 export {
   messageEntries,
   workflowEntries,
@@ -48,6 +49,8 @@ export interface RateLimitOptions {
 
 export interface EmulatorOptions {
   token?: string;
+  /** A read-only token: accepted for `GET`s, every other method refused with a 403, as Upstash refuses it. */
+  readOnlyToken?: string;
   /** Delay before each request is handled, like network latency. */
   latencyMs?: number;
   rateLimit?: RateLimitOptions;
@@ -83,12 +86,22 @@ export interface RequestRecord {
   headers: Record<string, string>;
   /** Whether the request carried `Authorization: Bearer <the emulator's token>`. */
   authorized: boolean;
+  /** Whether it carried the read-only token instead (then only a `GET` was served). */
+  readOnly: boolean;
 }
 
 export const DEFAULT_TOKEN = 'emulator-token-3f9c2d7a1b';
+export const DEFAULT_READONLY_TOKEN = 'emulator-readonly-token-7c1e5a9d';
+
+/**
+ * Upstash refuses every change made with a read-only token with a 403 (its documents say the token "cannot be used
+ * to ... modify existing resources"; they do not publish the body's wording, so this error text is ours).
+ */
+export const READONLY_REFUSAL = { error: 'this is a read-only token: it cannot be used to change anything' };
 
 export class DlqEmulator {
   readonly token: string;
+  readonly readOnlyToken: string;
   latencyMs: number;
   rateLimit: RateLimitOptions | undefined;
   /** May be changed between requests. */
@@ -118,6 +131,8 @@ export class DlqEmulator {
 
   private constructor(options: EmulatorOptions) {
     this.token = options.token ?? DEFAULT_TOKEN;
+    this.readOnlyToken = options.readOnlyToken ?? DEFAULT_READONLY_TOKEN;
+    if (this.readOnlyToken === this.token) throw new Error('the read-only token must differ from the token');
     this.latencyMs = options.latencyMs ?? 0;
     this.rateLimit = options.rateLimit;
     this.cursorMode = options.cursor ?? 'id';
@@ -248,9 +263,12 @@ export class DlqEmulator {
     return this.send(req, res, answer.status, answer.body, limited.headers);
   }
 
-  /** A 401 unless the request carries the emulator's token. */
+  /** A 401 unless the request carries the emulator's token, or the read-only one (then a 403 for all but GET). */
   private authorize(req: IncomingMessage): Answer | undefined {
     if (req.headers.authorization === `Bearer ${this.token}`) return undefined;
+    if (req.headers.authorization === `Bearer ${this.readOnlyToken}`) {
+      return req.method === 'GET' ? undefined : { status: 403, body: JSON.stringify(READONLY_REFUSAL) };
+    }
     return { status: 401, body: JSON.stringify({ error: 'unauthorized' }) };
   }
 
@@ -294,6 +312,7 @@ export class DlqEmulator {
       at: Date.now(),
       headers,
       authorized: req.headers.authorization === `Bearer ${this.token}`,
+      readOnly: req.headers.authorization === `Bearer ${this.readOnlyToken}`,
     });
   }
 

@@ -56,7 +56,8 @@ const FILTERS: Record<DlqKind, Record<string, string>> = {
     workflowCreatedAt: 'workflowCreatedAt',
     label: 'label',
     failureFunctionState: 'failureFunctionState',
-    callerIp: 'callerIp',
+    // The filter is `callerIp`; the entry's field is `callerIP` (Upstash's OpenAPI documents).
+    callerIp: 'callerIP',
     flowControlKey: 'flowControlKey',
   },
   qstash: {
@@ -67,7 +68,7 @@ const FILTERS: Record<DlqKind, Record<string, string>> = {
     queueName: 'queueName',
     responseStatus: 'responseStatus',
     label: 'label',
-    callerIp: 'callerIp',
+    callerIp: 'callerIP',
     flowControlKey: 'flowControlKey',
   },
 };
@@ -182,10 +183,12 @@ function matcher(dlq: DlqKind, query: URLSearchParams): (entry: DlqEntry) => boo
 }
 
 function fieldMatches(entry: DlqEntry, field: string, wanted: readonly string[]): boolean {
-  // Entries may carry one `label` or a `labels` array.
-  const value = field === 'label' && entry.label === undefined ? entry.labels : entry[field];
-  if (Array.isArray(value)) return value.some((item) => wanted.includes(String(item)));
-  return value !== undefined && value !== null && wanted.includes(String(value));
+  // Entries may carry the deprecated `label`, a `labels` array, or both: the filter matches any of them.
+  const values = field === 'label' ? [entry.label, entry.labels] : [entry[field]];
+  return values.some((value) => {
+    if (Array.isArray(value)) return value.some((item) => wanted.includes(String(item)));
+    return value !== undefined && value !== null && wanted.includes(String(value));
+  });
 }
 
 /** Workflow DLQ entries with ids shaped like Upstash's (`<ms>-<n>`), one second apart, the newest now. */
