@@ -50477,8 +50477,11 @@ class Census {
     add(info, groups) {
         this.count += 1;
         this.addDate(info.createdAt);
-        for (const value of new Set(groups.map((g) => cutGroupValue(g))))
-            this.addGroup(value);
+        if (groups.length === 1)
+            this.addGroup(cutGroupValue(groups[0]));
+        else
+            for (const value of new Set(groups.map((g) => cutGroupValue(g))))
+                this.addGroup(value);
     }
     addDate(createdAt) {
         if (createdAt === undefined || !Number.isFinite(createdAt) || Math.abs(createdAt) > MAX_DATE_MS) {
@@ -50575,69 +50578,54 @@ function groupsJson(result, redact, limit = GROUPS_OUTPUT_LIMIT) {
 /**
  * Which of two dlqIds counts as newer when their createdAt is the same: ids are compared with digit runs read as
  * numbers (Upstash's ids are stream ids, `<ms>-<seq>`, which grow: `1752829295505-10` is newer than
- * `1752829295505-9`), then, for ids that read the same (`07` and `7`), as plain strings. A total order on any ids.
- * Positive when `a` is newer.
+ * `1752829295505-9`, and `1752829295506-0` newer than both), a digit run before any other character; ids that read
+ * the same (`07` and `7`) as plain strings. A total order on any ids. Positive when `a` is newer.
  */
 function compareIds(a, b) {
+    if (a === b)
+        return 0;
+    return byCodeUnits(idOrderKey(a), idOrderKey(b));
+}
+function byCodeUnits(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+/**
+ * A string whose plain order is compareIds' order: each digit run as \u0001, its length (leading zeros dropped) and
+ * its digits; each other character as \u0002 and itself; then \u0000 and the id, for ids that read the same.
+ * Computed once per compared entry, so that a heap's many comparisons are native string comparisons.
+ */
+function idOrderKey(id) {
+    let key = '';
     let i = 0;
-    let j = 0;
-    while (i < a.length && j < b.length) {
-        const ca = a.charCodeAt(i);
-        const cb = b.charCodeAt(j);
-        if (isDigit(ca) && isDigit(cb)) {
-            const ea = digitsEnd(a, i);
-            const eb = digitsEnd(b, j);
-            const na = stripZeros(a, i, ea);
-            const nb = stripZeros(b, j, eb);
-            const byRun = ea - na - (eb - nb) || compareRange(a, na, ea, b, nb);
-            if (byRun !== 0)
-                return byRun;
-            i = ea;
-            j = eb;
-        }
-        else if (isDigit(ca) !== isDigit(cb)) {
-            // A digit run sorts before any other character: a consistent rule, so the order stays transitive.
-            return isDigit(ca) ? -1 : 1;
+    while (i < id.length) {
+        const code = id.charCodeAt(i);
+        if (code >= 48 && code <= 57) {
+            let end = i;
+            while (end < id.length && isDigit(id.charCodeAt(end)))
+                end += 1;
+            let start = i;
+            while (start < end - 1 && id.charCodeAt(start) === 48)
+                start += 1;
+            key += `\u0001${String.fromCharCode(Math.min(end - start, 0xffff))}${id.slice(start, end)}`;
+            i = end;
         }
         else {
-            if (ca !== cb)
-                return ca - cb;
+            key += `\u0002${id[i]}`;
             i += 1;
-            j += 1;
         }
     }
-    const byRest = a.length - i - (b.length - j);
-    if (byRest !== 0)
-        return byRest;
-    return a < b ? -1 : a > b ? 1 : 0;
+    return `${key}\u0000${id}`;
 }
 function isDigit(code) {
     return code >= 48 && code <= 57;
 }
-function digitsEnd(text, from) {
-    let end = from;
-    while (end < text.length && isDigit(text.charCodeAt(end)))
-        end += 1;
-    return end;
-}
-function stripZeros(text, from, end) {
-    let start = from;
-    while (start < end - 1 && text.charCodeAt(start) === 48)
-        start += 1;
-    return start;
-}
-/** Two digit runs of the same length, compared digit by digit. */
-function compareRange(a, from, end, b, bFrom) {
-    for (let k = 0; k < end - from; k += 1) {
-        const d = a.charCodeAt(from + k) - b.charCodeAt(bFrom + k);
-        if (d !== 0)
-            return d;
-    }
-    return 0;
-}
 /** Positive when `a` is newer: by createdAt, then by dlqId (compareIds). */
 function compareNewer(a, b) {
-    return a.createdAt - b.createdAt || compareIds(a.dlqId, b.dlqId);
+    if (a.createdAt !== b.createdAt)
+        return a.createdAt - b.createdAt;
+    a.orderKey ??= idOrderKey(a.dlqId);
+    b.orderKey ??= idOrderKey(b.dlqId);
+    return byCodeUnits(a.orderKey, b.orderKey);
 }
 /** The n newest entries seen, as a min-heap by newness: the root is the oldest kept, the first to give way. */
 class NewestHeap {
@@ -50662,35 +50650,35 @@ class NewestHeap {
     }
     up(at) {
         const items = this.items;
+        const item = items[at];
         let i = at;
         while (i > 0) {
             const parent = (i - 1) >> 1;
-            if (compareNewer(items[i], items[parent]) >= 0)
-                return;
-            [items[i], items[parent]] = [items[parent], items[i]];
+            if (compareNewer(item, items[parent]) >= 0)
+                break;
+            items[i] = items[parent];
             i = parent;
         }
+        items[i] = item;
     }
     down(at) {
         const items = this.items;
+        const item = items[at];
+        const size = items.length;
         let i = at;
         for (;;) {
             const left = 2 * i + 1;
+            if (left >= size)
+                break;
             const right = left + 1;
-            let oldest = i;
-            if (left < items.length && compareNewer(items[left], items[oldest]) < 0)
-                oldest = left;
-            if (right < items.length && compareNewer(items[right], items[oldest]) < 0)
-                oldest = right;
-            if (oldest === i)
-                return;
-            [items[i], items[oldest]] = [items[oldest], items[i]];
-            i = oldest;
+            const child = right < size && compareNewer(items[right], items[left]) < 0 ? right : left;
+            if (compareNewer(items[child], item) >= 0)
+                break;
+            items[i] = items[child];
+            i = child;
         }
+        items[i] = item;
     }
-}
-function isDated(entry) {
-    return typeof entry.createdAt === 'number' && Number.isFinite(entry.createdAt);
 }
 /**
  * The dlqIds `keep-newest` keeps: in each group (keyOf, else the entry's `key`, else one group of all), the `n`
@@ -50703,18 +50691,25 @@ function keepNewest(entries, n, keyOf) {
         throw new RangeError(`keepNewest: n must be a whole number >= 0, not ${n}`);
     const kept = new Set();
     const heaps = new Map();
+    const offer = (group, item) => {
+        let heap = heaps.get(group);
+        if (heap === undefined)
+            heaps.set(group, (heap = new NewestHeap(n)));
+        heap.offer(item);
+    };
     for (const entry of entries) {
-        if (!isDated(entry)) {
+        const createdAt = entry.createdAt;
+        if (typeof createdAt !== 'number' || !Number.isFinite(createdAt)) {
             kept.add(entry.dlqId);
             continue;
         }
+        const item = { createdAt, dlqId: entry.dlqId };
         const key = keyOf ? keyOf(entry) : (entry.key ?? '');
-        for (const group of typeof key === 'string' ? [key] : new Set(key.length === 0 ? [''] : key)) {
-            let heap = heaps.get(group);
-            if (heap === undefined)
-                heaps.set(group, (heap = new NewestHeap(n)));
-            heap.offer(entry);
-        }
+        if (typeof key === 'string')
+            offer(key, item);
+        else
+            for (const group of new Set(key.length === 0 ? [''] : key))
+                offer(group, item);
     }
     for (const heap of heaps.values())
         for (const id of heap.ids())
@@ -50874,8 +50869,18 @@ function operationFor(name, dlq, options = {}) {
     return redriveOperation(spec, options.headers ?? {}, options.deleteAfter === true);
 }
 /**
+ * The most of an entry read by a `GET` of it (dry runs, reports, the read before a change). An entry holds the
+ * failed request's body and the response's (a message may be several megabytes on paid plans, and base64 adds a
+ * third); past this the entry cannot be exported, and an id that must be read first fails, unchanged.
+ */
+const ENTRY_BODY_LIMIT = 4 * 1024 * 1024;
+/** `GET /v2/.../dlq/{id}`, its body read (up to ENTRY_BODY_LIMIT): the entry as the server holds it. */
+function entryRead(dlq, id) {
+    return { method: 'GET', path: entryPath(dlq, id), wantsBody: true, maxBodyBytes: ENTRY_BODY_LIMIT };
+}
+/**
  * The dry run of an operation: `GET /v2/.../dlq/{id}`, 200 exists (would be carried out), 404 not found. Changes
- * nothing, so it may always be retried.
+ * nothing, so it may always be retried. The body is read (bounded), so that the answer can be exported.
  */
 function probeFor(real) {
     // A dry run of a report is the report.
@@ -50884,13 +50889,8 @@ function probeFor(real) {
     const verb = real.words.verb === 'delete' ? 'remove' : real.words.verb;
     const output = real.redrive ? 'would-redrive' : 'would-remove';
     return {
+        ...reading(real.dlq),
         name: 'probe',
-        dlq: real.dlq,
-        idempotent: true,
-        redrive: false,
-        changes: false,
-        request: (id) => ({ method: 'GET', path: entryPath(real.dlq, id) }),
-        answer: () => ({ kind: 'done' }),
         words: {
             verb: real.words.verb,
             past: `Dry run: would ${verb}`,
@@ -50902,18 +50902,13 @@ function probeFor(real) {
     };
 }
 /**
- * A report: reads and changes nothing, so it only ever sends `GET`s and works with a read-only token. By id it is a
- * probe whose found entries no list output holds (entries-count counts them); by filter it is the listing alone.
+ * `operation: report`: reads each entry and changes nothing (`GET` only, so a read-only token works), 200 found,
+ * 404 not found. Its found ids are counted (entries-count), not listed in an output: a whole DLQ does not fit in one.
  */
 function reportFor(dlq) {
     return {
+        ...reading(dlq),
         name: 'report',
-        dlq,
-        idempotent: true,
-        redrive: false,
-        changes: false,
-        request: (id) => ({ method: 'GET', path: entryPath(dlq, id), wantsBody: true, maxBodyBytes: ENTRY_BODY_LIMIT }),
-        answer: () => ({ kind: 'done' }),
         words: {
             verb: 'report',
             past: 'Found',
@@ -50924,8 +50919,17 @@ function reportFor(dlq) {
         },
     };
 }
-/** The most one entry's answer may hold when it is read (a report, an export): bodies are bounded by the plan's limit. */
-const ENTRY_BODY_LIMIT = 4 * 1024 * 1024;
+/** What every reading operation shares: one bounded `GET` per id, never a change, always safe to retry. */
+function reading(dlq) {
+    return {
+        dlq,
+        idempotent: true,
+        redrive: false,
+        changes: false,
+        request: (id) => entryRead(dlq, id),
+        answer: () => ({ kind: 'done' }),
+    };
+}
 class OverrideError extends Error {
     name = 'OverrideError';
 }
@@ -51707,6 +51711,9 @@ async function byIds(ids, strategy, parts) {
     const { ledger, operation, perId, options } = parts;
     ledger.order = ids;
     const sendable = ids.filter((id) => ledger.admit(id));
+    // Every entry read before it is changed (the export): per id, since a listing's bulk calls read nothing first.
+    if (options.readFirst)
+        return perId.reading(options.readFirst).sendAll(sendable);
     const listingHelps = parts.bulk !== undefined || !operation.changes;
     if (strategy === 'auto' && listingHelps && listsFor(sendable.length, options.concurrency, options.listFromIds)) {
         return race(sendable, parts);
@@ -52292,17 +52299,30 @@ function mayHaveStarted(reason, operation) {
 }
 
 ;// CONCATENATED MODULE: ./src/engine/per-id.ts
+/**
+ * One request for one id, and what its answer means. With `readFirst` (the export), an operation that changes reads
+ * the entry first and changes it only once the entry has been handed over; a reading operation hands over its own
+ * answer.
+ */
+
+
 
 class PerId {
     operation;
     client;
     ledger;
     pool;
-    constructor(operation, client, ledger, pool) {
+    readFirst;
+    constructor(operation, client, ledger, pool, readFirst) {
         this.operation = operation;
         this.client = client;
         this.ledger = ledger;
         this.pool = pool;
+        this.readFirst = readFirst;
+    }
+    /** The same sender, handing each entry to `readFirst` before anything is changed (see EngineOptions). */
+    reading(readFirst) {
+        return new PerId(this.operation, this.client, this.ledger, this.pool, readFirst);
     }
     /** Every id alone, through the pool. */
     async sendAll(ids) {
@@ -52311,6 +52331,8 @@ class PerId {
     async send(id) {
         const op = this.operation;
         const { ledger } = this;
+        if (this.readFirst && op.changes && !(await this.readBefore(id, this.readFirst)))
+            return;
         const result = await this.client.send(op.request(id), { idempotent: op.idempotent, stop: ledger.signal });
         if (result.kind === 'failed') {
             ledger.fail(id, lostRerun(op, result) ?? result);
@@ -52331,6 +52353,14 @@ class PerId {
         if (result.status === 404) {
             ledger.settle(id, { kind: 'not-found' });
             return;
+        }
+        if (this.readFirst && !op.changes) {
+            // A dry run or a report: its own GET answer is the entry; one that cannot be handed over is not claimed.
+            const failure = await this.handOver(id, result, this.readFirst, 'its entry could not be read');
+            if (failure !== undefined) {
+                ledger.fail(id, failure);
+                return;
+            }
         }
         const settled = op.answer(result.status, result.body);
         if (settled.kind === 'failed') {
@@ -52355,6 +52385,72 @@ class PerId {
             ledger.settle(id, { ...settled, deleteAfterFailed: removal.reason });
         }
     }
+    /**
+     * Reads the entry and hands it to `readFirst`. True when the change may be sent; otherwise the id is settled: not
+     * found (404), or failed and unchanged (`unread`; a stop of the whole run keeps its own cause, which says why).
+     */
+    async readBefore(id, readFirst) {
+        const { ledger } = this;
+        const unchanged = 'nothing was changed';
+        const read = await this.client.send(entryRead(this.operation.dlq, id), { idempotent: true, stop: ledger.signal });
+        if (read.kind === 'failed') {
+            // A GET changes nothing, so nothing may have acted, whatever the attempts met.
+            const cause = STOP_CAUSES.has(read.cause) ? read.cause : 'unread';
+            ledger.fail(id, { cause, reason: `its entry could not be read first (${read.reason}): ${unchanged}` });
+            return false;
+        }
+        if (read.status === 404) {
+            ledger.settle(id, { kind: 'not-found' });
+            return false;
+        }
+        const failure = await this.handOver(id, read, readFirst, 'its entry could not be read first');
+        if (failure !== undefined) {
+            ledger.fail(id, { ...failure, reason: `${failure.reason}: ${unchanged}` });
+            return false;
+        }
+        if (ledger.signal.aborted) {
+            // Stopped while the entry was handed over: the change is not sent.
+            const why = ledger.signal.reason;
+            const cause = why instanceof StopReason ? why.kind : 'cancelled';
+            ledger.fail(id, { cause, reason: `not sent: ${why instanceof Error ? why.message : 'the run stopped'}` });
+            return false;
+        }
+        return true;
+    }
+    /** Hands a 2xx answer's entry to `readFirst`; the failure (`unread`) when it is no entry or the call throws. */
+    async handOver(id, answer, readFirst, what) {
+        const record = entryRecord(id, answer);
+        if (typeof record === 'string')
+            return { cause: 'unread', reason: `${what}: ${record}` };
+        try {
+            await readFirst(id, record);
+            return undefined;
+        }
+        catch (error) {
+            const message = error instanceof Error ? error.message : String(error);
+            return { cause: 'unread', reason: `${what}: handing it over failed (${message})` };
+        }
+    }
+}
+/** The entry a GET answered, or why the answer is none: cut at the limit, not JSON, not an object, another id. */
+function entryRecord(id, answer) {
+    if (answer.truncated)
+        return `HTTP ${answer.status} with more than ${ENTRY_BODY_LIMIT} bytes`;
+    let record;
+    try {
+        record = JSON.parse(answer.body);
+    }
+    catch {
+        return `HTTP ${answer.status} whose body is not JSON (${answer.body.length} bytes)`;
+    }
+    if (record === null || typeof record !== 'object' || Array.isArray(record)) {
+        return `HTTP ${answer.status} whose body is not a JSON object`;
+    }
+    const dlqId = record.dlqId;
+    // A body naming another entry is not this one's (a catch-all host, a proxy's cache).
+    if (dlqId !== undefined && dlqId !== id)
+        return `HTTP ${answer.status} for another entry than this id`;
+    return record;
 }
 
 ;// CONCATENATED MODULE: ./src/engine/index.ts
@@ -52826,7 +52922,9 @@ function lookAt(outcomes, options) {
     const exact = census !== undefined &&
         (options.read !== undefined
             ? outcomes.failed.length === 0 && outcomes.stopped === undefined
-            : outcomes.selection?.incomplete !== true);
+            : outcomes.selection?.incomplete !== true &&
+                outcomes.selection?.atLeast !== true &&
+                outcomes.stopped?.kind !== 'listing-failed');
     const exceeded = census !== undefined && exact
         ? exceededThresholds(options.thresholds, { count: census.count, ...(census.oldestMs !== undefined && { oldestMs: census.oldestMs }) }, options.now)
         : [];
@@ -53220,7 +53318,7 @@ function summaryMarkdown(outcomes, context) {
             ? report
                 ? '- Selection: the whole DLQ'
                 : `- Selection: \`${selection.allInput}\` (every entry of the DLQ)`
-            : `- Selection: ${selection.filters.map((f) => `\`${f.input}\` = ${f.values.map(cell).join(' or ')}`).join('; ')}`, `- Matched: ${selection.matched}${selection.cap !== undefined ? ` (more than ${selection.capInput} ${selection.cap})` : ''}`);
+            : `- Selection: ${selection.filters.map((f) => `\`${f.input}\` = ${f.values.map(cell).join(' or ')}`).join('; ')}`, `- ${selection.kept !== undefined ? `Matched: ${selection.matched + selection.kept.size}; acted on` : 'Matched'}: ${selection.matched}${selection.cap !== undefined ? ` (more than ${selection.capInput} ${selection.cap})` : ''}`);
     }
     if (outcomes.unattributed > 0)
         lines.push(`- Unattributed bulk deletions: ${outcomes.unattributed}`);

@@ -39,7 +39,9 @@ export function lookAt(outcomes: Outcomes, options: LookOptions): Look {
     census !== undefined &&
     (options.read !== undefined
       ? outcomes.failed.length === 0 && outcomes.stopped === undefined
-      : outcomes.selection?.incomplete !== true);
+      : outcomes.selection?.incomplete !== true &&
+        outcomes.selection?.atLeast !== true &&
+        outcomes.stopped?.kind !== 'listing-failed');
   const exceeded =
     census !== undefined && exact
       ? exceededThresholds(
