@@ -75,6 +75,11 @@ export type ListResult =
   | {
       readonly kind: 'page';
       readonly entries: readonly EntryInfo[];
+      /**
+       * The listed objects behind `entries`, index by index (those with a usable dlqId), as the server sent them:
+       * for a caller that needs more than the shown fields (a census, an export). The client keeps none of them.
+       */
+      readonly records: readonly Record<string, unknown>[];
       /** Absent on the last page. */
       readonly cursor?: string;
       /** Entries without a usable dlqId, left out. */
@@ -178,11 +183,13 @@ export class DlqClient {
     // A page past the bounds is refused whole: none of its ids is kept or acted on (listing.ts says why).
     const problem = pageProblem(messages, count, this.options.redact);
     if (problem !== undefined) return bad(problem);
-    const entries = messages.filter(isListedEntry).map((raw) => entryInfo(raw, this.options.redact));
+    const records = messages.filter(isListedEntry);
+    const entries = records.map((raw) => entryInfo(raw, this.options.redact));
     const next = (page as { cursor?: unknown }).cursor;
     return {
       kind: 'page',
       entries,
+      records,
       skipped: messages.length - entries.length,
       ...(typeof next === 'string' && next !== '' && { cursor: next }),
     };

@@ -271,6 +271,8 @@ describe('DlqClient.listPage', () => {
     expect(await client.listPage('qstash', [['label', ['x']]], 'c0', 10)).toEqual({
       kind: 'page',
       entries: [{ dlqId: 'a' }, { dlqId: 'b', url: 'u' }],
+      // The listed objects behind the entries, as sent, index by index.
+      records: [{ dlqId: 'a' }, { dlqId: 'b', url: 'u' }],
       skipped: 2,
       cursor: 'next',
     });
@@ -281,7 +283,12 @@ describe('DlqClient.listPage', () => {
 
   it('the last page has no cursor', async () => {
     const { client } = clientFor(() => json(200, { messages: [], cursor: '' }));
-    expect(await client.listPage('workflow', [], undefined, 100)).toEqual({ kind: 'page', entries: [], skipped: 0 });
+    expect(await client.listPage('workflow', [], undefined, 100)).toEqual({
+      kind: 'page',
+      entries: [],
+      records: [],
+      skipped: 0,
+    });
   });
 
   it.each<[string, ExchangeResult, RegExp]>([
