@@ -10,7 +10,8 @@
  *   npm run bench -- --only large-dlq            # one section (or several, comma-separated), and its targets
  *   options: --ids 1000 --latency 25 --runs 3 --memory-ids 20000 --entry dist/index.js
  *            --dlq-sizes 10000,100000 (section 7; default 10× and 100× --ids) --large-runs 5 (section 7)
- *   sections: all-present, half-missing, one-id, rate-limit, redrive, startup, large-dlq
+ *            --report-size 100000 (section 8; --quick: 10000)
+ *   sections: all-present, half-missing, one-id, rate-limit, redrive, startup, large-dlq, report
  *
  * After the tables, "Targets" compares the measured ratios with the goals (computed here, never typed in).
  */
@@ -21,6 +22,13 @@ import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT, runAction, type ActionRun } from '../emulator/run-action.ts';
 import { DlqEmulator, workflowEntries, type EmulatorOptions } from '../emulator/server.ts';
+import type { Settings } from '../src/settings.ts';
+
+// Section 8's listing process: this file run again (with tsx, to load the action's sources) to list the DLQ once.
+if (process.env.BENCH_LISTING !== undefined) {
+  process.stdout.write(`${JSON.stringify(await listingChild(JSON.parse(process.env.BENCH_LISTING) as ListingJob))}\n`);
+  process.exit(0);
+}
 
 const { values } = parseArgs({
   options: {
@@ -33,6 +41,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     'dlq-sizes': { type: 'string' },
     'large-runs': { type: 'string' },
+    'report-size': { type: 'string' },
   },
 });
 const QUICK = values.quick;
@@ -47,19 +56,31 @@ const RATE_LIMIT = 100;
 /** Section 7: the DLQ sizes the ids sit in, and its runs (a median of 5: the cases are short and noisy). */
 const DLQ_SIZES = (values['dlq-sizes'] ?? `${IDS * 10},${IDS * 100}`).split(',').map(Number);
 const LARGE_RUNS = Number(values['large-runs'] ?? values.runs ?? (QUICK ? 1 : 5));
+/** Section 8: the DLQ a report lists. */
+const REPORT_SIZE = Number(values['report-size'] ?? (QUICK ? 10_000 : 100_000));
 for (const [name, value] of Object.entries({
   ids: IDS,
   latency: LATENCY,
   runs: RUNS,
   'memory-ids': BIG,
   'large-runs': LARGE_RUNS,
+  'report-size': REPORT_SIZE,
 })) {
   if (!Number.isInteger(value) || value < (name === 'latency' ? 0 : 1)) throw new Error(`--${name}: not a count`);
 }
 if (DLQ_SIZES.some((size) => !Number.isInteger(size) || size < IDS)) {
   throw new Error(`--dlq-sizes: whole numbers of entries, each at least --ids (${IDS})`);
 }
-const SECTIONS = ['all-present', 'half-missing', 'one-id', 'rate-limit', 'redrive', 'startup', 'large-dlq'] as const;
+const SECTIONS = [
+  'all-present',
+  'half-missing',
+  'one-id',
+  'rate-limit',
+  'redrive',
+  'startup',
+  'large-dlq',
+  'report',
+] as const;
 type Section = (typeof SECTIONS)[number];
 const ONLY = values.only?.split(',').map((name) => name.trim());
 const unknown = ONLY?.filter((name) => !(SECTIONS as readonly string[]).includes(name)) ?? [];
@@ -536,6 +557,53 @@ if (want('large-dlq')) {
   console.log(`\n(section 7 took ${seconds(performance.now() - started)})`);
 }
 
+// 8. A report: the whole DLQ listed, side by side (Lister.listWide) against one sequential page chain.
+let report: { wide: ReportMeasure; sequential: ReportMeasure; limited?: ReportMeasure } | undefined;
+if (want('report')) {
+  const runs = QUICK ? 1 : Math.min(RUNS, 3);
+  const wide: ReportMeasure[] = [];
+  const sequential: ReportMeasure[] = [];
+  // Taking turns, so that the machine's noise falls on both alike.
+  for (let run = 0; run < runs; run += 1) {
+    wide.push(await measureReport(REPORT_SIZE, 'wide', listingProcess));
+    sequential.push(await measureReport(REPORT_SIZE, 'sequential', listingProcess));
+  }
+  report = { wide: medianOf(wide, (m) => m.ms), sequential: medianOf(sequential, (m) => m.ms) };
+  if (!QUICK) {
+    report.limited = await measureReport(REPORT_SIZE, 'wide', listingProcess, { rateLimit: { limit: RATE_LIMIT } });
+  }
+  console.log(
+    `\n### 8. Report: a ${REPORT_SIZE}-entry Workflow DLQ listed whole (median of ${runs} run(s))\n\n` +
+      "Each listing runs in its own process through the action's DlqClient and Lister (built as connection.ts " +
+      "builds them, concurrency 8, the rate limiter reading the emulator's headers), counting distinct ids; " +
+      '"listing" is the time from the first request to the last answer, "process" includes Node and tsx start-up. ' +
+      "Peak memory is the listing process's own (RSS: the OS's peak; heap: sampled every 10 ms).\n",
+  );
+  console.log('| listing | listing time | process | pages read | entries | peak RSS | peak heap |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  const rows: [string, ReportMeasure | undefined][] = [
+    ['side by side (listWide), no rate limit', report.wide],
+    ['one sequential page chain (list), no rate limit', report.sequential],
+    [`side by side (listWide), ${RATE_LIMIT} requests/s burst limit`, report.limited],
+  ];
+  for (const [name, m] of rows) {
+    if (m === undefined) continue;
+    console.log(
+      `| ${name} | ${seconds(m.ms)} | ${seconds(m.wallMs)} | ${m.pages} | ${m.entries} | ` +
+        `${m.peakRssMiB.toFixed(0)} MiB | ${m.peakHeapMiB.toFixed(0)} MiB |`,
+    );
+  }
+  console.log(`\nside by side: ${(report.wide.ms / report.sequential.ms).toFixed(2)}× the sequential chain`);
+  if (report.limited) {
+    const floor = (report.limited.pages / RATE_LIMIT) * 1000;
+    console.log(
+      `under ${RATE_LIMIT} requests/s: ${(report.limited.ms / report.sequential.ms).toFixed(2)}× the sequential ` +
+        `chain, ${(report.limited.ms / floor).toFixed(2)}× pages / limit (${seconds(floor)}), ` +
+        `${report.limited.throttled} answers 429`,
+    );
+  }
+}
+
 // Targets: ratios from the medians above, compared with the goals.
 function verdict(ok: boolean): string {
   return ok ? 'PASS' : 'MISS';
@@ -597,6 +665,15 @@ if (want('large-dlq')) {
 } else {
   lines.push(`auto in a large DLQ: ${skipped('large-dlq')}`);
 }
+if (report) {
+  const reportRatio = report.wide.ms / report.sequential.ms;
+  lines.push(
+    `report of ${REPORT_SIZE} entries: side by side ${x(reportRatio)} one sequential page chain ` +
+      `(target ≤ 0.35×): ${verdict(reportRatio <= 0.35)}`,
+  );
+} else {
+  lines.push(`report: ${skipped('report')}`);
+}
 console.log(
   `\n### Targets${QUICK || IDS !== 1000 ? ` (set for 1000 ids; this run has ${IDS}: indicative only)` : ''}\n`,
 );
@@ -607,3 +684,109 @@ if (statSync(ENTRY).mtimeMs !== entryInfo.mtimeMs) {
   console.log(`\nWARNING: ${ENTRY} changed during the run; the figures mix two builds.`);
 }
 rmSync(work, { recursive: true, force: true });
+
+/** Section 8: one report listing, and what it measured. */
+interface ListingJob {
+  readonly url: string;
+  readonly token: string;
+  readonly how: 'wide' | 'sequential';
+  readonly concurrency: number;
+}
+
+interface ListingResult {
+  /** Distinct entries listed. */
+  readonly entries: number;
+  /** From the first request to the last answer. */
+  readonly ms: number;
+  readonly peakRssMiB: number;
+  readonly peakHeapMiB: number;
+}
+
+interface ReportMeasure extends ListingResult {
+  /** The process, start to exit. */
+  readonly wallMs: number;
+  /** Listing requests the emulator answered. */
+  readonly pages: number;
+  readonly throttled: number;
+}
+
+/**
+ * How to run one listing of the emulator's Workflow DLQ, the way a step would. The default runs the action's own
+ * DlqClient and Lister in a process of their own (listingProcess); `operation: report` through dist/index.js can
+ * take its place once the action has it, measuring the same way.
+ */
+type ListingRunner = (emulator: DlqEmulator, how: ListingJob['how']) => Promise<ListingResult>;
+
+/** This file again, in its listing mode (see the top), loading the action's sources with tsx. */
+async function listingProcess(emulator: DlqEmulator, how: ListingJob['how']): Promise<ListingResult> {
+  const job: ListingJob = { url: emulator.url, token: emulator.token, how, concurrency: 8 };
+  const out = await exec(
+    process.execPath,
+    ['--import', import.meta.resolve('tsx'), new URL(import.meta.url).pathname],
+    {
+      BENCH_LISTING: JSON.stringify(job),
+    },
+  );
+  return JSON.parse(out.trim().split('\n').at(-1)!) as ListingResult;
+}
+
+/** A fresh emulator with `size` entries at the bench's latency, listed once by `run`, which must count every one. */
+async function measureReport(
+  size: number,
+  how: ListingJob['how'],
+  run: ListingRunner,
+  options: EmulatorOptions = {},
+): Promise<ReportMeasure> {
+  const emulator = await DlqEmulator.start({ latencyMs: LATENCY, ...options });
+  try {
+    emulator.seed('workflow', workflowEntries(size));
+    const started = performance.now();
+    const result = await run(emulator, how);
+    const wallMs = performance.now() - started;
+    if (result.entries !== size) throw new Error(`the ${how} listing counted ${result.entries} of ${size} entries`);
+    const pages = emulator.requests.filter((r) => r.method === 'GET' && r.path.startsWith('/v2/workflows/dlq?')).length;
+    return { ...result, wallMs, pages, throttled: emulator.count(429) };
+  } finally {
+    await emulator.close();
+  }
+}
+
+/** The listing process: lists the DLQ once as `job` says, counting distinct ids, and measures it. */
+async function listingChild(job: ListingJob): Promise<ListingResult> {
+  const { connect } = await import('../src/connection.ts');
+  const { Ledger } = await import('../src/engine/ledger.ts');
+  const { Lister } = await import('../src/engine/listing.ts');
+  let peakHeap = 0;
+  let peakRss = 0;
+  const sample = (): void => {
+    const memory = process.memoryUsage();
+    peakHeap = Math.max(peakHeap, memory.heapUsed);
+    peakRss = Math.max(peakRss, memory.rss);
+  };
+  const sampler = setInterval(sample, 10);
+  const settings = {
+    endpoint: { url: job.url, token: job.token },
+    concurrency: job.concurrency,
+    requestTimeoutMs: 30_000,
+    maxRetries: 3,
+  } as unknown as Settings;
+  const connection = connect(settings, {}, { redact: (text) => text });
+  const ledger = new Ledger(connection.client, { concurrency: job.concurrency, strategy: 'auto' });
+  const lister = new Lister('workflow', connection.client, ledger, {});
+  const seen = new Set<string>();
+  const onPage = (entries: readonly { readonly dlqId: string }[]): undefined => {
+    for (const entry of entries) seen.add(entry.dlqId);
+  };
+  const started = performance.now();
+  const end =
+    job.how === 'wide'
+      ? await lister.listWide([], onPage, { concurrency: job.concurrency, now: Date.now() })
+      : await lister.list([], lister.ceiling, onPage);
+  const ms = performance.now() - started;
+  sample();
+  clearInterval(sampler);
+  await connection.close();
+  if (end.kind !== 'complete') throw new Error(`the ${job.how} listing ended ${JSON.stringify(end)}`);
+  const maxRss = process.resourceUsage().maxRSS * 1024;
+  return { entries: seen.size, ms, peakRssMiB: Math.max(peakRss, maxRss) / 2 ** 20, peakHeapMiB: peakHeap / 2 ** 20 };
+}

@@ -20,7 +20,7 @@ import { effectAfter, effectBefore, takeFault, type FaultEffect, type FaultRule,
 import { methodNotAllowed, noRoute, type Answer } from './answers.ts';
 import { route, type World } from './operations.ts';
 import type { RedriveMissing } from './redrive.ts';
-import { DlqStore, type CursorMode, type DlqEntry, type DlqKind, type RerunRecord } from './store.ts';
+import { DlqStore, type CursorMode, type DlqEntry, type DlqKind, type ListOrder, type RerunRecord } from './store.ts';
 
 export type { FaultRule } from './faults.ts';
 export { WORKFLOW_BULK_REDRIVE_LIMIT, type RedriveMissing } from './redrive.ts';
@@ -31,6 +31,7 @@ export {
   type CursorMode,
   type DlqEntry,
   type DlqKind,
+  type ListOrder,
   type RerunOperation,
   type RerunRecord,
 } from './store.ts';
@@ -58,6 +59,8 @@ export interface EmulatorOptions {
   port?: number;
   /** Default 'id'. */
   cursor?: CursorMode;
+  /** The order listings show entries in. Default 'insertion'. */
+  listOrder?: ListOrder;
   /**
    * Whether a Workflow DLQ entry leaves the DLQ once restarted or resumed: undocumented, default false (it stays).
    * A message DLQ retry always removes the entry, as Upstash documents.
@@ -106,6 +109,13 @@ export class DlqEmulator {
   rateLimit: RateLimitOptions | undefined;
   /** May be changed between requests. */
   cursorMode: CursorMode;
+  /** The order listings show entries in; may be changed between requests. */
+  get listOrder(): ListOrder {
+    return this.store.listOrder;
+  }
+  set listOrder(order: ListOrder) {
+    this.store.listOrder = order;
+  }
   /** May be changed between requests. */
   redriveRemoves: { workflow: boolean };
   /** May be changed between requests. */
@@ -136,6 +146,7 @@ export class DlqEmulator {
     this.latencyMs = options.latencyMs ?? 0;
     this.rateLimit = options.rateLimit;
     this.cursorMode = options.cursor ?? 'id';
+    this.store.listOrder = options.listOrder ?? 'insertion';
     this.redriveRemoves = { workflow: options.redriveRemoves?.workflow ?? false };
     this.redriveMissing = options.redriveMissing ?? 'reject';
     this.reruns = this.store.reruns;
