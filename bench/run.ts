@@ -22,13 +22,6 @@ import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT, runAction, type ActionRun } from '../emulator/run-action.ts';
 import { DlqEmulator, workflowEntries, type EmulatorOptions } from '../emulator/server.ts';
-import type { Settings } from '../src/settings.ts';
-
-// Section 8's listing process: this file run again (with tsx, to load the action's sources) to list the DLQ once.
-if (process.env.BENCH_LISTING !== undefined) {
-  process.stdout.write(`${JSON.stringify(await listingChild(JSON.parse(process.env.BENCH_LISTING) as ListingJob))}\n`);
-  process.exit(0);
-}
 
 const { values } = parseArgs({
   options: {
@@ -565,32 +558,33 @@ if (want('report')) {
   const sequential: ReportMeasure[] = [];
   // Taking turns, so that the machine's noise falls on both alike.
   for (let run = 0; run < runs; run += 1) {
-    wide.push(await measureReport(REPORT_SIZE, 'wide', listingProcess));
-    sequential.push(await measureReport(REPORT_SIZE, 'sequential', listingProcess));
+    wide.push(await measureReport(REPORT_SIZE, 'wide', actionReport));
+    sequential.push(await measureReport(REPORT_SIZE, 'sequential', actionReport));
   }
   report = { wide: medianOf(wide, (m) => m.ms), sequential: medianOf(sequential, (m) => m.ms) };
   if (!QUICK) {
-    report.limited = await measureReport(REPORT_SIZE, 'wide', listingProcess, { rateLimit: { limit: RATE_LIMIT } });
+    report.limited = await measureReport(REPORT_SIZE, 'wide', actionReport, { rateLimit: { limit: RATE_LIMIT } });
   }
   console.log(
     `\n### 8. Report: a ${REPORT_SIZE}-entry Workflow DLQ listed whole (median of ${runs} run(s))\n\n` +
-      "Each listing runs in its own process through the action's DlqClient and Lister (built as connection.ts " +
-      "builds them, concurrency 8, the rate limiter reading the emulator's headers), counting distinct ids; " +
-      '"listing" is the time from the first request to the last answer, "process" includes Node and tsx start-up. ' +
-      "Peak memory is the listing process's own (RSS: the OS's peak; heap: sampled every 10 ms).\n",
+      'Each listing is the bundled action (dist/index.js) run as a runner runs it, `operation: report` with no ' +
+      'selection: side by side at concurrency 8, and as one sequential page chain at concurrency 1 (the listing ' +
+      'then reads one page after another, as every listing did before). "listing" and "process" are both the ' +
+      "step's time, start-up included; peak RSS is the step process's own, and the entries are the step's " +
+      "entries-count, which must be the DLQ's size.\n",
   );
   console.log('| listing | listing time | process | pages read | entries | peak RSS | peak heap |');
   console.log('|---|---:|---:|---:|---:|---:|---:|');
   const rows: [string, ReportMeasure | undefined][] = [
-    ['side by side (listWide), no rate limit', report.wide],
-    ['one sequential page chain (list), no rate limit', report.sequential],
-    [`side by side (listWide), ${RATE_LIMIT} requests/s burst limit`, report.limited],
+    ['report, side by side (concurrency 8), no rate limit', report.wide],
+    ['report, one sequential page chain (concurrency 1), no rate limit', report.sequential],
+    [`report, side by side, ${RATE_LIMIT} requests/s burst limit`, report.limited],
   ];
   for (const [name, m] of rows) {
     if (m === undefined) continue;
     console.log(
       `| ${name} | ${seconds(m.ms)} | ${seconds(m.wallMs)} | ${m.pages} | ${m.entries} | ` +
-        `${m.peakRssMiB.toFixed(0)} MiB | ${m.peakHeapMiB.toFixed(0)} MiB |`,
+        `${m.peakRssMiB.toFixed(0)} MiB | ${Number.isNaN(m.peakHeapMiB) ? 'n/a' : `${m.peakHeapMiB.toFixed(0)} MiB`} |`,
     );
   }
   console.log(`\nside by side: ${(report.wide.ms / report.sequential.ms).toFixed(2)}× the sequential chain`);
@@ -710,24 +704,29 @@ interface ReportMeasure extends ListingResult {
   readonly throttled: number;
 }
 
-/**
- * How to run one listing of the emulator's Workflow DLQ, the way a step would. The default runs the action's own
- * DlqClient and Lister in a process of their own (listingProcess); `operation: report` through dist/index.js can
- * take its place once the action has it, measuring the same way.
- */
+/** How to run one listing of the emulator's Workflow DLQ, the way a step would (actionReport). */
 type ListingRunner = (emulator: DlqEmulator, how: ListingJob['how']) => Promise<ListingResult>;
 
-/** This file again, in its listing mode (see the top), loading the action's sources with tsx. */
-async function listingProcess(emulator: DlqEmulator, how: ListingJob['how']): Promise<ListingResult> {
-  const job: ListingJob = { url: emulator.url, token: emulator.token, how, concurrency: 8 };
-  const out = await exec(
-    process.execPath,
-    ['--import', import.meta.resolve('tsx'), new URL(import.meta.url).pathname],
-    {
-      BENCH_LISTING: JSON.stringify(job),
+/** `operation: report` through dist/index.js, as a step runs it: side by side at concurrency 8, or one chain at 1. */
+async function actionReport(emulator: DlqEmulator, how: ListingJob['how']): Promise<ListingResult> {
+  const rssFile = join(work, `report-rss-${how}-${Date.now()}`);
+  const started = performance.now();
+  const run = await runAction({
+    entry: ENTRY,
+    inputs: {
+      operation: 'report',
+      'qstash-url': emulator.url,
+      'qstash-token': emulator.token,
+      concurrency: how === 'wide' ? '8' : '1',
     },
-  );
-  return JSON.parse(out.trim().split('\n').at(-1)!) as ListingResult;
+    env: { RSS_FILE: rssFile },
+    nodeArgs: ['--import', join(ROOT, 'bench/rss-probe.mjs')],
+    timeoutMs: 600_000,
+  });
+  const ms = performance.now() - started;
+  if (run.exitCode !== 0) throw new Error(`the ${how} report failed: ${run.stdout.slice(-2000)}`);
+  const rss = Number(readFileSync(rssFile, 'utf8')) / 1024;
+  return { entries: Number(run.outputs['entries-count']), ms, peakRssMiB: rss, peakHeapMiB: Number.NaN };
 }
 
 /** A fresh emulator with `size` entries at the bench's latency, listed once by `run`, which must count every one. */
@@ -749,44 +748,4 @@ async function measureReport(
   } finally {
     await emulator.close();
   }
-}
-
-/** The listing process: lists the DLQ once as `job` says, counting distinct ids, and measures it. */
-async function listingChild(job: ListingJob): Promise<ListingResult> {
-  const { connect } = await import('../src/connection.ts');
-  const { Ledger } = await import('../src/engine/ledger.ts');
-  const { Lister } = await import('../src/engine/listing.ts');
-  let peakHeap = 0;
-  let peakRss = 0;
-  const sample = (): void => {
-    const memory = process.memoryUsage();
-    peakHeap = Math.max(peakHeap, memory.heapUsed);
-    peakRss = Math.max(peakRss, memory.rss);
-  };
-  const sampler = setInterval(sample, 10);
-  const settings = {
-    endpoint: { url: job.url, token: job.token },
-    concurrency: job.concurrency,
-    requestTimeoutMs: 30_000,
-    maxRetries: 3,
-  } as unknown as Settings;
-  const connection = connect(settings, {}, { redact: (text) => text });
-  const ledger = new Ledger(connection.client, { concurrency: job.concurrency, strategy: 'auto' });
-  const lister = new Lister('workflow', connection.client, ledger, {});
-  const seen = new Set<string>();
-  const onPage = (entries: readonly { readonly dlqId: string }[]): undefined => {
-    for (const entry of entries) seen.add(entry.dlqId);
-  };
-  const started = performance.now();
-  const end =
-    job.how === 'wide'
-      ? await lister.listWide([], onPage, { concurrency: job.concurrency, now: Date.now() })
-      : await lister.list([], lister.ceiling, onPage);
-  const ms = performance.now() - started;
-  sample();
-  clearInterval(sampler);
-  await connection.close();
-  if (end.kind !== 'complete') throw new Error(`the ${job.how} listing ended ${JSON.stringify(end)}`);
-  const maxRss = process.resourceUsage().maxRSS * 1024;
-  return { entries: seen.size, ms, peakRssMiB: Math.max(peakRss, maxRss) / 2 ** 20, peakHeapMiB: peakHeap / 2 ** 20 };
 }

@@ -51850,7 +51850,7 @@ async function byQuery(target, parts) {
     const outside = new Set();
     // keep-newest and the thresholds need the whole listing: the cap counts what is acted on, the gate exact figures.
     const readAll = target.keep !== undefined || options.gate !== undefined;
-    const listing = await lister.list(target.query, lister.ceiling, (page, _last, records) => {
+    const onPage = (page, records) => {
         page.forEach((info, index) => {
             if (info.createdAt !== undefined && (info.createdAt < from || info.createdAt > to)) {
                 outside.add(info.dlqId);
@@ -51870,7 +51870,15 @@ async function byQuery(target, parts) {
         });
         // Past the cap the run will change nothing: no need to read (and hold) the rest of the listing.
         return !readAll && target.cap > 0 && entries.size > target.cap;
-    });
+    };
+    // A report reads side by side (listing.ts): it changes nothing, and its whole point is the whole listing. Runs that
+    // act keep the one page chain, in listing order, whose stopping rules (the cap, the bounds) are proven for it.
+    const listing = operation.name === 'report'
+        ? await lister.listWide(target.query, onPage, {
+            concurrency: options.concurrency,
+            now: (options.now ?? Date.now)(),
+        })
+        : await lister.list(target.query, lister.ceiling, (page, _last, records) => onPage(page, records));
     // An id listed outside the dates and also inside them (a page listed it twice, or it moved) is selected, not an
     // outlier: the count is of ids left out, each once.
     for (const id of entries.keys())
@@ -52275,9 +52283,394 @@ class Lister {
             cursor = result.cursor;
         }
     }
+    /**
+     * Reads the whole listing as several listings of disjoint `createdAt` ranges side by side (up to `concurrency`
+     * pages in flight), handing each page to `onPage` from whichever range it comes; `onPage` returning true stops
+     * every range (`stopped`). Pages of different ranges may repeat an entry (a range's first page before it was
+     * split): callers dedupe by dlqId. The bounds of `list` hold across all ranges together; see WideListing for the
+     * ranges, and for what happens with a server that ignores the date filters.
+     */
+    async listWide(query, onPage, { concurrency, now }) {
+        const whole = dateBounds(query);
+        // Without a usable date range, or without room for a second page in flight, there is nothing to gain.
+        if (whole === undefined || concurrency < 2) {
+            return this.list(query, this.ceiling, (entries, _last, records) => onPage(entries, records));
+        }
+        const wide = new WideListing({
+            dlq: this.dlq,
+            client: this.client,
+            ledger: this.ledger,
+            ceiling: this.ceiling,
+            maxEntries: this.maxEntries,
+            ...(this.options.onListed && { onListed: this.options.onListed }),
+        }, { query, whole, concurrency, now, onPage });
+        return wide.run();
+    }
 }
 function failed(cause, reason) {
     return { kind: 'failed', cause, reason };
+}
+/** The newest of the first ranges back from "now"; each older one is twice as wide (1 min, 2, 4, …). */
+const FIRST_RANGE_MS = 60_000;
+/** At most this many doubling ranges back from "now" (2^24 minutes: 32 years), then one open-ended range. */
+const MAX_FIRST_RANGES = 24;
+/** A large range is split into at most this many. */
+const MAX_SPLIT = 8;
+/** Ranges are split while fewer than this many per request in flight are waiting or being read. */
+const RANGES_PER_SLOT = 4;
+/** The first split of a large listing: this many ranges per concurrency slot over the span its first page showed. */
+const FIRST_PARTS_PER_SLOT = 2;
+/** No range end or width past this (about 35,000 years of ms): the arithmetic stays exact in doubles. */
+const MAX_SPAN = 2 ** 50;
+/**
+ * The query's own date range (the user's `fromDate` / `toDate`, each at most once, a whole number of ms), or
+ * undefined when it is not one this code can split exactly.
+ */
+function dateBounds(query) {
+    const bound = (param, none) => {
+        const found = query.filter(([name]) => name === param);
+        if (found.length === 0)
+            return none;
+        const values = found.flatMap(([, v]) => v);
+        if (found.length > 1 || values.length !== 1 || !/^-?\d{1,16}$/u.test(values[0]))
+            return undefined;
+        const value = Number(values[0]);
+        return Math.abs(value) <= MAX_SPAN ? value : undefined;
+    };
+    const from = bound('fromDate', Number.NEGATIVE_INFINITY);
+    const to = bound('toDate', Number.POSITIVE_INFINITY);
+    if (from === undefined || to === undefined || from > to)
+        return undefined;
+    return { from, to };
+}
+/** The query for one range: the query without its own dates, with the range's finite ends. */
+function rangeQuery(query, range) {
+    const rest = query.filter(([param]) => param !== 'fromDate' && param !== 'toDate');
+    return [
+        ...rest,
+        ...(Number.isFinite(range.from) ? [['fromDate', [String(range.from)]]] : []),
+        ...(Number.isFinite(range.to) ? [['toDate', [String(range.to)]]] : []),
+    ];
+}
+function within(range, createdAt) {
+    if (range.from === Number.NEGATIVE_INFINITY && range.to === Number.POSITIVE_INFINITY)
+        return true;
+    return createdAt !== undefined && createdAt >= range.from && createdAt <= range.to;
+}
+/**
+ * The first ranges of a large listing of `whole`: entries newer than `now` (a clock behind the server's, entries
+ * added since the step started) in one range, then ranges back from `now` doubling in width, 1 minute first, which
+ * is where an incident's flood sits, down to the range holding `oldest` (the oldest entry the first page showed,
+ * whatever order the server lists in), then one range for everything older. Together they cover every ms of
+ * `whole` exactly once.
+ */
+function firstRanges(whole, now, oldest, parts = 0) {
+    const anchor = Math.min(Math.max(Math.round(now), whole.from), whole.to);
+    const ranges = [];
+    if (anchor < whole.to)
+        ranges.push({ from: anchor + 1, to: whole.to });
+    // With room for `parts` chains, the span the first page showed (its oldest entry to now) is cut into equal parts:
+    // a listing that is in time order, or spread over its span, then reads in balanced chains from the start (the
+    // doubling ranges cost a page each for the thinly filled minutes). Older entries get one range of their own.
+    if (parts >= 2 && oldest !== undefined && Number.isFinite(oldest) && oldest >= whole.from && oldest < anchor) {
+        const from = Math.round(oldest);
+        ranges.push(...splitRange({ from, to: anchor }, parts));
+        if (from > whole.from)
+            ranges.push({ from: whole.from, to: from - 1 });
+        return ranges;
+    }
+    let top = anchor;
+    let width = FIRST_RANGE_MS;
+    for (let i = 0; i < MAX_FIRST_RANGES && top >= whole.from; i += 1) {
+        if (oldest !== undefined && top < oldest)
+            break;
+        const bottom = Math.max(whole.from, top - width + 1);
+        ranges.push({ from: bottom, to: top });
+        top = bottom - 1;
+        width = Math.min(width * 2, MAX_SPAN);
+    }
+    if (top >= whole.from)
+        ranges.push({ from: whole.from, to: top });
+    return ranges;
+}
+/**
+ * `range` as up to `parts` ranges that cover it exactly, or `[range]` when it cannot split (1 ms holds any number
+ * of entries: such a range just pages). A bounded range splits into equal parts; an open-ended one into ranges
+ * doubling in width away from its bound, the first as wide as what its first page showed (`seen`: the oldest and
+ * newest createdAt on it), then one open-ended rest.
+ */
+function splitRange(range, parts, seen = {}) {
+    const { from, to } = range;
+    const k = Math.floor(parts);
+    if (k < 2)
+        return [range];
+    if (Number.isFinite(from) && Number.isFinite(to)) {
+        const size = to - from + 1;
+        const n = Math.min(k, size);
+        if (n < 2)
+            return [range];
+        return Array.from({ length: n }, (_, i) => ({
+            from: from + Math.floor((i * size) / n),
+            to: from + Math.floor(((i + 1) * size) / n) - 1,
+        }));
+    }
+    if (Number.isFinite(to))
+        return openSplit(to, k, seen.oldest === undefined ? 0 : to - seen.oldest + 1, -1);
+    if (Number.isFinite(from))
+        return openSplit(from, k, seen.newest === undefined ? 0 : seen.newest - from + 1, 1);
+    return [range];
+}
+/** Ranges away from `edge` (`direction` -1: older, 1: newer), doubling from `span`, then the open rest. */
+function openSplit(edge, parts, span, direction) {
+    if (Math.abs(edge) > MAX_SPAN)
+        return [direction < 0 ? { from: -Infinity, to: edge } : { from: edge, to: Infinity }];
+    const ranges = [];
+    let near = edge;
+    let width = Math.min(Math.max(FIRST_RANGE_MS, span), MAX_SPAN);
+    for (let i = 0; i < parts - 1; i += 1) {
+        const far = near + direction * (width - 1);
+        ranges.push(direction < 0 ? { from: far, to: near } : { from: near, to: far });
+        near = far + direction;
+        width = Math.min(width * 2, MAX_SPAN);
+    }
+    ranges.push(direction < 0 ? { from: -Infinity, to: near } : { from: near, to: Infinity });
+    return ranges;
+}
+/**
+ * A listing read as ranges side by side. The first page is the whole range, as `list` reads it: a listing without
+ * a cursor after it costs one request. Otherwise the range is cut (firstRanges) and the ranges are read as
+ * independent listings, pages taken from the ranges not yet started first, so that a large range is found, and
+ * split (splitRange), while there is room: fewer than RANGES_PER_SLOT × concurrency ranges waiting or being read.
+ * One seen set across all ranges keeps the counts and the entry bound exact; the page ceiling counts every page.
+ * A page holding an entry created outside its range (a server that ignores `fromDate` / `toDate`) ends the ranges:
+ * the listing is read again as one sequential chain of the original query, the seen set keeping counts exact.
+ */
+class WideListing {
+    context;
+    request;
+    seen = new Set();
+    fresh = [];
+    going = [];
+    waiting = [];
+    active = 0;
+    /** Pages asked for (in flight or read), and pages read. */
+    asked = 0;
+    read = 0;
+    count = paths_PAGE_SIZE;
+    skipped = 0;
+    end;
+    /** Why the ranges were given up for one sequential listing. */
+    ignoredDates;
+    /** The sequential listing that follows has started. */
+    sequential = false;
+    constructor(context, request) {
+        this.context = context;
+        this.request = request;
+    }
+    async run() {
+        const { query, whole, concurrency } = this.request;
+        this.fresh.push(chain(whole, query, 'root'));
+        await this.drain(concurrency);
+        if (this.end === undefined && this.ignoredDates !== undefined) {
+            this.context.ledger.note(`The server listed ${this.ignoredDates}: it ignores the date filters, so the listing was read again as ` +
+                'one sequential listing.');
+            this.fresh.length = 0;
+            this.going.length = 0;
+            this.skipped = 0;
+            this.going.push(chain(whole, query, 'sequential'));
+            this.sequential = true;
+            await this.drain(1);
+        }
+        if (this.end !== undefined)
+            return this.end;
+        if (this.skipped > 0)
+            this.context.ledger.note(`${this.skipped} listed entries had no dlqId and were left out.`);
+        return { kind: 'complete' };
+    }
+    /** Ranges waiting or being read. */
+    get live() {
+        return this.fresh.length + this.going.length + this.active;
+    }
+    /** Whether pages of the ranges are of no more use: the listing ended, or it is to be read sequentially. */
+    get over() {
+        return this.end !== undefined || (this.ignoredDates !== undefined && !this.sequential);
+    }
+    /** Reads pages with `workers` in flight until every chain ended, or the listing did. */
+    async drain(workers) {
+        await Promise.all(Array.from({ length: workers }, () => this.worker()));
+    }
+    async worker() {
+        // Each turn reads a page, or waits for a page in flight to end: bounded by the page ceiling and the few
+        // page-size shrinks, with room to spare.
+        const turns = 4 * this.context.ceiling + 16;
+        for (let turn = 0; turn < turns; turn += 1) {
+            if (this.over)
+                return;
+            const next = this.fresh.shift() ?? this.going.shift();
+            if (next === undefined) {
+                if (this.active === 0)
+                    return;
+                await new Promise((resolve) => this.waiting.push(resolve));
+                continue;
+            }
+            this.active += 1;
+            try {
+                await this.step(next);
+            }
+            finally {
+                this.active -= 1;
+                for (const wake of this.waiting.splice(0))
+                    wake();
+            }
+        }
+        this.finish(failed('bad-answer', `the listing did not end within ${this.context.ceiling} pages`));
+    }
+    finish(end) {
+        this.end ??= end;
+    }
+    /** One page of one chain, and what it means for the listing. */
+    async step(current) {
+        const { client, ledger, ceiling } = this.context;
+        if (this.asked >= ceiling) {
+            this.finish(failed('bad-answer', `the listing did not end within ${ceiling} pages (the most one run reads)`));
+            return;
+        }
+        this.asked += 1;
+        const count = this.count;
+        const result = await client.listPage(this.context.dlq, current.query, current.cursor, count, ledger.signal);
+        // A page that arrives after the listing ended (or gave up its ranges) is not handed on.
+        if (this.over)
+            return;
+        if (result.kind === 'failed') {
+            ledger.haltOnRefusal(result);
+            this.finish(failed(result.cause, result.reason));
+            return;
+        }
+        if (result.kind === 'too-large') {
+            this.asked -= 1;
+            this.shrink(result.limitBytes, count);
+            if (this.end === undefined)
+                (current.pages === 0 ? this.fresh : this.going).unshift(current);
+            return;
+        }
+        const news = this.take(current, result);
+        if (news === undefined)
+            return;
+        const outside = current.role === 'sequential' ? undefined : result.entries.find((e) => !within(current.range, e.createdAt));
+        if (outside !== undefined && current.role === 'range') {
+            // Ranges the server does not keep to prove nothing: one sequential listing instead (run() starts it).
+            this.ignoredDates ??= ignoredText(outside, current.range);
+            return;
+        }
+        if (result.cursor === undefined)
+            return;
+        if (current.cursors.has(result.cursor)) {
+            this.finish(failed('bad-answer', `the listing returned cursor ${JSON.stringify(result.cursor)} twice`));
+            return;
+        }
+        current.stale = news === 0 ? current.stale + 1 : 0;
+        if (current.stale >= MAX_STALE_PAGES) {
+            this.finish(failed('bad-answer', `the listing brought nothing new for ${MAX_STALE_PAGES} pages in a row`));
+            return;
+        }
+        current.cursors.add(result.cursor);
+        current.cursor = result.cursor;
+        // The root's page outside the user's dates: the root is the original query, so it goes on as the sequential
+        // listing, nothing read twice (the seen set holds only what it read).
+        if (outside !== undefined)
+            current.role = 'sequential';
+        else if (current.pages === 1 && this.split(current, result))
+            return;
+        this.going.push(current);
+    }
+    /**
+     * Counts a page in and hands it on: the number of entries new to the chain (for its stale rule), or undefined
+     * when the listing ended here (the entry bound, or the caller's "enough").
+     */
+    take(current, page) {
+        const { maxEntries } = this.context;
+        this.read += 1;
+        current.pages += 1;
+        this.skipped += page.skipped;
+        const fresh = page.entries.filter((entry) => !this.seen.has(entry.dlqId)).length;
+        // Checked before the page is handed on: the caller never holds more than the bound.
+        if (this.seen.size + fresh > maxEntries) {
+            this.finish(failed('bad-answer', `the listing held more than ${maxEntries} entries, the most one run keeps: narrow the selection`));
+            return undefined;
+        }
+        const own = current.own;
+        const news = own ? page.entries.filter((entry) => !own.has(entry.dlqId)).length : fresh;
+        for (const entry of page.entries) {
+            this.seen.add(entry.dlqId);
+            own?.add(entry.dlqId);
+        }
+        const enough = this.request.onPage(page.entries, page.records) === true;
+        this.context.onListed?.(this.read, this.seen.size);
+        if (enough && (page.cursor !== undefined || this.live > 1)) {
+            this.finish({ kind: 'stopped' });
+            return undefined;
+        }
+        return news;
+    }
+    /** Replaces a large range, at its first page, by smaller ones while there is room; whether it did. */
+    split(current, page) {
+        if (current.role === 'sequential')
+            return false;
+        const times = page.entries.map((entry) => entry.createdAt).filter((t) => t !== undefined);
+        const oldest = times.length > 0 ? Math.min(...times) : undefined;
+        const newest = times.length > 0 ? Math.max(...times) : undefined;
+        const { query, now, concurrency } = this.request;
+        let parts;
+        if (current.role === 'root') {
+            parts = firstRanges(current.range, now, oldest, FIRST_PARTS_PER_SLOT * concurrency);
+        }
+        else {
+            const room = RANGES_PER_SLOT * concurrency - this.live + 1;
+            parts = splitRange(current.range, Math.min(MAX_SPLIT, room), {
+                ...(oldest !== undefined && { oldest }),
+                ...(newest !== undefined && { newest }),
+            });
+        }
+        if (parts.length < 2)
+            return false;
+        // The root's first page was counted whole; its entries come again from the ranges, and are deduped.
+        if (current.role === 'root')
+            this.skipped = 0;
+        for (const range of parts)
+            this.fresh.push(chain(range, rangeQuery(query, range), 'range'));
+        return true;
+    }
+    /** Asks for smaller pages after a page too large to read (once for all pages asked for with `count`). */
+    shrink(limitBytes, count) {
+        const limit = `${Math.round(limitBytes / (1024 * 1024))} MiB`;
+        if (this.count < count)
+            return;
+        if (count === 1) {
+            this.finish(failed('bad-answer', `a single DLQ entry is larger than ${limit}, the most one listing page may hold`));
+            return;
+        }
+        this.count = Math.max(1, Math.floor(count / 10));
+        this.context.ledger.note(`Listing pages were larger than ${limit} (entries carry large bodies); asked for ${this.count} entries a page instead.`);
+    }
+}
+function chain(range, query, role) {
+    return {
+        range,
+        query,
+        role,
+        cursors: new Set(),
+        pages: 0,
+        stale: 0,
+        ...(role === 'sequential' && { own: new Set() }),
+    };
+}
+function ignoredText(entry, range) {
+    const at = entry.createdAt === undefined ? 'no createdAt' : `createdAt ${entry.createdAt}`;
+    const bounds = [
+        ...(Number.isFinite(range.from) ? [`from ${range.from}`] : []),
+        ...(Number.isFinite(range.to) ? [`to ${range.to}`] : []),
+    ].join(' ');
+    return `an entry with ${at} for the dates ${bounds}`;
 }
 
 ;// CONCATENATED MODULE: ./src/engine/lost-answers.ts

@@ -27,7 +27,7 @@ export async function byQuery(target: QueryTarget, parts: Parts): Promise<void> 
   const outside = new Set<string>();
   // keep-newest and the thresholds need the whole listing: the cap counts what is acted on, the gate exact figures.
   const readAll = target.keep !== undefined || options.gate !== undefined;
-  const listing = await lister.list(target.query, lister.ceiling, (page, _last, records) => {
+  const onPage = (page: readonly EntryInfo[], records: readonly Record_[]): boolean => {
     page.forEach((info, index) => {
       if (info.createdAt !== undefined && (info.createdAt < from || info.createdAt > to)) {
         outside.add(info.dlqId);
@@ -43,7 +43,16 @@ export async function byQuery(target: QueryTarget, parts: Parts): Promise<void> 
     });
     // Past the cap the run will change nothing: no need to read (and hold) the rest of the listing.
     return !readAll && target.cap > 0 && entries.size > target.cap;
-  });
+  };
+  // A report reads side by side (listing.ts): it changes nothing, and its whole point is the whole listing. Runs that
+  // act keep the one page chain, in listing order, whose stopping rules (the cap, the bounds) are proven for it.
+  const listing =
+    operation.name === 'report'
+      ? await lister.listWide(target.query, onPage, {
+          concurrency: options.concurrency,
+          now: (options.now ?? Date.now)(),
+        })
+      : await lister.list(target.query, lister.ceiling, (page, _last, records) => onPage(page, records));
   // An id listed outside the dates and also inside them (a page listed it twice, or it moved) is selected, not an
   // outlier: the count is of ids left out, each once.
   for (const id of entries.keys()) outside.delete(id);

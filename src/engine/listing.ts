@@ -189,6 +189,8 @@ export const MAX_FIRST_RANGES = 24;
 export const MAX_SPLIT = 8;
 /** Ranges are split while fewer than this many per request in flight are waiting or being read. */
 export const RANGES_PER_SLOT = 4;
+/** The first split of a large listing: this many ranges per concurrency slot over the span its first page showed. */
+export const FIRST_PARTS_PER_SLOT = 2;
 /** No range end or width past this (about 35,000 years of ms): the arithmetic stays exact in doubles. */
 const MAX_SPAN = 2 ** 50;
 
@@ -233,10 +235,19 @@ export function within(range: TimeRange, createdAt: number | undefined): boolean
  * whatever order the server lists in), then one range for everything older. Together they cover every ms of
  * `whole` exactly once.
  */
-export function firstRanges(whole: TimeRange, now: number, oldest?: number): TimeRange[] {
+export function firstRanges(whole: TimeRange, now: number, oldest?: number, parts = 0): TimeRange[] {
   const anchor = Math.min(Math.max(Math.round(now), whole.from), whole.to);
   const ranges: TimeRange[] = [];
   if (anchor < whole.to) ranges.push({ from: anchor + 1, to: whole.to });
+  // With room for `parts` chains, the span the first page showed (its oldest entry to now) is cut into equal parts:
+  // a listing that is in time order, or spread over its span, then reads in balanced chains from the start (the
+  // doubling ranges cost a page each for the thinly filled minutes). Older entries get one range of their own.
+  if (parts >= 2 && oldest !== undefined && Number.isFinite(oldest) && oldest >= whole.from && oldest < anchor) {
+    const from = Math.round(oldest);
+    ranges.push(...splitRange({ from, to: anchor }, parts));
+    if (from > whole.from) ranges.push({ from: whole.from, to: from - 1 });
+    return ranges;
+  }
   let top = anchor;
   let width = FIRST_RANGE_MS;
   for (let i = 0; i < MAX_FIRST_RANGES && top >= whole.from; i += 1) {
@@ -516,7 +527,7 @@ class WideListing {
     const { query, now, concurrency } = this.request;
     let parts: TimeRange[];
     if (current.role === 'root') {
-      parts = firstRanges(current.range, now, oldest);
+      parts = firstRanges(current.range, now, oldest, FIRST_PARTS_PER_SLOT * concurrency);
     } else {
       const room = RANGES_PER_SLOT * concurrency - this.live + 1;
       parts = splitRange(current.range, Math.min(MAX_SPLIT, room), {

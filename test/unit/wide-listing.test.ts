@@ -55,6 +55,24 @@ describe('firstRanges', () => {
     ]);
   });
 
+  it.each(wholes)(
+    '%s: with room for parts, equal parts from the oldest entry seen to now, still covering every ms',
+    (_name, whole) => {
+      for (const oldest of [undefined, NOW - 90_000, NOW - 400 * DAY, NOW + 5 * DAY, -5]) {
+        expectCover(firstRanges(whole, NOW, oldest, 16), whole);
+      }
+    },
+  );
+
+  it('with room for parts: the span the first page showed is cut into that many equal ranges', () => {
+    const ranges = firstRanges({ from: -Infinity, to: Infinity }, NOW, NOW - 16_000, 16);
+    expect(ranges[0]).toEqual({ from: NOW + 1, to: Infinity });
+    expect(ranges.at(-1)).toEqual({ from: -Infinity, to: NOW - 16_001 });
+    const middle = ranges.slice(1, -1);
+    expect(middle).toHaveLength(16);
+    expect(new Set(middle.map((r) => r.to - r.from + 1)).size).toBeLessThanOrEqual(2);
+  });
+
   it('without a hint, a bounded number of ranges reaching decades back', () => {
     const ranges = firstRanges({ from: -Infinity, to: Infinity }, NOW);
     expect(ranges.length).toBeLessThanOrEqual(26);
