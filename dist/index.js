@@ -50359,6 +50359,12 @@ function connect(settings, env, hooks) {
 }
 
 ;// CONCATENATED MODULE: ./src/census.ts
+/**
+ * What a DLQ holds, counted: the `group-by` fields and the entry fields behind them, the census of a listing (count,
+ * oldest and newest, ages, arrivals per day, groups), the `groups` output, and the keep-newest rule. Pure: no I/O,
+ * no requests, no Actions; every structure it keeps is bounded whatever the server sends.
+ */
+
 /** The `group-by` (and `keep-per`) fields of each DLQ, the default first. */
 const GROUP_FIELDS = {
     workflow: [
@@ -50445,6 +50451,26 @@ function groupValues(dlq, field, record, redact) {
     }
     return values.size === 0 ? [''] : [...values];
 }
+/**
+ * An entry's keep-per keys: as groupValues, but two values that differ anywhere are never one group. A value longer
+ * than MAX_GROUP_VALUE_LENGTH is held as a digest of the whole of it (never shown), so that two long URLs sharing
+ * their first 127 characters keep their newest entries apart, at a bounded cost per entry. At most
+ * MAX_KEYS_PER_ENTRY keys (labels) per entry are held: an entry with more counts for keep-per in its first 32.
+ */
+function groupKeys(dlq, field, record) {
+    if (!isGroupField(dlq, field))
+        return [''];
+    const keys = new Set();
+    for (const raw of FIELD_VALUES[field](record)) {
+        const key = asKey(raw);
+        if (key === undefined)
+            continue;
+        keys.add(key.length <= MAX_GROUP_VALUE_LENGTH ? census_ownCopy(key) : `#${(0,external_node_crypto_.createHash)('sha256').update(key).digest('base64')}`);
+    }
+    return keys.size === 0 ? [''] : [...keys].slice(0, MAX_KEYS_PER_ENTRY);
+}
+/** The most keep-per keys held for one entry (see groupKeys). */
+const MAX_KEYS_PER_ENTRY = 32;
 /** The most distinct group values a census tracks; a value first seen past them counts under "others". */
 const MAX_GROUP_VALUES = 10_000;
 /** Days of the arrivals chart: the 30 UTC days ending with the newest entry's; earlier arrivals are summed. */
@@ -51848,11 +51874,13 @@ async function byQuery(target, parts) {
     const from = Number(target.query.find(([param]) => param === 'fromDate')?.[1][0] ?? Number.NEGATIVE_INFINITY);
     const to = Number(target.query.find(([param]) => param === 'toDate')?.[1][0] ?? Number.POSITIVE_INFINITY);
     const outside = new Set();
+    const dated = Number.isFinite(from) || Number.isFinite(to);
     // keep-newest and the thresholds need the whole listing: the cap counts what is acted on, the gate exact figures.
     const readAll = target.keep !== undefined || options.gate !== undefined;
     const onPage = (page, records) => {
         page.forEach((info, index) => {
-            if (info.createdAt !== undefined && (info.createdAt < from || info.createdAt > to)) {
+            // With dates to keep to, an entry without createdAt cannot be shown to keep to them: it is left out too.
+            if (info.createdAt === undefined ? dated : info.createdAt < from || info.createdAt > to) {
                 outside.add(info.dlqId);
                 return;
             }
@@ -51865,7 +51893,7 @@ async function byQuery(target, parts) {
             if (groups)
                 groups.set(info.dlqId, options.groupsOf(record));
             if (keys)
-                keys.set(info.dlqId, groupValues(operation.dlq, per, record));
+                keys.set(info.dlqId, groupKeys(operation.dlq, per, record));
             exporting.write(record);
         });
         // Past the cap the run will change nothing: no need to read (and hold) the rest of the listing.
@@ -52472,8 +52500,8 @@ class WideListing {
         this.fresh.push(chain(whole, query, 'root'));
         await this.drain(concurrency);
         if (this.end === undefined && this.ignoredDates !== undefined) {
-            this.context.ledger.note(`The server listed ${this.ignoredDates}: it ignores the date filters, so the listing was read again as ` +
-                'one sequential listing.');
+            this.context.ledger.note(`The server listed ${this.ignoredDates}: the date ranges cannot be relied on (the server ignores the date ` +
+                'filters, or entries carry no whole-millisecond createdAt), so the listing was read again as one sequential listing.');
             this.fresh.length = 0;
             this.going.length = 0;
             this.skipped = 0;
@@ -52556,7 +52584,11 @@ class WideListing {
         const news = this.take(current, result);
         if (news === undefined)
             return;
-        const outside = current.role === 'sequential' ? undefined : result.entries.find((e) => !within(current.range, e.createdAt));
+        // An entry without a whole-millisecond createdAt is one no date range can be shown to hold (a range filter would
+        // never list it): like a server that ignores the dates, it ends the ranges, so that it is counted.
+        const outside = current.role === 'sequential'
+            ? undefined
+            : result.entries.find((e) => !Number.isInteger(e.createdAt) || !within(current.range, e.createdAt));
         if (outside !== undefined && current.role === 'range') {
             // Ranges the server does not keep to prove nothing: one sequential listing instead (run() starts it).
             this.ignoredDates ??= ignoredText(outside, current.range);
@@ -52843,6 +52875,12 @@ function entryRecord(id, answer) {
     // A body naming another entry is not this one's (a catch-all host, a proxy's cache).
     if (dlqId !== undefined && dlqId !== id)
         return `HTTP ${answer.status} for another entry than this id`;
+    // A body that is no DLQ entry at all (`{}` from a proxy or a catch-all host) proves nothing about this id. Every
+    // entry names its id or its run or message (the QStash schema gives no dlqId on an entry read by id).
+    const { messageId, workflowRunId } = record;
+    const named = typeof messageId === 'string' || typeof workflowRunId === 'string';
+    if (dlqId === undefined && !named)
+        return `HTTP ${answer.status} whose body is no DLQ entry (no dlqId, run or message id)`;
     return record;
 }
 
@@ -53292,11 +53330,16 @@ function exceededThresholds(thresholds, figures, now) {
     if (olderThanMs !== undefined && figures.oldestMs !== undefined && now - figures.oldestMs > olderThanMs) {
         exceeded.push({
             input: Inputs.failIfOlderThan,
-            message: `the oldest selected entry was created at ${new Date(figures.oldestMs).toISOString()}, ` +
+            message: `the oldest selected entry was created at ${safeIso(figures.oldestMs)}, ` +
                 `${formatAge(now - figures.oldestMs)} before the step started, older than ${Inputs.failIfOlderThan} (${thresholds.olderThanRaw ?? `${olderThanMs} ms`})`,
         });
     }
     return exceeded;
+}
+/** An ISO date, or the number itself where no Date can hold it. */
+function safeIso(ms) {
+    const date = new Date(ms);
+    return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString();
 }
 
 ;// CONCATENATED MODULE: ./src/look.ts
@@ -53583,7 +53626,7 @@ function verdict(outcomes, context) {
         warnings.push(`Bulk calls deleted ${outcomes.unattributed} entries that cannot be pinned to ids (entries vanished between listing and deletion, or a listing cursor skipped entries while deletions ran), so those calls' ids are listed as not-found (all of them are gone from the DLQ).`);
     }
     if (outcomes.dateOutliers > 0) {
-        warnings.push(`The listing returned ${report_plural(outcomes.dateOutliers, 'entry', 'entries')} created outside from-date / to-date / older-than; ` +
+        warnings.push(`The listing returned ${report_plural(outcomes.dateOutliers, 'entry', 'entries')} created outside from-date / to-date / older-than (or without a createdAt); ` +
             `they were left out (not acted on). If that is unexpected, Upstash may filter dates by another timestamp: select those entries by id.`);
     }
     if (outcomes.notDeletedAfter.length > 0) {
@@ -54514,16 +54557,19 @@ function seeing(settings, log, exporter, read) {
     const report = settings.operation === 'report';
     const options = {
         ...(sink && target?.kind === 'query' && { sink }),
-        ...(report && { groupsOf: (record) => groupValues(dlq, groupBy, record) }),
+        ...(report && {
+            groupsOf: (record) => groupValues(dlq, groupBy, record, log.redact),
+        }),
     };
     if (hasThresholds(thresholds) && target?.kind === 'query') {
         Object.assign(options, {
             gate: (selected) => {
-                let oldestMs;
-                for (const info of selected) {
-                    if (info.createdAt !== undefined && (oldestMs === undefined || info.createdAt < oldestMs))
-                        oldestMs = info.createdAt;
-                }
+                // Measured as the outputs measure it (the census's rules for what counts as dated), so that the gate and
+                // threshold-exceeded never disagree.
+                const census = new Census();
+                for (const info of selected)
+                    census.add(info, []);
+                const { oldestMs } = census.result(settings.now);
                 const exceeded = exceededThresholds(thresholds, { count: selected.length, ...(oldestMs !== undefined && { oldestMs }) }, settings.now);
                 return exceeded.length > 0 && settings.onThreshold === 'fail'
                     ? exceeded.map((e) => e.message).join('; ')
@@ -54534,7 +54580,7 @@ function seeing(settings, log, exporter, read) {
     if (target?.kind === 'ids' && (read !== undefined || exporter !== undefined)) {
         Object.assign(options, {
             readFirst: async (_id, record) => {
-                read?.add(entryInfo(record, log.redact), groupValues(dlq, groupBy, record));
+                read?.add(entryInfo(record, log.redact), groupValues(dlq, groupBy, record, log.redact));
                 if (exporter !== undefined)
                     await exporter.write(clean(record));
             },

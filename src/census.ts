@@ -3,6 +3,7 @@
  * oldest and newest, ages, arrivals per day, groups), the `groups` output, and the keep-newest rule. Pure: no I/O,
  * no requests, no Actions; every structure it keeps is bounded whatever the server sends.
  */
+import { createHash } from 'node:crypto';
 import type { EntryInfo } from './outcomes.js';
 import type { DlqKind } from './qstash/paths.js';
 
@@ -112,6 +113,28 @@ export function groupValues(
   }
   return values.size === 0 ? [''] : [...values];
 }
+
+/**
+ * An entry's keep-per keys: as groupValues, but two values that differ anywhere are never one group. A value longer
+ * than MAX_GROUP_VALUE_LENGTH is held as a digest of the whole of it (never shown), so that two long URLs sharing
+ * their first 127 characters keep their newest entries apart, at a bounded cost per entry. At most
+ * MAX_KEYS_PER_ENTRY keys (labels) per entry are held: an entry with more counts for keep-per in its first 32.
+ */
+export function groupKeys(dlq: DlqKind, field: GroupField, record: Record<string, unknown>): string[] {
+  if (!isGroupField(dlq, field)) return [''];
+  const keys = new Set<string>();
+  for (const raw of FIELD_VALUES[field](record)) {
+    const key = asKey(raw);
+    if (key === undefined) continue;
+    keys.add(
+      key.length <= MAX_GROUP_VALUE_LENGTH ? ownCopy(key) : `#${createHash('sha256').update(key).digest('base64')}`,
+    );
+  }
+  return keys.size === 0 ? [''] : [...keys].slice(0, MAX_KEYS_PER_ENTRY);
+}
+
+/** The most keep-per keys held for one entry (see groupKeys). */
+export const MAX_KEYS_PER_ENTRY = 32;
 
 /** The most distinct group values a census tracks; a value first seen past them counts under "others". */
 export const MAX_GROUP_VALUES = 10_000;

@@ -165,16 +165,18 @@ function seeing(
   const report = settings.operation === 'report';
   const options: Pick<EngineOptions, 'sink' | 'groupsOf' | 'gate' | 'readFirst'> = {
     ...(sink && target?.kind === 'query' && { sink }),
-    ...(report && { groupsOf: (record: Readonly<Record<string, unknown>>) => groupValues(dlq, groupBy, record) }),
+    ...(report && {
+      groupsOf: (record: Readonly<Record<string, unknown>>) => groupValues(dlq, groupBy, record, log.redact),
+    }),
   };
   if (hasThresholds(thresholds) && target?.kind === 'query') {
     Object.assign(options, {
       gate: (selected: readonly { createdAt?: number }[]) => {
-        let oldestMs: number | undefined;
-        for (const info of selected) {
-          if (info.createdAt !== undefined && (oldestMs === undefined || info.createdAt < oldestMs))
-            oldestMs = info.createdAt;
-        }
+        // Measured as the outputs measure it (the census's rules for what counts as dated), so that the gate and
+        // threshold-exceeded never disagree.
+        const census = new Census();
+        for (const info of selected) census.add(info, []);
+        const { oldestMs } = census.result(settings.now);
         const exceeded = exceededThresholds(
           thresholds,
           { count: selected.length, ...(oldestMs !== undefined && { oldestMs }) },
@@ -191,7 +193,7 @@ function seeing(
       readFirst: async (_id: string, record: Record<string, unknown>) => {
         read?.add(
           entryInfo(record as Record<string, unknown> & { dlqId: string }, log.redact),
-          groupValues(dlq, groupBy, record),
+          groupValues(dlq, groupBy, record, log.redact),
         );
         if (exporter !== undefined) await exporter.write(clean(record));
       },

@@ -192,7 +192,7 @@ export function verdict(outcomes: Outcomes, context: VerdictContext): Verdict {
   }
   if (outcomes.dateOutliers > 0) {
     warnings.push(
-      `The listing returned ${plural(outcomes.dateOutliers, 'entry', 'entries')} created outside from-date / to-date / older-than; ` +
+      `The listing returned ${plural(outcomes.dateOutliers, 'entry', 'entries')} created outside from-date / to-date / older-than (or without a createdAt); ` +
         `they were left out (not acted on). If that is unexpected, Upstash may filter dates by another timestamp: select those entries by id.`,
     );
   }

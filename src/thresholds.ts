@@ -45,9 +45,15 @@ export function exceededThresholds(thresholds: Thresholds, figures: Figures, now
     exceeded.push({
       input: Inputs.failIfOlderThan,
       message:
-        `the oldest selected entry was created at ${new Date(figures.oldestMs).toISOString()}, ` +
+        `the oldest selected entry was created at ${safeIso(figures.oldestMs)}, ` +
         `${formatAge(now - figures.oldestMs)} before the step started, older than ${Inputs.failIfOlderThan} (${thresholds.olderThanRaw ?? `${olderThanMs} ms`})`,
     });
   }
   return exceeded;
+}
+
+/** An ISO date, or the number itself where no Date can hold it. */
+function safeIso(ms: number): string {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString();
 }

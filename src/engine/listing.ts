@@ -375,8 +375,8 @@ class WideListing {
     await this.drain(concurrency);
     if (this.end === undefined && this.ignoredDates !== undefined) {
       this.context.ledger.note(
-        `The server listed ${this.ignoredDates}: it ignores the date filters, so the listing was read again as ` +
-          'one sequential listing.',
+        `The server listed ${this.ignoredDates}: the date ranges cannot be relied on (the server ignores the date ` +
+          'filters, or entries carry no whole-millisecond createdAt), so the listing was read again as one sequential listing.',
       );
       this.fresh.length = 0;
       this.going.length = 0;
@@ -457,8 +457,12 @@ class WideListing {
     }
     const news = this.take(current, result);
     if (news === undefined) return;
+    // An entry without a whole-millisecond createdAt is one no date range can be shown to hold (a range filter would
+    // never list it): like a server that ignores the dates, it ends the ranges, so that it is counted.
     const outside =
-      current.role === 'sequential' ? undefined : result.entries.find((e) => !within(current.range, e.createdAt));
+      current.role === 'sequential'
+        ? undefined
+        : result.entries.find((e) => !Number.isInteger(e.createdAt) || !within(current.range, e.createdAt));
     if (outside !== undefined && current.role === 'range') {
       // Ranges the server does not keep to prove nothing: one sequential listing instead (run() starts it).
       this.ignoredDates ??= ignoredText(outside, current.range);

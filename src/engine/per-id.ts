@@ -157,5 +157,11 @@ function entryRecord(id: string, answer: Answered): Record<string, unknown> | st
   const dlqId = (record as { dlqId?: unknown }).dlqId;
   // A body naming another entry is not this one's (a catch-all host, a proxy's cache).
   if (dlqId !== undefined && dlqId !== id) return `HTTP ${answer.status} for another entry than this id`;
+  // A body that is no DLQ entry at all (`{}` from a proxy or a catch-all host) proves nothing about this id. Every
+  // entry names its id or its run or message (the QStash schema gives no dlqId on an entry read by id).
+  const { messageId, workflowRunId } = record as { messageId?: unknown; workflowRunId?: unknown };
+  const named = typeof messageId === 'string' || typeof workflowRunId === 'string';
+  if (dlqId === undefined && !named)
+    return `HTTP ${answer.status} whose body is no DLQ entry (no dlqId, run or message id)`;
   return record as Record<string, unknown>;
 }
