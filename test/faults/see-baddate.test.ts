@@ -12,7 +12,6 @@ describe('see the DLQ, second read: a createdAt outside the Date range', () => {
     entries[0]!.createdAt = -1e16;
     emulator.seed('workflow', entries);
     const run = await runAgainst(emulator, { inputs: { operation: 'report', 'fail-if-older-than': '1d' } });
-    console.log(run.exitCode, JSON.stringify(run.outputs), errors(run));
     expect(errors(run).join(' ')).not.toMatch(/Invalid time value|internal error/u);
   });
 });
