@@ -558,23 +558,23 @@ if (want('report')) {
   const sequential: ReportMeasure[] = [];
   // Taking turns, so that the machine's noise falls on both alike.
   for (let run = 0; run < runs; run += 1) {
-    wide.push(await measureReport(REPORT_SIZE, 'wide', actionReport));
-    sequential.push(await measureReport(REPORT_SIZE, 'sequential', actionReport));
+    wide.push(await measureReport(REPORT_SIZE, 'wide'));
+    sequential.push(await measureReport(REPORT_SIZE, 'sequential'));
   }
   report = { wide: medianOf(wide, (m) => m.ms), sequential: medianOf(sequential, (m) => m.ms) };
   if (!QUICK) {
-    report.limited = await measureReport(REPORT_SIZE, 'wide', actionReport, { rateLimit: { limit: RATE_LIMIT } });
+    report.limited = await measureReport(REPORT_SIZE, 'wide', { rateLimit: { limit: RATE_LIMIT } });
   }
   console.log(
     `\n### 8. Report: a ${REPORT_SIZE}-entry Workflow DLQ listed whole (median of ${runs} run(s))\n\n` +
       'Each listing is the bundled action (dist/index.js) run as a runner runs it, `operation: report` with no ' +
       'selection: side by side at concurrency 8, and as one sequential page chain at concurrency 1 (the listing ' +
-      'then reads one page after another, as every listing did before). "listing" and "process" are both the ' +
-      "step's time, start-up included; peak RSS is the step process's own, and the entries are the step's " +
+      "then reads one page after another, as every listing did before). The time is the step's, start-up " +
+      "included; peak RSS is the step process's own, and the entries are the step's " +
       "entries-count, which must be the DLQ's size.\n",
   );
-  console.log('| listing | listing time | process | pages read | entries | peak RSS | peak heap |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  console.log('| listing | time | pages read | entries | peak RSS |');
+  console.log('|---|---:|---:|---:|---:|');
   const rows: [string, ReportMeasure | undefined][] = [
     ['report, side by side (concurrency 8), no rate limit', report.wide],
     ['report, one sequential page chain (concurrency 1), no rate limit', report.sequential],
@@ -582,10 +582,7 @@ if (want('report')) {
   ];
   for (const [name, m] of rows) {
     if (m === undefined) continue;
-    console.log(
-      `| ${name} | ${seconds(m.ms)} | ${seconds(m.wallMs)} | ${m.pages} | ${m.entries} | ` +
-        `${m.peakRssMiB.toFixed(0)} MiB | ${Number.isNaN(m.peakHeapMiB) ? 'n/a' : `${m.peakHeapMiB.toFixed(0)} MiB`} |`,
-    );
+    console.log(`| ${name} | ${seconds(m.ms)} | ${m.pages} | ${m.entries} | ${m.peakRssMiB.toFixed(0)} MiB |`);
   }
   console.log(`\nside by side: ${(report.wide.ms / report.sequential.ms).toFixed(2)}× the sequential chain`);
   if (report.limited) {
@@ -679,72 +676,49 @@ if (statSync(ENTRY).mtimeMs !== entryInfo.mtimeMs) {
 }
 rmSync(work, { recursive: true, force: true });
 
-/** Section 8: one report listing, and what it measured. */
-interface ListingJob {
-  readonly url: string;
-  readonly token: string;
-  readonly how: 'wide' | 'sequential';
-  readonly concurrency: number;
-}
+/** Section 8: one report (side by side, or one page chain), and what it measured. */
+type ReportHow = 'wide' | 'sequential';
 
-interface ListingResult {
-  /** Distinct entries listed. */
+interface ReportMeasure {
+  /** The step's entries-count: every entry, counted once. */
   readonly entries: number;
-  /** From the first request to the last answer. */
+  /** The step, start to exit. */
   readonly ms: number;
   readonly peakRssMiB: number;
-  readonly peakHeapMiB: number;
-}
-
-interface ReportMeasure extends ListingResult {
-  /** The process, start to exit. */
-  readonly wallMs: number;
   /** Listing requests the emulator answered. */
   readonly pages: number;
   readonly throttled: number;
 }
 
-/** How to run one listing of the emulator's Workflow DLQ, the way a step would (actionReport). */
-type ListingRunner = (emulator: DlqEmulator, how: ListingJob['how']) => Promise<ListingResult>;
-
-/** `operation: report` through dist/index.js, as a step runs it: side by side at concurrency 8, or one chain at 1. */
-async function actionReport(emulator: DlqEmulator, how: ListingJob['how']): Promise<ListingResult> {
-  const rssFile = join(work, `report-rss-${how}-${Date.now()}`);
-  const started = performance.now();
-  const run = await runAction({
-    entry: ENTRY,
-    inputs: {
-      operation: 'report',
-      'qstash-url': emulator.url,
-      'qstash-token': emulator.token,
-      concurrency: how === 'wide' ? '8' : '1',
-    },
-    env: { RSS_FILE: rssFile },
-    nodeArgs: ['--import', join(ROOT, 'bench/rss-probe.mjs')],
-    timeoutMs: 600_000,
-  });
-  const ms = performance.now() - started;
-  if (run.exitCode !== 0) throw new Error(`the ${how} report failed: ${run.stdout.slice(-2000)}`);
-  const rss = Number(readFileSync(rssFile, 'utf8')) / 1024;
-  return { entries: Number(run.outputs['entries-count']), ms, peakRssMiB: rss, peakHeapMiB: Number.NaN };
-}
-
-/** A fresh emulator with `size` entries at the bench's latency, listed once by `run`, which must count every one. */
-async function measureReport(
-  size: number,
-  how: ListingJob['how'],
-  run: ListingRunner,
-  options: EmulatorOptions = {},
-): Promise<ReportMeasure> {
+/**
+ * A fresh emulator with `size` entries at the bench's latency, reported on once by dist/index.js as a step runs it
+ * (`operation: report`; side by side at concurrency 8, or one page chain at 1), which must count every one.
+ */
+async function measureReport(size: number, how: ReportHow, options: EmulatorOptions = {}): Promise<ReportMeasure> {
   const emulator = await DlqEmulator.start({ latencyMs: LATENCY, ...options });
   try {
     emulator.seed('workflow', workflowEntries(size));
+    const rssFile = join(work, `report-rss-${how}-${Date.now()}`);
     const started = performance.now();
-    const result = await run(emulator, how);
-    const wallMs = performance.now() - started;
-    if (result.entries !== size) throw new Error(`the ${how} listing counted ${result.entries} of ${size} entries`);
+    const run = await runAction({
+      entry: ENTRY,
+      inputs: {
+        operation: 'report',
+        'qstash-url': emulator.url,
+        'qstash-token': emulator.token,
+        concurrency: how === 'wide' ? '8' : '1',
+      },
+      env: { RSS_FILE: rssFile },
+      nodeArgs: ['--import', join(ROOT, 'bench/rss-probe.mjs')],
+      timeoutMs: 600_000,
+    });
+    const ms = performance.now() - started;
+    if (run.exitCode !== 0) throw new Error(`the ${how} report failed: ${run.stdout.slice(-2000)}`);
+    const entries = Number(run.outputs['entries-count']);
+    if (entries !== size) throw new Error(`the ${how} report counted ${entries} of ${size} entries`);
     const pages = emulator.requests.filter((r) => r.method === 'GET' && r.path.startsWith('/v2/workflows/dlq?')).length;
-    return { ...result, wallMs, pages, throttled: emulator.count(429) };
+    const peakRssMiB = Number(readFileSync(rssFile, 'utf8')) / 1024;
+    return { entries, ms, peakRssMiB, pages, throttled: emulator.count(429) };
   } finally {
     await emulator.close();
   }

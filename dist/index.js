@@ -45912,7 +45912,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7404);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5250);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -45921,7 +45921,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7404:
+/***/ 5250:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -50365,6 +50365,7 @@ function connect(settings, env, hooks) {
  * no requests, no Actions; every structure it keeps is bounded whatever the server sends.
  */
 
+
 /** The `group-by` (and `keep-per`) fields of each DLQ, the default first. */
 const GROUP_FIELDS = {
     workflow: [
@@ -50408,13 +50409,6 @@ const FIELD_VALUES = {
 function callbackState(info) {
     return info !== null && typeof info === 'object' ? info.state : undefined;
 }
-/**
- * A copy of `value` that holds no reference to a longer string: V8 may keep a cut of a string as a view of the
- * whole, and a group key lives for the rest of the run.
- */
-function census_ownCopy(value) {
-    return JSON.parse(JSON.stringify(value));
-}
 /** A value as a group key: strings as they are, finite numbers in decimal; anything else is no value. */
 function asKey(value) {
     if (typeof value === 'string')
@@ -50432,8 +50426,8 @@ function cutGroupValue(value, redact = (t) => t) {
         return value;
     const clean = redact(value);
     if (clean.length <= MAX_GROUP_VALUE_LENGTH)
-        return census_ownCopy(clean);
-    return census_ownCopy(`${clean.slice(0, MAX_GROUP_VALUE_LENGTH - 1)}…`);
+        return ownCopy(clean);
+    return ownCopy(`${clean.slice(0, MAX_GROUP_VALUE_LENGTH - 1)}…`);
 }
 /**
  * An entry's values for a field: `['']` when it has none (absent, empty, or neither a string nor a number), each
@@ -50465,7 +50459,7 @@ function groupKeys(dlq, field, record) {
         const key = asKey(raw);
         if (key === undefined)
             continue;
-        keys.add(key.length <= MAX_GROUP_VALUE_LENGTH ? census_ownCopy(key) : `#${(0,external_node_crypto_.createHash)('sha256').update(key).digest('base64')}`);
+        keys.add(key.length <= MAX_GROUP_VALUE_LENGTH ? ownCopy(key) : `#${(0,external_node_crypto_.createHash)('sha256').update(key).digest('base64')}`);
     }
     return keys.size === 0 ? [''] : [...keys].slice(0, MAX_KEYS_PER_ENTRY);
 }
@@ -53153,6 +53147,24 @@ async function writeAll(handle, bytes) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/text.ts
+/** Text for people, shared by the run summary, the report's summary and the threshold messages. */
+const HTML_ENTITIES = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
+/** Text safe inside a Markdown table cell or list item: no HTML, no table breaks, no emphasis or links, one line. */
+function escapeCell(text) {
+    return text
+        .replace(/[&<>]/gu, (c) => HTML_ENTITIES[c])
+        .replace(/[\\`*_[\]|]/gu, (c) => `\\${c}`)
+        .replace(/\s+/gu, ' ');
+}
+/** An ISO 8601 date; the number itself where no Date can hold it; '' for none. */
+function safeDate(ms) {
+    if (ms === undefined)
+        return '';
+    const date = new Date(ms);
+    return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString();
+}
+
 ;// CONCATENATED MODULE: ./src/census-summary.ts
 /**
  * The census as the step summary shows it: totals, oldest and newest with their age, the largest groups, the age
@@ -53160,21 +53172,11 @@ async function writeAll(handle, bytes) {
  * Every value from the DLQ or the inputs is redacted first, then escaped, so no value can break the Markdown.
  */
 
+
 /** Rows of the groups table; the rest are summed in one "others" row. */
 const SUMMARY_GROUP_ROWS = 20;
 /** The longest value shown in a cell (after redaction): a filter value may be long, a summary line should not be. */
 const MAX_SHOWN = 128;
-const HTML_ENTITIES = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
-/**
- * Text safe inside a Markdown table cell or list item: no HTML, no table breaks, no code spans, emphasis or links,
- * one line. (The same rule as the run summary's cells.)
- */
-function escapeMarkdown(text) {
-    return text
-        .replace(/[&<>]/gu, (c) => HTML_ENTITIES[c])
-        .replace(/[\\`*_[\]|~#!]/gu, (c) => `\\${c}`)
-        .replace(/\s+/gu, ' ');
-}
 /**
  * A duration in its two largest units, for people: `3 d 4 h`, `5 h 2 min`, `4 min 10 s`, `12 s`, `< 1 s`.
  * Negative durations are shown by their size; the caller says which way they point.
@@ -53218,7 +53220,7 @@ function plural(count, one, many = `${one}s`) {
 function censusMarkdown(result, opts) {
     const show = (text) => {
         const clean = opts.redact(text);
-        return escapeMarkdown(clean.length > MAX_SHOWN ? `${clean.slice(0, MAX_SHOWN - 1)}…` : clean);
+        return escapeCell(clean.length > MAX_SHOWN ? `${clean.slice(0, MAX_SHOWN - 1)}…` : clean);
     };
     const lines = [opts.heading ?? '### What the DLQ holds', ''];
     lines.push(...totals(result));
@@ -53314,6 +53316,7 @@ function arrivalsChart(result) {
  */
 
 
+
 function hasThresholds(thresholds) {
     return thresholds.countAbove !== undefined || thresholds.olderThanMs !== undefined;
 }
@@ -53330,16 +53333,11 @@ function exceededThresholds(thresholds, figures, now) {
     if (olderThanMs !== undefined && figures.oldestMs !== undefined && now - figures.oldestMs > olderThanMs) {
         exceeded.push({
             input: Inputs.failIfOlderThan,
-            message: `the oldest selected entry was created at ${safeIso(figures.oldestMs)}, ` +
+            message: `the oldest selected entry was created at ${safeDate(figures.oldestMs)}, ` +
                 `${formatAge(now - figures.oldestMs)} before the step started, older than ${Inputs.failIfOlderThan} (${thresholds.olderThanRaw ?? `${olderThanMs} ms`})`,
         });
     }
     return exceeded;
-}
-/** An ISO date, or the number itself where no Date can hold it. */
-function safeIso(ms) {
-    const date = new Date(ms);
-    return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString();
 }
 
 ;// CONCATENATED MODULE: ./src/look.ts
@@ -53361,9 +53359,7 @@ function lookAt(outcomes, options) {
             : outcomes.selection?.incomplete !== true &&
                 outcomes.selection?.atLeast !== true &&
                 outcomes.stopped?.kind !== 'listing-failed');
-    const exceeded = census !== undefined && exact
-        ? exceededThresholds(options.thresholds, { count: census.count, ...(census.oldestMs !== undefined && { oldestMs: census.oldestMs }) }, options.now)
-        : [];
+    const exceeded = census !== undefined && exact ? exceededThresholds(options.thresholds, figuresOf(census), options.now) : [];
     return {
         ...(census && { census }),
         exact,
@@ -53372,6 +53368,20 @@ function lookAt(outcomes, options) {
         thresholds: options.thresholds,
         report: options.report,
     };
+}
+/** What the thresholds measure, by the census's rules (what counts as dated). */
+function figuresOf(census) {
+    return { count: census.count, ...(census.oldestMs !== undefined && { oldestMs: census.oldestMs }) };
+}
+/**
+ * The thresholds these entries exceed, measured exactly as the outputs measure them: the engine's gate asks this
+ * before anything changes, so the gate and threshold-exceeded never disagree.
+ */
+function exceededBy(entries, thresholds, now) {
+    const census = new Census();
+    for (const info of entries)
+        census.add(info, []);
+    return exceededThresholds(thresholds, figuresOf(census.result(now)), now);
 }
 function censusOf(outcomes, options) {
     if (options.read !== undefined)
@@ -53487,6 +53497,7 @@ function secretPieces(values) {
  * Outcomes -> outputs, the verdict (pass, warn, fail), the step summary, the log tally and the results-file
  * records. Decides on kinds only, never on reason text. Pure: main writes them.
  */
+
 
 
 
@@ -53696,20 +53707,6 @@ function* resultRecords(outcomes, operation) {
 /** Rows of the id table; the rest are counted, not shown, so the summary stays far under its 1 MiB limit. */
 const SUMMARY_MAX_ROWS = 1000;
 const SUMMARY_MAX_BYTES = 256 * 1024;
-const report_HTML_ENTITIES = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
-/** Text safe inside a Markdown table cell: no HTML, no table breaks, no emphasis or links. */
-function escapeCell(text) {
-    return text
-        .replace(/[&<>]/gu, (c) => report_HTML_ENTITIES[c])
-        .replace(/[\\`*_[\]|]/gu, (c) => `\\${c}`)
-        .replace(/\s+/gu, ' ');
-}
-function safeDate(ms) {
-    if (ms === undefined)
-        return '';
-    const date = new Date(ms);
-    return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString();
-}
 /** The summary of a step whose inputs were refused: what was wrong, and that nothing was sent. */
 function refusedMarkdown(problem) {
     const lines = problem.split('\n').map((line) => escapeCell(line.replace(/^- /u, '')));
@@ -54564,13 +54561,7 @@ function seeing(settings, log, exporter, read) {
     if (hasThresholds(thresholds) && target?.kind === 'query') {
         Object.assign(options, {
             gate: (selected) => {
-                // Measured as the outputs measure it (the census's rules for what counts as dated), so that the gate and
-                // threshold-exceeded never disagree.
-                const census = new Census();
-                for (const info of selected)
-                    census.add(info, []);
-                const { oldestMs } = census.result(settings.now);
-                const exceeded = exceededThresholds(thresholds, { count: selected.length, ...(oldestMs !== undefined && { oldestMs }) }, settings.now);
+                const exceeded = exceededBy(selected, thresholds, settings.now);
                 return exceeded.length > 0 && settings.onThreshold === 'fail'
                     ? exceeded.map((e) => e.message).join('; ')
                     : undefined;

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { EntryInfo } from './outcomes.js';
+import { ownCopy } from './qstash/listing.js';
 import type { DlqKind } from './qstash/paths.js';
 
 export type GroupField =
@@ -66,14 +67,6 @@ const FIELD_VALUES: Readonly<Record<GroupField, (record: Record<string, unknown>
 
 function callbackState(info: unknown): unknown {
   return info !== null && typeof info === 'object' ? (info as { state?: unknown }).state : undefined;
-}
-
-/**
- * A copy of `value` that holds no reference to a longer string: V8 may keep a cut of a string as a view of the
- * whole, and a group key lives for the rest of the run.
- */
-function ownCopy(value: string): string {
-  return JSON.parse(JSON.stringify(value)) as string;
 }
 
 /** A value as a group key: strings as they are, finite numbers in decimal; anything else is no value. */

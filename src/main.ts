@@ -13,8 +13,8 @@ import { collectTokens } from './endpoint.js';
 import { execute, type EngineOptions, type RecordSink } from './engine/index.js';
 import { ExportWriter, sanitizeRecord } from './export.js';
 import { entryInfo } from './qstash/listing.js';
-import { lookAt, lookOutputs, type Look } from './look.js';
-import { hasThresholds, exceededThresholds } from './thresholds.js';
+import { exceededBy, lookAt, lookOutputs, type Look } from './look.js';
+import { hasThresholds } from './thresholds.js';
 import { readIdsFile } from './files.js';
 import { showId } from './ids.js';
 import { Inputs, INPUTS, type OutputName } from './inputs.js';
@@ -172,16 +172,7 @@ function seeing(
   if (hasThresholds(thresholds) && target?.kind === 'query') {
     Object.assign(options, {
       gate: (selected: readonly { createdAt?: number }[]) => {
-        // Measured as the outputs measure it (the census's rules for what counts as dated), so that the gate and
-        // threshold-exceeded never disagree.
-        const census = new Census();
-        for (const info of selected) census.add(info, []);
-        const { oldestMs } = census.result(settings.now);
-        const exceeded = exceededThresholds(
-          thresholds,
-          { count: selected.length, ...(oldestMs !== undefined && { oldestMs }) },
-          settings.now,
-        );
+        const exceeded = exceededBy(selected, thresholds, settings.now);
         return exceeded.length > 0 && settings.onThreshold === 'fail'
           ? exceeded.map((e) => e.message).join('; ')
           : undefined;

@@ -8,6 +8,7 @@ import type { Operation } from './operations.js';
 import { STOP_CAUSES, type FailedId, type Outcomes, type Settled } from './outcomes.js';
 import { censusMarkdown, formatAge } from './census-summary.js';
 import { thresholdLines, type Look } from './look.js';
+import { escapeCell, safeDate } from './text.js';
 
 /** A JSON object whose keys are ids: built so that an id such as `__proto__` is just a key. */
 function idObject(entries: Iterable<readonly [string, string]>): string {
@@ -290,22 +291,6 @@ export interface SummaryContext extends VerdictContext {
 /** Rows of the id table; the rest are counted, not shown, so the summary stays far under its 1 MiB limit. */
 export const SUMMARY_MAX_ROWS = 1000;
 const SUMMARY_MAX_BYTES = 256 * 1024;
-
-const HTML_ENTITIES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
-
-/** Text safe inside a Markdown table cell: no HTML, no table breaks, no emphasis or links. */
-function escapeCell(text: string): string {
-  return text
-    .replace(/[&<>]/gu, (c) => HTML_ENTITIES[c]!)
-    .replace(/[\\`*_[\]|]/gu, (c) => `\\${c}`)
-    .replace(/\s+/gu, ' ');
-}
-
-function safeDate(ms: number | undefined): string {
-  if (ms === undefined) return '';
-  const date = new Date(ms);
-  return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString();
-}
 
 /** The summary of a step whose inputs were refused: what was wrong, and that nothing was sent. */
 export function refusedMarkdown(problem: string): string {

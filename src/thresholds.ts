@@ -4,6 +4,7 @@
  */
 import { formatAge } from './census-summary.js';
 import { Inputs } from './inputs.js';
+import { safeDate } from './text.js';
 
 export interface Thresholds {
   /** More selected entries than this exceeds (0: any entry at all). */
@@ -45,15 +46,9 @@ export function exceededThresholds(thresholds: Thresholds, figures: Figures, now
     exceeded.push({
       input: Inputs.failIfOlderThan,
       message:
-        `the oldest selected entry was created at ${safeIso(figures.oldestMs)}, ` +
+        `the oldest selected entry was created at ${safeDate(figures.oldestMs)}, ` +
         `${formatAge(now - figures.oldestMs)} before the step started, older than ${Inputs.failIfOlderThan} (${thresholds.olderThanRaw ?? `${olderThanMs} ms`})`,
     });
   }
   return exceeded;
-}
-
-/** An ISO date, or the number itself where no Date can hold it. */
-function safeIso(ms: number): string {
-  const date = new Date(ms);
-  return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString();
 }

@@ -22,7 +22,8 @@ import {
   type GroupField,
   type KeepCandidate,
 } from '../../src/census.js';
-import { censusMarkdown, escapeMarkdown, formatAge } from '../../src/census-summary.js';
+import { censusMarkdown, formatAge } from '../../src/census-summary.js';
+import { escapeCell } from '../../src/text.js';
 
 const NOW = Date.UTC(2026, 11, 2, 12, 0, 0);
 const TOKEN = 'eyJVc2VySUQiOiJzZWNyZXQtdG9rZW4ifQ==';
@@ -442,7 +443,7 @@ describe('the summary section', () => {
     const filters = markdown.split('\n').find((line) => line.startsWith('- Filters:'))!;
     expect(filters).toContain('&lt;script&gt;');
     expect(filters).not.toContain(TOKEN);
-    expect(escapeMarkdown('a\r\nb\u2028c')).toBe('a b c');
+    expect(escapeCell('a\r\nb\u2028c')).toBe('a b c');
   });
 
   it('shows totals, oldest and newest with their age, the buckets, and the whole DLQ when unfiltered', () => {
