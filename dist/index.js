@@ -53150,11 +53150,14 @@ async function writeAll(handle, bytes) {
 ;// CONCATENATED MODULE: ./src/text.ts
 /** Text for people, shared by the run summary, the report's summary and the threshold messages. */
 const HTML_ENTITIES = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
-/** Text safe inside a Markdown table cell or list item: no HTML, no table breaks, no emphasis or links, one line. */
+/**
+ * Text safe inside a Markdown table cell or list item: no HTML, no table breaks, no emphasis, strikethrough, images
+ * or links, one line.
+ */
 function escapeCell(text) {
     return text
         .replace(/[&<>]/gu, (c) => HTML_ENTITIES[c])
-        .replace(/[\\`*_[\]|]/gu, (c) => `\\${c}`)
+        .replace(/[\\`*_[\]|~#!]/gu, (c) => `\\${c}`)
         .replace(/\s+/gu, ' ');
 }
 /** An ISO 8601 date; the number itself where no Date can hold it; '' for none. */

@@ -2,11 +2,14 @@
 
 const HTML_ENTITIES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
 
-/** Text safe inside a Markdown table cell or list item: no HTML, no table breaks, no emphasis or links, one line. */
+/**
+ * Text safe inside a Markdown table cell or list item: no HTML, no table breaks, no emphasis, strikethrough, images
+ * or links, one line.
+ */
 export function escapeCell(text: string): string {
   return text
     .replace(/[&<>]/gu, (c) => HTML_ENTITIES[c]!)
-    .replace(/[\\`*_[\]|]/gu, (c) => `\\${c}`)
+    .replace(/[\\`*_[\]|~#!]/gu, (c) => `\\${c}`)
     .replace(/\s+/gu, ' ');
 }
 
