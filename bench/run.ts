@@ -10,7 +10,8 @@
  *   npm run bench -- --only large-dlq            # one section (or several, comma-separated), and its targets
  *   options: --ids 1000 --latency 25 --runs 3 --memory-ids 20000 --entry dist/index.js
  *            --dlq-sizes 10000,100000 (section 7; default 10× and 100× --ids) --large-runs 5 (section 7)
- *   sections: all-present, half-missing, one-id, rate-limit, redrive, startup, large-dlq
+ *            --report-size 100000 (section 8; --quick: 10000)
+ *   sections: all-present, half-missing, one-id, rate-limit, redrive, startup, large-dlq, report
  *
  * After the tables, "Targets" compares the measured ratios with the goals (computed here, never typed in).
  */
@@ -33,6 +34,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     'dlq-sizes': { type: 'string' },
     'large-runs': { type: 'string' },
+    'report-size': { type: 'string' },
   },
 });
 const QUICK = values.quick;
@@ -47,19 +49,31 @@ const RATE_LIMIT = 100;
 /** Section 7: the DLQ sizes the ids sit in, and its runs (a median of 5: the cases are short and noisy). */
 const DLQ_SIZES = (values['dlq-sizes'] ?? `${IDS * 10},${IDS * 100}`).split(',').map(Number);
 const LARGE_RUNS = Number(values['large-runs'] ?? values.runs ?? (QUICK ? 1 : 5));
+/** Section 8: the DLQ a report lists. */
+const REPORT_SIZE = Number(values['report-size'] ?? (QUICK ? 10_000 : 100_000));
 for (const [name, value] of Object.entries({
   ids: IDS,
   latency: LATENCY,
   runs: RUNS,
   'memory-ids': BIG,
   'large-runs': LARGE_RUNS,
+  'report-size': REPORT_SIZE,
 })) {
   if (!Number.isInteger(value) || value < (name === 'latency' ? 0 : 1)) throw new Error(`--${name}: not a count`);
 }
 if (DLQ_SIZES.some((size) => !Number.isInteger(size) || size < IDS)) {
   throw new Error(`--dlq-sizes: whole numbers of entries, each at least --ids (${IDS})`);
 }
-const SECTIONS = ['all-present', 'half-missing', 'one-id', 'rate-limit', 'redrive', 'startup', 'large-dlq'] as const;
+const SECTIONS = [
+  'all-present',
+  'half-missing',
+  'one-id',
+  'rate-limit',
+  'redrive',
+  'startup',
+  'large-dlq',
+  'report',
+] as const;
 type Section = (typeof SECTIONS)[number];
 const ONLY = values.only?.split(',').map((name) => name.trim());
 const unknown = ONLY?.filter((name) => !(SECTIONS as readonly string[]).includes(name)) ?? [];
@@ -536,6 +550,51 @@ if (want('large-dlq')) {
   console.log(`\n(section 7 took ${seconds(performance.now() - started)})`);
 }
 
+// 8. A report: the whole DLQ listed, side by side (Lister.listWide) against one sequential page chain.
+let report: { wide: ReportMeasure; sequential: ReportMeasure; limited?: ReportMeasure } | undefined;
+if (want('report')) {
+  const runs = QUICK ? 1 : Math.min(RUNS, 3);
+  const wide: ReportMeasure[] = [];
+  const sequential: ReportMeasure[] = [];
+  // Taking turns, so that the machine's noise falls on both alike.
+  for (let run = 0; run < runs; run += 1) {
+    wide.push(await measureReport(REPORT_SIZE, 'wide'));
+    sequential.push(await measureReport(REPORT_SIZE, 'sequential'));
+  }
+  report = { wide: medianOf(wide, (m) => m.ms), sequential: medianOf(sequential, (m) => m.ms) };
+  if (!QUICK) {
+    report.limited = await measureReport(REPORT_SIZE, 'wide', { rateLimit: { limit: RATE_LIMIT } });
+  }
+  console.log(
+    `\n### 8. Report: a ${REPORT_SIZE}-entry Workflow DLQ listed whole (median of ${runs} run(s))\n\n` +
+      'Each listing is the bundled action (dist/index.js) run as a runner runs it, `operation: report` with no ' +
+      'selection: side by side at concurrency 8, and as one sequential page chain at concurrency 1 (the listing ' +
+      "then reads one page after another, as every listing did before). The time is the step's, start-up " +
+      "included; peak RSS is the step process's own, and the entries are the step's " +
+      "entries-count, which must be the DLQ's size.\n",
+  );
+  console.log('| listing | time | pages read | entries | peak RSS |');
+  console.log('|---|---:|---:|---:|---:|');
+  const rows: [string, ReportMeasure | undefined][] = [
+    ['report, side by side (concurrency 8), no rate limit', report.wide],
+    ['report, one sequential page chain (concurrency 1), no rate limit', report.sequential],
+    [`report, side by side, ${RATE_LIMIT} requests/s burst limit`, report.limited],
+  ];
+  for (const [name, m] of rows) {
+    if (m === undefined) continue;
+    console.log(`| ${name} | ${seconds(m.ms)} | ${m.pages} | ${m.entries} | ${m.peakRssMiB.toFixed(0)} MiB |`);
+  }
+  console.log(`\nside by side: ${(report.wide.ms / report.sequential.ms).toFixed(2)}× the sequential chain`);
+  if (report.limited) {
+    const floor = (report.limited.pages / RATE_LIMIT) * 1000;
+    console.log(
+      `under ${RATE_LIMIT} requests/s: ${(report.limited.ms / report.sequential.ms).toFixed(2)}× the sequential ` +
+        `chain, ${(report.limited.ms / floor).toFixed(2)}× pages / limit (${seconds(floor)}), ` +
+        `${report.limited.throttled} answers 429`,
+    );
+  }
+}
+
 // Targets: ratios from the medians above, compared with the goals.
 function verdict(ok: boolean): string {
   return ok ? 'PASS' : 'MISS';
@@ -597,6 +656,15 @@ if (want('large-dlq')) {
 } else {
   lines.push(`auto in a large DLQ: ${skipped('large-dlq')}`);
 }
+if (report) {
+  const reportRatio = report.wide.ms / report.sequential.ms;
+  lines.push(
+    `report of ${REPORT_SIZE} entries: side by side ${x(reportRatio)} one sequential page chain ` +
+      `(target ≤ 0.35×): ${verdict(reportRatio <= 0.35)}`,
+  );
+} else {
+  lines.push(`report: ${skipped('report')}`);
+}
 console.log(
   `\n### Targets${QUICK || IDS !== 1000 ? ` (set for 1000 ids; this run has ${IDS}: indicative only)` : ''}\n`,
 );
@@ -607,3 +675,51 @@ if (statSync(ENTRY).mtimeMs !== entryInfo.mtimeMs) {
   console.log(`\nWARNING: ${ENTRY} changed during the run; the figures mix two builds.`);
 }
 rmSync(work, { recursive: true, force: true });
+
+/** Section 8: one report (side by side, or one page chain), and what it measured. */
+type ReportHow = 'wide' | 'sequential';
+
+interface ReportMeasure {
+  /** The step's entries-count: every entry, counted once. */
+  readonly entries: number;
+  /** The step, start to exit. */
+  readonly ms: number;
+  readonly peakRssMiB: number;
+  /** Listing requests the emulator answered. */
+  readonly pages: number;
+  readonly throttled: number;
+}
+
+/**
+ * A fresh emulator with `size` entries at the bench's latency, reported on once by dist/index.js as a step runs it
+ * (`operation: report`; side by side at concurrency 8, or one page chain at 1), which must count every one.
+ */
+async function measureReport(size: number, how: ReportHow, options: EmulatorOptions = {}): Promise<ReportMeasure> {
+  const emulator = await DlqEmulator.start({ latencyMs: LATENCY, ...options });
+  try {
+    emulator.seed('workflow', workflowEntries(size));
+    const rssFile = join(work, `report-rss-${how}-${Date.now()}`);
+    const started = performance.now();
+    const run = await runAction({
+      entry: ENTRY,
+      inputs: {
+        operation: 'report',
+        'qstash-url': emulator.url,
+        'qstash-token': emulator.token,
+        concurrency: how === 'wide' ? '8' : '1',
+      },
+      env: { RSS_FILE: rssFile },
+      nodeArgs: ['--import', join(ROOT, 'bench/rss-probe.mjs')],
+      timeoutMs: 600_000,
+    });
+    const ms = performance.now() - started;
+    if (run.exitCode !== 0) throw new Error(`the ${how} report failed: ${run.stdout.slice(-2000)}`);
+    const entries = Number(run.outputs['entries-count']);
+    if (entries !== size) throw new Error(`the ${how} report counted ${entries} of ${size} entries`);
+    const pages = emulator.requests.filter((r) => r.method === 'GET' && r.path.startsWith('/v2/workflows/dlq?')).length;
+    const peakRssMiB = Number(readFileSync(rssFile, 'utf8')) / 1024;
+    return { entries, ms, peakRssMiB, pages, throttled: emulator.count(429) };
+  } finally {
+    await emulator.close();
+  }
+}

@@ -45912,7 +45912,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7404);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5250);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -45921,7 +45921,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7404:
+/***/ 5250:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -50359,6 +50359,13 @@ function connect(settings, env, hooks) {
 }
 
 ;// CONCATENATED MODULE: ./src/census.ts
+/**
+ * What a DLQ holds, counted: the `group-by` fields and the entry fields behind them, the census of a listing (count,
+ * oldest and newest, ages, arrivals per day, groups), the `groups` output, and the keep-newest rule. Pure: no I/O,
+ * no requests, no Actions; every structure it keeps is bounded whatever the server sends.
+ */
+
+
 /** The `group-by` (and `keep-per`) fields of each DLQ, the default first. */
 const GROUP_FIELDS = {
     workflow: [
@@ -50402,13 +50409,6 @@ const FIELD_VALUES = {
 function callbackState(info) {
     return info !== null && typeof info === 'object' ? info.state : undefined;
 }
-/**
- * A copy of `value` that holds no reference to a longer string: V8 may keep a cut of a string as a view of the
- * whole, and a group key lives for the rest of the run.
- */
-function census_ownCopy(value) {
-    return JSON.parse(JSON.stringify(value));
-}
 /** A value as a group key: strings as they are, finite numbers in decimal; anything else is no value. */
 function asKey(value) {
     if (typeof value === 'string')
@@ -50426,8 +50426,8 @@ function cutGroupValue(value, redact = (t) => t) {
         return value;
     const clean = redact(value);
     if (clean.length <= MAX_GROUP_VALUE_LENGTH)
-        return census_ownCopy(clean);
-    return census_ownCopy(`${clean.slice(0, MAX_GROUP_VALUE_LENGTH - 1)}…`);
+        return ownCopy(clean);
+    return ownCopy(`${clean.slice(0, MAX_GROUP_VALUE_LENGTH - 1)}…`);
 }
 /**
  * An entry's values for a field: `['']` when it has none (absent, empty, or neither a string nor a number), each
@@ -50445,6 +50445,26 @@ function groupValues(dlq, field, record, redact) {
     }
     return values.size === 0 ? [''] : [...values];
 }
+/**
+ * An entry's keep-per keys: as groupValues, but two values that differ anywhere are never one group. A value longer
+ * than MAX_GROUP_VALUE_LENGTH is held as a digest of the whole of it (never shown), so that two long URLs sharing
+ * their first 127 characters keep their newest entries apart, at a bounded cost per entry. At most
+ * MAX_KEYS_PER_ENTRY keys (labels) per entry are held: an entry with more counts for keep-per in its first 32.
+ */
+function groupKeys(dlq, field, record) {
+    if (!isGroupField(dlq, field))
+        return [''];
+    const keys = new Set();
+    for (const raw of FIELD_VALUES[field](record)) {
+        const key = asKey(raw);
+        if (key === undefined)
+            continue;
+        keys.add(key.length <= MAX_GROUP_VALUE_LENGTH ? ownCopy(key) : `#${(0,external_node_crypto_.createHash)('sha256').update(key).digest('base64')}`);
+    }
+    return keys.size === 0 ? [''] : [...keys].slice(0, MAX_KEYS_PER_ENTRY);
+}
+/** The most keep-per keys held for one entry (see groupKeys). */
+const MAX_KEYS_PER_ENTRY = 32;
 /** The most distinct group values a census tracks; a value first seen past them counts under "others". */
 const MAX_GROUP_VALUES = 10_000;
 /** Days of the arrivals chart: the 30 UTC days ending with the newest entry's; earlier arrivals are summed. */
@@ -50477,8 +50497,11 @@ class Census {
     add(info, groups) {
         this.count += 1;
         this.addDate(info.createdAt);
-        for (const value of new Set(groups.map((g) => cutGroupValue(g))))
-            this.addGroup(value);
+        if (groups.length === 1)
+            this.addGroup(cutGroupValue(groups[0]));
+        else
+            for (const value of new Set(groups.map((g) => cutGroupValue(g))))
+                this.addGroup(value);
     }
     addDate(createdAt) {
         if (createdAt === undefined || !Number.isFinite(createdAt) || Math.abs(createdAt) > MAX_DATE_MS) {
@@ -50575,69 +50598,54 @@ function groupsJson(result, redact, limit = GROUPS_OUTPUT_LIMIT) {
 /**
  * Which of two dlqIds counts as newer when their createdAt is the same: ids are compared with digit runs read as
  * numbers (Upstash's ids are stream ids, `<ms>-<seq>`, which grow: `1752829295505-10` is newer than
- * `1752829295505-9`), then, for ids that read the same (`07` and `7`), as plain strings. A total order on any ids.
- * Positive when `a` is newer.
+ * `1752829295505-9`, and `1752829295506-0` newer than both), a digit run before any other character; ids that read
+ * the same (`07` and `7`) as plain strings. A total order on any ids. Positive when `a` is newer.
  */
 function compareIds(a, b) {
+    if (a === b)
+        return 0;
+    return byCodeUnits(idOrderKey(a), idOrderKey(b));
+}
+function byCodeUnits(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+/**
+ * A string whose plain order is compareIds' order: each digit run as \u0001, its length (leading zeros dropped) and
+ * its digits; each other character as \u0002 and itself; then \u0000 and the id, for ids that read the same.
+ * Computed once per compared entry, so that a heap's many comparisons are native string comparisons.
+ */
+function idOrderKey(id) {
+    let key = '';
     let i = 0;
-    let j = 0;
-    while (i < a.length && j < b.length) {
-        const ca = a.charCodeAt(i);
-        const cb = b.charCodeAt(j);
-        if (isDigit(ca) && isDigit(cb)) {
-            const ea = digitsEnd(a, i);
-            const eb = digitsEnd(b, j);
-            const na = stripZeros(a, i, ea);
-            const nb = stripZeros(b, j, eb);
-            const byRun = ea - na - (eb - nb) || compareRange(a, na, ea, b, nb);
-            if (byRun !== 0)
-                return byRun;
-            i = ea;
-            j = eb;
-        }
-        else if (isDigit(ca) !== isDigit(cb)) {
-            // A digit run sorts before any other character: a consistent rule, so the order stays transitive.
-            return isDigit(ca) ? -1 : 1;
+    while (i < id.length) {
+        const code = id.charCodeAt(i);
+        if (code >= 48 && code <= 57) {
+            let end = i;
+            while (end < id.length && isDigit(id.charCodeAt(end)))
+                end += 1;
+            let start = i;
+            while (start < end - 1 && id.charCodeAt(start) === 48)
+                start += 1;
+            key += `\u0001${String.fromCharCode(Math.min(end - start, 0xffff))}${id.slice(start, end)}`;
+            i = end;
         }
         else {
-            if (ca !== cb)
-                return ca - cb;
+            key += `\u0002${id[i]}`;
             i += 1;
-            j += 1;
         }
     }
-    const byRest = a.length - i - (b.length - j);
-    if (byRest !== 0)
-        return byRest;
-    return a < b ? -1 : a > b ? 1 : 0;
+    return `${key}\u0000${id}`;
 }
 function isDigit(code) {
     return code >= 48 && code <= 57;
 }
-function digitsEnd(text, from) {
-    let end = from;
-    while (end < text.length && isDigit(text.charCodeAt(end)))
-        end += 1;
-    return end;
-}
-function stripZeros(text, from, end) {
-    let start = from;
-    while (start < end - 1 && text.charCodeAt(start) === 48)
-        start += 1;
-    return start;
-}
-/** Two digit runs of the same length, compared digit by digit. */
-function compareRange(a, from, end, b, bFrom) {
-    for (let k = 0; k < end - from; k += 1) {
-        const d = a.charCodeAt(from + k) - b.charCodeAt(bFrom + k);
-        if (d !== 0)
-            return d;
-    }
-    return 0;
-}
 /** Positive when `a` is newer: by createdAt, then by dlqId (compareIds). */
 function compareNewer(a, b) {
-    return a.createdAt - b.createdAt || compareIds(a.dlqId, b.dlqId);
+    if (a.createdAt !== b.createdAt)
+        return a.createdAt - b.createdAt;
+    a.orderKey ??= idOrderKey(a.dlqId);
+    b.orderKey ??= idOrderKey(b.dlqId);
+    return byCodeUnits(a.orderKey, b.orderKey);
 }
 /** The n newest entries seen, as a min-heap by newness: the root is the oldest kept, the first to give way. */
 class NewestHeap {
@@ -50662,35 +50670,35 @@ class NewestHeap {
     }
     up(at) {
         const items = this.items;
+        const item = items[at];
         let i = at;
         while (i > 0) {
             const parent = (i - 1) >> 1;
-            if (compareNewer(items[i], items[parent]) >= 0)
-                return;
-            [items[i], items[parent]] = [items[parent], items[i]];
+            if (compareNewer(item, items[parent]) >= 0)
+                break;
+            items[i] = items[parent];
             i = parent;
         }
+        items[i] = item;
     }
     down(at) {
         const items = this.items;
+        const item = items[at];
+        const size = items.length;
         let i = at;
         for (;;) {
             const left = 2 * i + 1;
+            if (left >= size)
+                break;
             const right = left + 1;
-            let oldest = i;
-            if (left < items.length && compareNewer(items[left], items[oldest]) < 0)
-                oldest = left;
-            if (right < items.length && compareNewer(items[right], items[oldest]) < 0)
-                oldest = right;
-            if (oldest === i)
-                return;
-            [items[i], items[oldest]] = [items[oldest], items[i]];
-            i = oldest;
+            const child = right < size && compareNewer(items[right], items[left]) < 0 ? right : left;
+            if (compareNewer(items[child], item) >= 0)
+                break;
+            items[i] = items[child];
+            i = child;
         }
+        items[i] = item;
     }
-}
-function isDated(entry) {
-    return typeof entry.createdAt === 'number' && Number.isFinite(entry.createdAt);
 }
 /**
  * The dlqIds `keep-newest` keeps: in each group (keyOf, else the entry's `key`, else one group of all), the `n`
@@ -50703,18 +50711,25 @@ function keepNewest(entries, n, keyOf) {
         throw new RangeError(`keepNewest: n must be a whole number >= 0, not ${n}`);
     const kept = new Set();
     const heaps = new Map();
+    const offer = (group, item) => {
+        let heap = heaps.get(group);
+        if (heap === undefined)
+            heaps.set(group, (heap = new NewestHeap(n)));
+        heap.offer(item);
+    };
     for (const entry of entries) {
-        if (!isDated(entry)) {
+        const createdAt = entry.createdAt;
+        if (typeof createdAt !== 'number' || !Number.isFinite(createdAt)) {
             kept.add(entry.dlqId);
             continue;
         }
+        const item = { createdAt, dlqId: entry.dlqId };
         const key = keyOf ? keyOf(entry) : (entry.key ?? '');
-        for (const group of typeof key === 'string' ? [key] : new Set(key.length === 0 ? [''] : key)) {
-            let heap = heaps.get(group);
-            if (heap === undefined)
-                heaps.set(group, (heap = new NewestHeap(n)));
-            heap.offer(entry);
-        }
+        if (typeof key === 'string')
+            offer(key, item);
+        else
+            for (const group of new Set(key.length === 0 ? [''] : key))
+                offer(group, item);
     }
     for (const heap of heaps.values())
         for (const id of heap.ids())
@@ -50874,8 +50889,18 @@ function operationFor(name, dlq, options = {}) {
     return redriveOperation(spec, options.headers ?? {}, options.deleteAfter === true);
 }
 /**
+ * The most of an entry read by a `GET` of it (dry runs, reports, the read before a change). An entry holds the
+ * failed request's body and the response's (a message may be several megabytes on paid plans, and base64 adds a
+ * third); past this the entry cannot be exported, and an id that must be read first fails, unchanged.
+ */
+const ENTRY_BODY_LIMIT = 4 * 1024 * 1024;
+/** `GET /v2/.../dlq/{id}`, its body read (up to ENTRY_BODY_LIMIT): the entry as the server holds it. */
+function entryRead(dlq, id) {
+    return { method: 'GET', path: entryPath(dlq, id), wantsBody: true, maxBodyBytes: ENTRY_BODY_LIMIT };
+}
+/**
  * The dry run of an operation: `GET /v2/.../dlq/{id}`, 200 exists (would be carried out), 404 not found. Changes
- * nothing, so it may always be retried.
+ * nothing, so it may always be retried. The body is read (bounded), so that the answer can be exported.
  */
 function probeFor(real) {
     // A dry run of a report is the report.
@@ -50884,13 +50909,8 @@ function probeFor(real) {
     const verb = real.words.verb === 'delete' ? 'remove' : real.words.verb;
     const output = real.redrive ? 'would-redrive' : 'would-remove';
     return {
+        ...reading(real.dlq),
         name: 'probe',
-        dlq: real.dlq,
-        idempotent: true,
-        redrive: false,
-        changes: false,
-        request: (id) => ({ method: 'GET', path: entryPath(real.dlq, id) }),
-        answer: () => ({ kind: 'done' }),
         words: {
             verb: real.words.verb,
             past: `Dry run: would ${verb}`,
@@ -50902,18 +50922,13 @@ function probeFor(real) {
     };
 }
 /**
- * A report: reads and changes nothing, so it only ever sends `GET`s and works with a read-only token. By id it is a
- * probe whose found entries no list output holds (entries-count counts them); by filter it is the listing alone.
+ * `operation: report`: reads each entry and changes nothing (`GET` only, so a read-only token works), 200 found,
+ * 404 not found. Its found ids are counted (entries-count), not listed in an output: a whole DLQ does not fit in one.
  */
 function reportFor(dlq) {
     return {
+        ...reading(dlq),
         name: 'report',
-        dlq,
-        idempotent: true,
-        redrive: false,
-        changes: false,
-        request: (id) => ({ method: 'GET', path: entryPath(dlq, id), wantsBody: true, maxBodyBytes: ENTRY_BODY_LIMIT }),
-        answer: () => ({ kind: 'done' }),
         words: {
             verb: 'report',
             past: 'Found',
@@ -50924,8 +50939,17 @@ function reportFor(dlq) {
         },
     };
 }
-/** The most one entry's answer may hold when it is read (a report, an export): bodies are bounded by the plan's limit. */
-const ENTRY_BODY_LIMIT = 4 * 1024 * 1024;
+/** What every reading operation shares: one bounded `GET` per id, never a change, always safe to retry. */
+function reading(dlq) {
+    return {
+        dlq,
+        idempotent: true,
+        redrive: false,
+        changes: false,
+        request: (id) => entryRead(dlq, id),
+        answer: () => ({ kind: 'done' }),
+    };
+}
 class OverrideError extends Error {
     name = 'OverrideError';
 }
@@ -51707,6 +51731,9 @@ async function byIds(ids, strategy, parts) {
     const { ledger, operation, perId, options } = parts;
     ledger.order = ids;
     const sendable = ids.filter((id) => ledger.admit(id));
+    // Every entry read before it is changed (the export): per id, since a listing's bulk calls read nothing first.
+    if (options.readFirst)
+        return perId.reading(options.readFirst).sendAll(sendable);
     const listingHelps = parts.bulk !== undefined || !operation.changes;
     if (strategy === 'auto' && listingHelps && listsFor(sendable.length, options.concurrency, options.listFromIds)) {
         return race(sendable, parts);
@@ -51841,11 +51868,13 @@ async function byQuery(target, parts) {
     const from = Number(target.query.find(([param]) => param === 'fromDate')?.[1][0] ?? Number.NEGATIVE_INFINITY);
     const to = Number(target.query.find(([param]) => param === 'toDate')?.[1][0] ?? Number.POSITIVE_INFINITY);
     const outside = new Set();
+    const dated = Number.isFinite(from) || Number.isFinite(to);
     // keep-newest and the thresholds need the whole listing: the cap counts what is acted on, the gate exact figures.
     const readAll = target.keep !== undefined || options.gate !== undefined;
-    const listing = await lister.list(target.query, lister.ceiling, (page, _last, records) => {
+    const onPage = (page, records) => {
         page.forEach((info, index) => {
-            if (info.createdAt !== undefined && (info.createdAt < from || info.createdAt > to)) {
+            // With dates to keep to, an entry without createdAt cannot be shown to keep to them: it is left out too.
+            if (info.createdAt === undefined ? dated : info.createdAt < from || info.createdAt > to) {
                 outside.add(info.dlqId);
                 return;
             }
@@ -51858,12 +51887,20 @@ async function byQuery(target, parts) {
             if (groups)
                 groups.set(info.dlqId, options.groupsOf(record));
             if (keys)
-                keys.set(info.dlqId, groupValues(operation.dlq, per, record));
+                keys.set(info.dlqId, groupKeys(operation.dlq, per, record));
             exporting.write(record);
         });
         // Past the cap the run will change nothing: no need to read (and hold) the rest of the listing.
         return !readAll && target.cap > 0 && entries.size > target.cap;
-    });
+    };
+    // A report reads side by side (listing.ts): it changes nothing, and its whole point is the whole listing. Runs that
+    // act keep the one page chain, in listing order, whose stopping rules (the cap, the bounds) are proven for it.
+    const listing = operation.name === 'report'
+        ? await lister.listWide(target.query, onPage, {
+            concurrency: options.concurrency,
+            now: (options.now ?? Date.now)(),
+        })
+        : await lister.list(target.query, lister.ceiling, (page, _last, records) => onPage(page, records));
     // An id listed outside the dates and also inside them (a page listed it twice, or it moved) is selected, not an
     // outlier: the count is of ids left out, each once.
     for (const id of entries.keys())
@@ -51880,6 +51917,7 @@ async function byQuery(target, parts) {
         allInput: target.allInput,
         ...(kept && { kept }),
         ...(groups && { groups }),
+        ...(listing.kind !== 'complete' && { incomplete: true }),
     };
     // Whatever happens next, the export holds what was listed before anything is changed.
     const exportProblem = await exporting.finish(kept);
@@ -52267,9 +52305,398 @@ class Lister {
             cursor = result.cursor;
         }
     }
+    /**
+     * Reads the whole listing as several listings of disjoint `createdAt` ranges side by side (up to `concurrency`
+     * pages in flight), handing each page to `onPage` from whichever range it comes; `onPage` returning true stops
+     * every range (`stopped`). Pages of different ranges may repeat an entry (a range's first page before it was
+     * split): callers dedupe by dlqId. The bounds of `list` hold across all ranges together; see WideListing for the
+     * ranges, and for what happens with a server that ignores the date filters.
+     */
+    async listWide(query, onPage, { concurrency, now }) {
+        const whole = dateBounds(query);
+        // Without a usable date range, or without room for a second page in flight, there is nothing to gain.
+        if (whole === undefined || concurrency < 2) {
+            return this.list(query, this.ceiling, (entries, _last, records) => onPage(entries, records));
+        }
+        const wide = new WideListing({
+            dlq: this.dlq,
+            client: this.client,
+            ledger: this.ledger,
+            ceiling: this.ceiling,
+            maxEntries: this.maxEntries,
+            ...(this.options.onListed && { onListed: this.options.onListed }),
+        }, { query, whole, concurrency, now, onPage });
+        return wide.run();
+    }
 }
 function failed(cause, reason) {
     return { kind: 'failed', cause, reason };
+}
+/** The newest of the first ranges back from "now"; each older one is twice as wide (1 min, 2, 4, …). */
+const FIRST_RANGE_MS = 60_000;
+/** At most this many doubling ranges back from "now" (2^24 minutes: 32 years), then one open-ended range. */
+const MAX_FIRST_RANGES = 24;
+/** A large range is split into at most this many. */
+const MAX_SPLIT = 8;
+/** Ranges are split while fewer than this many per request in flight are waiting or being read. */
+const RANGES_PER_SLOT = 4;
+/** The first split of a large listing: this many ranges per concurrency slot over the span its first page showed. */
+const FIRST_PARTS_PER_SLOT = 2;
+/** No range end or width past this (about 35,000 years of ms): the arithmetic stays exact in doubles. */
+const MAX_SPAN = 2 ** 50;
+/**
+ * The query's own date range (the user's `fromDate` / `toDate`, each at most once, a whole number of ms), or
+ * undefined when it is not one this code can split exactly.
+ */
+function dateBounds(query) {
+    const bound = (param, none) => {
+        const found = query.filter(([name]) => name === param);
+        if (found.length === 0)
+            return none;
+        const values = found.flatMap(([, v]) => v);
+        if (found.length > 1 || values.length !== 1 || !/^-?\d{1,16}$/u.test(values[0]))
+            return undefined;
+        const value = Number(values[0]);
+        return Math.abs(value) <= MAX_SPAN ? value : undefined;
+    };
+    const from = bound('fromDate', Number.NEGATIVE_INFINITY);
+    const to = bound('toDate', Number.POSITIVE_INFINITY);
+    if (from === undefined || to === undefined || from > to)
+        return undefined;
+    return { from, to };
+}
+/** The query for one range: the query without its own dates, with the range's finite ends. */
+function rangeQuery(query, range) {
+    const rest = query.filter(([param]) => param !== 'fromDate' && param !== 'toDate');
+    return [
+        ...rest,
+        ...(Number.isFinite(range.from) ? [['fromDate', [String(range.from)]]] : []),
+        ...(Number.isFinite(range.to) ? [['toDate', [String(range.to)]]] : []),
+    ];
+}
+function within(range, createdAt) {
+    if (range.from === Number.NEGATIVE_INFINITY && range.to === Number.POSITIVE_INFINITY)
+        return true;
+    return createdAt !== undefined && createdAt >= range.from && createdAt <= range.to;
+}
+/**
+ * The first ranges of a large listing of `whole`: entries newer than `now` (a clock behind the server's, entries
+ * added since the step started) in one range, then ranges back from `now` doubling in width, 1 minute first, which
+ * is where an incident's flood sits, down to the range holding `oldest` (the oldest entry the first page showed,
+ * whatever order the server lists in), then one range for everything older. Together they cover every ms of
+ * `whole` exactly once.
+ */
+function firstRanges(whole, now, oldest, parts = 0) {
+    const anchor = Math.min(Math.max(Math.round(now), whole.from), whole.to);
+    const ranges = [];
+    if (anchor < whole.to)
+        ranges.push({ from: anchor + 1, to: whole.to });
+    // With room for `parts` chains, the span the first page showed (its oldest entry to now) is cut into equal parts:
+    // a listing that is in time order, or spread over its span, then reads in balanced chains from the start (the
+    // doubling ranges cost a page each for the thinly filled minutes). Older entries get one range of their own.
+    if (parts >= 2 && oldest !== undefined && Number.isFinite(oldest) && oldest >= whole.from && oldest < anchor) {
+        const from = Math.round(oldest);
+        ranges.push(...splitRange({ from, to: anchor }, parts));
+        if (from > whole.from)
+            ranges.push({ from: whole.from, to: from - 1 });
+        return ranges;
+    }
+    let top = anchor;
+    let width = FIRST_RANGE_MS;
+    for (let i = 0; i < MAX_FIRST_RANGES && top >= whole.from; i += 1) {
+        if (oldest !== undefined && top < oldest)
+            break;
+        const bottom = Math.max(whole.from, top - width + 1);
+        ranges.push({ from: bottom, to: top });
+        top = bottom - 1;
+        width = Math.min(width * 2, MAX_SPAN);
+    }
+    if (top >= whole.from)
+        ranges.push({ from: whole.from, to: top });
+    return ranges;
+}
+/**
+ * `range` as up to `parts` ranges that cover it exactly, or `[range]` when it cannot split (1 ms holds any number
+ * of entries: such a range just pages). A bounded range splits into equal parts; an open-ended one into ranges
+ * doubling in width away from its bound, the first as wide as what its first page showed (`seen`: the oldest and
+ * newest createdAt on it), then one open-ended rest.
+ */
+function splitRange(range, parts, seen = {}) {
+    const { from, to } = range;
+    const k = Math.floor(parts);
+    if (k < 2)
+        return [range];
+    if (Number.isFinite(from) && Number.isFinite(to)) {
+        const size = to - from + 1;
+        const n = Math.min(k, size);
+        if (n < 2)
+            return [range];
+        return Array.from({ length: n }, (_, i) => ({
+            from: from + Math.floor((i * size) / n),
+            to: from + Math.floor(((i + 1) * size) / n) - 1,
+        }));
+    }
+    if (Number.isFinite(to))
+        return openSplit(to, k, seen.oldest === undefined ? 0 : to - seen.oldest + 1, -1);
+    if (Number.isFinite(from))
+        return openSplit(from, k, seen.newest === undefined ? 0 : seen.newest - from + 1, 1);
+    return [range];
+}
+/** Ranges away from `edge` (`direction` -1: older, 1: newer), doubling from `span`, then the open rest. */
+function openSplit(edge, parts, span, direction) {
+    if (Math.abs(edge) > MAX_SPAN)
+        return [direction < 0 ? { from: -Infinity, to: edge } : { from: edge, to: Infinity }];
+    const ranges = [];
+    let near = edge;
+    let width = Math.min(Math.max(FIRST_RANGE_MS, span), MAX_SPAN);
+    for (let i = 0; i < parts - 1; i += 1) {
+        const far = near + direction * (width - 1);
+        ranges.push(direction < 0 ? { from: far, to: near } : { from: near, to: far });
+        near = far + direction;
+        width = Math.min(width * 2, MAX_SPAN);
+    }
+    ranges.push(direction < 0 ? { from: -Infinity, to: near } : { from: near, to: Infinity });
+    return ranges;
+}
+/**
+ * A listing read as ranges side by side. The first page is the whole range, as `list` reads it: a listing without
+ * a cursor after it costs one request. Otherwise the range is cut (firstRanges) and the ranges are read as
+ * independent listings, pages taken from the ranges not yet started first, so that a large range is found, and
+ * split (splitRange), while there is room: fewer than RANGES_PER_SLOT × concurrency ranges waiting or being read.
+ * One seen set across all ranges keeps the counts and the entry bound exact; the page ceiling counts every page.
+ * A page holding an entry created outside its range (a server that ignores `fromDate` / `toDate`) ends the ranges:
+ * the listing is read again as one sequential chain of the original query, the seen set keeping counts exact.
+ */
+class WideListing {
+    context;
+    request;
+    seen = new Set();
+    fresh = [];
+    going = [];
+    waiting = [];
+    active = 0;
+    /** Pages asked for (in flight or read), and pages read. */
+    asked = 0;
+    read = 0;
+    count = paths_PAGE_SIZE;
+    skipped = 0;
+    end;
+    /** Why the ranges were given up for one sequential listing. */
+    ignoredDates;
+    /** The sequential listing that follows has started. */
+    sequential = false;
+    constructor(context, request) {
+        this.context = context;
+        this.request = request;
+    }
+    async run() {
+        const { query, whole, concurrency } = this.request;
+        this.fresh.push(chain(whole, query, 'root'));
+        await this.drain(concurrency);
+        if (this.end === undefined && this.ignoredDates !== undefined) {
+            this.context.ledger.note(`The server listed ${this.ignoredDates}: the date ranges cannot be relied on (the server ignores the date ` +
+                'filters, or entries carry no whole-millisecond createdAt), so the listing was read again as one sequential listing.');
+            this.fresh.length = 0;
+            this.going.length = 0;
+            this.skipped = 0;
+            this.going.push(chain(whole, query, 'sequential'));
+            this.sequential = true;
+            await this.drain(1);
+        }
+        if (this.end !== undefined)
+            return this.end;
+        if (this.skipped > 0)
+            this.context.ledger.note(`${this.skipped} listed entries had no dlqId and were left out.`);
+        return { kind: 'complete' };
+    }
+    /** Ranges waiting or being read. */
+    get live() {
+        return this.fresh.length + this.going.length + this.active;
+    }
+    /** Whether pages of the ranges are of no more use: the listing ended, or it is to be read sequentially. */
+    get over() {
+        return this.end !== undefined || (this.ignoredDates !== undefined && !this.sequential);
+    }
+    /** Reads pages with `workers` in flight until every chain ended, or the listing did. */
+    async drain(workers) {
+        await Promise.all(Array.from({ length: workers }, () => this.worker()));
+    }
+    async worker() {
+        // Each turn reads a page, or waits for a page in flight to end: bounded by the page ceiling and the few
+        // page-size shrinks, with room to spare.
+        const turns = 4 * this.context.ceiling + 16;
+        for (let turn = 0; turn < turns; turn += 1) {
+            if (this.over)
+                return;
+            const next = this.fresh.shift() ?? this.going.shift();
+            if (next === undefined) {
+                if (this.active === 0)
+                    return;
+                await new Promise((resolve) => this.waiting.push(resolve));
+                continue;
+            }
+            this.active += 1;
+            try {
+                await this.step(next);
+            }
+            finally {
+                this.active -= 1;
+                for (const wake of this.waiting.splice(0))
+                    wake();
+            }
+        }
+        this.finish(failed('bad-answer', `the listing did not end within ${this.context.ceiling} pages`));
+    }
+    finish(end) {
+        this.end ??= end;
+    }
+    /** One page of one chain, and what it means for the listing. */
+    async step(current) {
+        const { client, ledger, ceiling } = this.context;
+        if (this.asked >= ceiling) {
+            this.finish(failed('bad-answer', `the listing did not end within ${ceiling} pages (the most one run reads)`));
+            return;
+        }
+        this.asked += 1;
+        const count = this.count;
+        const result = await client.listPage(this.context.dlq, current.query, current.cursor, count, ledger.signal);
+        // A page that arrives after the listing ended (or gave up its ranges) is not handed on.
+        if (this.over)
+            return;
+        if (result.kind === 'failed') {
+            ledger.haltOnRefusal(result);
+            this.finish(failed(result.cause, result.reason));
+            return;
+        }
+        if (result.kind === 'too-large') {
+            this.asked -= 1;
+            this.shrink(result.limitBytes, count);
+            if (this.end === undefined)
+                (current.pages === 0 ? this.fresh : this.going).unshift(current);
+            return;
+        }
+        const news = this.take(current, result);
+        if (news === undefined)
+            return;
+        // An entry without a whole-millisecond createdAt is one no date range can be shown to hold (a range filter would
+        // never list it): like a server that ignores the dates, it ends the ranges, so that it is counted.
+        const outside = current.role === 'sequential'
+            ? undefined
+            : result.entries.find((e) => !Number.isInteger(e.createdAt) || !within(current.range, e.createdAt));
+        if (outside !== undefined && current.role === 'range') {
+            // Ranges the server does not keep to prove nothing: one sequential listing instead (run() starts it).
+            this.ignoredDates ??= ignoredText(outside, current.range);
+            return;
+        }
+        if (result.cursor === undefined)
+            return;
+        if (current.cursors.has(result.cursor)) {
+            this.finish(failed('bad-answer', `the listing returned cursor ${JSON.stringify(result.cursor)} twice`));
+            return;
+        }
+        current.stale = news === 0 ? current.stale + 1 : 0;
+        if (current.stale >= MAX_STALE_PAGES) {
+            this.finish(failed('bad-answer', `the listing brought nothing new for ${MAX_STALE_PAGES} pages in a row`));
+            return;
+        }
+        current.cursors.add(result.cursor);
+        current.cursor = result.cursor;
+        // The root's page outside the user's dates: the root is the original query, so it goes on as the sequential
+        // listing, nothing read twice (the seen set holds only what it read).
+        if (outside !== undefined)
+            current.role = 'sequential';
+        else if (current.pages === 1 && this.split(current, result))
+            return;
+        this.going.push(current);
+    }
+    /**
+     * Counts a page in and hands it on: the number of entries new to the chain (for its stale rule), or undefined
+     * when the listing ended here (the entry bound, or the caller's "enough").
+     */
+    take(current, page) {
+        const { maxEntries } = this.context;
+        this.read += 1;
+        current.pages += 1;
+        this.skipped += page.skipped;
+        const fresh = page.entries.filter((entry) => !this.seen.has(entry.dlqId)).length;
+        // Checked before the page is handed on: the caller never holds more than the bound.
+        if (this.seen.size + fresh > maxEntries) {
+            this.finish(failed('bad-answer', `the listing held more than ${maxEntries} entries, the most one run keeps: narrow the selection`));
+            return undefined;
+        }
+        const own = current.own;
+        const news = own ? page.entries.filter((entry) => !own.has(entry.dlqId)).length : fresh;
+        for (const entry of page.entries) {
+            this.seen.add(entry.dlqId);
+            own?.add(entry.dlqId);
+        }
+        const enough = this.request.onPage(page.entries, page.records) === true;
+        this.context.onListed?.(this.read, this.seen.size);
+        if (enough && (page.cursor !== undefined || this.live > 1)) {
+            this.finish({ kind: 'stopped' });
+            return undefined;
+        }
+        return news;
+    }
+    /** Replaces a large range, at its first page, by smaller ones while there is room; whether it did. */
+    split(current, page) {
+        if (current.role === 'sequential')
+            return false;
+        const times = page.entries.map((entry) => entry.createdAt).filter((t) => t !== undefined);
+        const oldest = times.length > 0 ? Math.min(...times) : undefined;
+        const newest = times.length > 0 ? Math.max(...times) : undefined;
+        const { query, now, concurrency } = this.request;
+        let parts;
+        if (current.role === 'root') {
+            parts = firstRanges(current.range, now, oldest, FIRST_PARTS_PER_SLOT * concurrency);
+        }
+        else {
+            const room = RANGES_PER_SLOT * concurrency - this.live + 1;
+            parts = splitRange(current.range, Math.min(MAX_SPLIT, room), {
+                ...(oldest !== undefined && { oldest }),
+                ...(newest !== undefined && { newest }),
+            });
+        }
+        if (parts.length < 2)
+            return false;
+        // The root's first page was counted whole; its entries come again from the ranges, and are deduped.
+        if (current.role === 'root')
+            this.skipped = 0;
+        for (const range of parts)
+            this.fresh.push(chain(range, rangeQuery(query, range), 'range'));
+        return true;
+    }
+    /** Asks for smaller pages after a page too large to read (once for all pages asked for with `count`). */
+    shrink(limitBytes, count) {
+        const limit = `${Math.round(limitBytes / (1024 * 1024))} MiB`;
+        if (this.count < count)
+            return;
+        if (count === 1) {
+            this.finish(failed('bad-answer', `a single DLQ entry is larger than ${limit}, the most one listing page may hold`));
+            return;
+        }
+        this.count = Math.max(1, Math.floor(count / 10));
+        this.context.ledger.note(`Listing pages were larger than ${limit} (entries carry large bodies); asked for ${this.count} entries a page instead.`);
+    }
+}
+function chain(range, query, role) {
+    return {
+        range,
+        query,
+        role,
+        cursors: new Set(),
+        pages: 0,
+        stale: 0,
+        ...(role === 'sequential' && { own: new Set() }),
+    };
+}
+function ignoredText(entry, range) {
+    const at = entry.createdAt === undefined ? 'no createdAt' : `createdAt ${entry.createdAt}`;
+    const bounds = [
+        ...(Number.isFinite(range.from) ? [`from ${range.from}`] : []),
+        ...(Number.isFinite(range.to) ? [`to ${range.to}`] : []),
+    ].join(' ');
+    return `an entry with ${at} for the dates ${bounds}`;
 }
 
 ;// CONCATENATED MODULE: ./src/engine/lost-answers.ts
@@ -52291,17 +52718,30 @@ function mayHaveStarted(reason, operation) {
 }
 
 ;// CONCATENATED MODULE: ./src/engine/per-id.ts
+/**
+ * One request for one id, and what its answer means. With `readFirst` (the export), an operation that changes reads
+ * the entry first and changes it only once the entry has been handed over; a reading operation hands over its own
+ * answer.
+ */
+
+
 
 class PerId {
     operation;
     client;
     ledger;
     pool;
-    constructor(operation, client, ledger, pool) {
+    readFirst;
+    constructor(operation, client, ledger, pool, readFirst) {
         this.operation = operation;
         this.client = client;
         this.ledger = ledger;
         this.pool = pool;
+        this.readFirst = readFirst;
+    }
+    /** The same sender, handing each entry to `readFirst` before anything is changed (see EngineOptions). */
+    reading(readFirst) {
+        return new PerId(this.operation, this.client, this.ledger, this.pool, readFirst);
     }
     /** Every id alone, through the pool. */
     async sendAll(ids) {
@@ -52310,6 +52750,8 @@ class PerId {
     async send(id) {
         const op = this.operation;
         const { ledger } = this;
+        if (this.readFirst && op.changes && !(await this.readBefore(id, this.readFirst)))
+            return;
         const result = await this.client.send(op.request(id), { idempotent: op.idempotent, stop: ledger.signal });
         if (result.kind === 'failed') {
             ledger.fail(id, lostRerun(op, result) ?? result);
@@ -52330,6 +52772,14 @@ class PerId {
         if (result.status === 404) {
             ledger.settle(id, { kind: 'not-found' });
             return;
+        }
+        if (this.readFirst && !op.changes) {
+            // A dry run or a report: its own GET answer is the entry; one that cannot be handed over is not claimed.
+            const failure = await this.handOver(id, result, this.readFirst, 'its entry could not be read');
+            if (failure !== undefined) {
+                ledger.fail(id, failure);
+                return;
+            }
         }
         const settled = op.answer(result.status, result.body);
         if (settled.kind === 'failed') {
@@ -52354,6 +52804,78 @@ class PerId {
             ledger.settle(id, { ...settled, deleteAfterFailed: removal.reason });
         }
     }
+    /**
+     * Reads the entry and hands it to `readFirst`. True when the change may be sent; otherwise the id is settled: not
+     * found (404), or failed and unchanged (`unread`; a stop of the whole run keeps its own cause, which says why).
+     */
+    async readBefore(id, readFirst) {
+        const { ledger } = this;
+        const unchanged = 'nothing was changed';
+        const read = await this.client.send(entryRead(this.operation.dlq, id), { idempotent: true, stop: ledger.signal });
+        if (read.kind === 'failed') {
+            // A GET changes nothing, so nothing may have acted, whatever the attempts met.
+            const cause = STOP_CAUSES.has(read.cause) ? read.cause : 'unread';
+            ledger.fail(id, { cause, reason: `its entry could not be read first (${read.reason}): ${unchanged}` });
+            return false;
+        }
+        if (read.status === 404) {
+            ledger.settle(id, { kind: 'not-found' });
+            return false;
+        }
+        const failure = await this.handOver(id, read, readFirst, 'its entry could not be read first');
+        if (failure !== undefined) {
+            ledger.fail(id, { ...failure, reason: `${failure.reason}: ${unchanged}` });
+            return false;
+        }
+        if (ledger.signal.aborted) {
+            // Stopped while the entry was handed over: the change is not sent.
+            const why = ledger.signal.reason;
+            const cause = why instanceof StopReason ? why.kind : 'cancelled';
+            ledger.fail(id, { cause, reason: `not sent: ${why instanceof Error ? why.message : 'the run stopped'}` });
+            return false;
+        }
+        return true;
+    }
+    /** Hands a 2xx answer's entry to `readFirst`; the failure (`unread`) when it is no entry or the call throws. */
+    async handOver(id, answer, readFirst, what) {
+        const record = entryRecord(id, answer);
+        if (typeof record === 'string')
+            return { cause: 'unread', reason: `${what}: ${record}` };
+        try {
+            await readFirst(id, record);
+            return undefined;
+        }
+        catch (error) {
+            const message = error instanceof Error ? error.message : String(error);
+            return { cause: 'unread', reason: `${what}: handing it over failed (${message})` };
+        }
+    }
+}
+/** The entry a GET answered, or why the answer is none: cut at the limit, not JSON, not an object, another id. */
+function entryRecord(id, answer) {
+    if (answer.truncated)
+        return `HTTP ${answer.status} with more than ${ENTRY_BODY_LIMIT} bytes`;
+    let record;
+    try {
+        record = JSON.parse(answer.body);
+    }
+    catch {
+        return `HTTP ${answer.status} whose body is not JSON (${answer.body.length} bytes)`;
+    }
+    if (record === null || typeof record !== 'object' || Array.isArray(record)) {
+        return `HTTP ${answer.status} whose body is not a JSON object`;
+    }
+    const dlqId = record.dlqId;
+    // A body naming another entry is not this one's (a catch-all host, a proxy's cache).
+    if (dlqId !== undefined && dlqId !== id)
+        return `HTTP ${answer.status} for another entry than this id`;
+    // A body that is no DLQ entry at all (`{}` from a proxy or a catch-all host) proves nothing about this id. Every
+    // entry names its id or its run or message (the QStash schema gives no dlqId on an entry read by id).
+    const { messageId, workflowRunId } = record;
+    const named = typeof messageId === 'string' || typeof workflowRunId === 'string';
+    if (dlqId === undefined && !named)
+        return `HTTP ${answer.status} whose body is no DLQ entry (no dlqId, run or message id)`;
+    return record;
 }
 
 ;// CONCATENATED MODULE: ./src/engine/index.ts
@@ -52625,6 +53147,27 @@ async function writeAll(handle, bytes) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/text.ts
+/** Text for people, shared by the run summary, the report's summary and the threshold messages. */
+const HTML_ENTITIES = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
+/**
+ * Text safe inside a Markdown table cell or list item: no HTML, no table breaks, no emphasis, strikethrough, images
+ * or links, one line.
+ */
+function escapeCell(text) {
+    return text
+        .replace(/[&<>]/gu, (c) => HTML_ENTITIES[c])
+        .replace(/[\\`*_[\]|~#!]/gu, (c) => `\\${c}`)
+        .replace(/\s+/gu, ' ');
+}
+/** An ISO 8601 date; the number itself where no Date can hold it; '' for none. */
+function safeDate(ms) {
+    if (ms === undefined)
+        return '';
+    const date = new Date(ms);
+    return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString();
+}
+
 ;// CONCATENATED MODULE: ./src/census-summary.ts
 /**
  * The census as the step summary shows it: totals, oldest and newest with their age, the largest groups, the age
@@ -52632,21 +53175,11 @@ async function writeAll(handle, bytes) {
  * Every value from the DLQ or the inputs is redacted first, then escaped, so no value can break the Markdown.
  */
 
+
 /** Rows of the groups table; the rest are summed in one "others" row. */
 const SUMMARY_GROUP_ROWS = 20;
 /** The longest value shown in a cell (after redaction): a filter value may be long, a summary line should not be. */
 const MAX_SHOWN = 128;
-const HTML_ENTITIES = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
-/**
- * Text safe inside a Markdown table cell or list item: no HTML, no table breaks, no code spans, emphasis or links,
- * one line. (The same rule as the run summary's cells.)
- */
-function escapeMarkdown(text) {
-    return text
-        .replace(/[&<>]/gu, (c) => HTML_ENTITIES[c])
-        .replace(/[\\`*_[\]|~#!]/gu, (c) => `\\${c}`)
-        .replace(/\s+/gu, ' ');
-}
 /**
  * A duration in its two largest units, for people: `3 d 4 h`, `5 h 2 min`, `4 min 10 s`, `12 s`, `< 1 s`.
  * Negative durations are shown by their size; the caller says which way they point.
@@ -52690,7 +53223,7 @@ function plural(count, one, many = `${one}s`) {
 function censusMarkdown(result, opts) {
     const show = (text) => {
         const clean = opts.redact(text);
-        return escapeMarkdown(clean.length > MAX_SHOWN ? `${clean.slice(0, MAX_SHOWN - 1)}…` : clean);
+        return escapeCell(clean.length > MAX_SHOWN ? `${clean.slice(0, MAX_SHOWN - 1)}…` : clean);
     };
     const lines = [opts.heading ?? '### What the DLQ holds', ''];
     lines.push(...totals(result));
@@ -52786,6 +53319,7 @@ function arrivalsChart(result) {
  */
 
 
+
 function hasThresholds(thresholds) {
     return thresholds.countAbove !== undefined || thresholds.olderThanMs !== undefined;
 }
@@ -52802,7 +53336,7 @@ function exceededThresholds(thresholds, figures, now) {
     if (olderThanMs !== undefined && figures.oldestMs !== undefined && now - figures.oldestMs > olderThanMs) {
         exceeded.push({
             input: Inputs.failIfOlderThan,
-            message: `the oldest selected entry was created at ${new Date(figures.oldestMs).toISOString()}, ` +
+            message: `the oldest selected entry was created at ${safeDate(figures.oldestMs)}, ` +
                 `${formatAge(now - figures.oldestMs)} before the step started, older than ${Inputs.failIfOlderThan} (${thresholds.olderThanRaw ?? `${olderThanMs} ms`})`,
         });
     }
@@ -52820,14 +53354,15 @@ function exceededThresholds(thresholds, figures, now) {
 
 function lookAt(outcomes, options) {
     const census = censusOf(outcomes, options);
-    const stoppedEarly = outcomes.stopped !== undefined &&
-        outcomes.stopped.kind !== 'threshold-exceeded' &&
-        !(outcomes.stopped.kind === 'cap-exceeded' && outcomes.selection?.atLeast !== true);
-    // A by-id report is exact when every id was read (found or not found); a listing, when it finished.
-    const exact = census !== undefined && !stoppedEarly && !(options.read !== undefined && outcomes.failed.length > 0);
-    const exceeded = census !== undefined && exact
-        ? exceededThresholds(options.thresholds, { count: census.count, ...(census.oldestMs !== undefined && { oldestMs: census.oldestMs }) }, options.now)
-        : [];
+    // A listing's census is exact when the listing finished; a by-id report's, when every id was read (found or not
+    // found) and the run was not stopped.
+    const exact = census !== undefined &&
+        (options.read !== undefined
+            ? outcomes.failed.length === 0 && outcomes.stopped === undefined
+            : outcomes.selection?.incomplete !== true &&
+                outcomes.selection?.atLeast !== true &&
+                outcomes.stopped?.kind !== 'listing-failed');
+    const exceeded = census !== undefined && exact ? exceededThresholds(options.thresholds, figuresOf(census), options.now) : [];
     return {
         ...(census && { census }),
         exact,
@@ -52836,6 +53371,20 @@ function lookAt(outcomes, options) {
         thresholds: options.thresholds,
         report: options.report,
     };
+}
+/** What the thresholds measure, by the census's rules (what counts as dated). */
+function figuresOf(census) {
+    return { count: census.count, ...(census.oldestMs !== undefined && { oldestMs: census.oldestMs }) };
+}
+/**
+ * The thresholds these entries exceed, measured exactly as the outputs measure them: the engine's gate asks this
+ * before anything changes, so the gate and threshold-exceeded never disagree.
+ */
+function exceededBy(entries, thresholds, now) {
+    const census = new Census();
+    for (const info of entries)
+        census.add(info, []);
+    return exceededThresholds(thresholds, figuresOf(census.result(now)), now);
 }
 function censusOf(outcomes, options) {
     if (options.read !== undefined)
@@ -52951,6 +53500,7 @@ function secretPieces(values) {
  * Outcomes -> outputs, the verdict (pass, warn, fail), the step summary, the log tally and the results-file
  * records. Decides on kinds only, never on reason text. Pure: main writes them.
  */
+
 
 
 
@@ -53090,7 +53640,7 @@ function verdict(outcomes, context) {
         warnings.push(`Bulk calls deleted ${outcomes.unattributed} entries that cannot be pinned to ids (entries vanished between listing and deletion, or a listing cursor skipped entries while deletions ran), so those calls' ids are listed as not-found (all of them are gone from the DLQ).`);
     }
     if (outcomes.dateOutliers > 0) {
-        warnings.push(`The listing returned ${report_plural(outcomes.dateOutliers, 'entry', 'entries')} created outside from-date / to-date / older-than; ` +
+        warnings.push(`The listing returned ${report_plural(outcomes.dateOutliers, 'entry', 'entries')} created outside from-date / to-date / older-than (or without a createdAt); ` +
             `they were left out (not acted on). If that is unexpected, Upstash may filter dates by another timestamp: select those entries by id.`);
     }
     if (outcomes.notDeletedAfter.length > 0) {
@@ -53160,20 +53710,6 @@ function* resultRecords(outcomes, operation) {
 /** Rows of the id table; the rest are counted, not shown, so the summary stays far under its 1 MiB limit. */
 const SUMMARY_MAX_ROWS = 1000;
 const SUMMARY_MAX_BYTES = 256 * 1024;
-const report_HTML_ENTITIES = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
-/** Text safe inside a Markdown table cell: no HTML, no table breaks, no emphasis or links. */
-function escapeCell(text) {
-    return text
-        .replace(/[&<>]/gu, (c) => report_HTML_ENTITIES[c])
-        .replace(/[\\`*_[\]|]/gu, (c) => `\\${c}`)
-        .replace(/\s+/gu, ' ');
-}
-function safeDate(ms) {
-    if (ms === undefined)
-        return '';
-    const date = new Date(ms);
-    return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString();
-}
 /** The summary of a step whose inputs were refused: what was wrong, and that nothing was sent. */
 function refusedMarkdown(problem) {
     const lines = problem.split('\n').map((line) => escapeCell(line.replace(/^- /u, '')));
@@ -53218,7 +53754,7 @@ function summaryMarkdown(outcomes, context) {
             ? report
                 ? '- Selection: the whole DLQ'
                 : `- Selection: \`${selection.allInput}\` (every entry of the DLQ)`
-            : `- Selection: ${selection.filters.map((f) => `\`${f.input}\` = ${f.values.map(cell).join(' or ')}`).join('; ')}`, `- Matched: ${selection.matched}${selection.cap !== undefined ? ` (more than ${selection.capInput} ${selection.cap})` : ''}`);
+            : `- Selection: ${selection.filters.map((f) => `\`${f.input}\` = ${f.values.map(cell).join(' or ')}`).join('; ')}`, `- ${selection.kept !== undefined ? `Matched: ${selection.matched + selection.kept.size}; acted on` : 'Matched'}: ${selection.matched}${selection.cap !== undefined ? ` (more than ${selection.capInput} ${selection.cap})` : ''}`);
     }
     if (outcomes.unattributed > 0)
         lines.push(`- Unattributed bulk deletions: ${outcomes.unattributed}`);
@@ -54021,17 +54557,14 @@ function seeing(settings, log, exporter, read) {
     const report = settings.operation === 'report';
     const options = {
         ...(sink && target?.kind === 'query' && { sink }),
-        ...(report && { groupsOf: (record) => groupValues(dlq, groupBy, record) }),
+        ...(report && {
+            groupsOf: (record) => groupValues(dlq, groupBy, record, log.redact),
+        }),
     };
     if (hasThresholds(thresholds) && target?.kind === 'query') {
         Object.assign(options, {
             gate: (selected) => {
-                let oldestMs;
-                for (const info of selected) {
-                    if (info.createdAt !== undefined && (oldestMs === undefined || info.createdAt < oldestMs))
-                        oldestMs = info.createdAt;
-                }
-                const exceeded = exceededThresholds(thresholds, { count: selected.length, ...(oldestMs !== undefined && { oldestMs }) }, settings.now);
+                const exceeded = exceededBy(selected, thresholds, settings.now);
                 return exceeded.length > 0 && settings.onThreshold === 'fail'
                     ? exceeded.map((e) => e.message).join('; ')
                     : undefined;
@@ -54041,7 +54574,7 @@ function seeing(settings, log, exporter, read) {
     if (target?.kind === 'ids' && (read !== undefined || exporter !== undefined)) {
         Object.assign(options, {
             readFirst: async (_id, record) => {
-                read?.add(entryInfo(record, log.redact), groupValues(dlq, groupBy, record));
+                read?.add(entryInfo(record, log.redact), groupValues(dlq, groupBy, record, log.redact));
                 if (exporter !== undefined)
                     await exporter.write(clean(record));
             },

@@ -1,17 +1,25 @@
 /**
  * Runs the emulator as a process: `node emulator/cli.ts [--port 8080] [--seed 50] [--ids-file ids.txt]
- * [--seed-qstash 20] [--qstash-ids-file ids.txt] [--latency 25] [--rate-limit 100] [--token T]
+ * [--seed-qstash 20] [--qstash-ids-file ids.txt] [--latency 25] [--rate-limit 100] [--token T] [--read-only-token R]
  * [--cursor id|position] [--redrive-removes] [--redrive-missing reject|partial|ignore]
  * [--keep-alive-timeout ms] [--tls-key key.pem --tls-cert cert.pem]`.
- * Prints its URL, then serves until stopped.
+ * Prints its URL and its read-only token, then serves until stopped.
  *
  * --seed N / --ids-file: N Workflow DLQ entries, their ids written one a line. --seed-qstash N / --qstash-ids-file: the
  * same for the message DLQ. --redrive-removes: a restarted or resumed Workflow DLQ entry leaves the DLQ (undocumented;
- * by default it stays). --cursor position: offset cursors (pages shift under deletions).
+ * by default it stays). --cursor position: offset cursors (pages shift under deletions). --read-only-token: the token
+ * that may only GET (every other request with it is a 403, as Upstash answers it).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { DEFAULT_TOKEN, DlqEmulator, messageEntries, workflowEntries, type RedriveMissing } from './server.ts';
+import {
+  DEFAULT_READONLY_TOKEN,
+  DEFAULT_TOKEN,
+  DlqEmulator,
+  messageEntries,
+  workflowEntries,
+  type RedriveMissing,
+} from './server.ts';
 
 const { values } = parseArgs({
   options: {
@@ -23,6 +31,7 @@ const { values } = parseArgs({
     latency: { type: 'string', default: '0' },
     'rate-limit': { type: 'string' },
     token: { type: 'string', default: DEFAULT_TOKEN },
+    'read-only-token': { type: 'string', default: DEFAULT_READONLY_TOKEN },
     cursor: { type: 'string', default: 'id' },
     'redrive-removes': { type: 'boolean', default: false },
     'redrive-missing': { type: 'string', default: 'reject' },
@@ -47,11 +56,13 @@ if (values.cursor !== 'id' && values.cursor !== 'position') fail(`--cursor must 
 if (!['reject', 'partial', 'ignore'].includes(values['redrive-missing'])) {
   fail('--redrive-missing must be reject, partial or ignore');
 }
+if (values['read-only-token'] === values.token) fail('--read-only-token must differ from --token');
 if ((values['tls-key'] === undefined) !== (values['tls-cert'] === undefined)) fail('--tls-key needs --tls-cert');
 
 const emulator = await DlqEmulator.start({
   port: count('port', values.port),
   token: values.token,
+  readOnlyToken: values['read-only-token'],
   latencyMs: count('latency', values.latency),
   cursor: values.cursor,
   redriveRemoves: { workflow: values['redrive-removes'] },
@@ -71,6 +82,7 @@ console.log(
   `QStash DLQ emulator listening on ${emulator.url} with ${ids.length} workflow DLQ entries` +
     (messageIds.length > 0 ? ` and ${messageIds.length} message DLQ entries` : ''),
 );
+console.log(`Read-only token (GET only): ${emulator.readOnlyToken}`);
 
 const stop = (): void => void emulator.close().then(() => process.exit(0));
 process.once('SIGINT', stop);

@@ -1,8 +1,8 @@
 /**
  * A loopback QStash DLQ emulator: the Workflow DLQ (/v2/workflows/dlq) and the message DLQ (/v2/dlq), per-id GET and
  * DELETE, listing with filters and cursors, bulk delete, the redrive endpoints (restart, resume, failure-callback
- * retry and cancel, message retry; per id and bulk), bearer auth, a burst rate limit with Upstash's Burst-RateLimit-*
- * headers, and scriptable faults. One emulator serves the tests, the demo and the benchmark.
+ * retry and cancel, message retry; per id and bulk), bearer auth (and a read-only token that may only GET), a burst
+ * rate limit with Upstash's Burst-RateLimit-* headers, and scriptable faults. One emulator serves the tests, the demo and the benchmark.
  *
  * This file is the HTTP side: sockets, TLS, keep-alive, faults, the rate limit, auth and the request records. The
  * routes are a table in operations.ts, their behaviours in entries.ts and redrive.ts, the entries, paging and the
@@ -21,17 +21,19 @@ import { methodNotAllowed, noRoute, type Answer } from './answers.ts';
 import { route, type World } from './operations.ts';
 import type { RedriveMissing } from './redrive.ts';
 import type { EmulatedRun, RunOutcomes } from './runs.ts';
-import { DlqStore, type CursorMode, type DlqEntry, type DlqKind, type RerunRecord } from './store.ts';
+import { DlqStore, type CursorMode, type DlqEntry, type DlqKind, type ListOrder, type RerunRecord } from './store.ts';
 
 export type { FaultRule } from './faults.ts';
 export { WORKFLOW_BULK_REDRIVE_LIMIT, type RedriveMissing } from './redrive.ts';
 export { RUN_STATES, type EmulatedRun, type RunOutcome, type RunOutcomes, type RunState } from './runs.ts';
+export { DETAILED_VALUES, detailedMessageEntries, detailedWorkflowEntries } from './entries.ts';
 export {
   messageEntries,
   workflowEntries,
   type CursorMode,
   type DlqEntry,
   type DlqKind,
+  type ListOrder,
   type RerunOperation,
   type RerunRecord,
 } from './store.ts';
@@ -50,6 +52,8 @@ export interface RateLimitOptions {
 
 export interface EmulatorOptions {
   token?: string;
+  /** A read-only token: accepted for `GET`s, every other method refused with a 403, as Upstash refuses it. */
+  readOnlyToken?: string;
   /** Delay before each request is handled, like network latency. */
   latencyMs?: number;
   rateLimit?: RateLimitOptions;
@@ -57,6 +61,8 @@ export interface EmulatorOptions {
   port?: number;
   /** Default 'id'. */
   cursor?: CursorMode;
+  /** The order listings show entries in. Default 'insertion'. */
+  listOrder?: ListOrder;
   /**
    * Whether a Workflow DLQ entry leaves the DLQ once restarted or resumed: undocumented, default false (it stays).
    * A message DLQ retry always removes the entry, as Upstash documents.
@@ -97,16 +103,33 @@ export interface RequestRecord {
   headers: Record<string, string>;
   /** Whether the request carried `Authorization: Bearer <the emulator's token>`. */
   authorized: boolean;
+  /** Whether it carried the read-only token instead (then only a `GET` was served). */
+  readOnly: boolean;
 }
 
 export const DEFAULT_TOKEN = 'emulator-token-3f9c2d7a1b';
+export const DEFAULT_READONLY_TOKEN = 'emulator-readonly-token-7c1e5a9d';
+
+/**
+ * Upstash refuses every change made with a read-only token with a 403 (its documents say the token "cannot be used
+ * to ... modify existing resources"; they do not publish the body's wording, so this error text is ours).
+ */
+export const READONLY_REFUSAL = { error: 'this is a read-only token: it cannot be used to change anything' };
 
 export class DlqEmulator {
   readonly token: string;
+  readonly readOnlyToken: string;
   latencyMs: number;
   rateLimit: RateLimitOptions | undefined;
   /** May be changed between requests. */
   cursorMode: CursorMode;
+  /** The order listings show entries in; may be changed between requests. */
+  get listOrder(): ListOrder {
+    return this.store.listOrder;
+  }
+  set listOrder(order: ListOrder) {
+    this.store.listOrder = order;
+  }
   /** May be changed between requests. */
   redriveRemoves: { workflow: boolean };
   /** May be changed between requests. */
@@ -134,9 +157,12 @@ export class DlqEmulator {
 
   private constructor(options: EmulatorOptions) {
     this.token = options.token ?? DEFAULT_TOKEN;
+    this.readOnlyToken = options.readOnlyToken ?? DEFAULT_READONLY_TOKEN;
+    if (this.readOnlyToken === this.token) throw new Error('the read-only token must differ from the token');
     this.latencyMs = options.latencyMs ?? 0;
     this.rateLimit = options.rateLimit;
     this.cursorMode = options.cursor ?? 'id';
+    this.store.listOrder = options.listOrder ?? 'insertion';
     this.redriveRemoves = { workflow: options.redriveRemoves?.workflow ?? false };
     this.redriveMissing = options.redriveMissing ?? 'reject';
     this.retryDeduplicates = options.retryDeduplicates ?? (() => false);
@@ -283,9 +309,12 @@ export class DlqEmulator {
     return this.send(req, res, answer.status, answer.body, limited.headers);
   }
 
-  /** A 401 unless the request carries the emulator's token. */
+  /** A 401 unless the request carries the emulator's token, or the read-only one (then a 403 for all but GET). */
   private authorize(req: IncomingMessage): Answer | undefined {
     if (req.headers.authorization === `Bearer ${this.token}`) return undefined;
+    if (req.headers.authorization === `Bearer ${this.readOnlyToken}`) {
+      return req.method === 'GET' ? undefined : { status: 403, body: JSON.stringify(READONLY_REFUSAL) };
+    }
     return { status: 401, body: JSON.stringify({ error: 'unauthorized' }) };
   }
 
@@ -330,6 +359,7 @@ export class DlqEmulator {
       at: Date.now(),
       headers,
       authorized: req.headers.authorization === `Bearer ${this.token}`,
+      readOnly: req.headers.authorization === `Bearer ${this.readOnlyToken}`,
     });
   }
 

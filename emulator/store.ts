@@ -28,6 +28,16 @@ export interface DlqEntry {
  */
 export type CursorMode = 'id' | 'position';
 
+/**
+ * The order a listing shows entries in (Upstash documents none, and its listing takes no order parameter):
+ * - 'insertion' (default): oldest inserted first.
+ * - 'newest-first': by createdAt, newest first (ties: the later inserted first).
+ * - 'shuffled': an order that looks random but is fixed for a seed (`DlqStore.listSeed`), so that paging works.
+ * In 'id' cursor mode the cursor names the last entry's place in the order, so paging stays stable under deletions
+ * in every order.
+ */
+export type ListOrder = 'insertion' | 'newest-first' | 'shuffled';
+
 export type RerunOperation = 'restart' | 'resume' | 'retry' | 'callback';
 
 /** One re-run the emulator performed (recorded even when a fault then drops or hangs the answer). */
@@ -58,7 +68,8 @@ const FILTERS: Record<DlqKind, Record<string, string>> = {
     workflowCreatedAt: 'workflowCreatedAt',
     label: 'label',
     failureFunctionState: 'failureFunctionState',
-    callerIp: 'callerIp',
+    // The filter is `callerIp`; the entry's field is `callerIP` (Upstash's OpenAPI documents).
+    callerIp: 'callerIP',
     flowControlKey: 'flowControlKey',
   },
   qstash: {
@@ -69,7 +80,7 @@ const FILTERS: Record<DlqKind, Record<string, string>> = {
     queueName: 'queueName',
     responseStatus: 'responseStatus',
     label: 'label',
-    callerIp: 'callerIp',
+    callerIp: 'callerIP',
     flowControlKey: 'flowControlKey',
   },
 };
@@ -84,6 +95,10 @@ export class DlqStore {
   readonly reruns: RerunRecord[] = [];
   /** The runs restart and resume created, and their outcomes (runs.ts). */
   readonly runs = new RunLog();
+  /** The order listings use unless a page is asked for in another; may be changed between requests. */
+  listOrder: ListOrder = 'insertion';
+  /** The seed of the 'shuffled' order. */
+  listSeed = 1;
   private readonly entries: Record<DlqKind, Map<string, StoredEntry>> = { workflow: new Map(), qstash: new Map() };
   private seq = 0;
   private rerunSeq = 0;
@@ -116,14 +131,24 @@ export class DlqStore {
     return `${kind}_rerun_${++this.rerunSeq}`;
   }
 
-  /** The next `count` entries matching the query's filters after its `cursor`, read as `mode` says. */
-  page(dlq: DlqKind, query: URLSearchParams, count: number, mode: CursorMode): Page {
+  /** The next `count` entries matching the query's filters after its `cursor`, read as `mode` says, in `order`. */
+  page(dlq: DlqKind, query: URLSearchParams, count: number, mode: CursorMode, order = this.listOrder): Page {
     const wanted = matcher(dlq, query);
     if (mode === 'position') {
       const offset = Math.max(0, Math.floor(Number(query.get('cursor') ?? 0) || 0));
-      const all = [...this.entries[dlq].values()].filter(({ entry }) => wanted(entry));
+      const all = this.ordered(dlq, order, wanted, undefined);
       const entries = all.slice(offset, offset + count).map(({ entry }) => entry);
       return offset + count < all.length ? { entries, cursor: String(offset + count) } : { entries };
+    }
+    if (order !== 'insertion') {
+      const after = parseRank(query.get('cursor'));
+      const rest = this.ordered(dlq, order, wanted, after);
+      const entries = rest.slice(0, count);
+      const last = entries[entries.length - 1];
+      const more = rest.length > count && last !== undefined;
+      return more
+        ? { entries: entries.map(({ entry }) => entry), cursor: last.rank.join(':') }
+        : { entries: entries.map(({ entry }) => entry) };
     }
     const after = Number(query.get('cursor') ?? 0) || 0;
     const entries: DlqEntry[] = [];
@@ -140,6 +165,52 @@ export class DlqStore {
     }
     return more ? { entries, cursor: String(lastSeq) } : { entries };
   }
+
+  /** The matching entries in `order`, each with its place in it; only those after `after` when given. */
+  private ordered(
+    dlq: DlqKind,
+    order: ListOrder,
+    wanted: (entry: DlqEntry) => boolean,
+    after: readonly number[] | undefined,
+  ): { entry: DlqEntry; rank: number[] }[] {
+    const ranked: { entry: DlqEntry; rank: number[] }[] = [];
+    for (const { seq, entry } of this.entries[dlq].values()) {
+      if (!wanted(entry)) continue;
+      const rank = rankOf(order, seq, entry, this.listSeed);
+      if (after === undefined || compareRanks(rank, after) > 0) ranked.push({ entry, rank });
+    }
+    return ranked.sort((a, b) => compareRanks(a.rank, b.rank));
+  }
+}
+
+/** An entry's place in a listing order: compared element by element, smaller first. */
+function rankOf(order: ListOrder, seq: number, entry: DlqEntry, seed: number): number[] {
+  if (order === 'newest-first') return [-Number(entry.createdAt), -seq];
+  if (order === 'shuffled') return [mix(seq, seed), seq];
+  return [seq];
+}
+
+/** A fixed 32-bit hash of (seq, seed): the shuffled order. */
+function mix(seq: number, seed: number): number {
+  let h = Math.imul(seq ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(seed, 0xc2b2ae35);
+  h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
+  h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+function compareRanks(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i += 1) {
+    const d = (a[i] ?? 0) - (b[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** A non-insertion 'id' cursor: the last entry's rank, `:`-separated; undefined (from the start) when absent. */
+function parseRank(cursor: string | null): number[] | undefined {
+  if (cursor === null || cursor === '') return undefined;
+  const rank = cursor.split(':').map(Number);
+  return rank.every(Number.isFinite) ? rank : undefined;
 }
 
 /** `dlqIds`, repeated or comma-separated, empty values dropped. */
@@ -186,10 +257,12 @@ function matcher(dlq: DlqKind, query: URLSearchParams): (entry: DlqEntry) => boo
 }
 
 function fieldMatches(entry: DlqEntry, field: string, wanted: readonly string[]): boolean {
-  // Entries may carry one `label` or a `labels` array.
-  const value = field === 'label' && entry.label === undefined ? entry.labels : entry[field];
-  if (Array.isArray(value)) return value.some((item) => wanted.includes(String(item)));
-  return value !== undefined && value !== null && wanted.includes(String(value));
+  // Entries may carry the deprecated `label`, a `labels` array, or both: the filter matches any of them.
+  const values = field === 'label' ? [entry.label, entry.labels] : [entry[field]];
+  return values.some((value) => {
+    if (Array.isArray(value)) return value.some((item) => wanted.includes(String(item)));
+    return value !== undefined && value !== null && wanted.includes(String(value));
+  });
 }
 
 /** Workflow DLQ entries with ids shaped like Upstash's (`<ms>-<n>`), one second apart, the newest now. */

@@ -12,6 +12,7 @@ import {
   topGroups,
   type CensusResult,
 } from './census.js';
+import { escapeCell } from './text.js';
 
 /** Rows of the groups table; the rest are summed in one "others" row. */
 export const SUMMARY_GROUP_ROWS = 20;
@@ -40,19 +41,6 @@ export interface CensusMarkdownOptions {
   readonly thresholds?: readonly ThresholdLine[];
   /** The section's heading; `### What the DLQ holds` when absent. */
   readonly heading?: string;
-}
-
-const HTML_ENTITIES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
-
-/**
- * Text safe inside a Markdown table cell or list item: no HTML, no table breaks, no code spans, emphasis or links,
- * one line. (The same rule as the run summary's cells.)
- */
-export function escapeMarkdown(text: string): string {
-  return text
-    .replace(/[&<>]/gu, (c) => HTML_ENTITIES[c]!)
-    .replace(/[\\`*_[\]|~#!]/gu, (c) => `\\${c}`)
-    .replace(/\s+/gu, ' ');
 }
 
 /**
@@ -99,7 +87,7 @@ function plural(count: number, one: string, many = `${one}s`): string {
 export function censusMarkdown(result: CensusResult, opts: CensusMarkdownOptions): string {
   const show = (text: string): string => {
     const clean = opts.redact(text);
-    return escapeMarkdown(clean.length > MAX_SHOWN ? `${clean.slice(0, MAX_SHOWN - 1)}…` : clean);
+    return escapeCell(clean.length > MAX_SHOWN ? `${clean.slice(0, MAX_SHOWN - 1)}…` : clean);
   };
   const lines: string[] = [opts.heading ?? '### What the DLQ holds', ''];
   lines.push(...totals(result));

@@ -3,7 +3,9 @@
  * oldest and newest, ages, arrivals per day, groups), the `groups` output, and the keep-newest rule. Pure: no I/O,
  * no requests, no Actions; every structure it keeps is bounded whatever the server sends.
  */
+import { createHash } from 'node:crypto';
 import type { EntryInfo } from './outcomes.js';
+import { ownCopy } from './qstash/listing.js';
 import type { DlqKind } from './qstash/paths.js';
 
 export type GroupField =
@@ -67,14 +69,6 @@ function callbackState(info: unknown): unknown {
   return info !== null && typeof info === 'object' ? (info as { state?: unknown }).state : undefined;
 }
 
-/**
- * A copy of `value` that holds no reference to a longer string: V8 may keep a cut of a string as a view of the
- * whole, and a group key lives for the rest of the run.
- */
-function ownCopy(value: string): string {
-  return JSON.parse(JSON.stringify(value)) as string;
-}
-
 /** A value as a group key: strings as they are, finite numbers in decimal; anything else is no value. */
 function asKey(value: unknown): string | undefined {
   if (typeof value === 'string') return value === '' ? undefined : value;
@@ -112,6 +106,28 @@ export function groupValues(
   }
   return values.size === 0 ? [''] : [...values];
 }
+
+/**
+ * An entry's keep-per keys: as groupValues, but two values that differ anywhere are never one group. A value longer
+ * than MAX_GROUP_VALUE_LENGTH is held as a digest of the whole of it (never shown), so that two long URLs sharing
+ * their first 127 characters keep their newest entries apart, at a bounded cost per entry. At most
+ * MAX_KEYS_PER_ENTRY keys (labels) per entry are held: an entry with more counts for keep-per in its first 32.
+ */
+export function groupKeys(dlq: DlqKind, field: GroupField, record: Record<string, unknown>): string[] {
+  if (!isGroupField(dlq, field)) return [''];
+  const keys = new Set<string>();
+  for (const raw of FIELD_VALUES[field](record)) {
+    const key = asKey(raw);
+    if (key === undefined) continue;
+    keys.add(
+      key.length <= MAX_GROUP_VALUE_LENGTH ? ownCopy(key) : `#${createHash('sha256').update(key).digest('base64')}`,
+    );
+  }
+  return keys.size === 0 ? [''] : [...keys].slice(0, MAX_KEYS_PER_ENTRY);
+}
+
+/** The most keep-per keys held for one entry (see groupKeys). */
+export const MAX_KEYS_PER_ENTRY = 32;
 
 /** The most distinct group values a census tracks; a value first seen past them counts under "others". */
 export const MAX_GROUP_VALUES = 10_000;
@@ -182,7 +198,8 @@ export class Census {
   add(info: Pick<EntryInfo, 'createdAt'>, groups: readonly string[]): void {
     this.count += 1;
     this.addDate(info.createdAt);
-    for (const value of new Set(groups.map((g) => cutGroupValue(g)))) this.addGroup(value);
+    if (groups.length === 1) this.addGroup(cutGroupValue(groups[0]!));
+    else for (const value of new Set(groups.map((g) => cutGroupValue(g)))) this.addGroup(value);
   }
 
   private addDate(createdAt: number | undefined): void {
@@ -305,80 +322,72 @@ export interface KeepCandidate {
 /**
  * Which of two dlqIds counts as newer when their createdAt is the same: ids are compared with digit runs read as
  * numbers (Upstash's ids are stream ids, `<ms>-<seq>`, which grow: `1752829295505-10` is newer than
- * `1752829295505-9`), then, for ids that read the same (`07` and `7`), as plain strings. A total order on any ids.
- * Positive when `a` is newer.
+ * `1752829295505-9`, and `1752829295506-0` newer than both), a digit run before any other character; ids that read
+ * the same (`07` and `7`) as plain strings. A total order on any ids. Positive when `a` is newer.
  */
 export function compareIds(a: string, b: string): number {
+  if (a === b) return 0;
+  return byCodeUnits(idOrderKey(a), idOrderKey(b));
+}
+
+function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * A string whose plain order is compareIds' order: each digit run as \u0001, its length (leading zeros dropped) and
+ * its digits; each other character as \u0002 and itself; then \u0000 and the id, for ids that read the same.
+ * Computed once per compared entry, so that a heap's many comparisons are native string comparisons.
+ */
+export function idOrderKey(id: string): string {
+  let key = '';
   let i = 0;
-  let j = 0;
-  while (i < a.length && j < b.length) {
-    const ca = a.charCodeAt(i);
-    const cb = b.charCodeAt(j);
-    if (isDigit(ca) && isDigit(cb)) {
-      const ea = digitsEnd(a, i);
-      const eb = digitsEnd(b, j);
-      const na = stripZeros(a, i, ea);
-      const nb = stripZeros(b, j, eb);
-      const byRun = ea - na - (eb - nb) || compareRange(a, na, ea, b, nb);
-      if (byRun !== 0) return byRun;
-      i = ea;
-      j = eb;
-    } else if (isDigit(ca) !== isDigit(cb)) {
-      // A digit run sorts before any other character: a consistent rule, so the order stays transitive.
-      return isDigit(ca) ? -1 : 1;
+  while (i < id.length) {
+    const code = id.charCodeAt(i);
+    if (code >= 48 && code <= 57) {
+      let end = i;
+      while (end < id.length && isDigit(id.charCodeAt(end))) end += 1;
+      let start = i;
+      while (start < end - 1 && id.charCodeAt(start) === 48) start += 1;
+      key += `\u0001${String.fromCharCode(Math.min(end - start, 0xffff))}${id.slice(start, end)}`;
+      i = end;
     } else {
-      if (ca !== cb) return ca - cb;
+      key += `\u0002${id[i]}`;
       i += 1;
-      j += 1;
     }
   }
-  const byRest = a.length - i - (b.length - j);
-  if (byRest !== 0) return byRest;
-  return a < b ? -1 : a > b ? 1 : 0;
+  return `${key}\u0000${id}`;
 }
 
 function isDigit(code: number): boolean {
   return code >= 48 && code <= 57;
 }
 
-function digitsEnd(text: string, from: number): number {
-  let end = from;
-  while (end < text.length && isDigit(text.charCodeAt(end))) end += 1;
-  return end;
+/** An entry in a heap: its dlqId's order key is computed at its first createdAt tie, then kept. */
+interface HeapItem {
+  readonly createdAt: number;
+  readonly dlqId: string;
+  orderKey?: string;
 }
-
-function stripZeros(text: string, from: number, end: number): number {
-  let start = from;
-  while (start < end - 1 && text.charCodeAt(start) === 48) start += 1;
-  return start;
-}
-
-/** Two digit runs of the same length, compared digit by digit. */
-function compareRange(a: string, from: number, end: number, b: string, bFrom: number): number {
-  for (let k = 0; k < end - from; k += 1) {
-    const d = a.charCodeAt(from + k) - b.charCodeAt(bFrom + k);
-    if (d !== 0) return d;
-  }
-  return 0;
-}
-
-type Dated = KeepCandidate & { readonly createdAt: number };
 
 /** Positive when `a` is newer: by createdAt, then by dlqId (compareIds). */
-function compareNewer(a: Dated, b: Dated): number {
-  return a.createdAt - b.createdAt || compareIds(a.dlqId, b.dlqId);
+function compareNewer(a: HeapItem, b: HeapItem): number {
+  if (a.createdAt !== b.createdAt) return a.createdAt - b.createdAt;
+  a.orderKey ??= idOrderKey(a.dlqId);
+  b.orderKey ??= idOrderKey(b.dlqId);
+  return byCodeUnits(a.orderKey, b.orderKey);
 }
 
 /** The n newest entries seen, as a min-heap by newness: the root is the oldest kept, the first to give way. */
 class NewestHeap {
-  private readonly items: Dated[] = [];
+  private readonly items: HeapItem[] = [];
   private readonly n: number;
 
   constructor(n: number) {
     this.n = n;
   }
 
-  offer(entry: Dated): void {
+  offer(entry: HeapItem): void {
     const items = this.items;
     if (items.length < this.n) {
       items.push(entry);
@@ -395,33 +404,33 @@ class NewestHeap {
 
   private up(at: number): void {
     const items = this.items;
+    const item = items[at]!;
     let i = at;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (compareNewer(items[i]!, items[parent]!) >= 0) return;
-      [items[i], items[parent]] = [items[parent]!, items[i]!];
+      if (compareNewer(item, items[parent]!) >= 0) break;
+      items[i] = items[parent]!;
       i = parent;
     }
+    items[i] = item;
   }
 
   private down(at: number): void {
     const items = this.items;
+    const item = items[at]!;
+    const size = items.length;
     let i = at;
     for (;;) {
       const left = 2 * i + 1;
+      if (left >= size) break;
       const right = left + 1;
-      let oldest = i;
-      if (left < items.length && compareNewer(items[left]!, items[oldest]!) < 0) oldest = left;
-      if (right < items.length && compareNewer(items[right]!, items[oldest]!) < 0) oldest = right;
-      if (oldest === i) return;
-      [items[i], items[oldest]] = [items[oldest]!, items[i]!];
-      i = oldest;
+      const child = right < size && compareNewer(items[right]!, items[left]!) < 0 ? right : left;
+      if (compareNewer(items[child]!, item) >= 0) break;
+      items[i] = items[child]!;
+      i = child;
     }
+    items[i] = item;
   }
-}
-
-function isDated(entry: KeepCandidate): entry is Dated {
-  return typeof entry.createdAt === 'number' && Number.isFinite(entry.createdAt);
 }
 
 /**
@@ -438,17 +447,21 @@ export function keepNewest(
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`keepNewest: n must be a whole number >= 0, not ${n}`);
   const kept = new Set<string>();
   const heaps = new Map<string, NewestHeap>();
+  const offer = (group: string, item: HeapItem): void => {
+    let heap = heaps.get(group);
+    if (heap === undefined) heaps.set(group, (heap = new NewestHeap(n)));
+    heap.offer(item);
+  };
   for (const entry of entries) {
-    if (!isDated(entry)) {
+    const createdAt = entry.createdAt;
+    if (typeof createdAt !== 'number' || !Number.isFinite(createdAt)) {
       kept.add(entry.dlqId);
       continue;
     }
+    const item: HeapItem = { createdAt, dlqId: entry.dlqId };
     const key = keyOf ? keyOf(entry) : (entry.key ?? '');
-    for (const group of typeof key === 'string' ? [key] : new Set(key.length === 0 ? [''] : key)) {
-      let heap = heaps.get(group);
-      if (heap === undefined) heaps.set(group, (heap = new NewestHeap(n)));
-      heap.offer(entry);
-    }
+    if (typeof key === 'string') offer(key, item);
+    else for (const group of new Set(key.length === 0 ? [''] : key)) offer(group, item);
   }
   for (const heap of heaps.values()) for (const id of heap.ids()) kept.add(id);
   return kept;

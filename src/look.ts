@@ -6,7 +6,7 @@ import { Census, groupsJson, type CensusResult } from './census.js';
 import { formatAge, type ThresholdLine } from './census-summary.js';
 import { Inputs, type OnThreshold } from './inputs.js';
 import type { Outcomes } from './outcomes.js';
-import { exceededThresholds, type Exceeded, type Thresholds } from './thresholds.js';
+import { exceededThresholds, type Exceeded, type Figures, type Thresholds } from './thresholds.js';
 
 export interface Look {
   /** The census of the selection; undefined when the run counts nothing (a by-id run of an operation that changes). */
@@ -33,20 +33,17 @@ export interface LookOptions {
 
 export function lookAt(outcomes: Outcomes, options: LookOptions): Look {
   const census = censusOf(outcomes, options);
-  const stoppedEarly =
-    outcomes.stopped !== undefined &&
-    outcomes.stopped.kind !== 'threshold-exceeded' &&
-    !(outcomes.stopped.kind === 'cap-exceeded' && outcomes.selection?.atLeast !== true);
-  // A by-id report is exact when every id was read (found or not found); a listing, when it finished.
-  const exact = census !== undefined && !stoppedEarly && !(options.read !== undefined && outcomes.failed.length > 0);
+  // A listing's census is exact when the listing finished; a by-id report's, when every id was read (found or not
+  // found) and the run was not stopped.
+  const exact =
+    census !== undefined &&
+    (options.read !== undefined
+      ? outcomes.failed.length === 0 && outcomes.stopped === undefined
+      : outcomes.selection?.incomplete !== true &&
+        outcomes.selection?.atLeast !== true &&
+        outcomes.stopped?.kind !== 'listing-failed');
   const exceeded =
-    census !== undefined && exact
-      ? exceededThresholds(
-          options.thresholds,
-          { count: census.count, ...(census.oldestMs !== undefined && { oldestMs: census.oldestMs }) },
-          options.now,
-        )
-      : [];
+    census !== undefined && exact ? exceededThresholds(options.thresholds, figuresOf(census), options.now) : [];
   return {
     ...(census && { census }),
     exact,
@@ -55,6 +52,25 @@ export function lookAt(outcomes: Outcomes, options: LookOptions): Look {
     thresholds: options.thresholds,
     report: options.report,
   };
+}
+
+/** What the thresholds measure, by the census's rules (what counts as dated). */
+function figuresOf(census: CensusResult): Figures {
+  return { count: census.count, ...(census.oldestMs !== undefined && { oldestMs: census.oldestMs }) };
+}
+
+/**
+ * The thresholds these entries exceed, measured exactly as the outputs measure them: the engine's gate asks this
+ * before anything changes, so the gate and threshold-exceeded never disagree.
+ */
+export function exceededBy(
+  entries: readonly { readonly createdAt?: number }[],
+  thresholds: Thresholds,
+  now: number,
+): Exceeded[] {
+  const census = new Census();
+  for (const info of entries) census.add(info, []);
+  return exceededThresholds(thresholds, figuresOf(census.result(now)), now);
 }
 
 function censusOf(outcomes: Outcomes, options: LookOptions): CensusResult | undefined {

@@ -13,8 +13,8 @@ import { collectTokens } from './endpoint.js';
 import { execute, type EngineOptions, type RecordSink } from './engine/index.js';
 import { ExportWriter, sanitizeRecord } from './export.js';
 import { entryInfo } from './qstash/listing.js';
-import { lookAt, lookOutputs, type Look } from './look.js';
-import { hasThresholds, exceededThresholds } from './thresholds.js';
+import { exceededBy, lookAt, lookOutputs, type Look } from './look.js';
+import { hasThresholds } from './thresholds.js';
 import { readIdsFile } from './files.js';
 import { showId } from './ids.js';
 import { Inputs, INPUTS, type OutputName } from './inputs.js';
@@ -165,21 +165,14 @@ function seeing(
   const report = settings.operation === 'report';
   const options: Pick<EngineOptions, 'sink' | 'groupsOf' | 'gate' | 'readFirst'> = {
     ...(sink && target?.kind === 'query' && { sink }),
-    ...(report && { groupsOf: (record: Readonly<Record<string, unknown>>) => groupValues(dlq, groupBy, record) }),
+    ...(report && {
+      groupsOf: (record: Readonly<Record<string, unknown>>) => groupValues(dlq, groupBy, record, log.redact),
+    }),
   };
   if (hasThresholds(thresholds) && target?.kind === 'query') {
     Object.assign(options, {
       gate: (selected: readonly { createdAt?: number }[]) => {
-        let oldestMs: number | undefined;
-        for (const info of selected) {
-          if (info.createdAt !== undefined && (oldestMs === undefined || info.createdAt < oldestMs))
-            oldestMs = info.createdAt;
-        }
-        const exceeded = exceededThresholds(
-          thresholds,
-          { count: selected.length, ...(oldestMs !== undefined && { oldestMs }) },
-          settings.now,
-        );
+        const exceeded = exceededBy(selected, thresholds, settings.now);
         return exceeded.length > 0 && settings.onThreshold === 'fail'
           ? exceeded.map((e) => e.message).join('; ')
           : undefined;
@@ -191,7 +184,7 @@ function seeing(
       readFirst: async (_id: string, record: Record<string, unknown>) => {
         read?.add(
           entryInfo(record as Record<string, unknown> & { dlqId: string }, log.redact),
-          groupValues(dlq, groupBy, record),
+          groupValues(dlq, groupBy, record, log.redact),
         );
         if (exporter !== undefined) await exporter.write(clean(record));
       },

@@ -45,7 +45,7 @@ export interface Words {
 export type DoneOutput = 'removed' | 'redriven' | 'would-remove' | 'would-redrive' | 'found';
 
 export interface Operation {
-  readonly name: OperationName | 'probe';
+  readonly name: OperationName | 'probe' | 'report';
   readonly dlq: DlqKind;
   /** Whether an attempt that may have reached the server may be sent again (a delete may; a re-run never). */
   readonly idempotent: boolean;
@@ -235,8 +235,20 @@ export function operationFor(name: OperationName, dlq: DlqKind, options: Redrive
 }
 
 /**
+ * The most of an entry read by a `GET` of it (dry runs, reports, the read before a change). An entry holds the
+ * failed request's body and the response's (a message may be several megabytes on paid plans, and base64 adds a
+ * third); past this the entry cannot be exported, and an id that must be read first fails, unchanged.
+ */
+export const ENTRY_BODY_LIMIT = 4 * 1024 * 1024;
+
+/** `GET /v2/.../dlq/{id}`, its body read (up to ENTRY_BODY_LIMIT): the entry as the server holds it. */
+export function entryRead(dlq: DlqKind, id: string): Exchange {
+  return { method: 'GET', path: entryPath(dlq, id), wantsBody: true, maxBodyBytes: ENTRY_BODY_LIMIT };
+}
+
+/**
  * The dry run of an operation: `GET /v2/.../dlq/{id}`, 200 exists (would be carried out), 404 not found. Changes
- * nothing, so it may always be retried.
+ * nothing, so it may always be retried. The body is read (bounded), so that the answer can be exported.
  */
 export function probeFor(real: Operation): Operation {
   // A dry run of a report is the report.
@@ -244,13 +256,8 @@ export function probeFor(real: Operation): Operation {
   const verb = real.words.verb === 'delete' ? 'remove' : real.words.verb;
   const output: DoneOutput = real.redrive ? 'would-redrive' : 'would-remove';
   return {
+    ...reading(real.dlq),
     name: 'probe',
-    dlq: real.dlq,
-    idempotent: true,
-    redrive: false,
-    changes: false,
-    request: (id) => ({ method: 'GET', path: entryPath(real.dlq, id) }),
-    answer: () => ({ kind: 'done' }),
     words: {
       verb: real.words.verb,
       past: `Dry run: would ${verb}`,
@@ -263,18 +270,13 @@ export function probeFor(real: Operation): Operation {
 }
 
 /**
- * A report: reads and changes nothing, so it only ever sends `GET`s and works with a read-only token. By id it is a
- * probe whose found entries no list output holds (entries-count counts them); by filter it is the listing alone.
+ * `operation: report`: reads each entry and changes nothing (`GET` only, so a read-only token works), 200 found,
+ * 404 not found. Its found ids are counted (entries-count), not listed in an output: a whole DLQ does not fit in one.
  */
 export function reportFor(dlq: DlqKind): Operation {
   return {
+    ...reading(dlq),
     name: 'report',
-    dlq,
-    idempotent: true,
-    redrive: false,
-    changes: false,
-    request: (id) => ({ method: 'GET', path: entryPath(dlq, id), wantsBody: true, maxBodyBytes: ENTRY_BODY_LIMIT }),
-    answer: () => ({ kind: 'done' }),
     words: {
       verb: 'report',
       past: 'Found',
@@ -286,8 +288,17 @@ export function reportFor(dlq: DlqKind): Operation {
   };
 }
 
-/** The most one entry's answer may hold when it is read (a report, an export): bodies are bounded by the plan's limit. */
-export const ENTRY_BODY_LIMIT = 4 * 1024 * 1024;
+/** What every reading operation shares: one bounded `GET` per id, never a change, always safe to retry. */
+function reading(dlq: DlqKind): Omit<Operation, 'name' | 'words'> {
+  return {
+    dlq,
+    idempotent: true,
+    redrive: false,
+    changes: false,
+    request: (id) => entryRead(dlq, id),
+    answer: () => ({ kind: 'done' }),
+  };
+}
 
 export class OverrideError extends Error {
   override name = 'OverrideError';

@@ -111,6 +111,8 @@ export interface SelectionReport {
   /** The inputs the cap and select-all are given under, for messages (max-entries, select-all). */
   readonly capInput: string;
   readonly allInput: string;
+  /** The listing did not finish (it failed, or stopped once past the cap): `matched` and `entries` are partial. */
+  readonly incomplete?: boolean;
   /** keep-newest: the matching entries kept (left out of the selection). */
   readonly kept?: ReadonlySet<string>;
   /** A report's group-by values of each matching entry. */

@@ -8,6 +8,7 @@ import type { Operation } from './operations.js';
 import { STOP_CAUSES, type FailedId, type Outcomes, type Settled } from './outcomes.js';
 import { censusMarkdown, formatAge } from './census-summary.js';
 import { thresholdLines, type Look } from './look.js';
+import { escapeCell, safeDate } from './text.js';
 
 /** A JSON object whose keys are ids: built so that an id such as `__proto__` is just a key. */
 function idObject(entries: Iterable<readonly [string, string]>): string {
@@ -192,7 +193,7 @@ export function verdict(outcomes: Outcomes, context: VerdictContext): Verdict {
   }
   if (outcomes.dateOutliers > 0) {
     warnings.push(
-      `The listing returned ${plural(outcomes.dateOutliers, 'entry', 'entries')} created outside from-date / to-date / older-than; ` +
+      `The listing returned ${plural(outcomes.dateOutliers, 'entry', 'entries')} created outside from-date / to-date / older-than (or without a createdAt); ` +
         `they were left out (not acted on). If that is unexpected, Upstash may filter dates by another timestamp: select those entries by id.`,
     );
   }
@@ -291,22 +292,6 @@ export interface SummaryContext extends VerdictContext {
 export const SUMMARY_MAX_ROWS = 1000;
 const SUMMARY_MAX_BYTES = 256 * 1024;
 
-const HTML_ENTITIES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
-
-/** Text safe inside a Markdown table cell: no HTML, no table breaks, no emphasis or links. */
-function escapeCell(text: string): string {
-  return text
-    .replace(/[&<>]/gu, (c) => HTML_ENTITIES[c]!)
-    .replace(/[\\`*_[\]|]/gu, (c) => `\\${c}`)
-    .replace(/\s+/gu, ' ');
-}
-
-function safeDate(ms: number | undefined): string {
-  if (ms === undefined) return '';
-  const date = new Date(ms);
-  return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString();
-}
-
 /** The summary of a step whose inputs were refused: what was wrong, and that nothing was sent. */
 export function refusedMarkdown(problem: string): string {
   const lines = problem.split('\n').map((line) => escapeCell(line.replace(/^- /u, '')));
@@ -353,7 +338,7 @@ export function summaryMarkdown(outcomes: Outcomes, context: SummaryContext): st
           ? '- Selection: the whole DLQ'
           : `- Selection: \`${selection.allInput}\` (every entry of the DLQ)`
         : `- Selection: ${selection.filters.map((f) => `\`${f.input}\` = ${f.values.map(cell).join(' or ')}`).join('; ')}`,
-      `- Matched: ${selection.matched}${selection.cap !== undefined ? ` (more than ${selection.capInput} ${selection.cap})` : ''}`,
+      `- ${selection.kept !== undefined ? `Matched: ${selection.matched + selection.kept.size}; acted on` : 'Matched'}: ${selection.matched}${selection.cap !== undefined ? ` (more than ${selection.capInput} ${selection.cap})` : ''}`,
     );
   }
   if (outcomes.unattributed > 0) lines.push(`- Unattributed bulk deletions: ${outcomes.unattributed}`);

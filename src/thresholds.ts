@@ -4,6 +4,7 @@
  */
 import { formatAge } from './census-summary.js';
 import { Inputs } from './inputs.js';
+import { safeDate } from './text.js';
 
 export interface Thresholds {
   /** More selected entries than this exceeds (0: any entry at all). */
@@ -45,7 +46,7 @@ export function exceededThresholds(thresholds: Thresholds, figures: Figures, now
     exceeded.push({
       input: Inputs.failIfOlderThan,
       message:
-        `the oldest selected entry was created at ${new Date(figures.oldestMs).toISOString()}, ` +
+        `the oldest selected entry was created at ${safeDate(figures.oldestMs)}, ` +
         `${formatAge(now - figures.oldestMs)} before the step started, older than ${Inputs.failIfOlderThan} (${thresholds.olderThanRaw ?? `${olderThanMs} ms`})`,
     });
   }

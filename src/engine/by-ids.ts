@@ -55,6 +55,8 @@ export async function byIds(ids: readonly string[], strategy: Strategy, parts: P
   const { ledger, operation, perId, options } = parts;
   ledger.order = ids;
   const sendable = ids.filter((id) => ledger.admit(id));
+  // Every entry read before it is changed (the export): per id, since a listing's bulk calls read nothing first.
+  if (options.readFirst) return perId.reading(options.readFirst).sendAll(sendable);
   const listingHelps = parts.bulk !== undefined || !operation.changes;
   if (strategy === 'auto' && listingHelps && listsFor(sendable.length, options.concurrency, options.listFromIds)) {
     return race(sendable, parts);

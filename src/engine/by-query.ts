@@ -3,7 +3,7 @@
  * write the export, ask the thresholds, check the cap, then act on every match, in bulk where the operation has a
  * bulk form. Nothing is changed on the strength of a listing that did not finish, nor before the export is written.
  */
-import { groupValues, keepNewest } from '../census.js';
+import { groupKeys, keepNewest } from '../census.js';
 import type { EntryInfo } from '../outcomes.js';
 import { Batcher, type Batch } from './batching.js';
 import type { Parts } from './parts.js';
@@ -25,11 +25,13 @@ export async function byQuery(target: QueryTarget, parts: Parts): Promise<void> 
   const from = Number(target.query.find(([param]) => param === 'fromDate')?.[1][0] ?? Number.NEGATIVE_INFINITY);
   const to = Number(target.query.find(([param]) => param === 'toDate')?.[1][0] ?? Number.POSITIVE_INFINITY);
   const outside = new Set<string>();
+  const dated = Number.isFinite(from) || Number.isFinite(to);
   // keep-newest and the thresholds need the whole listing: the cap counts what is acted on, the gate exact figures.
   const readAll = target.keep !== undefined || options.gate !== undefined;
-  const listing = await lister.list(target.query, lister.ceiling, (page, _last, records) => {
+  const onPage = (page: readonly EntryInfo[], records: readonly Record_[]): boolean => {
     page.forEach((info, index) => {
-      if (info.createdAt !== undefined && (info.createdAt < from || info.createdAt > to)) {
+      // With dates to keep to, an entry without createdAt cannot be shown to keep to them: it is left out too.
+      if (info.createdAt === undefined ? dated : info.createdAt < from || info.createdAt > to) {
         outside.add(info.dlqId);
         return;
       }
@@ -38,12 +40,21 @@ export async function byQuery(target: QueryTarget, parts: Parts): Promise<void> 
       const record = records[index];
       if (record === undefined) return;
       if (groups) groups.set(info.dlqId, options.groupsOf!(record));
-      if (keys) keys.set(info.dlqId, groupValues(operation.dlq, per!, record));
+      if (keys) keys.set(info.dlqId, groupKeys(operation.dlq, per!, record));
       exporting.write(record);
     });
     // Past the cap the run will change nothing: no need to read (and hold) the rest of the listing.
     return !readAll && target.cap > 0 && entries.size > target.cap;
-  });
+  };
+  // A report reads side by side (listing.ts): it changes nothing, and its whole point is the whole listing. Runs that
+  // act keep the one page chain, in listing order, whose stopping rules (the cap, the bounds) are proven for it.
+  const listing =
+    operation.name === 'report'
+      ? await lister.listWide(target.query, onPage, {
+          concurrency: options.concurrency,
+          now: (options.now ?? Date.now)(),
+        })
+      : await lister.list(target.query, lister.ceiling, (page, _last, records) => onPage(page, records));
   // An id listed outside the dates and also inside them (a page listed it twice, or it moved) is selected, not an
   // outlier: the count is of ids left out, each once.
   for (const id of entries.keys()) outside.delete(id);
@@ -59,6 +70,7 @@ export async function byQuery(target: QueryTarget, parts: Parts): Promise<void> 
     allInput: target.allInput,
     ...(kept && { kept }),
     ...(groups && { groups }),
+    ...(listing.kind !== 'complete' && { incomplete: true }),
   };
   // Whatever happens next, the export holds what was listed before anything is changed.
   const exportProblem = await exporting.finish(kept);

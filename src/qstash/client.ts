@@ -75,8 +75,11 @@ export type ListResult =
   | {
       readonly kind: 'page';
       readonly entries: readonly EntryInfo[];
-      /** The listed records as the server gave them, index by index with entries; never kept by the client. */
-      readonly records: readonly Readonly<Record<string, unknown>>[];
+      /**
+       * The listed objects behind `entries`, index by index (those with a usable dlqId), as the server sent them:
+       * for a caller that needs more than the shown fields (a census, an export). The client keeps none of them.
+       */
+      readonly records: readonly Record<string, unknown>[];
       /** Absent on the last page. */
       readonly cursor?: string;
       /** Entries without a usable dlqId, left out. */

@@ -36,7 +36,7 @@ function num(value: unknown): number | undefined {
  * A copy of `value` that holds no reference to a longer string. V8 may keep a cut (slice) of a string as a view of
  * the whole: a cut of a 1 MiB field would keep the 1 MiB alive for the rest of the run.
  */
-function ownCopy(value: string): string {
+export function ownCopy(value: string): string {
   return JSON.parse(JSON.stringify(value)) as string;
 }
 

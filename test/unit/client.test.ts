@@ -271,6 +271,7 @@ describe('DlqClient.listPage', () => {
     expect(await client.listPage('qstash', [['label', ['x']]], 'c0', 10)).toEqual({
       kind: 'page',
       entries: [{ dlqId: 'a' }, { dlqId: 'b', url: 'u' }],
+      // The listed objects behind the entries, as sent, index by index.
       records: [{ dlqId: 'a' }, { dlqId: 'b', url: 'u' }],
       skipped: 2,
       cursor: 'next',

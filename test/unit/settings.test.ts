@@ -346,3 +346,121 @@ describe('readSettings: re-run overrides', () => {
     expect(message).not.toMatch(/operation is delete/);
   });
 });
+
+describe('issue 17 inputs: refusals and what is accepted', () => {
+  const filter = { 'qstash-token': TOKEN, 'workflow-url': 'https://app.example.com/wf' };
+  const report = { 'qstash-token': TOKEN, operation: 'report' };
+
+  it('group-by with an operation other than report: refused naming the input, the value and the operation', () => {
+    const message = problem({ ...filter, 'group-by': 'label' });
+    expect(message).toMatch(/^Invalid input; no request was sent/u);
+    expect(message).toContain('group-by: "label"');
+    expect(message).toContain('operation is delete');
+    expect(message).toContain('Accepted: group-by with operation report');
+  });
+
+  it('group-by with an unknown field, per DLQ: each DLQ lists its own fields', () => {
+    const workflow = problem({ ...report, 'group-by': 'queue-name' });
+    expect(workflow).toContain('group-by: "queue-name" is not a field entries of the workflow DLQ are grouped by');
+    expect(workflow).toContain(
+      'Accepted: workflow-url, url, label, response-status, failure-function-state, flow-control-key, caller-ip (dlq: workflow)',
+    );
+    const qstash = problem({ ...report, dlq: 'qstash', 'group-by': 'workflow-url' });
+    expect(qstash).toContain('group-by: "workflow-url" is not a field entries of the qstash DLQ are grouped by');
+    expect(qstash).toContain(
+      'Accepted: url, label, response-status, flow-control-key, url-group, queue-name, caller-ip (dlq: qstash)',
+    );
+  });
+
+  it('group-by accepted on a report, each DLQ defaulting to its own field', () => {
+    expect(readSettings(source({ ...report, 'group-by': 'caller-ip' })).groupBy).toBe('caller-ip');
+    expect(readSettings(source({ ...report, dlq: 'qstash', 'group-by': 'url-group' })).groupBy).toBe('url-group');
+    expect(readSettings(source(report)).groupBy).toBe('workflow-url');
+    expect(readSettings(source({ ...report, dlq: 'qstash' })).groupBy).toBe('url');
+  });
+
+  it('a report needs no selection: the whole DLQ, with no cap', () => {
+    const settings = readSettings(source(report));
+    expect(settings.target).toMatchObject({ kind: 'query', query: [], filters: [] });
+  });
+
+  it('keep-per without keep-newest: refused, naming both', () => {
+    const message = problem({ ...filter, 'keep-per': 'label' });
+    expect(message).toContain('keep-per: "label" is given without keep-newest');
+  });
+
+  for (const value of ['0', '-1', 'abc', '1.5']) {
+    it(`keep-newest ${JSON.stringify(value)}: refused with what is accepted`, () => {
+      const message = problem({ ...filter, 'keep-newest': value });
+      expect(message).toContain(`keep-newest: ${JSON.stringify(value)} is not accepted`);
+      expect(message).toContain('Accepted: a whole number of entries to keep, 1 or more');
+    });
+  }
+
+  it('keep-newest with dlq-ids: refused naming both inputs', () => {
+    const message = problem({ ...base, 'keep-newest': '3' });
+    expect(message).toContain('keep-newest');
+    expect(message).toContain('dlq-ids');
+  });
+
+  it('keep-per with an unknown field: refused per DLQ', () => {
+    expect(problem({ ...filter, 'keep-newest': '2', 'keep-per': 'queue-name' })).toContain(
+      'keep-per: "queue-name" is not a field entries of the workflow DLQ are grouped by',
+    );
+  });
+
+  it('keep-newest and keep-per accepted with filters', () => {
+    const settings = readSettings(source({ ...filter, 'keep-newest': '3', 'keep-per': 'Label' }));
+    expect(settings.target).toMatchObject({ kind: 'query', keep: { newest: 3, per: 'label' } });
+  });
+
+  for (const value of ['-1', '1.5', 'many']) {
+    it(`fail-if-count-above ${JSON.stringify(value)}: refused`, () => {
+      const message = problem({ ...report, 'fail-if-count-above': value });
+      expect(message).toContain(`fail-if-count-above: ${JSON.stringify(value)} is not accepted`);
+      expect(message).toContain('Accepted: a whole number, 0 or more');
+    });
+  }
+
+  it('fail-if-older-than with a bad duration: refused with the accepted syntax', () => {
+    const message = problem({ ...report, 'fail-if-older-than': '3 days' });
+    expect(message).toContain('fail-if-older-than: "3 days" is not a duration');
+    expect(message).toContain('Accepted: a whole number and a unit');
+  });
+
+  it('thresholds with ids: refused for a delete (naming the inputs), accepted for a report', () => {
+    const message = problem({ ...base, 'fail-if-count-above': '0', 'fail-if-older-than': '1d' });
+    expect(message).toContain('fail-if-count-above, fail-if-older-than: a threshold is checked');
+    expect(message).toContain('dlq-ids');
+    const settings = readSettings(source({ ...base, operation: 'report', 'fail-if-count-above': '0' }));
+    expect(settings.thresholds).toEqual({ countAbove: 0 });
+  });
+
+  it('thresholds accepted on filters, with the raw duration kept for messages', () => {
+    const settings = readSettings(source({ ...filter, 'fail-if-count-above': '500', 'fail-if-older-than': '7d' }));
+    expect(settings.thresholds).toEqual({ countAbove: 500, olderThanMs: 7 * 86_400_000, olderThanRaw: '7d' });
+  });
+
+  it('export with a bad value: refused naming what is accepted', () => {
+    const message = problem({ ...filter, export: 'everything' });
+    expect(message).toContain('export: "everything" is not an export');
+    expect(message).toMatch(/Accepted: .*entries.*entries-with-bodies/u);
+    expect(readSettings(source({ ...filter, export: 'entries-with-bodies' })).exportKind).toBe('entries-with-bodies');
+  });
+
+  it('on-threshold blank (an expression that evaluated empty) or unknown: refused', () => {
+    const blank = (): unknown =>
+      readSettings(source({ ...report, 'on-threshold': ' ' }, { 'INPUT_ON-THRESHOLD': ' ' }));
+    expect(blank).toThrow(
+      /on-threshold: evaluated to an empty value .*Accepted: fail .* or warn .*leave the input out for fail/u,
+    );
+    expect(problem({ ...report, 'on-threshold': 'shout' })).toContain('on-threshold: "shout"');
+    expect(readSettings(source({ ...report, 'on-threshold': 'warn' })).onThreshold).toBe('warn');
+  });
+
+  it('several of them wrong at once: every one is named', () => {
+    const message = problem({ ...filter, 'group-by': 'label', 'keep-newest': '0', export: 'x' });
+    expect(message).toMatch(/^3 invalid inputs/u);
+    for (const name of ['group-by', 'keep-newest', 'export']) expect(message).toContain(`\n- ${name}: `);
+  });
+});
