@@ -2,18 +2,16 @@
  * End to end, through dist/index.js: a QStash DLQ retry answered 201 with `deduplicated: true` (the old message id,
  * nothing delivered) is not a redrive: the id is not in `redriven`, it is `failed` with a reason that says so, and it
  * is never resent.
- *
- * PENDING WIRING: src/dedup.ts recognises the answer; src/operations.ts does not use it yet (issue 18, the lead wires
- * it). Until then the bundle claims the id redriven, and this test is marked `fails`; drop `.fails` when wiring.
  */
 import { describe, expect, it } from 'vitest';
 import { messageEntries } from '../../emulator/server.ts';
-import { emulatorPerTest, expectExactlyOnce, expectNoTokenLeak, list, runAgainst } from '../helpers/e2e.ts';
+import { emulatorPerTest, errors, expectExactlyOnce, expectNoTokenLeak, list, runAgainst } from '../helpers/e2e.ts';
+import { object } from '../helpers/verify.ts';
 
 const start = emulatorPerTest();
 
 describe('a deduplicated retry', () => {
-  it.fails('is failed with its own reason, not redriven, and not resent', async () => {
+  it('is failed with its own reason, not redriven, and not resent', async () => {
     const e = await start();
     const ids = e.seed('qstash', messageEntries(3));
     e.retryDeduplicates = (dlqId) => dlqId === ids[1];
@@ -22,8 +20,17 @@ describe('a deduplicated retry', () => {
     expect(list(run, 'failed')).toEqual([ids[1]]);
     expect(list(run, 'redriven')).toEqual([ids[0], ids[2]]);
     expect(run.exitCode).toBe(1);
-    expect(run.stdout + run.stderr).toMatch(/deduplicated/);
+    expect(object(run, 'failed-causes')).toEqual({ [ids[1]!]: 'deduplicated' });
+    expect(run.results?.find((r) => r.id === ids[1])).toMatchObject({ outcome: 'failed', cause: 'deduplicated' });
+    expect(Object.keys(object(run, 'new-runs'))).toEqual([ids[0], ids[2]]);
+    // The error gives the reason: QStash deduplicated the retry, nothing was delivered.
+    expect(
+      errors(run).some((m) => m.includes(ids[1]!) && /deduplicated/u.test(m)),
+      run.stdout,
+    ).toBe(true);
+    // Sent once, never again; the entry is still in the DLQ (nothing replaced it), the others left it.
     expect(e.rerunsOf('qstash', ids[1]!)).toHaveLength(1);
+    expect(e.ids('qstash')).toEqual([ids[1]]);
     expectNoTokenLeak(run, e.token);
   });
 });
