@@ -50852,17 +50852,21 @@ function logsPath(runs, cursor) {
 }
 /** The runs split into requests of at most `batchSize` runs and a path of at most `maxPathChars`. */
 function batches(runs, batchSize = DEFAULTS.batchSize, maxPathChars = DEFAULTS.maxPathChars) {
+    // The path's length is counted as pairs are added (the fixed part with the longest count and a cursor), so that
+    // 100,000 runs cost one pass, not a path built per run.
+    const fixed = `${LOGS_PATH}?workflowRuns=&count=${batchSize}&cursor=${'c'.repeat(24)}`.length;
     const out = [];
     let current = [];
+    let length = fixed;
     for (const run of runs) {
-        const next = [...current, run];
-        if (current.length > 0 && (next.length > batchSize || logsPath(next, 'c'.repeat(24)).length > maxPathChars)) {
+        const pair = `${encodeURIComponent(run.workflowRunId)}@${run.workflowCreatedAt}`.length + 1;
+        if (current.length > 0 && (current.length >= batchSize || length + pair > maxPathChars)) {
             out.push(current);
-            current = [run];
+            current = [];
+            length = fixed;
         }
-        else {
-            current = next;
-        }
+        current.push(run);
+        length += pair;
     }
     if (current.length > 0)
         out.push(current);
@@ -54110,8 +54114,8 @@ function proofVerdict(proof, outcomes, operation, redact) {
     const { settings } = proof;
     if (proof.canary?.held !== undefined) {
         const rest = outcomes.failed.filter((entry) => entry.cause === 'canary-failed').length;
-        errors.push(`The canary did not pass: ${redact(proof.canary.held)}. The other ${proof_plural(rest, 'entry', 'entries')} ` +
-            `were not sent (failed, cause canary-failed) and stay in the DLQ.`);
+        errors.push(`The canary did not pass: ${redact(proof.canary.held)}. The other ${proof_plural(rest, 'entry was', 'entries were')} ` +
+            `not sent (failed, cause canary-failed) and stay in the DLQ.`);
     }
     const failed = reFailed(proof, outcomes);
     if (failed.length > 0) {

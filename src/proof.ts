@@ -287,8 +287,8 @@ export function proofVerdict(
   if (proof.canary?.held !== undefined) {
     const rest = outcomes.failed.filter((entry) => entry.cause === 'canary-failed').length;
     errors.push(
-      `The canary did not pass: ${redact(proof.canary.held)}. The other ${plural(rest, 'entry', 'entries')} ` +
-        `were not sent (failed, cause canary-failed) and stay in the DLQ.`,
+      `The canary did not pass: ${redact(proof.canary.held)}. The other ${plural(rest, 'entry was', 'entries were')} ` +
+        `not sent (failed, cause canary-failed) and stay in the DLQ.`,
     );
   }
   const failed = reFailed(proof, outcomes);
