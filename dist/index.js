@@ -53945,6 +53945,7 @@ class Prover {
     waits = [];
     notes = [];
     canary;
+    skipped;
     settings;
     send;
     clock;
@@ -54038,12 +54039,17 @@ class Prover {
         this.canary = { ids: canaries, ...(held !== undefined && { held }) };
         return held;
     };
+    /** The new runs are not waited for, for this reason: their states stay unknown, and the verdict says why. */
+    skip(reason) {
+        this.skipped ??= reason;
+    }
     proof() {
         return {
             settings: this.settings,
             runs: this.seen,
             waits: this.waits,
             ...(this.canary !== undefined && { canary: this.canary }),
+            ...(this.skipped !== undefined && { skipped: this.skipped }),
             notes: this.notes,
         };
     }
@@ -54134,6 +54140,9 @@ function proofVerdict(proof, outcomes, operation, redact) {
     if (cancelledWait) {
         errors.push(`The wait for the new runs was cancelled: the states are as last seen (${proof_plural(open, 'run')} not seen to end).`);
     }
+    else if (proof.skipped !== undefined && open > 0) {
+        warnings.push(`${proof_plural(open, 'new run was', 'new runs were')} not waited for: ${redact(proof.skipped)}. Their states are unknown (run-states).`);
+    }
     else if (open > 0) {
         const ids = redriven(outcomes).filter((id) => {
             const state = stateOf(proof, id);
@@ -54163,6 +54172,8 @@ function proofLine(proof, outcomes, operation) {
 }
 /** The summary's lines about the waits: the count line, the canary, the cost, and a table of what failed again. */
 function proofMarkdown(proof, outcomes, operation, redact) {
+    if (redriven(outcomes).length === 0 && proof.canary === undefined)
+        return [];
     const cell = (text) => {
         const clean = redact(text);
         return escapeCell(clean.length > 120 ? `${clean.slice(0, 120)}…` : clean);
@@ -55408,7 +55419,7 @@ async function carryOutAndReport(settings, log) {
                 settings.proof?.canary !== undefined && { canary: { size: settings.proof.canary, check: prover.check } }),
         }, () => waiting);
         if (prover !== undefined)
-            await proveTheRest(prover, outcomes, settings, log, cancellation.signal);
+            await proveTheRest(prover, outcomes, settings, cancellation.signal);
     }
     finally {
         cancellation.dispose();
@@ -55458,11 +55469,9 @@ function proverFor(settings, operation, connection, log, onWait) {
  * stopped (a refused token, an unreachable server, a cancellation) is not waited for: its logs would not answer
  * either, and the states stay unknown.
  */
-async function proveTheRest(prover, outcomes, settings, log, signal) {
+async function proveTheRest(prover, outcomes, settings, signal) {
     if (outcomes.stopped !== undefined || signal.aborted) {
-        if (outcomes.newRuns.size > 0) {
-            log.warning(`Not waiting for the new runs: the run stopped (${outcomes.stopped?.kind ?? 'cancelled'}); their states are unknown.`);
-        }
+        prover.skip(`the run stopped (${outcomes.stopped?.kind ?? 'cancelled'}), so the logs were not asked`);
         return;
     }
     await prover.watch(outcomes.done, outcomes.results, settings.proof?.canary !== undefined ? 'rest' : 'all', signal);

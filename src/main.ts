@@ -134,7 +134,7 @@ async function carryOutAndReport(settings: Settings, log: Log): Promise<void> {
       },
       () => waiting,
     );
-    if (prover !== undefined) await proveTheRest(prover, outcomes, settings, log, cancellation.signal);
+    if (prover !== undefined) await proveTheRest(prover, outcomes, settings, cancellation.signal);
   } finally {
     cancellation.dispose();
     await connection.close();
@@ -200,15 +200,10 @@ async function proveTheRest(
   prover: Prover,
   outcomes: Outcomes,
   settings: Settings,
-  log: Log,
   signal: AbortSignal,
 ): Promise<void> {
   if (outcomes.stopped !== undefined || signal.aborted) {
-    if (outcomes.newRuns.size > 0) {
-      log.warning(
-        `Not waiting for the new runs: the run stopped (${outcomes.stopped?.kind ?? 'cancelled'}); their states are unknown.`,
-      );
-    }
+    prover.skip(`the run stopped (${outcomes.stopped?.kind ?? 'cancelled'}), so the logs were not asked`);
     return;
   }
   await prover.watch(outcomes.done, outcomes.results, settings.proof?.canary !== undefined ? 'rest' : 'all', signal);

@@ -62,6 +62,8 @@ export interface Proof {
   readonly runs: ReadonlyMap<string, RunSeen>;
   readonly waits: readonly Wait[];
   readonly canary?: CanaryVerdict;
+  /** Why the new runs were not waited for (the run stopped); undefined when they were. */
+  readonly skipped?: string;
   readonly notes: readonly string[];
 }
 
@@ -79,6 +81,7 @@ export class Prover {
   private readonly waits: Wait[] = [];
   private readonly notes: string[] = [];
   private canary: CanaryVerdict | undefined;
+  private skipped: string | undefined;
   private readonly settings: ProofSettings;
   private readonly send: LogsSend;
   private readonly clock: VerifyClock;
@@ -190,12 +193,18 @@ export class Prover {
     return held;
   };
 
+  /** The new runs are not waited for, for this reason: their states stay unknown, and the verdict says why. */
+  skip(reason: string): void {
+    this.skipped ??= reason;
+  }
+
   proof(): Proof {
     return {
       settings: this.settings,
       runs: this.seen,
       waits: this.waits,
       ...(this.canary !== undefined && { canary: this.canary }),
+      ...(this.skipped !== undefined && { skipped: this.skipped }),
       notes: this.notes,
     };
   }
@@ -307,6 +316,10 @@ export function proofVerdict(
     errors.push(
       `The wait for the new runs was cancelled: the states are as last seen (${plural(open, 'run')} not seen to end).`,
     );
+  } else if (proof.skipped !== undefined && open > 0) {
+    warnings.push(
+      `${plural(open, 'new run was', 'new runs were')} not waited for: ${redact(proof.skipped)}. Their states are unknown (run-states).`,
+    );
   } else if (open > 0) {
     const ids = redriven(outcomes).filter((id) => {
       const state = stateOf(proof, id);
@@ -347,6 +360,7 @@ export function proofMarkdown(
   operation: Operation,
   redact: (text: string) => string,
 ): string[] {
+  if (redriven(outcomes).length === 0 && proof.canary === undefined) return [];
   const cell = (text: string): string => {
     const clean = redact(text);
     return escapeCell(clean.length > 120 ? `${clean.slice(0, 120)}…` : clean);
