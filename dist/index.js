@@ -55406,10 +55406,10 @@ async function carryOutAndReport(settings, log) {
     const read = settings.operation === 'report' && settings.target?.kind === 'ids' ? new Census() : undefined;
     // While the step waits for new runs nothing that changes a DLQ entry is in flight: a cancellation then abandons
     // the logs requests at once, instead of giving them the grace re-runs get.
-    let waiting = false;
-    const prover = proverFor(settings, operation, connection, log, (now) => (waiting = now));
+    const waits = new Waits();
+    const prover = proverFor(settings, operation, connection, log, (now) => waits.set(now));
     // Signals are handled only once the inputs (and any ids file) were read: until then the default (exit) is right.
-    const cancellation = listenForCancellation(log, connection, () => (waiting ? 0 : CANCEL_GRACE_MS));
+    const cancellation = listenForCancellation(log, connection, () => (waits.waiting ? 0 : CANCEL_GRACE_MS));
     let outcomes;
     let exportFile = '';
     try {
@@ -55417,7 +55417,7 @@ async function carryOutAndReport(settings, log) {
             ...seeing(settings, log, exporter, read),
             ...(prover !== undefined &&
                 settings.proof?.canary !== undefined && { canary: { size: settings.proof.canary, check: prover.check } }),
-        }, () => waiting);
+        }, waits);
         if (prover !== undefined)
             await proveTheRest(prover, outcomes, settings, cancellation.signal);
     }
@@ -55541,6 +55541,20 @@ function requestedOperation(source) {
         return operationFor('delete', 'workflow');
     }
 }
+/** Whether the step is waiting for new runs (no change in flight); told when a wait ends. */
+class Waits {
+    waiting = false;
+    ended = [];
+    set(waiting) {
+        this.waiting = waiting;
+        if (!waiting)
+            for (const listener of this.ended)
+                listener();
+    }
+    onEnd(listener) {
+        this.ended.push(listener);
+    }
+}
 /**
  * The runner sends SIGINT, then SIGTERM a few seconds later: the first one cancels (no new request starts; those in
  * flight get a grace period), later ones are ignored so that the outputs and the summary still get written.
@@ -55565,7 +55579,7 @@ function listenForCancellation(log, connection, graceMs) {
     };
 }
 /** Carries the operation out on the target: one outcome per selected id. Sends nothing when nothing is selected. */
-async function carryOut(settings, operation, connection, cancellation, log, seen, waiting = () => false) {
+async function carryOut(settings, operation, connection, cancellation, log, seen, waits = new Waits()) {
     const { target } = settings;
     if (target === undefined) {
         log.warning(`Nothing selected: no ids (${Inputs.dlqIds}, ${Inputs.dlqIdsFile}), no filter and no ${Inputs.selectAll}: true. No request was sent.`);
@@ -55583,20 +55597,14 @@ async function carryOut(settings, operation, connection, cancellation, log, seen
     let total = 0;
     let settled = 0;
     // After a canary's wait the rest start afresh: their rate and time left are their own.
-    let paused = false;
     let base = 0;
     const restart = () => {
         base = settled;
         progress = new OperationProgress(operation.words.past, total - base, systemClock, (line) => log.info(line));
     };
+    waits.onEnd(restart);
     const timer = setInterval(() => {
-        if (waiting())
-            paused = true;
-        else if (paused) {
-            paused = false;
-            restart();
-        }
-        else
+        if (!waits.waiting)
             progress?.tick();
     }, 1000);
     timer.unref();
@@ -55613,7 +55621,7 @@ async function carryOut(settings, operation, connection, cancellation, log, seen
             onSettled: (id, result) => {
                 lineFor?.(id, result);
                 settled += 1;
-                if (!waiting())
+                if (!waits.waiting)
                     progress?.update(settled - base);
             },
             onListed: (pages, entries) => {

@@ -114,10 +114,10 @@ async function carryOutAndReport(settings: Settings, log: Log): Promise<void> {
 
   // While the step waits for new runs nothing that changes a DLQ entry is in flight: a cancellation then abandons
   // the logs requests at once, instead of giving them the grace re-runs get.
-  let waiting = false;
-  const prover = proverFor(settings, operation, connection, log, (now) => (waiting = now));
+  const waits = new Waits();
+  const prover = proverFor(settings, operation, connection, log, (now) => waits.set(now));
   // Signals are handled only once the inputs (and any ids file) were read: until then the default (exit) is right.
-  const cancellation = listenForCancellation(log, connection, () => (waiting ? 0 : CANCEL_GRACE_MS));
+  const cancellation = listenForCancellation(log, connection, () => (waits.waiting ? 0 : CANCEL_GRACE_MS));
   let outcomes: Outcomes;
   let exportFile = '';
   try {
@@ -132,7 +132,7 @@ async function carryOutAndReport(settings: Settings, log: Log): Promise<void> {
         ...(prover !== undefined &&
           settings.proof?.canary !== undefined && { canary: { size: settings.proof.canary, check: prover.check } }),
       },
-      () => waiting,
+      waits,
     );
     if (prover !== undefined) await proveTheRest(prover, outcomes, settings, cancellation.signal);
   } finally {
@@ -283,6 +283,21 @@ function requestedOperation(source: SettingsSource): Operation {
   }
 }
 
+/** Whether the step is waiting for new runs (no change in flight); told when a wait ends. */
+class Waits {
+  waiting = false;
+  private readonly ended: (() => void)[] = [];
+
+  set(waiting: boolean): void {
+    this.waiting = waiting;
+    if (!waiting) for (const listener of this.ended) listener();
+  }
+
+  onEnd(listener: () => void): void {
+    this.ended.push(listener);
+  }
+}
+
 interface Cancellation {
   readonly signal: AbortSignal;
   dispose(): void;
@@ -319,7 +334,7 @@ async function carryOut(
   cancellation: Cancellation,
   log: Log,
   seen: Pick<EngineOptions, 'sink' | 'groupsOf' | 'gate' | 'readFirst' | 'canary'>,
-  waiting: () => boolean = () => false,
+  waits: Waits = new Waits(),
 ): Promise<Outcomes> {
   const { target } = settings;
   if (target === undefined) {
@@ -342,18 +357,14 @@ async function carryOut(
   let total = 0;
   let settled = 0;
   // After a canary's wait the rest start afresh: their rate and time left are their own.
-  let paused = false;
   let base = 0;
   const restart = (): void => {
     base = settled;
     progress = new OperationProgress(operation.words.past, total - base, systemClock, (line) => log.info(line));
   };
+  waits.onEnd(restart);
   const timer = setInterval(() => {
-    if (waiting()) paused = true;
-    else if (paused) {
-      paused = false;
-      restart();
-    } else progress?.tick();
+    if (!waits.waiting) progress?.tick();
   }, 1000);
   timer.unref();
   try {
@@ -369,7 +380,7 @@ async function carryOut(
       onSettled: (id, result) => {
         lineFor?.(id, result);
         settled += 1;
-        if (!waiting()) progress?.update(settled - base);
+        if (!waits.waiting) progress?.update(settled - base);
       },
       onListed: (pages, entries) => {
         if (pages % 10 === 1 || core.isDebug()) log.info(`listed page ${pages}: ${entries} entries so far`);
