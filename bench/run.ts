@@ -4,14 +4,16 @@
  * runner starts it, the baselines as plain JavaScript (.mjs, nothing to strip or compile) or a shell script. The
  * tools of one table take turns run by run, so that the machine's noise falls on all of them alike.
  *
- *   npm run bench                 # the full run (about 7 minutes: 3.5 for the curl and fetch loops and the
- *                                 # rest, 3.5 for section 7's 60 runs, a fifth of them with 100,000 entries)
+ *   npm run bench                 # the full run (about 8 minutes: 3.5 for the curl and fetch loops and the
+ *                                 # rest, 3.5 for section 7's 60 runs, a fifth of them with 100,000 entries,
+ *                                 # 40 s for section 9's two waits)
  *   npm run bench -- --quick      # a smoke run: 100 ids, 1 run each; never fails on a target, only on an error
  *   npm run bench -- --only large-dlq            # one section (or several, comma-separated), and its targets
  *   options: --ids 1000 --latency 25 --runs 3 --memory-ids 20000 --entry dist/index.js
  *            --dlq-sizes 10000,100000 (section 7; default 10× and 100× --ids) --large-runs 5 (section 7)
  *            --report-size 100000 (section 8; --quick: 10000)
- *   sections: all-present, half-missing, one-id, rate-limit, redrive, startup, large-dlq, report
+ *   sections: all-present, half-missing, one-id, rate-limit, redrive, startup, large-dlq, report, verify
+ *   section 9 (verify): --ids re-runs whose new runs end within --verify-spread-ms (default 10000; --quick: 3000)
  *
  * After the tables, "Targets" compares the measured ratios with the goals (computed here, never typed in).
  */
@@ -22,6 +24,15 @@ import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT, runAction, type ActionRun } from '../emulator/run-action.ts';
 import { DlqEmulator, workflowEntries, type EmulatorOptions } from '../emulator/server.ts';
+import {
+  describeCounts,
+  planRuns,
+  plannedCounts,
+  verifyInProcess,
+  verifyTraffic,
+  type ByHandResult,
+  type VerifyTraffic,
+} from './verify.ts';
 
 const { values } = parseArgs({
   options: {
@@ -35,6 +46,7 @@ const { values } = parseArgs({
     'dlq-sizes': { type: 'string' },
     'large-runs': { type: 'string' },
     'report-size': { type: 'string' },
+    'verify-spread-ms': { type: 'string' },
   },
 });
 const QUICK = values.quick;
@@ -51,6 +63,8 @@ const DLQ_SIZES = (values['dlq-sizes'] ?? `${IDS * 10},${IDS * 100}`).split(',')
 const LARGE_RUNS = Number(values['large-runs'] ?? values.runs ?? (QUICK ? 1 : 5));
 /** Section 8: the DLQ a report lists. */
 const REPORT_SIZE = Number(values['report-size'] ?? (QUICK ? 10_000 : 100_000));
+/** Section 9: the new runs end at random within this long of their re-run. */
+const VERIFY_SPREAD_MS = Number(values['verify-spread-ms'] ?? (QUICK ? 3000 : 10_000));
 for (const [name, value] of Object.entries({
   ids: IDS,
   latency: LATENCY,
@@ -58,8 +72,10 @@ for (const [name, value] of Object.entries({
   'memory-ids': BIG,
   'large-runs': LARGE_RUNS,
   'report-size': REPORT_SIZE,
+  'verify-spread-ms': VERIFY_SPREAD_MS,
 })) {
-  if (!Number.isInteger(value) || value < (name === 'latency' ? 0 : 1)) throw new Error(`--${name}: not a count`);
+  if (!Number.isInteger(value) || value < (['latency', 'verify-spread-ms'].includes(name) ? 0 : 1))
+    throw new Error(`--${name}: not a count`);
 }
 if (DLQ_SIZES.some((size) => !Number.isInteger(size) || size < IDS)) {
   throw new Error(`--dlq-sizes: whole numbers of entries, each at least --ids (${IDS})`);
@@ -73,6 +89,7 @@ const SECTIONS = [
   'startup',
   'large-dlq',
   'report',
+  'verify',
 ] as const;
 type Section = (typeof SECTIONS)[number];
 const ONLY = values.only?.split(',').map((name) => name.trim());
@@ -595,6 +612,59 @@ if (want('report')) {
   }
 }
 
+// 9. Verify: the wait after a redrive (`verify`), the bundled action against asking run by run. One run each: the
+// wait is paced by its rounds (2 s, 4 s, 8 s, 16 s, then 30 s apart), not by the machine.
+const VERIFY_DURATION = '2m';
+const VERIFY_PLAN = { spreadMs: VERIFY_SPREAD_MS, failRate: 0.02 };
+let verified: { action: VerifyMeasure; byHand: VerifyMeasure } | { skipped: string } | undefined;
+if (want('verify')) {
+  const started = performance.now();
+  const unsupported = await probeVerify();
+  console.log(
+    `\n### 9. Verify: ${IDS} re-runs (operation: resume) waited for until their new runs ended\n\n` +
+      `The new runs end at random within ${seconds(VERIFY_SPREAD_MS)} of their re-run, ` +
+      `${VERIFY_PLAN.failRate * 100}% of them failing again (back in the DLQ with a new DLQ id). "time verifying" ` +
+      'runs from the last re-run answer to the last logs answer; both ways must report every run as the emulator ' +
+      'ended it. One run each: the wait is paced by its rounds, not by the machine.\n',
+  );
+  if (unsupported !== undefined) {
+    verified = { skipped: unsupported };
+    console.log(`${unsupported}: measuring src/verify.ts in process instead (bench/verify.ts)\n`);
+    const emulator = await DlqEmulator.start({ latencyMs: LATENCY });
+    try {
+      const ids = emulator.seed('workflow', workflowEntries(IDS));
+      planRuns(emulator, ids, VERIFY_PLAN);
+      const result = await verifyInProcess(emulator, ids, 120_000);
+      console.log(
+        `src/verify.ts: ${result.requests} logs requests in ${result.rounds} rounds, ${seconds(result.elapsedMs)} ` +
+          `(${result.ended}); run by run at the same pacing: ${result.runByRun} requests; ` +
+          describeCounts(result.counts),
+      );
+    } finally {
+      await emulator.close();
+    }
+  } else {
+    const action = await measureVerify('action');
+    const byHand = await measureVerify('by-hand');
+    verified = { action, byHand };
+    console.log('| way | requests (re-runs + logs) | logs rounds | time verifying | wall time | states seen |');
+    console.log('|---|---:|---:|---:|---:|---|');
+    for (const [name, m] of [
+      [`this action (verify: ${VERIFY_DURATION}), 50 runs a logs request`, action],
+      ['by hand: one run a logs request, 8 at a time, same pacing', byHand],
+    ] as const) {
+      console.log(
+        `| ${name} | ${m.reruns} + ${m.logs} | ${m.rounds} | ${seconds(m.verifyMs)} | ${seconds(m.ms)} | ${m.states} |`,
+      );
+    }
+    console.log(
+      `\nlogs requests: ${action.logs} against ${byHand.logs} by hand (${(action.logs / byHand.logs).toFixed(3)}×), ` +
+        `at most ${Math.ceil(IDS / 50)} a round; time verifying: ${(action.verifyMs / byHand.verifyMs).toFixed(2)}× by hand`,
+    );
+  }
+  console.log(`\n(section 9 took ${seconds(performance.now() - started)})`);
+}
+
 // Targets: ratios from the medians above, compared with the goals.
 function verdict(ok: boolean): string {
   return ok ? 'PASS' : 'MISS';
@@ -665,6 +735,15 @@ if (report) {
 } else {
   lines.push(`report: ${skipped('report')}`);
 }
+if (verified && 'action' in verified) {
+  const { action: a, byHand: h } = verified;
+  lines.push(
+    `verify ${IDS} re-runs: ${a.logs} logs requests and ${seconds(a.verifyMs)} verifying, by hand ${h.logs} ` +
+      `and ${seconds(h.verifyMs)} (figures, no target)`,
+  );
+} else {
+  lines.push(`verify: ${verified ? `not measured through the action (${verified.skipped})` : skipped('verify')}`);
+}
 console.log(
   `\n### Targets${QUICK || IDS !== 1000 ? ` (set for 1000 ids; this run has ${IDS}: indicative only)` : ''}\n`,
 );
@@ -719,6 +798,104 @@ async function measureReport(size: number, how: ReportHow, options: EmulatorOpti
     const pages = emulator.requests.filter((r) => r.method === 'GET' && r.path.startsWith('/v2/workflows/dlq?')).length;
     const peakRssMiB = Number(readFileSync(rssFile, 'utf8')) / 1024;
     return { entries, ms, peakRssMiB, pages, throttled: emulator.count(429) };
+  } finally {
+    await emulator.close();
+  }
+}
+
+/** Section 9: one way of verifying, as the emulator saw it. */
+interface VerifyMeasure extends VerifyTraffic {
+  /** The step (or the by-hand script), start to exit. */
+  readonly ms: number;
+  readonly states: string;
+}
+
+/**
+ * Why the build cannot be measured with `verify` (it refuses the input, or ignores it and sets no run-states), or
+ * undefined when it verifies: a two-id probe, so that a build without the feature costs no full run.
+ */
+async function probeVerify(): Promise<string | undefined> {
+  const emulator = await DlqEmulator.start();
+  try {
+    const ids = emulator.seed('workflow', workflowEntries(2));
+    const run = await runAction({
+      entry: ENTRY,
+      inputs: {
+        'dlq-ids': ids.join('\n'),
+        operation: 'resume',
+        verify: '30s',
+        'qstash-url': emulator.url,
+        'qstash-token': emulator.token,
+      },
+      timeoutMs: 120_000,
+    });
+    if (run.exitCode !== 0) {
+      const said = run.annotations.find((a) => a.level === 'error')?.message ?? run.stderr.trim().split('\n')[0];
+      return `this build's verify run failed (${said})`;
+    }
+    if (!run.outputs['run-states']) return 'this build has no `verify` (it set no run-states)';
+    return undefined;
+  } finally {
+    await emulator.close();
+  }
+}
+
+/**
+ * A fresh emulator with IDS entries whose new runs end as VERIFY_PLAN says, resumed and waited for by the bundled
+ * action (`verify`, `on-re-failed: warn`) or by the by-hand script (bench/verify.ts --by-hand), each as its own
+ * process. Either must report every run's end as planned: a measure of a wrong answer is no measure.
+ */
+async function measureVerify(how: 'action' | 'by-hand'): Promise<VerifyMeasure> {
+  const emulator = await DlqEmulator.start({ latencyMs: LATENCY });
+  try {
+    const ids = emulator.seed('workflow', workflowEntries(IDS));
+    const planned = plannedCounts(planRuns(emulator, ids, VERIFY_PLAN));
+    const idsFile = join(work, 'verify-ids.txt');
+    writeFileSync(idsFile, `${ids.join('\n')}\n`);
+    const started = performance.now();
+    let seen: { succeeded: number; failed: number; running: number };
+    /** The by-hand script counts its own rounds: its 1,000-request rounds run into each other. */
+    let rounds: number | undefined;
+    if (how === 'action') {
+      const run = await runAction({
+        entry: ENTRY,
+        inputs: {
+          'dlq-ids-file': idsFile,
+          operation: 'resume',
+          verify: VERIFY_DURATION,
+          'on-re-failed': 'warn',
+          'qstash-url': emulator.url,
+          'qstash-token': emulator.token,
+        },
+        timeoutMs: 600_000,
+      });
+      if (run.exitCode !== 0) throw new Error(`the verify run exited ${run.exitCode}:\n${run.stdout.slice(-2000)}`);
+      if (run.outputs['redriven-count'] !== String(IDS)) {
+        throw new Error(`the verify run redrove ${run.outputs['redriven-count']} of ${IDS} ids`);
+      }
+      seen = {
+        succeeded: Number(run.outputs['succeeded-count']),
+        failed: Number(run.outputs['re-failed-count']),
+        running: Number(run.outputs['still-running-count']),
+      };
+    } else {
+      const args = [join(ROOT, 'bench/verify.ts'), '--by-hand', idsFile, '--duration-ms', '120000'];
+      const result = JSON.parse(await exec(process.execPath, args, env(emulator))) as ByHandResult;
+      if (result.resumed !== IDS) throw new Error(`the by-hand script resumed ${result.resumed} of ${IDS} ids`);
+      const { counts } = result;
+      rounds = result.rounds;
+      seen = { succeeded: counts.RUN_SUCCESS, failed: counts.RUN_FAILED, running: counts.RUN_STARTED + counts.unknown };
+    }
+    const ms = performance.now() - started;
+    if (seen.succeeded !== planned.RUN_SUCCESS || seen.failed !== planned.RUN_FAILED || seen.running !== 0) {
+      throw new Error(
+        `${how} saw ${seen.succeeded} succeeded, ${seen.failed} failed again, ${seen.running} still running; ` +
+          `planned ${planned.RUN_SUCCESS}, ${planned.RUN_FAILED}, 0`,
+      );
+    }
+    const states = `${seen.succeeded} succeeded, ${seen.failed} failed again, ${seen.running} still running`;
+    const traffic = verifyTraffic(emulator);
+    return { ...traffic, rounds: rounds ?? traffic.rounds, ms, states };
   } finally {
     await emulator.close();
   }

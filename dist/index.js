@@ -45912,7 +45912,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5250);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6636);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -45921,7 +45921,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5250:
+/***/ 6636:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -48913,6 +48913,8 @@ const CAUSES = {
     'invalid-id': 'the id cannot be sent safely',
     'bad-answer': 'the server answered with something unusable',
     unread: 'its entry could not be read before the change: nothing was changed',
+    deduplicated: 'QStash answered the retry as a duplicate: nothing was delivered, not a redrive',
+    'canary-failed': 'not sent: the canary re-runs did not all succeed, so the rest were held back',
     internal: 'an unexpected error in the action',
 };
 /** Causes that come from the run stopping as a whole; the run's own error explains them. */
@@ -50737,9 +50739,360 @@ function keepNewest(entries, n, keyOf) {
     return kept;
 }
 
+;// CONCATENATED MODULE: ./src/dedup.ts
+/**
+ * A QStash DLQ `retry` answered 201 with `deduplicated: true` is not a redrive. Upstash's QStash OpenAPI document
+ * gives the retry answer as a PublishResponse: `messageId` is "the old message ID if deduplicated", and
+ * `deduplicated` says "whether this message is a duplicate and was not sent to the destination". So such an id is
+ * not `redriven`: it is `failed` with a cause of its own, and it is never resent (sending again would meet the same
+ * deduplication window, and claim nothing new).
+ *
+ * Pure: reads answer bodies, per id (`POST /v2/dlq/retry/{dlqId}`: one PublishResponse) and bulk (`POST
+ * /v2/dlq/retry`: `{responses: [PublishResponse], cursor}`).
+ */
+/** The cause an id gets when its retry was deduplicated (its own, not a transport or server failure). */
+const DEDUPLICATED_CAUSE = 'deduplicated';
+/**
+ * Reads one PublishResponse. `deduplicated` must be a boolean (or absent, which means a new message); the string
+ * "true"/"false" is read as the boolean it spells, since a proxy may re-encode it; any other value is unreadable.
+ */
+function readRetryItem(item) {
+    if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+        return { kind: 'unreadable', reason: 'the retry answer is not an object' };
+    }
+    const { messageId, deduplicated } = item;
+    if (typeof messageId !== 'string' || messageId === '') {
+        return { kind: 'unreadable', reason: 'the retry answer has no messageId' };
+    }
+    if (deduplicated === true || deduplicated === 'true')
+        return { kind: 'deduplicated', messageId };
+    if (deduplicated === undefined || deduplicated === false || deduplicated === 'false') {
+        return { kind: 'redriven', messageId };
+    }
+    return { kind: 'unreadable', reason: 'the retry answer has a deduplicated value that is not true or false' };
+}
+/** Reads the body of a per-id retry answer. */
+function readRetryAnswer(body) {
+    try {
+        return readRetryItem(JSON.parse(body));
+    }
+    catch {
+        return { kind: 'unreadable', reason: 'the retry answer is not JSON' };
+    }
+}
+/** Reads the body of a bulk retry answer, item by item; undefined when it has no `responses` array. */
+function readBulkRetryAnswer(body) {
+    try {
+        const responses = JSON.parse(body)?.responses;
+        return Array.isArray(responses) ? responses.map(readRetryItem) : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Whether this answer is the deduplicated kind. */
+const isDeduplicated = (answer) => answer.kind === 'deduplicated';
+/** The reason an id gets when its retry was deduplicated: what happened, and that it was not resent. */
+function deduplicatedReason(messageId) {
+    return (`QStash answered the retry with deduplicated: true (message ${messageId} is the old message; nothing was ` +
+        'delivered): not a redrive, and not resent');
+}
+
+;// CONCATENATED MODULE: ./src/verify.ts
+/**
+ * The wait after a redrive (`verify`): asks Upstash's logs endpoint (`GET /v2/workflows/logs?workflowRuns=<runId>@
+ * <createdAt>,…`) for the state of each new run, many runs per request, round after round, until every run has ended
+ * or the duration has passed. Each new run is watched by its `workflowRunId` AND `workflowCreatedAt` as the re-run's
+ * answer gave them: a resume may keep the run id, and the logs then hold the old failed run under the same id.
+ *
+ * What counts: only a state reported for the exact run asked for (id and creation time) and in the documented enum.
+ * An answer that does not parse, a run not asked for, a state outside the enum, or a RUN_FAILED naming the entry's
+ * own (old) DLQ id, is ignored for that run and noted: verification claims only what the logs confirmed, and an id
+ * whose run the logs never showed stays 'unknown'.
+ *
+ * Pacing: rounds start at least `minIntervalMs` (2 s) apart, the gap doubling each round up to `maxIntervalMs`
+ * (30 s), and a last round at the deadline. Cancellation ends the wait at once: the signal goes to `send` and `sleep`.
+ *
+ * The pure parts (batches, paths, parsing an answer, the next gap) are exported for tests; `verifyRuns` is the loop.
+ * It sends through a `send` it is given, so that it works over DlqClient.send (retries, rate limits, redaction).
+ */
+const RUN_STATES = ['RUN_STARTED', 'RUN_SUCCESS', 'RUN_FAILED', 'RUN_CANCELED'];
+/** The longest wait `verify` accepts. */
+const MAX_VERIFY_MS = 6 * 60 * 60 * 1000;
+const LOGS_PATH = '/v2/workflows/logs';
+const DEFAULTS = { batchSize: 50, maxPathChars: 6 * 1024, minIntervalMs: 2_000, maxIntervalMs: 30_000 };
+/** Pages followed per batch when the server answers with a cursor (it should not: `count` covers the batch). */
+const MAX_PAGES_PER_BATCH = 5;
+const MAX_NOTES = 20;
+/** A logs answer for 50 runs with their steps is small; a larger one is cut, and then does not parse. */
+const LOGS_BODY_LIMIT = 8 * 1024 * 1024;
+const ENDED = new Set(['RUN_SUCCESS', 'RUN_FAILED', 'RUN_CANCELED']);
+/** The key a run is asked for and answered by. */
+const runKey = (workflowRunId, createdAt) => `${workflowRunId}@${createdAt}`;
+/**
+ * The new run a restart/resume answer names (per id: the body; bulk: one item of `workflowRuns`): both
+ * `workflowRunId` and `workflowCreatedAt`, or undefined when either is missing (that run cannot be watched: 'unknown').
+ */
+function readNewRun(item) {
+    if (item === null || typeof item !== 'object')
+        return undefined;
+    const { workflowRunId, workflowCreatedAt } = item;
+    if (typeof workflowRunId !== 'string' || workflowRunId === '')
+        return undefined;
+    if (typeof workflowCreatedAt !== 'number' || !Number.isSafeInteger(workflowCreatedAt) || workflowCreatedAt < 0) {
+        return undefined;
+    }
+    return { workflowRunId, workflowCreatedAt };
+}
+/** The request path for one batch: the pairs, and `count` so that one page holds them all. */
+function logsPath(runs, cursor) {
+    const pairs = runs.map((run) => `${encodeURIComponent(run.workflowRunId)}@${run.workflowCreatedAt}`).join(',');
+    const page = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+    return `${LOGS_PATH}?workflowRuns=${pairs}&count=${runs.length}${page}`;
+}
+/** The runs split into requests of at most `batchSize` runs and a path of at most `maxPathChars`. */
+function batches(runs, batchSize = DEFAULTS.batchSize, maxPathChars = DEFAULTS.maxPathChars) {
+    // The path's length is counted as pairs are added (the fixed part with the longest count and a cursor), so that
+    // 100,000 runs cost one pass, not a path built per run.
+    const fixed = `${LOGS_PATH}?workflowRuns=&count=${batchSize}&cursor=${'c'.repeat(24)}`.length;
+    const out = [];
+    let current = [];
+    let length = fixed;
+    for (const run of runs) {
+        const pair = `${encodeURIComponent(run.workflowRunId)}@${run.workflowCreatedAt}`.length + 1;
+        if (current.length > 0 && (current.length >= batchSize || length + pair > maxPathChars)) {
+            out.push(current);
+            current = [];
+            length = fixed;
+        }
+        current.push(run);
+        length += pair;
+    }
+    if (current.length > 0)
+        out.push(current);
+    return out;
+}
+/** The gap before round `round + 1` (0-based): doubling from the minimum, never past the maximum. */
+function roundGap(round, minMs = DEFAULTS.minIntervalMs, maxMs = DEFAULTS.maxIntervalMs) {
+    return Math.min(maxMs, minMs * 2 ** Math.min(round, 30));
+}
+/**
+ * Reads one logs answer against the runs asked for (key -> run). A body that is not `{runs: [...]}` gives no states
+ * and a note; each run object is judged on its own.
+ */
+function parseLogs(body, asked) {
+    const states = new Map();
+    const notes = [];
+    const conflicted = new Set();
+    let parsed;
+    try {
+        parsed = JSON.parse(body);
+    }
+    catch {
+        return { states, notes: ['a logs answer was not JSON: ignored'] };
+    }
+    const runs = parsed?.runs;
+    if (!Array.isArray(runs))
+        return { states, notes: ['a logs answer had no runs array: ignored'] };
+    for (const item of runs) {
+        const run = item;
+        const id = run?.workflowRunId;
+        const createdAt = run?.workflowRunCreatedAt;
+        if (typeof id !== 'string' || typeof createdAt !== 'number') {
+            notes.push('a logs answer named a run without workflowRunId and workflowRunCreatedAt: ignored');
+            continue;
+        }
+        const key = runKey(id, createdAt);
+        const watched = asked.get(key);
+        if (!watched) {
+            notes.push(`the logs answered run ${shorten(key)}, which was not asked for: ignored`);
+            continue;
+        }
+        const state = run.workflowState;
+        if (typeof state !== 'string' || !RUN_STATES.includes(state)) {
+            notes.push(`the logs gave run ${key} the state ${shorten(JSON.stringify(state) ?? 'none')}, not a run state: ignored`);
+            continue;
+        }
+        const dlqId = typeof run.dlqId === 'string' && run.dlqId !== '' ? run.dlqId : undefined;
+        if (state === 'RUN_FAILED' && dlqId === watched.id) {
+            notes.push(`the logs gave run ${key} the old failure (DLQ id ${watched.id}): ignored`);
+            continue;
+        }
+        if (conflicted.has(key))
+            continue;
+        const seen = states.get(key);
+        if (seen && seen.state !== state) {
+            notes.push(`the logs gave run ${key} two states (${seen.state}, ${state}): both ignored`);
+            states.delete(key);
+            conflicted.add(key);
+            continue;
+        }
+        states.set(key, { state: state, ...(dlqId !== undefined && { dlqId }) });
+    }
+    const cursor = parsed.cursor;
+    return { states, notes, ...(typeof cursor === 'string' && cursor !== '' && { cursor }) };
+}
+/** Server text in a note, cut to a readable length. */
+const shorten = (text) => (text.length > 60 ? `${text.slice(0, 57)}...` : text);
+/** Counts by state, every state present. */
+function tally(states) {
+    const counts = {
+        RUN_SUCCESS: 0,
+        RUN_FAILED: 0,
+        RUN_CANCELED: 0,
+        RUN_STARTED: 0,
+        unknown: 0,
+    };
+    for (const state of states)
+        counts[state] += 1;
+    return counts;
+}
+/** Waits for the new runs to end, as the module comment says. */
+async function verifyRuns(runs, send, clock, options, signal) {
+    const durationMs = Math.min(MAX_VERIFY_MS, Math.max(0, options.durationMs));
+    const minMs = options.minIntervalMs ?? DEFAULTS.minIntervalMs;
+    const maxMs = Math.max(minMs, options.maxIntervalMs ?? DEFAULTS.maxIntervalMs);
+    const start = clock.now();
+    const deadline = start + durationMs;
+    const seen = new Map();
+    for (const run of runs)
+        seen.set(runKey(run.workflowRunId, run.workflowCreatedAt), { state: 'unknown' });
+    const notes = new Notes(options.redact);
+    let requests = 0;
+    let rounds = 0;
+    let ended = 'deadline';
+    const pending = () => runs.filter((run) => !ENDED.has(seen.get(runKey(run.workflowRunId, run.workflowCreatedAt)).state));
+    const counts = () => tally(runs.map((run) => seen.get(runKey(run.workflowRunId, run.workflowCreatedAt)).state));
+    /** One batch: its pages (bounded), each answer's states taken for the runs asked. */
+    const ask = async (batch) => {
+        const asked = new Map(batch.map((run) => [runKey(run.workflowRunId, run.workflowCreatedAt), run]));
+        let cursor;
+        for (let page = 0; page < MAX_PAGES_PER_BATCH && !signal.aborted; page += 1) {
+            requests += 1;
+            const exchange = {
+                method: 'GET',
+                path: logsPath(batch, cursor),
+                wantsBody: true,
+                maxBodyBytes: LOGS_BODY_LIMIT,
+            };
+            const reply = await sendSafely(send, exchange, signal);
+            if (signal.aborted)
+                return;
+            if (reply.kind === 'failed')
+                return notes.add(`a logs request failed: ${reply.reason}`);
+            if (reply.status < 200 || reply.status > 299)
+                return notes.add(`a logs request was answered ${reply.status}`);
+            if (reply.truncated)
+                return notes.add('a logs answer was too large and was cut: ignored');
+            const parsed = parseLogs(reply.body, asked);
+            for (const note of parsed.notes)
+                notes.add(note);
+            for (const [key, found] of parsed.states)
+                seen.set(key, found);
+            if (parsed.cursor === undefined || parsed.cursor === cursor)
+                return;
+            cursor = parsed.cursor;
+        }
+    };
+    // Rounds are bounded by the duration over the minimum gap, plus the first and the last.
+    const maxRounds = Math.ceil(durationMs / Math.max(1, minMs)) + 2;
+    while (rounds < maxRounds) {
+        if (signal.aborted) {
+            ended = 'cancelled';
+            break;
+        }
+        const roundStart = clock.now();
+        rounds += 1;
+        for (const batch of batches(pending(), options.batchSize, options.maxPathChars)) {
+            if (signal.aborted)
+                break;
+            await ask(batch);
+        }
+        if (signal.aborted) {
+            ended = 'cancelled';
+            break;
+        }
+        const now = clock.now();
+        options.onRound?.(counts(), Math.max(0, deadline - now));
+        if (pending().length === 0) {
+            ended = 'all-ended';
+            break;
+        }
+        if (now >= deadline)
+            break;
+        // The next round at the gap after this one's start, or at the deadline; none closer than the minimum gap.
+        const next = Math.min(roundStart + roundGap(rounds - 1, minMs, maxMs), deadline);
+        if (next - roundStart < minMs)
+            break;
+        await clock.sleep(Math.max(0, next - now), signal);
+    }
+    const verdicts = runs.map((run) => {
+        const found = seen.get(runKey(run.workflowRunId, run.workflowCreatedAt));
+        return { ...run, state: found.state, ...(found.dlqId !== undefined && { newDlqId: found.dlqId }) };
+    });
+    const failed = verdicts.filter((run) => run.state === 'RUN_FAILED');
+    return {
+        runs: verdicts,
+        counts: counts(),
+        reFailed: failed.map((run) => run.id),
+        reFailedDlqIds: Object.fromEntries(failed.flatMap((run) => (run.newDlqId ? [[run.id, run.newDlqId]] : []))),
+        requests,
+        rounds,
+        elapsedMs: clock.now() - start,
+        ended,
+        notes: notes.list(),
+    };
+}
+/** A send that throws is a failed request like any other: the wait goes on, and says so. */
+async function sendSafely(send, exchange, signal) {
+    try {
+        return await send(exchange, signal);
+    }
+    catch (error) {
+        return { kind: 'failed', reason: error instanceof Error ? error.message : 'the request threw' };
+    }
+}
+/** Notes, each once, at most MAX_NOTES, then how many more there were. */
+class Notes {
+    seen = new Set();
+    redact;
+    more = 0;
+    constructor(redact = (text) => text) {
+        this.redact = redact;
+    }
+    add(text) {
+        const note = this.redact(text);
+        if (this.seen.has(note))
+            return;
+        if (this.seen.size >= MAX_NOTES)
+            this.more += 1;
+        else
+            this.seen.add(note);
+    }
+    list() {
+        return this.more > 0 ? [...this.seen, `and ${this.more} more notes`] : [...this.seen];
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/operations.ts
+/**
+ * Every DLQ operation, described once: its requests, how each answer maps to an outcome, whether an attempt whose
+ * answer was lost may be sent again, and its words. The core (engine/), the client and the report know nothing
+ * else about what an operation does. Adding one means a description here, its choice in action.yml, the emulator
+ * and tests.
+ */
+
+
 
 const OPERATION_NAMES = ['delete', 'restart', 'resume', 'retry', 'retry-callback', 'report'];
+function parsed(body) {
+    try {
+        return JSON.parse(body);
+    }
+    catch {
+        return undefined;
+    }
+}
 function jsonField(body, field) {
     try {
         const value = JSON.parse(body)?.[field];
@@ -50851,9 +51204,19 @@ function redriveOperation(spec, headers, deleteAfter) {
             wantsBody: true,
         }),
         answer: (status, body) => {
+            if (spec.name === 'retry') {
+                // A retry answered as a duplicate delivered nothing: not a redrive, and never resent (dedup.ts).
+                const retried = readRetryAnswer(body);
+                if (retried.kind === 'deduplicated') {
+                    return { kind: 'failed', cause: 'deduplicated', reason: deduplicatedReason(retried.messageId) };
+                }
+            }
             const newRun = jsonField(body, spec.newIdField);
-            if (newRun !== undefined)
-                return { kind: 'done', newRun };
+            if (newRun !== undefined) {
+                // What the logs know the new run by: its id and creation time (a resume may keep the run id).
+                const created = spec.dlq === 'workflow' ? readNewRun(parsed(body))?.workflowCreatedAt : undefined;
+                return { kind: 'done', newRun, ...(created !== undefined && { newRunCreatedAt: created }) };
+            }
             // A 2xx without the documented id (a proxy's page, a catch-all host): it does not confirm a re-run.
             return {
                 kind: 'failed',
@@ -51125,6 +51488,15 @@ const INPUTS = {
     redriveLabel: { name: 'redrive-label', default: '' },
     redriveFailureCallback: { name: 'redrive-failure-callback', default: '' },
     deleteAfterRedrive: { name: 'delete-after-redrive', default: 'false', accepted: 'true or false' },
+    verify: { name: 'verify', default: '' },
+    onReFailed: {
+        name: 'on-re-failed',
+        default: 'fail',
+        choices: ['fail', 'warn', 'pass'],
+        noun: 'a policy',
+        accepted: 'fail (the step fails), warn (a warning) or pass (a notice)',
+    },
+    canary: { name: 'canary', default: '' },
 };
 /** Input names by key, for messages: `Inputs.dlqIds` is 'dlq-ids'. */
 const Inputs = Object.fromEntries(Object.entries(INPUTS).map(([key, spec]) => [key, spec.name]));
@@ -51153,6 +51525,7 @@ const BLANK_REFUSED = [
     INPUTS.onThreshold,
     INPUTS.dryRun,
     INPUTS.deleteAfterRedrive,
+    INPUTS.onReFailed,
 ];
 /**
  * Names that were never released and are no longer inputs. A runner only warns about an input action.yml does not
@@ -51192,6 +51565,12 @@ const OUTPUTS = [
     'threshold-exceeded',
     'kept-count',
     'export-file',
+    'run-states',
+    'succeeded-count',
+    're-failed',
+    're-failed-count',
+    'still-running-count',
+    're-failed-dlq-ids',
 ];
 
 ;// CONCATENATED MODULE: ./src/endpoint.ts
@@ -51587,13 +51966,52 @@ class Batcher {
     }
 }
 /** Splits ids into bulk calls (see Batcher). */
-function batches(ids, maxIds = PAGE_SIZE, maxChars = MAX_QUERY_CHARS) {
+function batching_batches(ids, maxIds = PAGE_SIZE, maxChars = MAX_QUERY_CHARS) {
     const out = [];
     const batcher = new Batcher(maxIds, (batch) => out.push(batch), maxChars);
     for (const id of ids)
         batcher.add(id);
     batcher.flush();
     return out;
+}
+
+;// CONCATENATED MODULE: ./src/engine/canary.ts
+/**
+ * `canary: N`: the first ids go alone; once every one is settled the canary's check (the wait for their new runs)
+ * decides whether the rest go. Held back, the rest fail as `canary-failed`, never sent, so they stay in the DLQ for
+ * a later run. A stop during the check (a cancellation) leaves the rest to fail with the stop's own cause.
+ */
+
+async function inPhases(canaries, ids, canary, ledger, send) {
+    const chosen = new Set(canaries);
+    const rest = ids.filter((id) => !chosen.has(id));
+    await send(canaries);
+    // Every selected id is a canary: nothing is held back, and the run's own verification covers them.
+    if (rest.length === 0 || ledger.signal.aborted)
+        return;
+    let held;
+    try {
+        held = await canary.check(canaries, ledger.settled, ledger.signal);
+    }
+    catch (error) {
+        held = `the canary could not be checked (${error?.message ?? String(error)})`;
+    }
+    if (ledger.signal.aborted)
+        return;
+    if (held !== undefined) {
+        for (const id of rest)
+            ledger.fail(id, { cause: 'canary-failed', reason: `not sent: ${held}` });
+        return;
+    }
+    await send(rest);
+}
+/**
+ * A listing's canaries: the `size` oldest by createdAt (a listing's order is undefined, and the oldest failures are
+ * the ones a fix is most likely meant for), ties and undated entries last, by id.
+ */
+function oldestFirst(ids, entries, size) {
+    const at = (id) => entries.get(id)?.createdAt ?? Number.POSITIVE_INFINITY;
+    return [...ids].sort((a, b) => at(a) - at(b) || compareIds(a, b)).slice(0, size);
 }
 
 ;// CONCATENATED MODULE: ./src/engine/pool.ts
@@ -51696,6 +52114,7 @@ class WorkerPool {
 
 
 
+
 /** `auto` lists only for at least this many ids per concurrency slot: below that, per-id is over in a few rounds. */
 const LIST_FROM_IDS_PER_SLOT = 20;
 /** Pages read before the yield rule applies. */
@@ -51732,8 +52151,13 @@ async function byIds(ids, strategy, parts) {
     ledger.order = ids;
     const sendable = ids.filter((id) => ledger.admit(id));
     // Every entry read before it is changed (the export): per id, since a listing's bulk calls read nothing first.
+    const sender = options.readFirst ? perId.reading(options.readFirst) : perId;
+    if (options.canary) {
+        const send = (some) => sender.sendAll(some);
+        return inPhases(sendable.slice(0, options.canary.size), sendable, options.canary, ledger, send);
+    }
     if (options.readFirst)
-        return perId.reading(options.readFirst).sendAll(sendable);
+        return sender.sendAll(sendable);
     const listingHelps = parts.bulk !== undefined || !operation.changes;
     if (strategy === 'auto' && listingHelps && listsFor(sendable.length, options.concurrency, options.listFromIds)) {
         return race(sendable, parts);
@@ -51855,6 +52279,7 @@ async function race(sendable, parts) {
 
 
 
+
 async function byQuery(target, parts) {
     const { ledger, operation, lister, options } = parts;
     const entries = new Map();
@@ -51955,6 +52380,10 @@ async function byQuery(target, parts) {
         return;
     }
     const { bulk } = parts;
+    if (options.canary) {
+        const first = oldestFirst(sendable, entries, options.canary.size);
+        return inPhases(first, sendable, options.canary, ledger, (some) => parts.perId.sendAll(some));
+    }
     if (!bulk)
         return parts.perId.sendAll(sendable);
     const batches = new Queue();
@@ -52033,8 +52462,7 @@ class Ledger {
     results = new Map();
     stop = new AbortController();
     stopped;
-    /** Every selected id, in selection order. */
-    order = [];
+    selected = [];
     selection;
     /** Deletions counted by bulk calls that could not be pinned to an id. */
     unattributed = 0;
@@ -52061,6 +52489,18 @@ class Ledger {
             this.onCancel();
         else
             options.signal?.addEventListener('abort', this.onCancel, { once: true });
+    }
+    /** Every selected id, in selection order. Set once the selection is known (onSelected is told). */
+    get order() {
+        return this.selected;
+    }
+    set order(ids) {
+        this.selected = ids;
+        this.options.onSelected?.(ids.length);
+    }
+    /** The results so far: an id's first outcome. */
+    get settled() {
+        return this.results;
     }
     /** Aborted once the run stops; its reason (a StopReason) is what unsettled ids fail with. */
     get signal() {
@@ -53495,11 +53935,281 @@ function secretPieces(values) {
     return [...new Set(pieces)].filter((piece) => piece !== '');
 }
 
+;// CONCATENATED MODULE: ./src/proof.ts
+
+
+
+/** Waits for new runs and keeps what each wait saw; `proof(outcomes)` gives the whole. */
+class Prover {
+    seen = new Map();
+    waits = [];
+    notes = [];
+    canary;
+    skipped;
+    settings;
+    send;
+    clock;
+    hooks;
+    constructor(settings, send, clock, hooks) {
+        this.settings = settings;
+        this.send = send;
+        this.clock = clock;
+        this.hooks = hooks;
+    }
+    /**
+     * Waits for the new runs of the given ids that were redriven and not yet watched. A redriven id whose answer gave no
+     * `workflowCreatedAt` cannot be looked up: its state stays unknown, and a note says why.
+     */
+    async watch(ids, results, what, signal) {
+        const runs = [];
+        let unwatchable = 0;
+        for (const id of ids) {
+            const settled = results.get(id);
+            if (settled?.kind !== 'done' || settled.newRun === undefined || this.seen.has(id))
+                continue;
+            if (settled.newRunCreatedAt === undefined) {
+                this.seen.set(id, { state: 'unknown', workflowRunId: settled.newRun });
+                unwatchable += 1;
+                continue;
+            }
+            runs.push({ id, workflowRunId: settled.newRun, workflowCreatedAt: settled.newRunCreatedAt });
+        }
+        if (unwatchable > 0) {
+            this.note(`${unwatchable} re-run answer${unwatchable === 1 ? '' : 's'} gave no workflowCreatedAt: those runs cannot be looked up in the logs, and their state is unknown.`);
+        }
+        if (runs.length === 0)
+            return;
+        this.hooks.onWait?.(true);
+        let result;
+        try {
+            result = await verifyRuns(runs, this.send, this.clock, {
+                durationMs: this.settings.durationMs,
+                redact: this.hooks.redact,
+                ...(this.hooks.onRound && { onRound: this.hooks.onRound }),
+            }, signal);
+        }
+        finally {
+            this.hooks.onWait?.(false);
+        }
+        for (const run of result.runs) {
+            this.seen.set(run.id, {
+                state: run.state,
+                workflowRunId: run.workflowRunId,
+                workflowCreatedAt: run.workflowCreatedAt,
+                ...(run.newDlqId !== undefined && { newDlqId: run.newDlqId }),
+            });
+        }
+        this.waits.push({
+            what,
+            runs: runs.length,
+            ended: result.ended,
+            requests: result.requests,
+            elapsedMs: result.elapsedMs,
+        });
+        for (const note of result.notes)
+            this.note(note);
+    }
+    /**
+     * The canary's check (EngineOptions.canary): waits for the canaries' runs, and holds the rest back unless every
+     * canary was redriven and its new run ended RUN_SUCCESS. A canary not found, not sent, or whose run failed again,
+     * was cancelled, or had not ended, proves nothing about the fix.
+     */
+    check = async (canaries, results, signal) => {
+        await this.watch(canaries, results, 'canary', signal);
+        const bad = [];
+        for (const id of canaries) {
+            const settled = results.get(id);
+            const state = this.seen.get(id)?.state;
+            if (settled?.kind === 'done' && state === 'RUN_SUCCESS')
+                continue;
+            const what = settled?.kind === 'not-found'
+                ? 'not found'
+                : settled?.kind === 'failed'
+                    ? `not re-run (${settled.cause})`
+                    : state === 'RUN_FAILED'
+                        ? 'RUN_FAILED (failed again)'
+                        : state === 'RUN_STARTED' || state === 'unknown'
+                            ? `${state} (had not ended when the wait of ${this.settings.raw} ran out)`
+                            : (state ?? 'unknown');
+            bad.push(`${showId(this.hooks.redact(id), 60)}: ${what}`);
+        }
+        const held = bad.length === 0
+            ? undefined
+            : `canary ${bad.length === 1 ? 'entry' : 'entries'} ${bad.slice(0, 10).join('; ')}${bad.length > 10 ? `; and ${bad.length - 10} more` : ''}`;
+        this.canary = { ids: canaries, ...(held !== undefined && { held }) };
+        return held;
+    };
+    /** The new runs are not waited for, for this reason: their states stay unknown, and the verdict says why. */
+    skip(reason) {
+        this.skipped ??= reason;
+    }
+    proof() {
+        return {
+            settings: this.settings,
+            runs: this.seen,
+            waits: this.waits,
+            ...(this.canary !== undefined && { canary: this.canary }),
+            ...(this.skipped !== undefined && { skipped: this.skipped }),
+            notes: this.notes,
+        };
+    }
+    note(text) {
+        if (!this.notes.includes(text) && this.notes.length < 20)
+            this.notes.push(text);
+    }
+}
+/** What an id's new run came to: unknown when no wait saw it. */
+function proofState(proof, id) {
+    return proof.runs.get(id)?.state ?? 'unknown';
+}
+const stateOf = proofState;
+/** Counts by state over every redriven id. */
+function proofCounts(proof, outcomes) {
+    return tally(redriven(outcomes).map((id) => stateOf(proof, id)));
+}
+function redriven(outcomes) {
+    return outcomes.done.filter((id) => outcomes.newRuns.has(id));
+}
+/** The ids whose new run ended RUN_FAILED, in selection order. */
+function reFailed(proof, outcomes) {
+    return redriven(outcomes).filter((id) => stateOf(proof, id) === 'RUN_FAILED');
+}
+/** The outputs verification adds. */
+function proofOutputs(proof, outcomes) {
+    const ids = redriven(outcomes);
+    const counts = proofCounts(proof, outcomes);
+    const failed = reFailed(proof, outcomes);
+    const newDlqIds = failed.flatMap((id) => {
+        const dlqId = proof.runs.get(id)?.newDlqId;
+        return dlqId !== undefined ? [[id, dlqId]] : [];
+    });
+    return {
+        'run-states': JSON.stringify(Object.fromEntries(ids.map((id) => [id, stateOf(proof, id)]))),
+        'succeeded-count': String(counts.RUN_SUCCESS),
+        're-failed': JSON.stringify(failed),
+        're-failed-count': String(failed.length),
+        'still-running-count': String(counts.RUN_STARTED + counts.unknown),
+        're-failed-dlq-ids': JSON.stringify(Object.fromEntries(newDlqIds)),
+    };
+}
+/** What the results file records about an id's new run. */
+function proofRecord(proof, id) {
+    const run = proof?.runs.get(id);
+    if (proof === undefined)
+        return {};
+    return {
+        runState: run?.state ?? 'unknown',
+        ...(run?.workflowCreatedAt !== undefined && { newRunCreatedAt: run.workflowCreatedAt }),
+        ...(run?.newDlqId !== undefined && { newDlqId: run.newDlqId }),
+    };
+}
+const proof_plural = (count, one, many = `${one}s`) => `${count} ${count === 1 ? one : many}`;
+function listed(ids, proof, redact) {
+    const shown = ids.slice(0, 10).map((id) => {
+        const run = proof.runs.get(id);
+        const dlq = run?.newDlqId !== undefined ? `, new DLQ entry ${showId(redact(run.newDlqId), 60)}` : '';
+        return `${showId(redact(id), 60)} (run ${showId(redact(run?.workflowRunId ?? '?'), 60)}${dlq})`;
+    });
+    return ids.length > 10 ? `${shown.join(', ')} and ${ids.length - 10} more` : shown.join(', ');
+}
+/** What the waits say about the step: re-failed runs by on-re-failed, the rest as warnings; a held canary fails. */
+function proofVerdict(proof, outcomes, operation, redact) {
+    const errors = [];
+    const warnings = [];
+    const notices = [];
+    const { settings } = proof;
+    if (proof.canary?.held !== undefined) {
+        const rest = outcomes.failed.filter((entry) => entry.cause === 'canary-failed').length;
+        errors.push(`The canary did not pass: ${redact(proof.canary.held)}. The other ${proof_plural(rest, 'entry was', 'entries were')} ` +
+            `not sent (failed, cause canary-failed) and stay in the DLQ.`);
+    }
+    const failed = reFailed(proof, outcomes);
+    if (failed.length > 0) {
+        const text = `${proof_plural(failed.length, 'new run')} failed again: ${listed(failed, proof, redact)}. ` +
+            `They are in redriven (the ${operation.words.verb} was done) and in re-failed; re-failed-dlq-ids names the new DLQ entries.`;
+        if (settings.onReFailed === 'fail')
+            errors.push(`${text} (on-re-failed: fail; warn or pass lets the step pass.)`);
+        else if (settings.onReFailed === 'warn')
+            warnings.push(text);
+        else
+            notices.push(text);
+    }
+    const counts = proofCounts(proof, outcomes);
+    const cancelledWait = proof.waits.some((wait) => wait.ended === 'cancelled');
+    const open = counts.RUN_STARTED + counts.unknown;
+    if (cancelledWait) {
+        errors.push(`The wait for the new runs was cancelled: the states are as last seen (${proof_plural(open, 'run')} not seen to end).`);
+    }
+    else if (proof.skipped !== undefined && open > 0) {
+        warnings.push(`${proof_plural(open, 'new run was', 'new runs were')} not waited for: ${redact(proof.skipped)}. Their states are unknown (run-states).`);
+    }
+    else if (open > 0) {
+        const ids = redriven(outcomes).filter((id) => {
+            const state = stateOf(proof, id);
+            return state === 'RUN_STARTED' || state === 'unknown';
+        });
+        warnings.push(`${proof_plural(open, 'new run')} had not been seen to end when the wait of ${settings.raw} was over ` +
+            `(${counts.RUN_STARTED} still running, ${counts.unknown} not seen in the logs): ${listed(ids, proof, redact)}. ` +
+            `They may still fail; still-running-count says how many.`);
+    }
+    if (counts.RUN_CANCELED > 0) {
+        const ids = redriven(outcomes).filter((id) => stateOf(proof, id) === 'RUN_CANCELED');
+        warnings.push(`${proof_plural(counts.RUN_CANCELED, 'new run was', 'new runs were')} cancelled: ${listed(ids, proof, redact)}.`);
+    }
+    return { errors, warnings, notices };
+}
+/** "Resumed 42: 40 succeeded, 2 failed again, 0 still running" (and cancelled / not seen when there are any). */
+function proofLine(proof, outcomes, operation) {
+    const counts = proofCounts(proof, outcomes);
+    const parts = [
+        `${counts.RUN_SUCCESS} succeeded`,
+        `${counts.RUN_FAILED} failed again`,
+        `${counts.RUN_STARTED} still running`,
+        ...(counts.RUN_CANCELED > 0 ? [`${counts.RUN_CANCELED} cancelled`] : []),
+        ...(counts.unknown > 0 ? [`${counts.unknown} not seen in the logs`] : []),
+    ];
+    return `${operation.words.past} ${redriven(outcomes).length}: ${parts.join(', ')}`;
+}
+/** The summary's lines about the waits: the count line, the canary, the cost, and a table of what failed again. */
+function proofMarkdown(proof, outcomes, operation, redact) {
+    if (redriven(outcomes).length === 0 && proof.canary === undefined)
+        return [];
+    const cell = (text) => {
+        const clean = redact(text);
+        return escapeCell(clean.length > 120 ? `${clean.slice(0, 120)}…` : clean);
+    };
+    const lines = ['', `### Verified: ${proofLine(proof, outcomes, operation)}`, ''];
+    if (proof.canary !== undefined) {
+        const ids = proof.canary.ids.slice(0, 20).map(cell).join(', ');
+        const more = proof.canary.ids.length > 20 ? ` and ${proof.canary.ids.length - 20} more` : '';
+        lines.push(proof.canary.held === undefined
+            ? `- Canary (${proof.canary.ids.length}): ${ids}${more}: every new run succeeded, so the rest were sent`
+            : `- Canary (${proof.canary.ids.length}): ${ids}${more}: **did not pass** (${cell(proof.canary.held)}); the rest were not sent`);
+    }
+    const requests = proof.waits.reduce((sum, wait) => sum + wait.requests, 0);
+    const seconds = proof.waits.reduce((sum, wait) => sum + wait.elapsedMs, 0) / 1000;
+    lines.push(`- Waited ${seconds.toFixed(1)} s in ${proof_plural(proof.waits.length, 'wait')} of at most ${cell(proof.settings.raw)} each; ${proof_plural(requests, 'logs request')}; on-re-failed: \`${proof.settings.onReFailed}\``);
+    for (const note of proof.notes)
+        lines.push(`- ${cell(note)}`);
+    const failed = reFailed(proof, outcomes);
+    if (failed.length > 0) {
+        lines.push('', '| failed again | new run | new DLQ entry |', '|---|---|---|');
+        for (const id of failed.slice(0, 200)) {
+            const run = proof.runs.get(id);
+            lines.push(`| ${cell(id)} | ${cell(run?.workflowRunId ?? '')} | ${cell(run?.newDlqId ?? '')} |`);
+        }
+        if (failed.length > 200)
+            lines.push('', `${failed.length - 200} more not shown; re-failed lists them all.`);
+    }
+    return lines;
+}
+
 ;// CONCATENATED MODULE: ./src/report.ts
 /**
  * Outcomes -> outputs, the verdict (pass, warn, fail), the step summary, the log tally and the results-file
  * records. Decides on kinds only, never on reason text. Pure: main writes them.
  */
+
 
 
 
@@ -53597,9 +54307,11 @@ function verdict(outcomes, context) {
         case undefined:
             break;
     }
-    // Failures the stop explains are covered by its message; every other failure is named.
-    const own = outcomes.failed.filter((entry) => stopped === undefined || !STOP_CAUSES.has(entry.cause));
-    const unexplained = own.length > 0 ? own : errors.length === 0 ? outcomes.failed : [];
+    // Failures the stop explains are covered by its message, those a canary held back by the canary's; every other
+    // failure is named.
+    const held = context.proof?.canary?.held !== undefined;
+    const own = outcomes.failed.filter((entry) => (stopped === undefined || !STOP_CAUSES.has(entry.cause)) && !(held && entry.cause === 'canary-failed'));
+    const unexplained = own.length > 0 ? own : errors.length === 0 && !held ? outcomes.failed : [];
     if (unexplained.length > 0) {
         const first = unexplained[0];
         errors.push(`${report_plural(outcomes.failed.length, 'id was', 'ids were')} not ${operation.words.participle}: ` +
@@ -53649,6 +54361,12 @@ function verdict(outcomes, context) {
             `They stay in the DLQ: running this job again would re-run them again.`);
     }
     const notices = [];
+    if (context.proof !== undefined) {
+        const proved = proofVerdict(context.proof, outcomes, operation, clean);
+        errors.push(...proved.errors);
+        warnings.push(...proved.warnings);
+        notices.push(...proved.notices);
+    }
     if (outcomes.selection !== undefined && outcomes.selection.matched === 0 && errors.length === 0) {
         notices.push(outcomes.selection.filters.length === 0
             ? `The DLQ is empty${operation.name === 'report' ? '' : `: nothing to ${verb}`}.`
@@ -53669,7 +54387,7 @@ function runAttemptWarning(operation, runAttempt) {
         `entries an earlier attempt already re-ran may still be in the DLQ, and this step will ${operation.words.verb} them again. ` +
         `Check the earlier attempt's redriven and new-runs outputs first; set ${Inputs.deleteAfterRedrive}: true to make a job re-run safe.`);
 }
-function tally(outcomes, operation) {
+function report_tally(outcomes, operation) {
     const seconds = (outcomes.elapsedMs / 1000).toFixed(1);
     const total = outcomes.done.length + outcomes.notFound.length + outcomes.failed.length;
     return (`${operation.words.past} ${outcomes.done.length}, not found ${outcomes.notFound.length}, ` +
@@ -53682,7 +54400,7 @@ function outcomeName(settled, operation) {
     return settled.kind;
 }
 /** One JSON Lines record per selected id, in selection order, for the results file. */
-function* resultRecords(outcomes, operation) {
+function* resultRecords(outcomes, operation, proof) {
     for (const id of outcomes.ids) {
         const settled = outcomes.results.get(id);
         if (settled === undefined)
@@ -53697,6 +54415,8 @@ function* resultRecords(outcomes, operation) {
                 record.deletedAfter = true;
             if (settled.deleteAfterFailed !== undefined)
                 record.deleteAfterFailed = settled.deleteAfterFailed;
+            if (settled.newRun !== undefined)
+                Object.assign(record, proofRecord(proof, id));
         }
         if (settled.kind === 'failed') {
             record.cause = settled.cause;
@@ -53741,7 +54461,7 @@ function summaryMarkdown(outcomes, context) {
     const lines = [];
     const untouched = context.title === 'delete' ? 'nothing deleted' : 'nothing re-run';
     lines.push(`## Upstash DLQ ${context.title}${dry ? ` (dry run: ${untouched})` : ''}`, '');
-    lines.push(`**${status}** · ${cell(tally(outcomes, operation))}`, '');
+    lines.push(`**${status}** · ${cell(report_tally(outcomes, operation))}`, '');
     lines.push('| | count |', '|---|---:|');
     lines.push(`| ${operation.words.outcome} | ${outcomes.done.length} |`);
     lines.push(`| not found | ${outcomes.notFound.length} |`, `| failed | ${outcomes.failed.length} |`, '');
@@ -53791,6 +54511,8 @@ function summaryMarkdown(outcomes, context) {
     }
     for (const note of outcomes.notes)
         lines.push(`- ${cell(note)}`);
+    if (context.proof !== undefined)
+        lines.push(...proofMarkdown(context.proof, outcomes, operation, context.redact));
     const messages = [context.verdict.error, context.runAttemptWarning, ...context.verdict.warnings];
     for (const message of [...messages, ...context.verdict.notices]) {
         if (message)
@@ -53839,7 +54561,9 @@ function summaryMarkdown(outcomes, context) {
         add(id, 'not found');
     const inferred = new Set(outcomes.inferred);
     for (const id of outcomes.done) {
-        add(id, operation.words.outcome, inferred.has(id) ? 'lost-response rule' : '', outcomes.newRuns.get(id));
+        const newRun = outcomes.newRuns.get(id);
+        const state = context.proof !== undefined && newRun !== undefined ? ` · ${proofState(context.proof, id)}` : '';
+        add(id, operation.words.outcome, inferred.has(id) ? 'lost-response rule' : '', newRun && `${newRun}${state}`);
     }
     if (total > 0) {
         const head = [selection !== undefined ? 'dlqId' : 'id', 'outcome'];
@@ -54058,6 +54782,7 @@ function readFilters(dlq, input, now) {
 
 
 
+
 class SettingsError extends Error {
     name = 'SettingsError';
 }
@@ -54111,6 +54836,7 @@ function readSettings(source) {
     const thresholds = attempt(() => readThresholds(source, operation, target), {});
     const onThreshold = attempt(() => readChoice(INPUTS.onThreshold, raw(INPUTS.onThreshold)), 'fail');
     const exportKind = attempt(() => readExport(raw(INPUTS.export)), undefined);
+    const proof = attempt(() => readProof(source, operation, dryRun), undefined);
     if (problems.length > 0 || endpoint === undefined || operation === undefined) {
         const count = problems.reduce((sum, problem) => sum + problem.split('\n- ').length, 0);
         const heading = count === 1 ? 'Invalid input' : `${count} invalid inputs`;
@@ -54133,6 +54859,7 @@ function readSettings(source) {
         thresholds,
         onThreshold,
         exportKind,
+        proof,
         now,
     };
 }
@@ -54338,6 +55065,55 @@ function readThresholds(source, operation, target) {
         throw new SettingsError(problems.join('\n- '));
     return hasThresholds(thresholds) ? thresholds : {};
 }
+const VERIFY_UNITS = { s: 1000, m: 60_000, h: 3_600_000 };
+/** verify, on-re-failed and canary: undefined when verify is left out (and then canary is refused). */
+function readProof(source, operation, dryRun) {
+    const raw = source.input(Inputs.verify);
+    const canaryRaw = source.input(Inputs.canary);
+    const problems = [];
+    let onReFailed = 'fail';
+    try {
+        onReFailed = readChoice(INPUTS.onReFailed, source.input(Inputs.onReFailed));
+    }
+    catch (error) {
+        problems.push(error.message);
+    }
+    let canary;
+    if (canaryRaw.trim() !== '') {
+        const value = canaryRaw.trim();
+        if (/^\d{1,9}$/u.test(value) && Number(value) >= 1)
+            canary = Number(value);
+        else {
+            problems.push(`${Inputs.canary}: ${JSON.stringify(canaryRaw)} is not accepted. Accepted: a whole number of entries, 1 or more, re-run and verified before the rest; or leave it out.`);
+        }
+    }
+    const value = raw.trim();
+    let durationMs;
+    if (value !== '') {
+        const match = /^(\d{1,9})\s*([smh])$/iu.exec(value);
+        const ms = match ? Number(match[1]) * VERIFY_UNITS[match[2].toLowerCase()] : Number.NaN;
+        if (!(ms >= 1000 && ms <= MAX_VERIFY_MS)) {
+            problems.push(`${Inputs.verify}: ${JSON.stringify(raw)} is not accepted. Accepted: how long to wait for the new runs, from 1s to 6h: a whole number and s, m or h, such as 30s, 10m, 2h; or leave it out.`);
+        }
+        else
+            durationMs = ms;
+        if (operation !== undefined && operation !== 'restart' && operation !== 'resume') {
+            problems.push(`${Inputs.verify}: ${JSON.stringify(raw)} waits for the workflow runs a restart or resume creates, but operation is ${operation}. ` +
+                `Accepted: ${Inputs.verify} with operation restart or resume (dlq: workflow). A retry's new message and a re-run failure callback are not workflow runs the logs report, so retry and retry-callback are not verified; leave ${Inputs.verify} out.`);
+        }
+        if (dryRun) {
+            problems.push(`${Inputs.verify}: ${JSON.stringify(raw)} waits for new runs, but ${Inputs.dryRun} is true: a dry run re-runs nothing. Accepted: ${Inputs.verify} with ${Inputs.dryRun}: false; leave it out of dry runs.`);
+        }
+    }
+    else if (canary !== undefined) {
+        problems.push(`${Inputs.canary}: ${JSON.stringify(canaryRaw)} needs ${Inputs.verify}: the rest are sent only once the canaries' new runs are seen to succeed. Accepted: ${Inputs.canary} together with ${Inputs.verify}, such as verify: 10m.`);
+    }
+    if (problems.length > 0)
+        throw new SettingsError(problems.join('\n- '));
+    if (durationMs === undefined)
+        return undefined;
+    return { durationMs, raw: value, onReFailed, ...(canary !== undefined && { canary }) };
+}
 function readExport(raw) {
     const value = raw.trim().toLowerCase();
     if (value === '')
@@ -54413,11 +55189,126 @@ function redactorFor(values) {
     return (text) => secrets.reduce((out, secret) => out.split(secret).join('***'), text);
 }
 
+;// CONCATENATED MODULE: ./src/progress.ts
+/**
+ * Progress lines for long runs: at most one line every 10 s, none before the first 10 s (a run that finishes within
+ * 10 s prints none). Operations report "Resumed 1,200 of 10,000 · 12/s · about 12 min left"; the verify wait reports
+ * its counts by state and the time left of the wait. Pure: the clock and the line's destination are injected; the
+ * caller reports what happened (`update`) and may `tick` from a timer so that a stall still prints.
+ */
+/** How often a line may be printed, and how long a run goes before the first. */
+const PROGRESS_INTERVAL_MS = 10_000;
+const number = (value) => Math.round(value).toLocaleString('en-US');
+/** "12/s", "0.5/s": whole numbers from 10 on, one decimal below. */
+function formatRate(perSecond) {
+    if (!Number.isFinite(perSecond) || perSecond <= 0)
+        return '0/s';
+    return perSecond >= 10 ? `${number(perSecond)}/s` : `${(Math.round(perSecond * 10) / 10).toString()}/s`;
+}
+/** "40 s", "12 min", "1 h 5 min": seconds rounded up (never "0 s" while time is left), minutes to the nearest. */
+function formatDuration(ms) {
+    const seconds = Math.max(0, Math.ceil(ms / 1000));
+    if (seconds < 60)
+        return `${seconds} s`;
+    const minutes = Math.round(seconds / 60);
+    if (minutes < 60)
+        return `${minutes} min`;
+    const hours = Math.floor(minutes / 60);
+    const rest = minutes % 60;
+    return rest === 0 ? `${hours} h` : `${hours} h ${rest} min`;
+}
+/** "Resumed 1,200 of 10,000 · 12/s · about 12 min left" (no time left until something is done). */
+function operationLine(verb, done, total, elapsedMs) {
+    const rate = elapsedMs > 0 ? done / (elapsedMs / 1000) : 0;
+    const parts = [`${verb} ${number(done)} of ${number(total)}`, formatRate(rate)];
+    if (rate > 0 && done < total)
+        parts.push(`about ${formatDuration(((total - done) / rate) * 1000)} left`);
+    return parts.join(' · ');
+}
+/** "Verifying 1,000 new runs: 600 succeeded, 3 failed again, 0 cancelled, 397 still running · about 4 min left of the wait". */
+function verifyLine(counts, leftMs) {
+    const total = counts.RUN_SUCCESS + counts.RUN_FAILED + counts.RUN_CANCELED + counts.RUN_STARTED + counts.unknown;
+    const states = [
+        `${number(counts.RUN_SUCCESS)} succeeded`,
+        `${number(counts.RUN_FAILED)} failed again`,
+        `${number(counts.RUN_CANCELED)} cancelled`,
+        `${number(counts.RUN_STARTED)} still running`,
+        ...(counts.unknown > 0 ? [`${number(counts.unknown)} not yet seen`] : []),
+    ];
+    const runs = total === 1 ? 'new run' : 'new runs';
+    return `Verifying ${number(total)} ${runs}: ${states.join(', ')} · about ${formatDuration(leftMs)} left of the wait`;
+}
+/** Decides when a line is due: not before `intervalMs` after the start, then at most once per `intervalMs`. */
+class Throttle {
+    clock;
+    intervalMs;
+    start;
+    last;
+    constructor(clock, intervalMs = PROGRESS_INTERVAL_MS) {
+        this.clock = clock;
+        this.intervalMs = intervalMs;
+        this.start = clock.now();
+        this.last = this.start;
+    }
+    /** Whether a line is due now; when it is, the next one is due `intervalMs` later. */
+    due() {
+        const now = this.clock.now();
+        if (now - this.last < this.intervalMs)
+            return false;
+        this.last = now;
+        return true;
+    }
+    elapsedMs() {
+        return this.clock.now() - this.start;
+    }
+}
+/** Progress of an operation over `total` ids: `update(done)` as outcomes arrive, `tick()` from a timer. */
+class OperationProgress {
+    verb;
+    total;
+    emit;
+    throttle;
+    done = 0;
+    constructor(verb, total, clock, emit, intervalMs = PROGRESS_INTERVAL_MS) {
+        this.verb = verb;
+        this.total = total;
+        this.emit = emit;
+        this.throttle = new Throttle(clock, intervalMs);
+    }
+    update(done) {
+        this.done = Math.min(this.total, Math.max(this.done, done));
+        this.tick();
+    }
+    tick() {
+        if (this.done >= this.total || !this.throttle.due())
+            return;
+        this.emit(operationLine(this.verb, this.done, this.total, this.throttle.elapsedMs()));
+    }
+}
+/** Progress of the verify wait: `update(counts, leftMs)` after each round (VerifyOptions.onRound fits). */
+class VerifyProgress {
+    emit;
+    throttle;
+    constructor(clock, emit, intervalMs = PROGRESS_INTERVAL_MS) {
+        this.emit = emit;
+        this.throttle = new Throttle(clock, intervalMs);
+    }
+    update(counts, leftMs) {
+        // Once every run has ended the wait is over, and its result says so.
+        if (counts.RUN_STARTED + counts.unknown === 0 || !this.throttle.due())
+            return;
+        this.emit(verifyLine(counts, leftMs));
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/main.ts
 /**
  * run(): mask the secrets, read the settings, connect, carry the operation out, report. The only module that touches
  * @actions/core.
  */
+
+
+
 
 
 
@@ -54513,12 +55404,22 @@ async function carryOutAndReport(settings, log) {
     }
     // By-id reports count what they read, entry by entry.
     const read = settings.operation === 'report' && settings.target?.kind === 'ids' ? new Census() : undefined;
+    // While the step waits for new runs nothing that changes a DLQ entry is in flight: a cancellation then abandons
+    // the logs requests at once, instead of giving them the grace re-runs get.
+    const waits = new Waits();
+    const prover = proverFor(settings, operation, connection, log, (now) => waits.set(now));
     // Signals are handled only once the inputs (and any ids file) were read: until then the default (exit) is right.
-    const cancellation = listenForCancellation(log, connection);
+    const cancellation = listenForCancellation(log, connection, () => (waits.waiting ? 0 : CANCEL_GRACE_MS));
     let outcomes;
     let exportFile = '';
     try {
-        outcomes = await carryOut(settings, operation, connection, cancellation, log, seeing(settings, log, exporter, read));
+        outcomes = await carryOut(settings, operation, connection, cancellation, log, {
+            ...seeing(settings, log, exporter, read),
+            ...(prover !== undefined &&
+                settings.proof?.canary !== undefined && { canary: { size: settings.proof.canary, check: prover.check } }),
+        }, waits);
+        if (prover !== undefined)
+            await proveTheRest(prover, outcomes, settings, cancellation.signal);
     }
     finally {
         cancellation.dispose();
@@ -54540,7 +55441,40 @@ async function carryOutAndReport(settings, log) {
         report: settings.operation === 'report',
         ...(read !== undefined && { read }),
     });
-    await report(log, outcomes, operation, settings, attemptWarning, { look, exportFile });
+    const proof = prover?.proof();
+    await report(log, outcomes, operation, settings, attemptWarning, {
+        look,
+        exportFile,
+        ...(proof !== undefined && { proof }),
+    });
+}
+/** verify: the prover whose waits go through the client, with progress lines; undefined without verify. */
+function proverFor(settings, operation, connection, log, onWait) {
+    if (settings.proof === undefined || !operation.redrive || !operation.changes)
+        return undefined;
+    let progress;
+    return new Prover(settings.proof, (exchange, stop) => connection.client.send(exchange, { idempotent: true, stop }), systemClock, {
+        redact: log.redact,
+        onWait: (now) => {
+            onWait(now);
+            progress = now ? new VerifyProgress(systemClock, (line) => log.info(line)) : undefined;
+            if (now)
+                log.info(`Waiting up to ${settings.proof.raw} for the new runs to end (Upstash's logs, 50 runs per request).`);
+        },
+        onRound: (counts, leftMs) => progress?.update(counts, leftMs),
+    });
+}
+/**
+ * After the run: waits for the new runs not yet waited for (all of them, or the rest after a canary). A run that
+ * stopped (a refused token, an unreachable server, a cancellation) is not waited for: its logs would not answer
+ * either, and the states stay unknown.
+ */
+async function proveTheRest(prover, outcomes, settings, signal) {
+    if (outcomes.stopped !== undefined || signal.aborted) {
+        prover.skip(`the run stopped (${outcomes.stopped?.kind ?? 'cancelled'}), so the logs were not asked`);
+        return;
+    }
+    await prover.watch(outcomes.done, outcomes.results, settings.proof?.canary !== undefined ? 'rest' : 'all', signal);
 }
 /**
  * The engine options that see entries: the export (each selected entry written before it is changed), a report's
@@ -54607,18 +55541,32 @@ function requestedOperation(source) {
         return operationFor('delete', 'workflow');
     }
 }
+/** Whether the step is waiting for new runs (no change in flight); told when a wait ends. */
+class Waits {
+    waiting = false;
+    ended = [];
+    set(waiting) {
+        this.waiting = waiting;
+        if (!waiting)
+            for (const listener of this.ended)
+                listener();
+    }
+    onEnd(listener) {
+        this.ended.push(listener);
+    }
+}
 /**
  * The runner sends SIGINT, then SIGTERM a few seconds later: the first one cancels (no new request starts; those in
  * flight get a grace period), later ones are ignored so that the outputs and the summary still get written.
  */
-function listenForCancellation(log, connection) {
+function listenForCancellation(log, connection, graceMs) {
     const controller = new AbortController();
     const onSignal = (signal) => {
         if (controller.signal.aborted)
             return;
         log.warning(`Received ${signal}: starting no new requests; reporting what was done so far.`);
         controller.abort(new Error(`received ${signal}`));
-        connection.abandonInFlightAfter(CANCEL_GRACE_MS);
+        connection.abandonInFlightAfter(graceMs());
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
@@ -54631,7 +55579,7 @@ function listenForCancellation(log, connection) {
     };
 }
 /** Carries the operation out on the target: one outcome per selected id. Sends nothing when nothing is selected. */
-async function carryOut(settings, operation, connection, cancellation, log, seen) {
+async function carryOut(settings, operation, connection, cancellation, log, seen, waits = new Waits()) {
     const { target } = settings;
     if (target === undefined) {
         log.warning(`Nothing selected: no ids (${Inputs.dlqIds}, ${Inputs.dlqIdsFile}), no filter and no ${Inputs.selectAll}: true. No request was sent.`);
@@ -54642,13 +55590,40 @@ async function carryOut(settings, operation, connection, cancellation, log, seen
         : `Listing ${target.filters.length === 0 ? 'every entry' : 'the matching entries'} of the ${DLQ_NAMES[settings.dlq]}${operation.name === 'report' ? '' : `, then ${operation.words.doing.toLowerCase()}`}`);
     // A report of a listing says what the DLQ holds in its summary, not one line per entry.
     const perIdLines = !(operation.name === 'report' && target.kind === 'query');
+    const lineFor = perIdLines ? log.settledLogger(operation) : undefined;
+    // Progress lines once the selection is known: at most one per 10 s (a timer prints through a stall), none
+    // during a canary's wait, which prints its own.
+    let progress;
+    let total = 0;
+    let settled = 0;
+    // After a canary's wait the rest start afresh: their rate and time left are their own.
+    let base = 0;
+    const restart = () => {
+        base = settled;
+        progress = new OperationProgress(operation.words.past, total - base, systemClock, (line) => log.info(line));
+    };
+    waits.onEnd(restart);
+    const timer = setInterval(() => {
+        if (!waits.waiting)
+            progress?.tick();
+    }, 1000);
+    timer.unref();
     try {
         return await execute(target, operation, connection.client, {
             ...seen,
             concurrency: settings.concurrency,
             strategy: settings.strategy,
             signal: cancellation.signal,
-            ...(perIdLines && { onSettled: log.settledLogger(operation) }),
+            onSelected: (count) => {
+                total = count;
+                restart();
+            },
+            onSettled: (id, result) => {
+                lineFor?.(id, result);
+                settled += 1;
+                if (!waits.waiting)
+                    progress?.update(settled - base);
+            },
             onListed: (pages, entries) => {
                 if (pages % 10 === 1 || isDebug())
                     log.info(`listed page ${pages}: ${entries} entries so far`);
@@ -54656,6 +55631,7 @@ async function carryOut(settings, operation, connection, cancellation, log, seen
         });
     }
     finally {
+        clearInterval(timer);
         endGroup();
     }
 }
@@ -54668,19 +55644,21 @@ async function refuse(log, operation, message) {
 }
 /** Outputs, the results file, the summary, annotations and the tally; the step fails when the verdict says so. */
 async function report(log, outcomes, operation, settings, attemptWarning, seen = {}) {
-    const { look, exportFile = '' } = seen;
+    const { look, exportFile = '', proof } = seen;
     const keep = settings.target?.kind === 'query' ? settings.target.keep : undefined;
     const resultsFile = await writeOutputs(log, outcomes, operation, {
         ...lookOutputs(look, log.redact),
         'kept-count': outcomes.selection?.kept !== undefined ? String(outcomes.selection.kept.size) : '',
         'export-file': exportFile,
-    });
+        ...(proof !== undefined && proofOutputs(proof, outcomes)),
+    }, proof);
     const context = {
         onNotFound: settings.onNotFound,
         baseUrl: settings.endpoint.url,
         operation,
         redact: log.redact,
         ...(look !== undefined && { look }),
+        ...(proof !== undefined && { proof }),
     };
     const result = verdict(outcomes, context);
     await writeSummary(log, async () => summaryMarkdown(outcomes, {
@@ -54702,13 +55680,13 @@ async function report(log, outcomes, operation, settings, attemptWarning, seen =
         log.warning(warning);
     for (const notice of result.notices)
         log.notice(notice);
-    log.info(tally(outcomes, operation));
+    log.info(report_tally(outcomes, operation));
     if (result.error)
         setFailed(log.redact(result.error));
 }
 /** Every output, and the results file it names. Returns the file's path ('' when it could not be written). */
-async function writeOutputs(log, outcomes, operation, seen = {}) {
-    const resultsFile = await writeResults(log, outcomes, operation);
+async function writeOutputs(log, outcomes, operation, seen = {}, proof) {
+    const resultsFile = await writeResults(log, outcomes, operation, proof);
     for (const [name, value] of Object.entries(outputsFor(outcomes, operation, resultsFile, seen))) {
         setOutput(name, log.redact(value));
     }
@@ -54729,7 +55707,7 @@ async function writeSummary(log, markdown) {
  * file is readable by its owner only (0600): it names every id and failure reason, and without RUNNER_TEMP it lands
  * in the shared temporary directory, inside a private (0700) directory of its own.
  */
-async function writeResults(log, outcomes, operation) {
+async function writeResults(log, outcomes, operation, proof) {
     let path = '';
     let file;
     try {
@@ -54738,7 +55716,7 @@ async function writeResults(log, outcomes, operation) {
         file = await (0,promises_.open)(path, 'wx', 0o600);
         // Written in blocks of about 1 MiB, so that 100,000 records take a few writes and little memory.
         let block = '';
-        for (const record of resultRecords(outcomes, operation)) {
+        for (const record of resultRecords(outcomes, operation, proof)) {
             block += log.redact(record);
             if (block.length >= 1024 * 1024) {
                 await file.write(block);
@@ -54809,6 +55787,10 @@ function logSettings(log, settings, operation, proxy) {
     }
     if (settings.exportKind !== undefined)
         log.info(`${Inputs.export}: ${settings.exportKind}`);
+    if (settings.proof !== undefined) {
+        const { raw, onReFailed, canary } = settings.proof;
+        log.info(`${Inputs.verify}: ${raw}; ${Inputs.onReFailed}: ${onReFailed}${canary !== undefined ? `; ${Inputs.canary}: ${canary} (the rest only after every canary succeeded)` : ''}`);
+    }
     log.info(`on-not-found: ${settings.onNotFound}; changes entries: ${operation.changes}`);
     log.info(`concurrency: ${settings.concurrency}; max-retries: ${settings.maxRetries}; request-timeout: ${settings.requestTimeoutMs / 1000} s`);
     endGroup();

@@ -73,6 +73,15 @@ export const INPUTS = {
   redriveLabel: { name: 'redrive-label', default: '' },
   redriveFailureCallback: { name: 'redrive-failure-callback', default: '' },
   deleteAfterRedrive: { name: 'delete-after-redrive', default: 'false', accepted: 'true or false' },
+  verify: { name: 'verify', default: '' },
+  onReFailed: {
+    name: 'on-re-failed',
+    default: 'fail',
+    choices: ['fail', 'warn', 'pass'],
+    noun: 'a policy',
+    accepted: 'fail (the step fails), warn (a warning) or pass (a notice)',
+  },
+  canary: { name: 'canary', default: '' },
 } as const satisfies Record<string, InputSpec>;
 
 /** Input names by key, for messages: `Inputs.dlqIds` is 'dlq-ids'. */
@@ -106,6 +115,7 @@ export const BLANK_REFUSED: readonly InputSpec[] = [
   INPUTS.onThreshold,
   INPUTS.dryRun,
   INPUTS.deleteAfterRedrive,
+  INPUTS.onReFailed,
 ];
 
 /**
@@ -124,6 +134,8 @@ export function inputVariable(name: string): string {
 
 export type OnNotFound = (typeof INPUTS.onNotFound.choices)[number];
 export type OnThreshold = (typeof INPUTS.onThreshold.choices)[number];
+/** What a redriven entry whose new run failed again does to the step (verify). */
+export type OnReFailed = (typeof INPUTS.onReFailed.choices)[number];
 /** What export writes: entries (headers masked, no bodies) or entries with their bodies (secrets redacted). */
 export const EXPORT_KINDS = ['entries', 'entries-with-bodies'] as const;
 export type ExportKind = (typeof EXPORT_KINDS)[number];
@@ -152,5 +164,11 @@ export const OUTPUTS = [
   'threshold-exceeded',
   'kept-count',
   'export-file',
+  'run-states',
+  'succeeded-count',
+  're-failed',
+  're-failed-count',
+  'still-running-count',
+  're-failed-dlq-ids',
 ] as const;
 export type OutputName = (typeof OUTPUTS)[number];

@@ -31,6 +31,9 @@ import {
   verdict,
 } from './report.js';
 import { readSettings, type Settings, type SettingsSource } from './settings.js';
+import { Prover, proofOutputs, type Proof } from './proof.js';
+import { OperationProgress, VerifyProgress } from './progress.js';
+import { systemClock } from './qstash/clock.js';
 import { DLQ_NAMES, type DlqKind } from './qstash/paths.js';
 
 /** Per-id lines in the log; past this, ids are only counted (the outputs, summary and results file have them). */
@@ -109,8 +112,12 @@ async function carryOutAndReport(settings: Settings, log: Log): Promise<void> {
   // By-id reports count what they read, entry by entry.
   const read = settings.operation === 'report' && settings.target?.kind === 'ids' ? new Census() : undefined;
 
+  // While the step waits for new runs nothing that changes a DLQ entry is in flight: a cancellation then abandons
+  // the logs requests at once, instead of giving them the grace re-runs get.
+  const waits = new Waits();
+  const prover = proverFor(settings, operation, connection, log, (now) => waits.set(now));
   // Signals are handled only once the inputs (and any ids file) were read: until then the default (exit) is right.
-  const cancellation = listenForCancellation(log, connection);
+  const cancellation = listenForCancellation(log, connection, () => (waits.waiting ? 0 : CANCEL_GRACE_MS));
   let outcomes: Outcomes;
   let exportFile = '';
   try {
@@ -120,8 +127,14 @@ async function carryOutAndReport(settings: Settings, log: Log): Promise<void> {
       connection,
       cancellation,
       log,
-      seeing(settings, log, exporter, read),
+      {
+        ...seeing(settings, log, exporter, read),
+        ...(prover !== undefined &&
+          settings.proof?.canary !== undefined && { canary: { size: settings.proof.canary, check: prover.check } }),
+      },
+      waits,
     );
+    if (prover !== undefined) await proveTheRest(prover, outcomes, settings, cancellation.signal);
   } finally {
     cancellation.dispose();
     await connection.close();
@@ -141,7 +154,59 @@ async function carryOutAndReport(settings: Settings, log: Log): Promise<void> {
     report: settings.operation === 'report',
     ...(read !== undefined && { read }),
   });
-  await report(log, outcomes, operation, settings, attemptWarning, { look, exportFile });
+  const proof = prover?.proof();
+  await report(log, outcomes, operation, settings, attemptWarning, {
+    look,
+    exportFile,
+    ...(proof !== undefined && { proof }),
+  });
+}
+
+/** verify: the prover whose waits go through the client, with progress lines; undefined without verify. */
+function proverFor(
+  settings: Settings,
+  operation: Operation,
+  connection: Connection,
+  log: Log,
+  onWait: (waiting: boolean) => void,
+): Prover | undefined {
+  if (settings.proof === undefined || !operation.redrive || !operation.changes) return undefined;
+  let progress: VerifyProgress | undefined;
+  return new Prover(
+    settings.proof,
+    (exchange, stop) => connection.client.send(exchange, { idempotent: true, stop }),
+    systemClock,
+    {
+      redact: log.redact,
+      onWait: (now) => {
+        onWait(now);
+        progress = now ? new VerifyProgress(systemClock, (line) => log.info(line)) : undefined;
+        if (now)
+          log.info(
+            `Waiting up to ${settings.proof!.raw} for the new runs to end (Upstash's logs, 50 runs per request).`,
+          );
+      },
+      onRound: (counts, leftMs) => progress?.update(counts, leftMs),
+    },
+  );
+}
+
+/**
+ * After the run: waits for the new runs not yet waited for (all of them, or the rest after a canary). A run that
+ * stopped (a refused token, an unreachable server, a cancellation) is not waited for: its logs would not answer
+ * either, and the states stay unknown.
+ */
+async function proveTheRest(
+  prover: Prover,
+  outcomes: Outcomes,
+  settings: Settings,
+  signal: AbortSignal,
+): Promise<void> {
+  if (outcomes.stopped !== undefined || signal.aborted) {
+    prover.skip(`the run stopped (${outcomes.stopped?.kind ?? 'cancelled'}), so the logs were not asked`);
+    return;
+  }
+  await prover.watch(outcomes.done, outcomes.results, settings.proof?.canary !== undefined ? 'rest' : 'all', signal);
 }
 
 /**
@@ -218,6 +283,21 @@ function requestedOperation(source: SettingsSource): Operation {
   }
 }
 
+/** Whether the step is waiting for new runs (no change in flight); told when a wait ends. */
+class Waits {
+  waiting = false;
+  private readonly ended: (() => void)[] = [];
+
+  set(waiting: boolean): void {
+    this.waiting = waiting;
+    if (!waiting) for (const listener of this.ended) listener();
+  }
+
+  onEnd(listener: () => void): void {
+    this.ended.push(listener);
+  }
+}
+
 interface Cancellation {
   readonly signal: AbortSignal;
   dispose(): void;
@@ -227,13 +307,13 @@ interface Cancellation {
  * The runner sends SIGINT, then SIGTERM a few seconds later: the first one cancels (no new request starts; those in
  * flight get a grace period), later ones are ignored so that the outputs and the summary still get written.
  */
-function listenForCancellation(log: Log, connection: Connection): Cancellation {
+function listenForCancellation(log: Log, connection: Connection, graceMs: () => number): Cancellation {
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => {
     if (controller.signal.aborted) return;
     log.warning(`Received ${signal}: starting no new requests; reporting what was done so far.`);
     controller.abort(new Error(`received ${signal}`));
-    connection.abandonInFlightAfter(CANCEL_GRACE_MS);
+    connection.abandonInFlightAfter(graceMs());
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -253,7 +333,8 @@ async function carryOut(
   connection: Connection,
   cancellation: Cancellation,
   log: Log,
-  seen: Pick<EngineOptions, 'sink' | 'groupsOf' | 'gate' | 'readFirst'>,
+  seen: Pick<EngineOptions, 'sink' | 'groupsOf' | 'gate' | 'readFirst' | 'canary'>,
+  waits: Waits = new Waits(),
 ): Promise<Outcomes> {
   const { target } = settings;
   if (target === undefined) {
@@ -269,18 +350,44 @@ async function carryOut(
   );
   // A report of a listing says what the DLQ holds in its summary, not one line per entry.
   const perIdLines = !(operation.name === 'report' && target.kind === 'query');
+  const lineFor = perIdLines ? log.settledLogger(operation) : undefined;
+  // Progress lines once the selection is known: at most one per 10 s (a timer prints through a stall), none
+  // during a canary's wait, which prints its own.
+  let progress: OperationProgress | undefined;
+  let total = 0;
+  let settled = 0;
+  // After a canary's wait the rest start afresh: their rate and time left are their own.
+  let base = 0;
+  const restart = (): void => {
+    base = settled;
+    progress = new OperationProgress(operation.words.past, total - base, systemClock, (line) => log.info(line));
+  };
+  waits.onEnd(restart);
+  const timer = setInterval(() => {
+    if (!waits.waiting) progress?.tick();
+  }, 1000);
+  timer.unref();
   try {
     return await execute(target, operation, connection.client, {
       ...seen,
       concurrency: settings.concurrency,
       strategy: settings.strategy,
       signal: cancellation.signal,
-      ...(perIdLines && { onSettled: log.settledLogger(operation) }),
+      onSelected: (count) => {
+        total = count;
+        restart();
+      },
+      onSettled: (id, result) => {
+        lineFor?.(id, result);
+        settled += 1;
+        if (!waits.waiting) progress?.update(settled - base);
+      },
       onListed: (pages, entries) => {
         if (pages % 10 === 1 || core.isDebug()) log.info(`listed page ${pages}: ${entries} entries so far`);
       },
     });
   } finally {
+    clearInterval(timer);
     core.endGroup();
   }
 }
@@ -300,21 +407,29 @@ async function report(
   operation: Operation,
   settings: Settings,
   attemptWarning: string | undefined,
-  seen: { readonly look?: Look; readonly exportFile?: string } = {},
+  seen: { readonly look?: Look; readonly exportFile?: string; readonly proof?: Proof } = {},
 ): Promise<void> {
-  const { look, exportFile = '' } = seen;
+  const { look, exportFile = '', proof } = seen;
   const keep = settings.target?.kind === 'query' ? settings.target.keep : undefined;
-  const resultsFile = await writeOutputs(log, outcomes, operation, {
-    ...lookOutputs(look, log.redact),
-    'kept-count': outcomes.selection?.kept !== undefined ? String(outcomes.selection.kept.size) : '',
-    'export-file': exportFile,
-  });
+  const resultsFile = await writeOutputs(
+    log,
+    outcomes,
+    operation,
+    {
+      ...lookOutputs(look, log.redact),
+      'kept-count': outcomes.selection?.kept !== undefined ? String(outcomes.selection.kept.size) : '',
+      'export-file': exportFile,
+      ...(proof !== undefined && proofOutputs(proof, outcomes)),
+    },
+    proof,
+  );
   const context = {
     onNotFound: settings.onNotFound,
     baseUrl: settings.endpoint.url,
     operation,
     redact: log.redact,
     ...(look !== undefined && { look }),
+    ...(proof !== undefined && { proof }),
   };
   const result = verdict(outcomes, context);
   await writeSummary(log, async () =>
@@ -345,8 +460,9 @@ async function writeOutputs(
   outcomes: Outcomes,
   operation: Operation,
   seen: Partial<Record<OutputName, string>> = {},
+  proof?: Proof,
 ): Promise<string> {
-  const resultsFile = await writeResults(log, outcomes, operation);
+  const resultsFile = await writeResults(log, outcomes, operation, proof);
   for (const [name, value] of Object.entries(outputsFor(outcomes, operation, resultsFile, seen))) {
     core.setOutput(name, log.redact(value));
   }
@@ -367,7 +483,7 @@ async function writeSummary(log: Log, markdown: () => string | Promise<string>):
  * file is readable by its owner only (0600): it names every id and failure reason, and without RUNNER_TEMP it lands
  * in the shared temporary directory, inside a private (0700) directory of its own.
  */
-async function writeResults(log: Log, outcomes: Outcomes, operation: Operation): Promise<string> {
+async function writeResults(log: Log, outcomes: Outcomes, operation: Operation, proof?: Proof): Promise<string> {
   let path = '';
   let file: FileHandle | undefined;
   try {
@@ -376,7 +492,7 @@ async function writeResults(log: Log, outcomes: Outcomes, operation: Operation):
     file = await open(path, 'wx', 0o600);
     // Written in blocks of about 1 MiB, so that 100,000 records take a few writes and little memory.
     let block = '';
-    for (const record of resultRecords(outcomes, operation)) {
+    for (const record of resultRecords(outcomes, operation, proof)) {
       block += log.redact(record);
       if (block.length >= 1024 * 1024) {
         await file.write(block);
@@ -443,6 +559,12 @@ function logSettings(log: Log, settings: Settings, operation: Operation, proxy: 
     );
   }
   if (settings.exportKind !== undefined) log.info(`${Inputs.export}: ${settings.exportKind}`);
+  if (settings.proof !== undefined) {
+    const { raw, onReFailed, canary } = settings.proof;
+    log.info(
+      `${Inputs.verify}: ${raw}; ${Inputs.onReFailed}: ${onReFailed}${canary !== undefined ? `; ${Inputs.canary}: ${canary} (the rest only after every canary succeeded)` : ''}`,
+    );
+  }
   log.info(`on-not-found: ${settings.onNotFound}; changes entries: ${operation.changes}`);
   log.info(
     `concurrency: ${settings.concurrency}; max-retries: ${settings.maxRetries}; request-timeout: ${settings.requestTimeoutMs / 1000} s`,

@@ -4,9 +4,11 @@
  * else about what an operation does. Adding one means a description here, its choice in action.yml, the emulator
  * and tests.
  */
+import { deduplicatedReason, readRetryAnswer } from './dedup.js';
 import type { Settled } from './outcomes.js';
 import { bulkDeletePath, entryPath, PAGE_SIZE, type DlqKind } from './qstash/paths.js';
 import type { Exchange } from './qstash/transport.js';
+import { readNewRun } from './verify.js';
 
 export const OPERATION_NAMES = ['delete', 'restart', 'resume', 'retry', 'retry-callback', 'report'] as const;
 export type OperationName = (typeof OPERATION_NAMES)[number];
@@ -67,6 +69,14 @@ export interface Operation {
 
 /** Re-run settings sent as headers with every re-run request. */
 export type RedriveHeaders = Readonly<Record<string, string>>;
+
+function parsed(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+}
 
 function jsonField(body: string, field: string): string | undefined {
   try {
@@ -193,8 +203,19 @@ function redriveOperation(spec: RedriveSpec, headers: RedriveHeaders, deleteAfte
       wantsBody: true,
     }),
     answer: (status, body) => {
+      if (spec.name === 'retry') {
+        // A retry answered as a duplicate delivered nothing: not a redrive, and never resent (dedup.ts).
+        const retried = readRetryAnswer(body);
+        if (retried.kind === 'deduplicated') {
+          return { kind: 'failed', cause: 'deduplicated', reason: deduplicatedReason(retried.messageId) };
+        }
+      }
       const newRun = jsonField(body, spec.newIdField);
-      if (newRun !== undefined) return { kind: 'done', newRun };
+      if (newRun !== undefined) {
+        // What the logs know the new run by: its id and creation time (a resume may keep the run id).
+        const created = spec.dlq === 'workflow' ? readNewRun(parsed(body))?.workflowCreatedAt : undefined;
+        return { kind: 'done', newRun, ...(created !== undefined && { newRunCreatedAt: created }) };
+      }
       // A 2xx without the documented id (a proxy's page, a catch-all host): it does not confirm a re-run.
       return {
         kind: 'failed',

@@ -17,6 +17,8 @@ export const CAUSES = {
   'invalid-id': 'the id cannot be sent safely',
   'bad-answer': 'the server answered with something unusable',
   unread: 'its entry could not be read before the change: nothing was changed',
+  deduplicated: 'QStash answered the retry as a duplicate: nothing was delivered, not a redrive',
+  'canary-failed': 'not sent: the canary re-runs did not all succeed, so the rest were held back',
   internal: 'an unexpected error in the action',
 } as const;
 
@@ -42,6 +44,8 @@ export type Settled =
       readonly kind: 'done';
       readonly inferred?: boolean;
       readonly newRun?: string;
+      /** Workflow re-runs: the new run's `workflowCreatedAt` as the answer gave it (with newRun, what the logs know it by). */
+      readonly newRunCreatedAt?: number;
       /** delete-after-redrive: the entry was deleted after its re-run (or had already left the DLQ). */
       readonly deletedAfter?: boolean;
       /** delete-after-redrive: why deleting the entry after its re-run failed (it stays in the DLQ). */

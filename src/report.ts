@@ -9,6 +9,7 @@ import { STOP_CAUSES, type FailedId, type Outcomes, type Settled } from './outco
 import { censusMarkdown, formatAge } from './census-summary.js';
 import { thresholdLines, type Look } from './look.js';
 import { escapeCell, safeDate } from './text.js';
+import { proofMarkdown, proofRecord, proofState, proofVerdict, type Proof } from './proof.js';
 
 /** A JSON object whose keys are ids: built so that an id such as `__proto__` is just a key. */
 function idObject(entries: Iterable<readonly [string, string]>): string {
@@ -63,6 +64,8 @@ export interface VerdictContext {
   readonly redact?: (text: string) => string;
   /** What the run saw: the thresholds it exceeds. */
   readonly look?: Look;
+  /** verify: what the new runs came to. */
+  readonly proof?: Proof;
 }
 
 const LISTED_IDS = 10;
@@ -144,9 +147,13 @@ export function verdict(outcomes: Outcomes, context: VerdictContext): Verdict {
       break;
   }
 
-  // Failures the stop explains are covered by its message; every other failure is named.
-  const own = outcomes.failed.filter((entry) => stopped === undefined || !STOP_CAUSES.has(entry.cause));
-  const unexplained = own.length > 0 ? own : errors.length === 0 ? outcomes.failed : [];
+  // Failures the stop explains are covered by its message, those a canary held back by the canary's; every other
+  // failure is named.
+  const held = context.proof?.canary?.held !== undefined;
+  const own = outcomes.failed.filter(
+    (entry) => (stopped === undefined || !STOP_CAUSES.has(entry.cause)) && !(held && entry.cause === 'canary-failed'),
+  );
+  const unexplained = own.length > 0 ? own : errors.length === 0 && !held ? outcomes.failed : [];
   if (unexplained.length > 0) {
     const first = unexplained[0]!;
     errors.push(
@@ -205,6 +212,12 @@ export function verdict(outcomes: Outcomes, context: VerdictContext): Verdict {
     );
   }
   const notices: string[] = [];
+  if (context.proof !== undefined) {
+    const proved = proofVerdict(context.proof, outcomes, operation, clean);
+    errors.push(...proved.errors);
+    warnings.push(...proved.warnings);
+    notices.push(...proved.notices);
+  }
   if (outcomes.selection !== undefined && outcomes.selection.matched === 0 && errors.length === 0) {
     notices.push(
       outcomes.selection.filters.length === 0
@@ -246,7 +259,7 @@ function outcomeName(settled: Settled, operation: Operation): string {
 }
 
 /** One JSON Lines record per selected id, in selection order, for the results file. */
-export function* resultRecords(outcomes: Outcomes, operation: Operation): Generator<string> {
+export function* resultRecords(outcomes: Outcomes, operation: Operation, proof?: Proof): Generator<string> {
   for (const id of outcomes.ids) {
     const settled = outcomes.results.get(id);
     if (settled === undefined) continue;
@@ -256,6 +269,7 @@ export function* resultRecords(outcomes: Outcomes, operation: Operation): Genera
       if (settled.inferred) record.inferred = true;
       if (settled.deletedAfter) record.deletedAfter = true;
       if (settled.deleteAfterFailed !== undefined) record.deleteAfterFailed = settled.deleteAfterFailed;
+      if (settled.newRun !== undefined) Object.assign(record, proofRecord(proof, id));
     }
     if (settled.kind === 'failed') {
       record.cause = settled.cause;
@@ -377,6 +391,7 @@ export function summaryMarkdown(outcomes: Outcomes, context: SummaryContext): st
     lines.push(`- Deleted after their re-run: ${deletedAfter}; not deleted: ${outcomes.notDeletedAfter.length}`);
   }
   for (const note of outcomes.notes) lines.push(`- ${cell(note)}`);
+  if (context.proof !== undefined) lines.push(...proofMarkdown(context.proof, outcomes, operation, context.redact));
   const messages = [context.verdict.error, context.runAttemptWarning, ...context.verdict.warnings];
   for (const message of [...messages, ...context.verdict.notices]) {
     if (message) lines.push('', `> ${cell(message)}`);
@@ -428,7 +443,9 @@ export function summaryMarkdown(outcomes: Outcomes, context: SummaryContext): st
   for (const id of outcomes.notFound) add(id, 'not found');
   const inferred = new Set(outcomes.inferred);
   for (const id of outcomes.done) {
-    add(id, operation.words.outcome, inferred.has(id) ? 'lost-response rule' : '', outcomes.newRuns.get(id));
+    const newRun = outcomes.newRuns.get(id);
+    const state = context.proof !== undefined && newRun !== undefined ? ` · ${proofState(context.proof, id)}` : '';
+    add(id, operation.words.outcome, inferred.has(id) ? 'lost-response rule' : '', newRun && `${newRun}${state}`);
   }
 
   if (total > 0) {

@@ -13,8 +13,11 @@ import {
   type ExportKind,
   type InputSpec,
   type OnNotFound,
+  type OnReFailed,
   type OnThreshold,
 } from './inputs.js';
+import { MAX_VERIFY_MS } from './verify.js';
+import type { ProofSettings } from './proof.js';
 import { defaultGroupField, GROUP_FIELDS, isGroupField, type GroupField } from './census.js';
 import { hasThresholds, type Thresholds } from './thresholds.js';
 import type { KeepRule, Strategy, Target } from './engine/index.js';
@@ -56,6 +59,8 @@ export interface Settings {
   readonly onThreshold: OnThreshold;
   /** export: what is written before anything changes; undefined: no export. */
   readonly exportKind: ExportKind | undefined;
+  /** verify (and canary, on-re-failed): the waits for the new runs; undefined when verify is off. */
+  readonly proof: ProofSettings | undefined;
   /** The step's start (Unix ms), frozen: older-than and fail-if-older-than both count back from it. */
   readonly now: number;
 }
@@ -125,6 +130,7 @@ export function readSettings(source: SettingsSource): Settings {
   const thresholds = attempt(() => readThresholds(source, operation, target), {});
   const onThreshold = attempt(() => readChoice(INPUTS.onThreshold, raw(INPUTS.onThreshold)), 'fail') as OnThreshold;
   const exportKind = attempt(() => readExport(raw(INPUTS.export)), undefined);
+  const proof = attempt(() => readProof(source, operation, dryRun), undefined);
 
   if (problems.length > 0 || endpoint === undefined || operation === undefined) {
     const count = problems.reduce((sum, problem) => sum + problem.split('\n- ').length, 0);
@@ -150,6 +156,7 @@ export function readSettings(source: SettingsSource): Settings {
     thresholds,
     onThreshold,
     exportKind,
+    proof,
     now,
   };
 }
@@ -398,6 +405,64 @@ function readThresholds(
   }
   if (problems.length > 0) throw new SettingsError(problems.join('\n- '));
   return hasThresholds(thresholds) ? thresholds : {};
+}
+
+const VERIFY_UNITS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000 };
+
+/** verify, on-re-failed and canary: undefined when verify is left out (and then canary is refused). */
+function readProof(
+  source: SettingsSource,
+  operation: OperationName | undefined,
+  dryRun: boolean,
+): ProofSettings | undefined {
+  const raw = source.input(Inputs.verify);
+  const canaryRaw = source.input(Inputs.canary);
+  const problems: string[] = [];
+  let onReFailed: OnReFailed = 'fail';
+  try {
+    onReFailed = readChoice(INPUTS.onReFailed, source.input(Inputs.onReFailed)) as OnReFailed;
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  let canary: number | undefined;
+  if (canaryRaw.trim() !== '') {
+    const value = canaryRaw.trim();
+    if (/^\d{1,9}$/u.test(value) && Number(value) >= 1) canary = Number(value);
+    else {
+      problems.push(
+        `${Inputs.canary}: ${JSON.stringify(canaryRaw)} is not accepted. Accepted: a whole number of entries, 1 or more, re-run and verified before the rest; or leave it out.`,
+      );
+    }
+  }
+  const value = raw.trim();
+  let durationMs: number | undefined;
+  if (value !== '') {
+    const match = /^(\d{1,9})\s*([smh])$/iu.exec(value);
+    const ms = match ? Number(match[1]) * VERIFY_UNITS[match[2]!.toLowerCase()]! : Number.NaN;
+    if (!(ms >= 1000 && ms <= MAX_VERIFY_MS)) {
+      problems.push(
+        `${Inputs.verify}: ${JSON.stringify(raw)} is not accepted. Accepted: how long to wait for the new runs, from 1s to 6h: a whole number and s, m or h, such as 30s, 10m, 2h; or leave it out.`,
+      );
+    } else durationMs = ms;
+    if (operation !== undefined && operation !== 'restart' && operation !== 'resume') {
+      problems.push(
+        `${Inputs.verify}: ${JSON.stringify(raw)} waits for the workflow runs a restart or resume creates, but operation is ${operation}. ` +
+          `Accepted: ${Inputs.verify} with operation restart or resume (dlq: workflow). A retry's new message and a re-run failure callback are not workflow runs the logs report, so retry and retry-callback are not verified; leave ${Inputs.verify} out.`,
+      );
+    }
+    if (dryRun) {
+      problems.push(
+        `${Inputs.verify}: ${JSON.stringify(raw)} waits for new runs, but ${Inputs.dryRun} is true: a dry run re-runs nothing. Accepted: ${Inputs.verify} with ${Inputs.dryRun}: false; leave it out of dry runs.`,
+      );
+    }
+  } else if (canary !== undefined) {
+    problems.push(
+      `${Inputs.canary}: ${JSON.stringify(canaryRaw)} needs ${Inputs.verify}: the rest are sent only once the canaries' new runs are seen to succeed. Accepted: ${Inputs.canary} together with ${Inputs.verify}, such as verify: 10m.`,
+    );
+  }
+  if (problems.length > 0) throw new SettingsError(problems.join('\n- '));
+  if (durationMs === undefined) return undefined;
+  return { durationMs, raw: value, onReFailed, ...(canary !== undefined && { canary }) };
 }
 
 function readExport(raw: string): ExportKind | undefined {

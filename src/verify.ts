@@ -133,16 +133,21 @@ export function batches(
   batchSize = DEFAULTS.batchSize,
   maxPathChars = DEFAULTS.maxPathChars,
 ): WatchedRun[][] {
+  // The path's length is counted as pairs are added (the fixed part with the longest count and a cursor), so that
+  // 100,000 runs cost one pass, not a path built per run.
+  const fixed = `${LOGS_PATH}?workflowRuns=&count=${batchSize}&cursor=${'c'.repeat(24)}`.length;
   const out: WatchedRun[][] = [];
   let current: WatchedRun[] = [];
+  let length = fixed;
   for (const run of runs) {
-    const next = [...current, run];
-    if (current.length > 0 && (next.length > batchSize || logsPath(next, 'c'.repeat(24)).length > maxPathChars)) {
+    const pair = `${encodeURIComponent(run.workflowRunId)}@${run.workflowCreatedAt}`.length + 1;
+    if (current.length > 0 && (current.length >= batchSize || length + pair > maxPathChars)) {
       out.push(current);
-      current = [run];
-    } else {
-      current = next;
+      current = [];
+      length = fixed;
     }
+    current.push(run);
+    length += pair;
   }
   if (current.length > 0) out.push(current);
   return out;

@@ -12,6 +12,7 @@
  */
 import { PAGE_SIZE } from '../qstash/paths.js';
 import { Batcher, type Batch } from './batching.js';
+import { inPhases } from './canary.js';
 import type { ListingEnd } from './listing.js';
 import type { Parts } from './parts.js';
 import { Queue, type Source } from './pool.js';
@@ -56,7 +57,12 @@ export async function byIds(ids: readonly string[], strategy: Strategy, parts: P
   ledger.order = ids;
   const sendable = ids.filter((id) => ledger.admit(id));
   // Every entry read before it is changed (the export): per id, since a listing's bulk calls read nothing first.
-  if (options.readFirst) return perId.reading(options.readFirst).sendAll(sendable);
+  const sender = options.readFirst ? perId.reading(options.readFirst) : perId;
+  if (options.canary) {
+    const send = (some: readonly string[]): Promise<void> => sender.sendAll(some);
+    return inPhases(sendable.slice(0, options.canary.size), sendable, options.canary, ledger, send);
+  }
+  if (options.readFirst) return sender.sendAll(sendable);
   const listingHelps = parts.bulk !== undefined || !operation.changes;
   if (strategy === 'auto' && listingHelps && listsFor(sendable.length, options.concurrency, options.listFromIds)) {
     return race(sendable, parts);

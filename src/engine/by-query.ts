@@ -6,6 +6,7 @@
 import { groupKeys, keepNewest } from '../census.js';
 import type { EntryInfo } from '../outcomes.js';
 import { Batcher, type Batch } from './batching.js';
+import { inPhases, oldestFirst } from './canary.js';
 import type { Parts } from './parts.js';
 import { Queue } from './pool.js';
 import type { QueryTarget } from './target.js';
@@ -105,6 +106,10 @@ export async function byQuery(target: QueryTarget, parts: Parts): Promise<void> 
     return;
   }
   const { bulk } = parts;
+  if (options.canary) {
+    const first = oldestFirst(sendable, entries, options.canary.size);
+    return inPhases(first, sendable, options.canary, ledger, (some) => parts.perId.sendAll(some));
+  }
   if (!bulk) return parts.perId.sendAll(sendable);
   const batches = new Queue<Batch>();
   const batcher = new Batcher(bulk.maxIds, (batch) => batches.push({ ids: batch, listed: true }));

@@ -20,7 +20,7 @@ import type { EngineOptions, Target } from './target.js';
 export { batches, Batcher } from './batching.js';
 export { LIST_FROM_IDS_PER_SLOT, listingAlone, listsFor, pagesPay } from './by-ids.js';
 export { MAX_LIST_PAGES, MAX_STALE_PAGES } from './listing.js';
-export type { EngineOptions, KeepRule, RecordSink, Strategy, Target } from './target.js';
+export type { Canary, EngineOptions, KeepRule, RecordSink, Strategy, Target } from './target.js';
 
 export async function execute(
   target: Target,

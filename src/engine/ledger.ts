@@ -27,8 +27,7 @@ export class Ledger {
   private readonly results = new Map<string, Settled>();
   private readonly stop = new AbortController();
   private stopped: Stopped | undefined;
-  /** Every selected id, in selection order. */
-  order: readonly string[] = [];
+  private selected: readonly string[] = [];
   selection: SelectionReport | undefined;
   /** Deletions counted by bulk calls that could not be pinned to an id. */
   unattributed = 0;
@@ -54,6 +53,21 @@ export class Ledger {
     };
     if (options.signal?.aborted) this.onCancel();
     else options.signal?.addEventListener('abort', this.onCancel, { once: true });
+  }
+
+  /** Every selected id, in selection order. Set once the selection is known (onSelected is told). */
+  get order(): readonly string[] {
+    return this.selected;
+  }
+
+  set order(ids: readonly string[]) {
+    this.selected = ids;
+    this.options.onSelected?.(ids.length);
+  }
+
+  /** The results so far: an id's first outcome. */
+  get settled(): ReadonlyMap<string, Settled> {
+    return this.results;
   }
 
   /** Aborted once the run stops; its reason (a StopReason) is what unsettled ids fail with. */

@@ -69,4 +69,22 @@ export interface EngineOptions {
    * reason stops the run: nothing is changed (a dry run or a report still shows what was selected).
    */
   readonly gate?: (selected: readonly EntryInfo[]) => string | undefined;
+  /** Called once the ids the run acts on are known (for progress lines). */
+  readonly onSelected?: (count: number) => void;
+  /** Re-runs: the first ids go alone, and the rest only when the canary's check says so (canary.ts). */
+  readonly canary?: Canary;
+}
+
+/**
+ * `canary: N`: the first `size` selected ids (dlq-ids: the input order; a listing: the oldest by createdAt) are sent
+ * first, and `check` is asked with their results once every one is settled. A reason holds the rest back: they fail
+ * as `canary-failed`, never sent. Undefined lets the rest go.
+ */
+export interface Canary {
+  readonly size: number;
+  check(
+    canaries: readonly string[],
+    results: ReadonlyMap<string, Settled>,
+    signal: AbortSignal,
+  ): Promise<string | undefined>;
 }

@@ -82,6 +82,13 @@ describe('outputsFor', () => {
       'threshold-exceeded': 'false',
       'kept-count': '',
       'export-file': '',
+      // Without verify, nothing was waited for: the run outputs are empty, not zero.
+      'run-states': '',
+      'succeeded-count': '',
+      're-failed': '',
+      're-failed-count': '',
+      'still-running-count': '',
+      're-failed-dlq-ids': '',
     });
   });
 
