@@ -64,12 +64,13 @@ describe('canary passes', () => {
     expect(run.outputs['succeeded-count']).toBe('6');
     expect(list(run, 're-failed')).toEqual([]);
     expect(run.outputs['still-running-count']).toBe('0');
-    // The summary names the canaries and says they passed.
+    // The summary names the canaries and says they passed (every new run succeeded, the rest were sent).
     const canaryLine = run.summary
       .split('\n')
       .find((line) => /canar/iu.test(line) && canaries.every((id) => line.includes(id)));
     expect(canaryLine, run.summary).toBeDefined();
-    expect(canaryLine).toMatch(/pass/iu);
+    expect(canaryLine).toMatch(/succeeded|passed/iu);
+    expect(canaryLine).not.toMatch(/failed|not sent/iu);
   });
 
   it('by filter: the canaries are the oldest by createdAt, whatever order the listing gives', async () => {
@@ -108,6 +109,40 @@ describe('canary passes', () => {
     expect(e.reruns).toEqual([]);
     expect(e.ids('workflow')).toEqual(ids);
     expect(errors(run).join('\n')).toMatch(/max-entries/u);
+  });
+});
+
+describe('canary passes, the rest are verified too', () => {
+  it('a run of the rest that fails again is reported like any other: re-failed, and on-re-failed fail fails the step', async () => {
+    const e = await start();
+    const ids = e.seed('workflow', workflowEntries(5));
+    outcomes(e, { [ids[3]!]: { state: 'RUN_FAILED' } });
+    const run = await runAgainst(e, {
+      inputs: { operation: 'resume', 'dlq-ids': ids.join('\n'), verify: '30s', canary: '2' },
+    });
+    expect(run.exitCode, run.stdout).toBe(1);
+    expect(list(run, 'redriven')).toEqual(ids);
+    expectExactlyOnce(run, ids);
+    for (const id of ids) expect(e.rerunsOf('workflow', id)).toHaveLength(1);
+    expect(list(run, 'failed')).toEqual([]);
+    expect(list(run, 're-failed')).toEqual([ids[3]]);
+    expect(object(run, 're-failed-dlq-ids')).toEqual({ [ids[3]!]: newRunOf(e, ids[3]!).dlqId });
+    expect(object(run, 'run-states')).toEqual({ ...allAre(ids, 'RUN_SUCCESS'), [ids[3]!]: 'RUN_FAILED' });
+    expect(
+      errors(run).some((m) => m.includes(ids[3]!) && /failed again/iu.test(m)),
+      run.stdout,
+    ).toBe(true);
+  });
+
+  it('a canary as large as the selection: every entry is a canary, nothing is held back', async () => {
+    const e = await start();
+    const ids = e.seed('workflow', workflowEntries(3));
+    const run = await runAgainst(e, {
+      inputs: { operation: 'restart', 'dlq-ids': ids.join('\n'), verify: '30s', canary: '10' },
+    });
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(list(run, 'redriven')).toEqual(ids);
+    expect(object(run, 'run-states')).toEqual(allAre(ids, 'RUN_SUCCESS'));
   });
 });
 

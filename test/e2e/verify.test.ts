@@ -63,8 +63,8 @@ describe('verify: the new runs all succeed', () => {
     expect([...asks[0]!.pairs].sort()).toEqual(e.runs.map(pairOf).sort());
     expect(asks[0]!.count).toBeGreaterThanOrEqual(4);
     // The results file records each id's new run state.
-    expect(run.results!.map((r) => [r.id, r.outcome, r.runState])).toEqual(
-      ids.map((id) => [id, 'redriven', 'RUN_SUCCESS']),
+    expect(run.results!.map((r) => [r.id, r.outcome, r.runState, r.newRunCreatedAt])).toEqual(
+      ids.map((id) => [id, 'redriven', 'RUN_SUCCESS', newRunOf(e, id).workflowRunCreatedAt]),
     );
   });
 
@@ -162,7 +162,9 @@ describe('verify: some new runs fail again', () => {
         expect(record.runState).toBe(refailed.includes(id) ? 'RUN_FAILED' : 'RUN_SUCCESS');
         if (refailed.includes(id)) expect(record.newDlqId).toBe(newRunOf(e, id).dlqId);
       }
-      const failedAgain = (text: string): boolean => /failed again/iu.test(text);
+      // The message names each id that failed again.
+      const failedAgain = (text: string): boolean =>
+        /failed again/iu.test(text) && refailed.every((id) => text.includes(id));
       if (mode === 'fail') {
         expect(errors(run).some(failedAgain), run.stdout).toBe(true);
       } else if (mode === 'warn') {
@@ -171,6 +173,8 @@ describe('verify: some new runs fail again', () => {
       } else {
         expect(errors(run)).toEqual([]);
         expect(warnings(run).some(failedAgain), 'pass: no warning for the runs that failed again').toBe(false);
+        const notices = run.annotations.filter((a) => a.level === 'notice').map((a) => a.message);
+        expect(notices.some(failedAgain), run.stdout).toBe(true);
       }
     },
   );
@@ -390,6 +394,35 @@ describe('verify: logs that fail or lie', () => {
   });
 });
 
+describe('verify: a re-run answer that does not say when its run was created', () => {
+  it('that run cannot be watched: unknown, never asked for by its id alone; the others are verified', async () => {
+    const e = await start();
+    const ids = e.seed('workflow', workflowEntries(3));
+    // The resume of ids[1] is carried out, but its answer names the run without workflowCreatedAt.
+    e.faults.push({ id: ids[1]!, statusAfter: 200, body: JSON.stringify({ workflowRunId: 'wfr_without_time' }) });
+    const run = await runAgainst(e, { inputs: resume(ids) });
+    expect(list(run, 'redriven')).toEqual(ids);
+    expectOneRerunEach(e, ids);
+    expect(object(run, 'run-states')).toEqual({
+      [ids[0]!]: 'RUN_SUCCESS',
+      [ids[1]!]: 'unknown',
+      [ids[2]!]: 'RUN_SUCCESS',
+    });
+    expect(run.outputs['succeeded-count']).toBe('2');
+    expect(run.outputs['still-running-count']).toBe('1');
+    expect(list(run, 're-failed')).toEqual([]);
+    // Not claimed: a warning names it; an unseen run does not fail the step by itself.
+    expect(
+      warnings(run).some((w) => w.includes(ids[1]!)),
+      run.stdout,
+    ).toBe(true);
+    expect(run.exitCode, run.stdout).toBe(0);
+    const asked = logsAsks(e).flatMap((ask) => ask.pairs);
+    expect(asked.some((pair) => pair.startsWith('wfr_without_time'))).toBe(false);
+    expect(asked.every((pair) => /@\d+$/u.test(pair))).toBe(true);
+  });
+});
+
 describe('verify: cancelled during the wait', () => {
   let dir: string | undefined;
   afterEach(() => {
@@ -457,5 +490,30 @@ describe('verify: cancelled during the wait', () => {
     const requestsAtExit = e.requests.length;
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(e.requests.length).toBe(requestsAtExit);
+  });
+
+  it('SIGINT as soon as the log says it is waiting: the 60 s wait ends at once, states as last seen', async () => {
+    const e = await start({ runOutcomes: () => ({ state: 'RUN_STARTED' }) });
+    const ids = e.seed('workflow', workflowEntries(3));
+    const run = await runAgainst(e, {
+      inputs: resume(ids, { verify: '60s' }),
+      signal: { name: 'SIGINT', afterOutput: 'Waiting up to 60s' },
+      timeoutMs: 30_000,
+    });
+    const exitedAt = Date.now();
+    expect(run.exitCode).toBe(1);
+    expect(run.durationMs, 'the wait did not run its 60 s').toBeLessThan(10_000);
+    const asks = logsAsks(e);
+    if (asks.length > 0) expect(exitedAt - asks[0]!.at).toBeLessThan(2_500);
+    expect(
+      errors(run).some((m) => /cancel/iu.test(m)),
+      run.stdout,
+    ).toBe(true);
+    expect(list(run, 'redriven')).toEqual(ids);
+    expectOneRerunEach(e, ids);
+    const states = object(run, 'run-states');
+    expect(Object.keys(states)).toEqual(ids);
+    for (const state of Object.values(states)) expect(['RUN_STARTED', 'unknown']).toContain(state);
+    expect(run.outputs['still-running-count']).toBe('3');
   });
 });
