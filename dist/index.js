@@ -53939,6 +53939,7 @@ function secretPieces(values) {
 
 
 
+const proof_plural = (count, one, many = `${one}s`) => `${count} ${count === 1 ? one : many}`;
 /** Waits for new runs and keeps what each wait saw; `proof(outcomes)` gives the whole. */
 class Prover {
     seen = new Map();
@@ -54017,11 +54018,14 @@ class Prover {
     check = async (canaries, results, signal) => {
         await this.watch(canaries, results, 'canary', signal);
         const bad = [];
+        const good = [];
         for (const id of canaries) {
             const settled = results.get(id);
             const state = this.seen.get(id)?.state;
-            if (settled?.kind === 'done' && state === 'RUN_SUCCESS')
+            if (settled?.kind === 'done' && state === 'RUN_SUCCESS') {
+                good.push(`${showId(this.hooks.redact(id), 60)}: RUN_SUCCESS`);
                 continue;
+            }
             const what = settled?.kind === 'not-found'
                 ? 'not found'
                 : settled?.kind === 'failed'
@@ -54033,9 +54037,11 @@ class Prover {
                             : (state ?? 'unknown');
             bad.push(`${showId(this.hooks.redact(id), 60)}: ${what}`);
         }
+        // Every canary with its state, those that did not succeed first (at most 10 named).
+        const all = [...bad, ...good];
         const held = bad.length === 0
             ? undefined
-            : `canary ${bad.length === 1 ? 'entry' : 'entries'} ${bad.slice(0, 10).join('; ')}${bad.length > 10 ? `; and ${bad.length - 10} more` : ''}`;
+            : `${bad.length} of ${proof_plural(canaries.length, 'canary', 'canaries')} did not succeed: ${all.slice(0, 10).join('; ')}${all.length > 10 ? `; and ${all.length - 10} more` : ''}`;
         this.canary = { ids: canaries, ...(held !== undefined && { held }) };
         return held;
     };
@@ -54103,7 +54109,6 @@ function proofRecord(proof, id) {
         ...(run?.newDlqId !== undefined && { newDlqId: run.newDlqId }),
     };
 }
-const proof_plural = (count, one, many = `${one}s`) => `${count} ${count === 1 ? one : many}`;
 function listed(ids, proof, redact) {
     const shown = ids.slice(0, 10).map((id) => {
         const run = proof.runs.get(id);
@@ -55412,14 +55417,23 @@ async function carryOutAndReport(settings, log) {
     const cancellation = listenForCancellation(log, connection, () => (waits.waiting ? 0 : CANCEL_GRACE_MS));
     let outcomes;
     let exportFile = '';
+    const sentBefore = connection.client.requestsSent;
+    const started = Date.now();
     try {
         outcomes = await carryOut(settings, operation, connection, cancellation, log, {
             ...seeing(settings, log, exporter, read),
             ...(prover !== undefined &&
                 settings.proof?.canary !== undefined && { canary: { size: settings.proof.canary, check: prover.check } }),
         }, waits);
-        if (prover !== undefined)
+        if (prover !== undefined) {
             await proveTheRest(prover, outcomes, settings, cancellation.signal);
+            // The tally counts the whole step: the re-runs, and every logs request and second of the waits.
+            outcomes = {
+                ...outcomes,
+                requests: connection.client.requestsSent - sentBefore,
+                elapsedMs: Date.now() - started,
+            };
+        }
     }
     finally {
         cancellation.dispose();

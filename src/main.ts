@@ -120,6 +120,8 @@ async function carryOutAndReport(settings: Settings, log: Log): Promise<void> {
   const cancellation = listenForCancellation(log, connection, () => (waits.waiting ? 0 : CANCEL_GRACE_MS));
   let outcomes: Outcomes;
   let exportFile = '';
+  const sentBefore = connection.client.requestsSent;
+  const started = Date.now();
   try {
     outcomes = await carryOut(
       settings,
@@ -134,7 +136,15 @@ async function carryOutAndReport(settings: Settings, log: Log): Promise<void> {
       },
       waits,
     );
-    if (prover !== undefined) await proveTheRest(prover, outcomes, settings, cancellation.signal);
+    if (prover !== undefined) {
+      await proveTheRest(prover, outcomes, settings, cancellation.signal);
+      // The tally counts the whole step: the re-runs, and every logs request and second of the waits.
+      outcomes = {
+        ...outcomes,
+        requests: connection.client.requestsSent - sentBefore,
+        elapsedMs: Date.now() - started,
+      };
+    }
   } finally {
     cancellation.dispose();
     await connection.close();

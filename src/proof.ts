@@ -40,6 +40,8 @@ export interface RunSeen {
   readonly newDlqId?: string;
 }
 
+const plural = (count: number, one: string, many = `${one}s`): string => `${count} ${count === 1 ? one : many}`;
+
 /** One wait, as it went. */
 export interface Wait {
   readonly what: 'canary' | 'rest' | 'all';
@@ -169,10 +171,14 @@ export class Prover {
   ): Promise<string | undefined> => {
     await this.watch(canaries, results, 'canary', signal);
     const bad: string[] = [];
+    const good: string[] = [];
     for (const id of canaries) {
       const settled = results.get(id);
       const state = this.seen.get(id)?.state;
-      if (settled?.kind === 'done' && state === 'RUN_SUCCESS') continue;
+      if (settled?.kind === 'done' && state === 'RUN_SUCCESS') {
+        good.push(`${showId(this.hooks.redact(id), 60)}: RUN_SUCCESS`);
+        continue;
+      }
       const what =
         settled?.kind === 'not-found'
           ? 'not found'
@@ -185,10 +191,12 @@ export class Prover {
                 : (state ?? 'unknown');
       bad.push(`${showId(this.hooks.redact(id), 60)}: ${what}`);
     }
+    // Every canary with its state, those that did not succeed first (at most 10 named).
+    const all = [...bad, ...good];
     const held =
       bad.length === 0
         ? undefined
-        : `canary ${bad.length === 1 ? 'entry' : 'entries'} ${bad.slice(0, 10).join('; ')}${bad.length > 10 ? `; and ${bad.length - 10} more` : ''}`;
+        : `${bad.length} of ${plural(canaries.length, 'canary', 'canaries')} did not succeed: ${all.slice(0, 10).join('; ')}${all.length > 10 ? `; and ${all.length - 10} more` : ''}`;
     this.canary = { ids: canaries, ...(held !== undefined && { held }) };
     return held;
   };
@@ -270,8 +278,6 @@ export interface ProofVerdict {
   readonly warnings: readonly string[];
   readonly notices: readonly string[];
 }
-
-const plural = (count: number, one: string, many = `${one}s`): string => `${count} ${count === 1 ? one : many}`;
 
 function listed(ids: readonly string[], proof: Proof, redact: (text: string) => string): string {
   const shown = ids.slice(0, 10).map((id) => {

@@ -202,7 +202,7 @@ describe('what the waits add', () => {
     const proof = prover.proof();
     const v = verdict(o, { onNotFound: 'pass', baseUrl: 'http://x', operation: resume, proof });
     expect(v.error).toMatch(
-      /The canary did not pass: canary entry "a": RUN_FAILED \(failed again\)\. The other 1 entry was not sent/u,
+      /The canary did not pass: 1 of 1 canary did not succeed: "a": RUN_FAILED \(failed again\)\. The other 1 entry was not sent/u,
     );
     expect(v.error).not.toMatch(/ids? (was|were) not resumed/u);
     expect(proofMarkdown(proof, o, resume, redact).join('\n')).toMatch(/Canary \(1\): a: \*\*did not pass\*\*/u);
