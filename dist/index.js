@@ -50089,12 +50089,12 @@ class DlqClient {
                 return notSent(tripped.cause, tripped.reason);
             if (stop?.aborted)
                 return stopped();
-            const sent = await this.attempt(exchange, stop);
+            const sent = await this.attempt(exchange, stop, options.abandon);
             if (!sent)
                 return stopped();
             attempts += 1;
             this.options.onExchange?.(exchange, sent.result, attempts);
-            const abandoned = sent.result.kind === 'network' && this.inFlight.signal.aborted;
+            const abandoned = sent.result.kind === 'network' && (this.inFlight.signal.aborted || options.abandon?.aborted === true);
             const result = sent.result.kind === 'network' && abandoned ? { kind: 'abandoned', sent: sent.result.sent } : sent.result;
             rateLimitWaitedMs += sent.waitMs;
             this.breakers.record(result);
@@ -50128,14 +50128,15 @@ class DlqClient {
         }
     }
     /** One request, in a slot and past the rate limiter; undefined when `stop` ended the wait for the limiter. */
-    async attempt(exchange, stop) {
+    async attempt(exchange, stop, abandon) {
         // A slot first, then the rate limiter: the request timeout only starts once the request can really go out.
         await this.slots.acquire();
         try {
             if (!(await this.limiter.acquire(stop)))
                 return undefined;
             this.sent += 1;
-            const result = await this.transport.send(exchange, this.inFlight.signal);
+            const inFlight = abandon ? AbortSignal.any([this.inFlight.signal, abandon]) : this.inFlight.signal;
+            const result = await this.transport.send(exchange, inFlight);
             const response = result.kind === 'response' ? result : undefined;
             // For a 429: how long the limiter paused every request, which counts against maxRateLimitWaitMs.
             return { result, waitMs: this.limiter.release(response?.status, response?.headers) };
@@ -50747,11 +50748,9 @@ function keepNewest(entries, n, keyOf) {
  * not `redriven`: it is `failed` with a cause of its own, and it is never resent (sending again would meet the same
  * deduplication window, and claim nothing new).
  *
- * Pure: reads answer bodies, per id (`POST /v2/dlq/retry/{dlqId}`: one PublishResponse) and bulk (`POST
- * /v2/dlq/retry`: `{responses: [PublishResponse], cursor}`).
+ * Pure: reads the body of a per-id retry answer (`POST /v2/dlq/retry/{dlqId}`: one PublishResponse). An answer that
+ * is neither (`unreadable`) claims nothing: operations.ts fails it as a lost answer, never resent.
  */
-/** The cause an id gets when its retry was deduplicated (its own, not a transport or server failure). */
-const DEDUPLICATED_CAUSE = 'deduplicated';
 /**
  * Reads one PublishResponse. `deduplicated` must be a boolean (or absent, which means a new message); the string
  * "true"/"false" is read as the boolean it spells, since a proxy may re-encode it; any other value is unreadable.
@@ -50780,18 +50779,6 @@ function readRetryAnswer(body) {
         return { kind: 'unreadable', reason: 'the retry answer is not JSON' };
     }
 }
-/** Reads the body of a bulk retry answer, item by item; undefined when it has no `responses` array. */
-function readBulkRetryAnswer(body) {
-    try {
-        const responses = JSON.parse(body)?.responses;
-        return Array.isArray(responses) ? responses.map(readRetryItem) : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-/** Whether this answer is the deduplicated kind. */
-const isDeduplicated = (answer) => answer.kind === 'deduplicated';
 /** The reason an id gets when its retry was deduplicated: what happened, and that it was not resent. */
 function deduplicatedReason(messageId) {
     return (`QStash answered the retry with deduplicated: true (message ${messageId} is the old message; nothing was ` +
@@ -50844,10 +50831,20 @@ function readNewRun(item) {
     }
     return { workflowRunId, workflowCreatedAt };
 }
+/**
+ * A run id with a comma or an at sign cannot be one pair of `workflowRuns` (a server that decodes the query before
+ * splitting would read it as two runs, or refuse the batch): such a run is asked alone, by the documented
+ * `workflowRunId` and `workflowCreatedAt` filters.
+ */
+const askedAlone = (run) => /[,@]/u.test(run.workflowRunId);
 /** The request path for one batch: the pairs, and `count` so that one page holds them all. */
 function logsPath(runs, cursor) {
-    const pairs = runs.map((run) => `${encodeURIComponent(run.workflowRunId)}@${run.workflowCreatedAt}`).join(',');
     const page = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+    if (runs.length === 1 && askedAlone(runs[0])) {
+        const [run] = runs;
+        return `${LOGS_PATH}?workflowRunId=${encodeURIComponent(run.workflowRunId)}&workflowCreatedAt=${run.workflowCreatedAt}&count=1${page}`;
+    }
+    const pairs = runs.map((run) => `${encodeURIComponent(run.workflowRunId)}@${run.workflowCreatedAt}`).join(',');
     return `${LOGS_PATH}?workflowRuns=${pairs}&count=${runs.length}${page}`;
 }
 /** The runs split into requests of at most `batchSize` runs and a path of at most `maxPathChars`. */
@@ -50859,6 +50856,10 @@ function batches(runs, batchSize = DEFAULTS.batchSize, maxPathChars = DEFAULTS.m
     let current = [];
     let length = fixed;
     for (const run of runs) {
+        if (askedAlone(run)) {
+            out.push([run]);
+            continue;
+        }
         const pair = `${encodeURIComponent(run.workflowRunId)}@${run.workflowCreatedAt}`.length + 1;
         if (current.length > 0 && (current.length >= batchSize || length + pair > maxPathChars)) {
             out.push(current);
@@ -50880,7 +50881,9 @@ function roundGap(round, minMs = DEFAULTS.minIntervalMs, maxMs = DEFAULTS.maxInt
  * Reads one logs answer against the runs asked for (key -> run). A body that is not `{runs: [...]}` gives no states
  * and a note; each run object is judged on its own.
  */
-function parseLogs(body, asked) {
+function parseLogs(body, asked, options = {}) {
+    // Server text is redacted before it is cut: a cut through a secret would leave its first part unmasked.
+    const quote = (text) => shorten((options.redact ?? ((t) => t))(text));
     const states = new Map();
     const notes = [];
     const conflicted = new Set();
@@ -50889,11 +50892,11 @@ function parseLogs(body, asked) {
         parsed = JSON.parse(body);
     }
     catch {
-        return { states, notes: ['a logs answer was not JSON: ignored'] };
+        return { states, notes: ['a logs answer was not JSON: ignored'], readable: false };
     }
     const runs = parsed?.runs;
     if (!Array.isArray(runs))
-        return { states, notes: ['a logs answer had no runs array: ignored'] };
+        return { states, notes: ['a logs answer had no runs array: ignored'], readable: false };
     for (const item of runs) {
         const run = item;
         const id = run?.workflowRunId;
@@ -50905,24 +50908,32 @@ function parseLogs(body, asked) {
         const key = runKey(id, createdAt);
         const watched = asked.get(key);
         if (!watched) {
-            notes.push(`the logs answered run ${shorten(key)}, which was not asked for: ignored`);
+            notes.push(`the logs answered run ${quote(key)}, which was not asked for: ignored`);
             continue;
         }
         const state = run.workflowState;
         if (typeof state !== 'string' || !RUN_STATES.includes(state)) {
-            notes.push(`the logs gave run ${key} the state ${shorten(JSON.stringify(state) ?? 'none')}, not a run state: ignored`);
+            notes.push(`the logs gave run ${quote(key)} the state ${quote(JSON.stringify(state) ?? 'none')}, not a run state: ignored`);
             continue;
         }
         const dlqId = typeof run.dlqId === 'string' && run.dlqId !== '' ? run.dlqId : undefined;
         if (state === 'RUN_FAILED' && dlqId === watched.id) {
-            notes.push(`the logs gave run ${key} the old failure (DLQ id ${watched.id}): ignored`);
+            notes.push(`the logs gave run ${quote(key)} the old failure (DLQ id ${quote(watched.id)}): ignored`);
+            continue;
+        }
+        const completedAt = run.workflowRunCompletedAt;
+        if (ENDED.has(state) &&
+            options.notBefore !== undefined &&
+            typeof completedAt === 'number' &&
+            completedAt < options.notBefore) {
+            notes.push(`the logs gave run ${quote(key)} a ${state} that ended before this step started (the old run): ignored`);
             continue;
         }
         if (conflicted.has(key))
             continue;
         const seen = states.get(key);
         if (seen && seen.state !== state) {
-            notes.push(`the logs gave run ${key} two states (${seen.state}, ${state}): both ignored`);
+            notes.push(`the logs gave run ${quote(key)} two states (${seen.state}, ${state}): both ignored`);
             states.delete(key);
             conflicted.add(key);
             continue;
@@ -50930,7 +50941,7 @@ function parseLogs(body, asked) {
         states.set(key, { state: state, ...(dlqId !== undefined && { dlqId }) });
     }
     const cursor = parsed.cursor;
-    return { states, notes, ...(typeof cursor === 'string' && cursor !== '' && { cursor }) };
+    return { states, notes, readable: true, ...(typeof cursor === 'string' && cursor !== '' && { cursor }) };
 }
 /** Server text in a note, cut to a readable length. */
 const shorten = (text) => (text.length > 60 ? `${text.slice(0, 57)}...` : text);
@@ -50947,27 +50958,49 @@ function tally(states) {
         counts[state] += 1;
     return counts;
 }
+/**
+ * How long past its deadline a wait may still be reading its last round. Past it, requests in flight are abandoned:
+ * a logs endpoint that hangs, or a 429 asking for a long pause, cannot stretch `verify` past its duration.
+ */
+const LAST_ROUND_GRACE_MS = 5_000;
 /** Waits for the new runs to end, as the module comment says. */
 async function verifyRuns(runs, send, clock, options, signal) {
     const durationMs = Math.min(MAX_VERIFY_MS, Math.max(0, options.durationMs));
     const minMs = options.minIntervalMs ?? DEFAULTS.minIntervalMs;
     const maxMs = Math.max(minMs, options.maxIntervalMs ?? DEFAULTS.maxIntervalMs);
+    const concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
     const start = clock.now();
     const deadline = start + durationMs;
+    // The last round may start up to one minimum gap after the deadline; past that and its grace, nothing waits on.
+    const expiry = new AbortController();
+    const timer = setTimeout(() => expiry.abort(new Error('the wait is over')), durationMs + minMs + LAST_ROUND_GRACE_MS);
+    timer.unref?.();
+    const stop = AbortSignal.any([signal, expiry.signal]);
     const seen = new Map();
     for (const run of runs)
         seen.set(runKey(run.workflowRunId, run.workflowCreatedAt), { state: 'unknown' });
     const notes = new Notes(options.redact);
+    const parsing = {
+        ...(options.redact && { redact: options.redact }),
+        ...(options.notBefore !== undefined && { notBefore: options.notBefore }),
+    };
+    let batchSize = options.batchSize ?? DEFAULTS.batchSize;
     let requests = 0;
+    let answered = 0;
     let rounds = 0;
     let ended = 'deadline';
     const pending = () => runs.filter((run) => !ENDED.has(seen.get(runKey(run.workflowRunId, run.workflowCreatedAt)).state));
     const counts = () => tally(runs.map((run) => seen.get(runKey(run.workflowRunId, run.workflowCreatedAt)).state));
-    /** One batch: its pages (bounded), each answer's states taken for the runs asked. */
+    /**
+     * One batch: its pages (bounded). The states of all its pages are taken together: a run given two states by two
+     * pages of one answer is given neither, as within one page.
+     */
     const ask = async (batch) => {
         const asked = new Map(batch.map((run) => [runKey(run.workflowRunId, run.workflowCreatedAt), run]));
+        const found = new Map();
+        const conflicted = new Set();
         let cursor;
-        for (let page = 0; page < MAX_PAGES_PER_BATCH && !signal.aborted; page += 1) {
+        for (let page = 0; page < MAX_PAGES_PER_BATCH && !stop.aborted; page += 1) {
             requests += 1;
             const exchange = {
                 method: 'GET',
@@ -50975,56 +51008,89 @@ async function verifyRuns(runs, send, clock, options, signal) {
                 wantsBody: true,
                 maxBodyBytes: LOGS_BODY_LIMIT,
             };
-            const reply = await sendSafely(send, exchange, signal);
-            if (signal.aborted)
+            const reply = await sendSafely(send, exchange, stop);
+            // Abandoned (cancelled, or the wait is over): what it says is not a fault of the logs.
+            if (stop.aborted)
                 return;
             if (reply.kind === 'failed')
                 return notes.add(`a logs request failed: ${reply.reason}`);
             if (reply.status < 200 || reply.status > 299)
                 return notes.add(`a logs request was answered ${reply.status}`);
-            if (reply.truncated)
-                return notes.add('a logs answer was too large and was cut: ignored');
-            const parsed = parseLogs(reply.body, asked);
+            if (reply.truncated) {
+                // Runs with many steps make large answers: ask for fewer runs at a time from now on.
+                batchSize = Math.max(1, Math.min(batchSize, Math.floor(batch.length / 2)));
+                return notes.add('a logs answer was too large and was cut: ignored, and fewer runs are asked per request');
+            }
+            const parsed = parseLogs(reply.body, asked, parsing);
             for (const note of parsed.notes)
                 notes.add(note);
-            for (const [key, found] of parsed.states)
-                seen.set(key, found);
-            if (parsed.cursor === undefined || parsed.cursor === cursor)
+            if (!parsed.readable)
                 return;
+            answered += 1;
+            for (const [key, state] of parsed.states) {
+                if (conflicted.has(key))
+                    continue;
+                const before = found.get(key);
+                if (before !== undefined && before.state !== state.state) {
+                    notes.add(`the logs gave run ${key} two states (${before.state}, ${state.state}) on two pages: both ignored`);
+                    found.delete(key);
+                    conflicted.add(key);
+                    continue;
+                }
+                found.set(key, state);
+            }
+            if (parsed.cursor === undefined || parsed.cursor === cursor)
+                break;
             cursor = parsed.cursor;
         }
+        if (stop.aborted)
+            return;
+        for (const [key, state] of found)
+            seen.set(key, state);
     };
-    // Rounds are bounded by the duration over the minimum gap, plus the first and the last.
-    const maxRounds = Math.ceil(durationMs / Math.max(1, minMs)) + 2;
-    while (rounds < maxRounds) {
-        if (signal.aborted) {
-            ended = 'cancelled';
-            break;
-        }
-        const roundStart = clock.now();
-        rounds += 1;
-        for (const batch of batches(pending(), options.batchSize, options.maxPathChars)) {
-            if (signal.aborted)
+    /** A round: every pending batch, `concurrency` at a time. */
+    const round = async () => {
+        const list = batches(pending(), batchSize, options.maxPathChars);
+        let next = 0;
+        const worker = async () => {
+            while (next < list.length && !stop.aborted)
+                await ask(list[next++]);
+        };
+        await Promise.all(Array.from({ length: Math.min(concurrency, list.length) }, worker));
+    };
+    try {
+        // Rounds are bounded by the duration over the minimum gap, plus the first and the last.
+        const maxRounds = Math.ceil(durationMs / Math.max(1, minMs)) + 2;
+        while (rounds < maxRounds) {
+            if (signal.aborted) {
+                ended = 'cancelled';
                 break;
-            await ask(batch);
+            }
+            const roundStart = clock.now();
+            rounds += 1;
+            await round();
+            if (signal.aborted) {
+                ended = 'cancelled';
+                break;
+            }
+            if (expiry.signal.aborted)
+                break;
+            const now = clock.now();
+            options.onRound?.(counts(), Math.max(0, deadline - now));
+            if (pending().length === 0) {
+                ended = 'all-ended';
+                break;
+            }
+            if (now >= deadline)
+                break;
+            // The next round at the gap after this one's start, or at the deadline, but never closer than the minimum
+            // gap: a deadline nearer than that gets its last round one minimum gap after this one.
+            const next = Math.max(Math.min(roundStart + roundGap(rounds - 1, minMs, maxMs), deadline), roundStart + minMs);
+            await clock.sleep(Math.max(0, next - now), stop);
         }
-        if (signal.aborted) {
-            ended = 'cancelled';
-            break;
-        }
-        const now = clock.now();
-        options.onRound?.(counts(), Math.max(0, deadline - now));
-        if (pending().length === 0) {
-            ended = 'all-ended';
-            break;
-        }
-        if (now >= deadline)
-            break;
-        // The next round at the gap after this one's start, or at the deadline; none closer than the minimum gap.
-        const next = Math.min(roundStart + roundGap(rounds - 1, minMs, maxMs), deadline);
-        if (next - roundStart < minMs)
-            break;
-        await clock.sleep(Math.max(0, next - now), signal);
+    }
+    finally {
+        clearTimeout(timer);
     }
     const verdicts = runs.map((run) => {
         const found = seen.get(runKey(run.workflowRunId, run.workflowCreatedAt));
@@ -51037,6 +51103,7 @@ async function verifyRuns(runs, send, clock, options, signal) {
         reFailed: failed.map((run) => run.id),
         reFailedDlqIds: Object.fromEntries(failed.flatMap((run) => (run.newDlqId ? [[run.id, run.newDlqId]] : []))),
         requests,
+        answered,
         rounds,
         elapsedMs: clock.now() - start,
         ended,
@@ -51209,6 +51276,15 @@ function redriveOperation(spec, headers, deleteAfter) {
                 const retried = readRetryAnswer(body);
                 if (retried.kind === 'deduplicated') {
                     return { kind: 'failed', cause: 'deduplicated', reason: deduplicatedReason(retried.messageId) };
+                }
+                if (retried.kind === 'unreadable') {
+                    // Neither a new message nor a duplicate for sure: the retry may have been delivered, and is never resent.
+                    return {
+                        kind: 'failed',
+                        cause: 'answer-lost',
+                        reason: `HTTP ${status}, but ${retried.reason}: the answer does not confirm the retry`,
+                        mayHaveActed: true,
+                    };
                 }
             }
             const newRun = jsonField(body, spec.newIdField);
@@ -51986,8 +52062,8 @@ async function inPhases(canaries, ids, canary, ledger, send) {
     const chosen = new Set(canaries);
     const rest = ids.filter((id) => !chosen.has(id));
     await send(canaries);
-    // Every selected id is a canary: nothing is held back, and the run's own verification covers them.
-    if (rest.length === 0 || ledger.signal.aborted)
+    // Every selected id a canary: nothing to hold back, but the canary is still judged (and fails the step).
+    if (ledger.signal.aborted)
         return;
     let held;
     try {
@@ -53986,6 +54062,8 @@ class Prover {
             result = await verifyRuns(runs, this.send, this.clock, {
                 durationMs: this.settings.durationMs,
                 redact: this.hooks.redact,
+                ...(this.hooks.notBefore !== undefined && { notBefore: this.hooks.notBefore }),
+                ...(this.hooks.concurrency !== undefined && { concurrency: this.hooks.concurrency }),
                 ...(this.hooks.onRound && { onRound: this.hooks.onRound }),
             }, signal);
         }
@@ -54005,6 +54083,7 @@ class Prover {
             runs: runs.length,
             ended: result.ended,
             requests: result.requests,
+            answered: result.answered,
             elapsedMs: result.elapsedMs,
         });
         for (const note of result.notes)
@@ -54017,6 +54096,9 @@ class Prover {
      */
     check = async (canaries, results, signal) => {
         await this.watch(canaries, results, 'canary', signal);
+        // Cancelled during the wait: the canary was not judged, and the rest fail with the cancellation's own cause.
+        if (signal.aborted)
+            return undefined;
         const bad = [];
         const good = [];
         for (const id of canaries) {
@@ -54026,15 +54108,18 @@ class Prover {
                 good.push(`${showId(this.hooks.redact(id), 60)}: RUN_SUCCESS`);
                 continue;
             }
+            const seen = this.seen.get(id);
             const what = settled?.kind === 'not-found'
                 ? 'not found'
                 : settled?.kind === 'failed'
                     ? `not re-run (${settled.cause})`
-                    : state === 'RUN_FAILED'
-                        ? 'RUN_FAILED (failed again)'
-                        : state === 'RUN_STARTED' || state === 'unknown'
-                            ? `${state} (had not ended when the wait of ${this.settings.raw} ran out)`
-                            : (state ?? 'unknown');
+                    : seen !== undefined && seen.workflowCreatedAt === undefined
+                        ? "unknown (its re-run's answer gave no workflowCreatedAt, so the logs could not be asked)"
+                        : state === 'RUN_FAILED'
+                            ? 'RUN_FAILED (failed again)'
+                            : state === 'RUN_STARTED' || state === 'unknown'
+                                ? `${state} (had not ended when the wait of ${this.settings.raw} ran out)`
+                                : (state ?? 'unknown');
             bad.push(`${showId(this.hooks.redact(id), 60)}: ${what}`);
         }
         // Every canary with its state, those that did not succeed first (at most 10 named).
@@ -54125,8 +54210,10 @@ function proofVerdict(proof, outcomes, operation, redact) {
     const { settings } = proof;
     if (proof.canary?.held !== undefined) {
         const rest = outcomes.failed.filter((entry) => entry.cause === 'canary-failed').length;
-        errors.push(`The canary did not pass: ${redact(proof.canary.held)}. The other ${proof_plural(rest, 'entry was', 'entries were')} ` +
-            `not sent (failed, cause canary-failed) and stay in the DLQ.`);
+        errors.push(`The canary did not pass: ${redact(proof.canary.held)}.` +
+            (rest > 0
+                ? ` The other ${proof_plural(rest, 'entry was', 'entries were')} not sent (failed, cause canary-failed) and stay in the DLQ.`
+                : ' Every selected entry was a canary, so none was held back.'));
     }
     const failed = reFailed(proof, outcomes);
     if (failed.length > 0) {
@@ -54141,6 +54228,12 @@ function proofVerdict(proof, outcomes, operation, redact) {
     }
     const counts = proofCounts(proof, outcomes);
     const cancelledWait = proof.waits.some((wait) => wait.ended === 'cancelled');
+    const blind = proof.waits.filter((wait) => wait.ended !== 'cancelled' && wait.answered === 0);
+    if (blind.length > 0) {
+        const asked = blind.reduce((sum, wait) => sum + wait.requests, 0);
+        errors.push(`The logs could not be read: none of ${proof_plural(asked, 'logs request')} got an answer with runs` +
+            `${proof.notes.length > 0 ? ` (${redact(proof.notes[0])})` : ''}, so nothing about ${proof_plural(blind.reduce((sum, wait) => sum + wait.runs, 0), 'new run')} was confirmed.`);
+    }
     const open = counts.RUN_STARTED + counts.unknown;
     if (cancelledWait) {
         errors.push(`The wait for the new runs was cancelled: the states are as last seen (${proof_plural(open, 'run')} not seen to end).`);
@@ -54193,7 +54286,10 @@ function proofMarkdown(proof, outcomes, operation, redact) {
     }
     const requests = proof.waits.reduce((sum, wait) => sum + wait.requests, 0);
     const seconds = proof.waits.reduce((sum, wait) => sum + wait.elapsedMs, 0) / 1000;
-    lines.push(`- Waited ${seconds.toFixed(1)} s in ${proof_plural(proof.waits.length, 'wait')} of at most ${cell(proof.settings.raw)} each; ${proof_plural(requests, 'logs request')}; on-re-failed: \`${proof.settings.onReFailed}\``);
+    const each = proof.waits.length > 1
+        ? ` (${proof.waits.map((w) => `${w.what} ${(w.elapsedMs / 1000).toFixed(1)} s`).join(', ')})`
+        : '';
+    lines.push(`- Waited ${seconds.toFixed(1)} s${each}, at most ${cell(proof.settings.raw)} a wait; ${proof_plural(requests, 'logs request')}; on-re-failed: \`${proof.settings.onReFailed}\``);
     for (const note of proof.notes)
         lines.push(`- ${cell(note)}`);
     const failed = reFailed(proof, outcomes);
@@ -55095,7 +55191,7 @@ function readProof(source, operation, dryRun) {
     const value = raw.trim();
     let durationMs;
     if (value !== '') {
-        const match = /^(\d{1,9})\s*([smh])$/iu.exec(value);
+        const match = /^(\d{1,9})([smh])$/iu.exec(value);
         const ms = match ? Number(match[1]) * VERIFY_UNITS[match[2].toLowerCase()] : Number.NaN;
         if (!(ms >= 1000 && ms <= MAX_VERIFY_MS)) {
             problems.push(`${Inputs.verify}: ${JSON.stringify(raw)} is not accepted. Accepted: how long to wait for the new runs, from 1s to 6h: a whole number and s, m or h, such as 30s, 10m, 2h; or leave it out.`);
@@ -55110,7 +55206,11 @@ function readProof(source, operation, dryRun) {
             problems.push(`${Inputs.verify}: ${JSON.stringify(raw)} waits for new runs, but ${Inputs.dryRun} is true: a dry run re-runs nothing. Accepted: ${Inputs.verify} with ${Inputs.dryRun}: false; leave it out of dry runs.`);
         }
     }
-    else if (canary !== undefined) {
+    else if (onReFailed !== 'fail') {
+        // fail is the default a runner always sends; warn or pass says the workflow expects a wait it would not get.
+        problems.push(`${Inputs.onReFailed}: ${JSON.stringify(source.input(Inputs.onReFailed))} needs ${Inputs.verify}: it decides what a new run that failed again does to the step, and only a wait sees that. Accepted: ${Inputs.onReFailed} together with ${Inputs.verify}, such as verify: 10m; or leave it out.`);
+    }
+    if (value === '' && canary !== undefined) {
         problems.push(`${Inputs.canary}: ${JSON.stringify(canaryRaw)} needs ${Inputs.verify}: the rest are sent only once the canaries' new runs are seen to succeed. Accepted: ${Inputs.canary} together with ${Inputs.verify}, such as verify: 10m.`);
     }
     if (problems.length > 0)
@@ -55467,8 +55567,13 @@ function proverFor(settings, operation, connection, log, onWait) {
     if (settings.proof === undefined || !operation.redrive || !operation.changes)
         return undefined;
     let progress;
-    return new Prover(settings.proof, (exchange, stop) => connection.client.send(exchange, { idempotent: true, stop }), systemClock, {
+    return new Prover(settings.proof, 
+    // Aborting a wait (cancelled, or its time is over) abandons its logs request in flight too: nothing it waits
+    // for changes an entry.
+    (exchange, stop) => connection.client.send(exchange, { idempotent: true, stop, abandon: stop }), systemClock, {
         redact: log.redact,
+        notBefore: settings.now,
+        concurrency: settings.concurrency,
         onWait: (now) => {
             onWait(now);
             progress = now ? new VerifyProgress(systemClock, (line) => log.info(line)) : undefined;

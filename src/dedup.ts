@@ -5,12 +5,9 @@
  * not `redriven`: it is `failed` with a cause of its own, and it is never resent (sending again would meet the same
  * deduplication window, and claim nothing new).
  *
- * Pure: reads answer bodies, per id (`POST /v2/dlq/retry/{dlqId}`: one PublishResponse) and bulk (`POST
- * /v2/dlq/retry`: `{responses: [PublishResponse], cursor}`).
+ * Pure: reads the body of a per-id retry answer (`POST /v2/dlq/retry/{dlqId}`: one PublishResponse). An answer that
+ * is neither (`unreadable`) claims nothing: operations.ts fails it as a lost answer, never resent.
  */
-
-/** The cause an id gets when its retry was deduplicated (its own, not a transport or server failure). */
-export const DEDUPLICATED_CAUSE = 'deduplicated';
 
 /** What one PublishResponse of a retry says. */
 export type RetryAnswer =
@@ -48,19 +45,6 @@ export function readRetryAnswer(body: string): RetryAnswer {
     return { kind: 'unreadable', reason: 'the retry answer is not JSON' };
   }
 }
-
-/** Reads the body of a bulk retry answer, item by item; undefined when it has no `responses` array. */
-export function readBulkRetryAnswer(body: string): RetryAnswer[] | undefined {
-  try {
-    const responses = (JSON.parse(body) as { responses?: unknown } | null)?.responses;
-    return Array.isArray(responses) ? responses.map(readRetryItem) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Whether this answer is the deduplicated kind. */
-export const isDeduplicated = (answer: RetryAnswer): boolean => answer.kind === 'deduplicated';
 
 /** The reason an id gets when its retry was deduplicated: what happened, and that it was not resent. */
 export function deduplicatedReason(messageId: string): string {

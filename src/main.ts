@@ -184,10 +184,14 @@ function proverFor(
   let progress: VerifyProgress | undefined;
   return new Prover(
     settings.proof,
-    (exchange, stop) => connection.client.send(exchange, { idempotent: true, stop }),
+    // Aborting a wait (cancelled, or its time is over) abandons its logs request in flight too: nothing it waits
+    // for changes an entry.
+    (exchange, stop) => connection.client.send(exchange, { idempotent: true, stop, abandon: stop }),
     systemClock,
     {
       redact: log.redact,
+      notBefore: settings.now,
+      concurrency: settings.concurrency,
       onWait: (now) => {
         onWait(now);
         progress = now ? new VerifyProgress(systemClock, (line) => log.info(line)) : undefined;

@@ -209,6 +209,15 @@ function redriveOperation(spec: RedriveSpec, headers: RedriveHeaders, deleteAfte
         if (retried.kind === 'deduplicated') {
           return { kind: 'failed', cause: 'deduplicated', reason: deduplicatedReason(retried.messageId) };
         }
+        if (retried.kind === 'unreadable') {
+          // Neither a new message nor a duplicate for sure: the retry may have been delivered, and is never resent.
+          return {
+            kind: 'failed',
+            cause: 'answer-lost',
+            reason: `HTTP ${status}, but ${retried.reason}: the answer does not confirm the retry`,
+            mayHaveActed: true,
+          };
+        }
       }
       const newRun = jsonField(body, spec.newIdField);
       if (newRun !== undefined) {

@@ -48,6 +48,8 @@ export interface Wait {
   readonly runs: number;
   readonly ended: VerifyResult['ended'];
   readonly requests: number;
+  /** Logs answers that could be read: 0 means this wait confirmed nothing. */
+  readonly answered: number;
   readonly elapsedMs: number;
 }
 
@@ -71,6 +73,10 @@ export interface Proof {
 
 export interface ProverHooks {
   readonly redact: (text: string) => string;
+  /** The step's start: an ended state the logs give from before it is the old run's. */
+  readonly notBefore?: number;
+  /** Logs requests in flight at once. */
+  readonly concurrency?: number;
   /** A wait starts and ends (so that a cancellation abandons logs requests at once, and progress pauses). */
   readonly onWait?: (waiting: boolean) => void;
   /** After each round of a wait: the counts so far and the time left. */
@@ -134,6 +140,8 @@ export class Prover {
         {
           durationMs: this.settings.durationMs,
           redact: this.hooks.redact,
+          ...(this.hooks.notBefore !== undefined && { notBefore: this.hooks.notBefore }),
+          ...(this.hooks.concurrency !== undefined && { concurrency: this.hooks.concurrency }),
           ...(this.hooks.onRound && { onRound: this.hooks.onRound }),
         },
         signal,
@@ -154,6 +162,7 @@ export class Prover {
       runs: runs.length,
       ended: result.ended,
       requests: result.requests,
+      answered: result.answered,
       elapsedMs: result.elapsedMs,
     });
     for (const note of result.notes) this.note(note);
@@ -170,6 +179,8 @@ export class Prover {
     signal: AbortSignal,
   ): Promise<string | undefined> => {
     await this.watch(canaries, results, 'canary', signal);
+    // Cancelled during the wait: the canary was not judged, and the rest fail with the cancellation's own cause.
+    if (signal.aborted) return undefined;
     const bad: string[] = [];
     const good: string[] = [];
     for (const id of canaries) {
@@ -179,16 +190,19 @@ export class Prover {
         good.push(`${showId(this.hooks.redact(id), 60)}: RUN_SUCCESS`);
         continue;
       }
+      const seen = this.seen.get(id);
       const what =
         settled?.kind === 'not-found'
           ? 'not found'
           : settled?.kind === 'failed'
             ? `not re-run (${settled.cause})`
-            : state === 'RUN_FAILED'
-              ? 'RUN_FAILED (failed again)'
-              : state === 'RUN_STARTED' || state === 'unknown'
-                ? `${state} (had not ended when the wait of ${this.settings.raw} ran out)`
-                : (state ?? 'unknown');
+            : seen !== undefined && seen.workflowCreatedAt === undefined
+              ? "unknown (its re-run's answer gave no workflowCreatedAt, so the logs could not be asked)"
+              : state === 'RUN_FAILED'
+                ? 'RUN_FAILED (failed again)'
+                : state === 'RUN_STARTED' || state === 'unknown'
+                  ? `${state} (had not ended when the wait of ${this.settings.raw} ran out)`
+                  : (state ?? 'unknown');
       bad.push(`${showId(this.hooks.redact(id), 60)}: ${what}`);
     }
     // Every canary with its state, those that did not succeed first (at most 10 named).
@@ -302,8 +316,10 @@ export function proofVerdict(
   if (proof.canary?.held !== undefined) {
     const rest = outcomes.failed.filter((entry) => entry.cause === 'canary-failed').length;
     errors.push(
-      `The canary did not pass: ${redact(proof.canary.held)}. The other ${plural(rest, 'entry was', 'entries were')} ` +
-        `not sent (failed, cause canary-failed) and stay in the DLQ.`,
+      `The canary did not pass: ${redact(proof.canary.held)}.` +
+        (rest > 0
+          ? ` The other ${plural(rest, 'entry was', 'entries were')} not sent (failed, cause canary-failed) and stay in the DLQ.`
+          : ' Every selected entry was a canary, so none was held back.'),
     );
   }
   const failed = reFailed(proof, outcomes);
@@ -317,6 +333,17 @@ export function proofVerdict(
   }
   const counts = proofCounts(proof, outcomes);
   const cancelledWait = proof.waits.some((wait) => wait.ended === 'cancelled');
+  const blind = proof.waits.filter((wait) => wait.ended !== 'cancelled' && wait.answered === 0);
+  if (blind.length > 0) {
+    const asked = blind.reduce((sum, wait) => sum + wait.requests, 0);
+    errors.push(
+      `The logs could not be read: none of ${plural(asked, 'logs request')} got an answer with runs` +
+        `${proof.notes.length > 0 ? ` (${redact(proof.notes[0]!)})` : ''}, so nothing about ${plural(
+          blind.reduce((sum, wait) => sum + wait.runs, 0),
+          'new run',
+        )} was confirmed.`,
+    );
+  }
   const open = counts.RUN_STARTED + counts.unknown;
   if (cancelledWait) {
     errors.push(
@@ -383,8 +410,12 @@ export function proofMarkdown(
   }
   const requests = proof.waits.reduce((sum, wait) => sum + wait.requests, 0);
   const seconds = proof.waits.reduce((sum, wait) => sum + wait.elapsedMs, 0) / 1000;
+  const each =
+    proof.waits.length > 1
+      ? ` (${proof.waits.map((w) => `${w.what} ${(w.elapsedMs / 1000).toFixed(1)} s`).join(', ')})`
+      : '';
   lines.push(
-    `- Waited ${seconds.toFixed(1)} s in ${plural(proof.waits.length, 'wait')} of at most ${cell(proof.settings.raw)} each; ${plural(requests, 'logs request')}; on-re-failed: \`${proof.settings.onReFailed}\``,
+    `- Waited ${seconds.toFixed(1)} s${each}, at most ${cell(proof.settings.raw)} a wait; ${plural(requests, 'logs request')}; on-re-failed: \`${proof.settings.onReFailed}\``,
   );
   for (const note of proof.notes) lines.push(`- ${cell(note)}`);
   const failed = reFailed(proof, outcomes);

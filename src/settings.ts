@@ -437,7 +437,7 @@ function readProof(
   const value = raw.trim();
   let durationMs: number | undefined;
   if (value !== '') {
-    const match = /^(\d{1,9})\s*([smh])$/iu.exec(value);
+    const match = /^(\d{1,9})([smh])$/iu.exec(value);
     const ms = match ? Number(match[1]) * VERIFY_UNITS[match[2]!.toLowerCase()]! : Number.NaN;
     if (!(ms >= 1000 && ms <= MAX_VERIFY_MS)) {
       problems.push(
@@ -455,7 +455,13 @@ function readProof(
         `${Inputs.verify}: ${JSON.stringify(raw)} waits for new runs, but ${Inputs.dryRun} is true: a dry run re-runs nothing. Accepted: ${Inputs.verify} with ${Inputs.dryRun}: false; leave it out of dry runs.`,
       );
     }
-  } else if (canary !== undefined) {
+  } else if (onReFailed !== 'fail') {
+    // fail is the default a runner always sends; warn or pass says the workflow expects a wait it would not get.
+    problems.push(
+      `${Inputs.onReFailed}: ${JSON.stringify(source.input(Inputs.onReFailed))} needs ${Inputs.verify}: it decides what a new run that failed again does to the step, and only a wait sees that. Accepted: ${Inputs.onReFailed} together with ${Inputs.verify}, such as verify: 10m; or leave it out.`,
+    );
+  }
+  if (value === '' && canary !== undefined) {
     problems.push(
       `${Inputs.canary}: ${JSON.stringify(canaryRaw)} needs ${Inputs.verify}: the rest are sent only once the canaries' new runs are seen to succeed. Accepted: ${Inputs.canary} together with ${Inputs.verify}, such as verify: 10m.`,
     );

@@ -67,6 +67,13 @@ export interface VerifyOptions {
   readonly maxIntervalMs?: number;
   /** Removes secrets from notes (they quote server text): the settings' redactor. */
   readonly redact?: (text: string) => string;
+  /**
+   * Unix ms before which no new run can have ended (the step's start): an ended state completed earlier is the old
+   * run's (a resume may keep the run id and its creation time), and is ignored.
+   */
+  readonly notBefore?: number;
+  /** Logs requests in flight at once. Default 1. */
+  readonly concurrency?: number;
   /** Called after each round with the states so far (for progress lines). */
   readonly onRound?: (tally: Readonly<Record<SeenState, number>>, leftMs: number) => void;
 }
@@ -86,6 +93,8 @@ export interface VerifyResult {
   /** Re-failed id -> the new DLQ id its run left (where the logs named it). */
   readonly reFailedDlqIds: Readonly<Record<string, string>>;
   readonly requests: number;
+  /** Logs answers that could be read (2xx with a runs array): 0 means the logs confirmed nothing at all. */
+  readonly answered: number;
   readonly rounds: number;
   readonly elapsedMs: number;
   /** Why the wait ended. */
@@ -120,10 +129,21 @@ export function readNewRun(item: unknown): { workflowRunId: string; workflowCrea
   return { workflowRunId, workflowCreatedAt };
 }
 
+/**
+ * A run id with a comma or an at sign cannot be one pair of `workflowRuns` (a server that decodes the query before
+ * splitting would read it as two runs, or refuse the batch): such a run is asked alone, by the documented
+ * `workflowRunId` and `workflowCreatedAt` filters.
+ */
+export const askedAlone = (run: WatchedRun): boolean => /[,@]/u.test(run.workflowRunId);
+
 /** The request path for one batch: the pairs, and `count` so that one page holds them all. */
 export function logsPath(runs: readonly WatchedRun[], cursor?: string): string {
-  const pairs = runs.map((run) => `${encodeURIComponent(run.workflowRunId)}@${run.workflowCreatedAt}`).join(',');
   const page = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+  if (runs.length === 1 && askedAlone(runs[0]!)) {
+    const [run] = runs as [WatchedRun];
+    return `${LOGS_PATH}?workflowRunId=${encodeURIComponent(run.workflowRunId)}&workflowCreatedAt=${run.workflowCreatedAt}&count=1${page}`;
+  }
+  const pairs = runs.map((run) => `${encodeURIComponent(run.workflowRunId)}@${run.workflowCreatedAt}`).join(',');
   return `${LOGS_PATH}?workflowRuns=${pairs}&count=${runs.length}${page}`;
 }
 
@@ -140,6 +160,10 @@ export function batches(
   let current: WatchedRun[] = [];
   let length = fixed;
   for (const run of runs) {
+    if (askedAlone(run)) {
+      out.push([run]);
+      continue;
+    }
     const pair = `${encodeURIComponent(run.workflowRunId)}@${run.workflowCreatedAt}`.length + 1;
     if (current.length > 0 && (current.length >= batchSize || length + pair > maxPathChars)) {
       out.push(current);
@@ -163,6 +187,8 @@ export interface ParsedLogs {
   /** Run key -> state (and new DLQ id) for runs asked for, with an accepted state. */
   readonly states: Map<string, { state: RunState; dlqId?: string }>;
   readonly notes: string[];
+  /** Whether the answer was `{runs: [...]}` at all (a body that is not gives no states and says nothing). */
+  readonly readable: boolean;
   /** The next page, when the answer gave a non-empty cursor. */
   readonly cursor?: string;
 }
@@ -171,7 +197,13 @@ export interface ParsedLogs {
  * Reads one logs answer against the runs asked for (key -> run). A body that is not `{runs: [...]}` gives no states
  * and a note; each run object is judged on its own.
  */
-export function parseLogs(body: string, asked: ReadonlyMap<string, WatchedRun>): ParsedLogs {
+export function parseLogs(
+  body: string,
+  asked: ReadonlyMap<string, WatchedRun>,
+  options: { readonly redact?: (text: string) => string; readonly notBefore?: number } = {},
+): ParsedLogs {
+  // Server text is redacted before it is cut: a cut through a secret would leave its first part unmasked.
+  const quote = (text: string): string => shorten((options.redact ?? ((t: string) => t))(text));
   const states = new Map<string, { state: RunState; dlqId?: string }>();
   const notes: string[] = [];
   const conflicted = new Set<string>();
@@ -179,10 +211,10 @@ export function parseLogs(body: string, asked: ReadonlyMap<string, WatchedRun>):
   try {
     parsed = JSON.parse(body);
   } catch {
-    return { states, notes: ['a logs answer was not JSON: ignored'] };
+    return { states, notes: ['a logs answer was not JSON: ignored'], readable: false };
   }
   const runs = (parsed as { runs?: unknown } | null)?.runs;
-  if (!Array.isArray(runs)) return { states, notes: ['a logs answer had no runs array: ignored'] };
+  if (!Array.isArray(runs)) return { states, notes: ['a logs answer had no runs array: ignored'], readable: false };
   for (const item of runs) {
     const run = item as Record<string, unknown> | null;
     const id = run?.workflowRunId;
@@ -194,25 +226,37 @@ export function parseLogs(body: string, asked: ReadonlyMap<string, WatchedRun>):
     const key = runKey(id, createdAt);
     const watched = asked.get(key);
     if (!watched) {
-      notes.push(`the logs answered run ${shorten(key)}, which was not asked for: ignored`);
+      notes.push(`the logs answered run ${quote(key)}, which was not asked for: ignored`);
       continue;
     }
     const state = run!.workflowState;
     if (typeof state !== 'string' || !(RUN_STATES as readonly string[]).includes(state)) {
       notes.push(
-        `the logs gave run ${key} the state ${shorten(JSON.stringify(state) ?? 'none')}, not a run state: ignored`,
+        `the logs gave run ${quote(key)} the state ${quote(JSON.stringify(state) ?? 'none')}, not a run state: ignored`,
       );
       continue;
     }
     const dlqId = typeof run!.dlqId === 'string' && run!.dlqId !== '' ? run!.dlqId : undefined;
     if (state === 'RUN_FAILED' && dlqId === watched.id) {
-      notes.push(`the logs gave run ${key} the old failure (DLQ id ${watched.id}): ignored`);
+      notes.push(`the logs gave run ${quote(key)} the old failure (DLQ id ${quote(watched.id)}): ignored`);
+      continue;
+    }
+    const completedAt = run!.workflowRunCompletedAt;
+    if (
+      ENDED.has(state as RunState) &&
+      options.notBefore !== undefined &&
+      typeof completedAt === 'number' &&
+      completedAt < options.notBefore
+    ) {
+      notes.push(
+        `the logs gave run ${quote(key)} a ${state} that ended before this step started (the old run): ignored`,
+      );
       continue;
     }
     if (conflicted.has(key)) continue;
     const seen = states.get(key);
     if (seen && seen.state !== state) {
-      notes.push(`the logs gave run ${key} two states (${seen.state}, ${state}): both ignored`);
+      notes.push(`the logs gave run ${quote(key)} two states (${seen.state}, ${state}): both ignored`);
       states.delete(key);
       conflicted.add(key);
       continue;
@@ -220,7 +264,7 @@ export function parseLogs(body: string, asked: ReadonlyMap<string, WatchedRun>):
     states.set(key, { state: state as RunState, ...(dlqId !== undefined && { dlqId }) });
   }
   const cursor = (parsed as { cursor?: unknown }).cursor;
-  return { states, notes, ...(typeof cursor === 'string' && cursor !== '' && { cursor }) };
+  return { states, notes, readable: true, ...(typeof cursor === 'string' && cursor !== '' && { cursor }) };
 }
 
 /** Server text in a note, cut to a readable length. */
@@ -239,6 +283,12 @@ export function tally(states: Iterable<SeenState>): Record<SeenState, number> {
   return counts;
 }
 
+/**
+ * How long past its deadline a wait may still be reading its last round. Past it, requests in flight are abandoned:
+ * a logs endpoint that hangs, or a 429 asking for a long pause, cannot stretch `verify` past its duration.
+ */
+export const LAST_ROUND_GRACE_MS = 5_000;
+
 /** Waits for the new runs to end, as the module comment says. */
 export async function verifyRuns(
   runs: readonly WatchedRun[],
@@ -250,12 +300,24 @@ export async function verifyRuns(
   const durationMs = Math.min(MAX_VERIFY_MS, Math.max(0, options.durationMs));
   const minMs = options.minIntervalMs ?? DEFAULTS.minIntervalMs;
   const maxMs = Math.max(minMs, options.maxIntervalMs ?? DEFAULTS.maxIntervalMs);
+  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
   const start = clock.now();
   const deadline = start + durationMs;
+  // The last round may start up to one minimum gap after the deadline; past that and its grace, nothing waits on.
+  const expiry = new AbortController();
+  const timer = setTimeout(() => expiry.abort(new Error('the wait is over')), durationMs + minMs + LAST_ROUND_GRACE_MS);
+  timer.unref?.();
+  const stop = AbortSignal.any([signal, expiry.signal]);
   const seen = new Map<string, { state: SeenState; dlqId?: string }>();
   for (const run of runs) seen.set(runKey(run.workflowRunId, run.workflowCreatedAt), { state: 'unknown' });
   const notes = new Notes(options.redact);
+  const parsing = {
+    ...(options.redact && { redact: options.redact }),
+    ...(options.notBefore !== undefined && { notBefore: options.notBefore }),
+  };
+  let batchSize = options.batchSize ?? DEFAULTS.batchSize;
   let requests = 0;
+  let answered = 0;
   let rounds = 0;
   let ended: VerifyResult['ended'] = 'deadline';
 
@@ -264,11 +326,16 @@ export async function verifyRuns(
   const counts = (): Record<SeenState, number> =>
     tally(runs.map((run) => seen.get(runKey(run.workflowRunId, run.workflowCreatedAt))!.state));
 
-  /** One batch: its pages (bounded), each answer's states taken for the runs asked. */
+  /**
+   * One batch: its pages (bounded). The states of all its pages are taken together: a run given two states by two
+   * pages of one answer is given neither, as within one page.
+   */
   const ask = async (batch: readonly WatchedRun[]): Promise<void> => {
     const asked = new Map(batch.map((run) => [runKey(run.workflowRunId, run.workflowCreatedAt), run]));
+    const found = new Map<string, { state: RunState; dlqId?: string }>();
+    const conflicted = new Set<string>();
     let cursor: string | undefined;
-    for (let page = 0; page < MAX_PAGES_PER_BATCH && !signal.aborted; page += 1) {
+    for (let page = 0; page < MAX_PAGES_PER_BATCH && !stop.aborted; page += 1) {
       requests += 1;
       const exchange: LogsExchange = {
         method: 'GET',
@@ -276,47 +343,78 @@ export async function verifyRuns(
         wantsBody: true,
         maxBodyBytes: LOGS_BODY_LIMIT,
       };
-      const reply = await sendSafely(send, exchange, signal);
-      if (signal.aborted) return;
+      const reply = await sendSafely(send, exchange, stop);
+      // Abandoned (cancelled, or the wait is over): what it says is not a fault of the logs.
+      if (stop.aborted) return;
       if (reply.kind === 'failed') return notes.add(`a logs request failed: ${reply.reason}`);
       if (reply.status < 200 || reply.status > 299) return notes.add(`a logs request was answered ${reply.status}`);
-      if (reply.truncated) return notes.add('a logs answer was too large and was cut: ignored');
-      const parsed = parseLogs(reply.body, asked);
+      if (reply.truncated) {
+        // Runs with many steps make large answers: ask for fewer runs at a time from now on.
+        batchSize = Math.max(1, Math.min(batchSize, Math.floor(batch.length / 2)));
+        return notes.add('a logs answer was too large and was cut: ignored, and fewer runs are asked per request');
+      }
+      const parsed = parseLogs(reply.body, asked, parsing);
       for (const note of parsed.notes) notes.add(note);
-      for (const [key, found] of parsed.states) seen.set(key, found);
-      if (parsed.cursor === undefined || parsed.cursor === cursor) return;
+      if (!parsed.readable) return;
+      answered += 1;
+      for (const [key, state] of parsed.states) {
+        if (conflicted.has(key)) continue;
+        const before = found.get(key);
+        if (before !== undefined && before.state !== state.state) {
+          notes.add(`the logs gave run ${key} two states (${before.state}, ${state.state}) on two pages: both ignored`);
+          found.delete(key);
+          conflicted.add(key);
+          continue;
+        }
+        found.set(key, state);
+      }
+      if (parsed.cursor === undefined || parsed.cursor === cursor) break;
       cursor = parsed.cursor;
     }
+    if (stop.aborted) return;
+    for (const [key, state] of found) seen.set(key, state);
   };
 
-  // Rounds are bounded by the duration over the minimum gap, plus the first and the last.
-  const maxRounds = Math.ceil(durationMs / Math.max(1, minMs)) + 2;
-  while (rounds < maxRounds) {
-    if (signal.aborted) {
-      ended = 'cancelled';
-      break;
+  /** A round: every pending batch, `concurrency` at a time. */
+  const round = async (): Promise<void> => {
+    const list = batches(pending(), batchSize, options.maxPathChars);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < list.length && !stop.aborted) await ask(list[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, list.length) }, worker));
+  };
+
+  try {
+    // Rounds are bounded by the duration over the minimum gap, plus the first and the last.
+    const maxRounds = Math.ceil(durationMs / Math.max(1, minMs)) + 2;
+    while (rounds < maxRounds) {
+      if (signal.aborted) {
+        ended = 'cancelled';
+        break;
+      }
+      const roundStart = clock.now();
+      rounds += 1;
+      await round();
+      if (signal.aborted) {
+        ended = 'cancelled';
+        break;
+      }
+      if (expiry.signal.aborted) break;
+      const now = clock.now();
+      options.onRound?.(counts(), Math.max(0, deadline - now));
+      if (pending().length === 0) {
+        ended = 'all-ended';
+        break;
+      }
+      if (now >= deadline) break;
+      // The next round at the gap after this one's start, or at the deadline, but never closer than the minimum
+      // gap: a deadline nearer than that gets its last round one minimum gap after this one.
+      const next = Math.max(Math.min(roundStart + roundGap(rounds - 1, minMs, maxMs), deadline), roundStart + minMs);
+      await clock.sleep(Math.max(0, next - now), stop);
     }
-    const roundStart = clock.now();
-    rounds += 1;
-    for (const batch of batches(pending(), options.batchSize, options.maxPathChars)) {
-      if (signal.aborted) break;
-      await ask(batch);
-    }
-    if (signal.aborted) {
-      ended = 'cancelled';
-      break;
-    }
-    const now = clock.now();
-    options.onRound?.(counts(), Math.max(0, deadline - now));
-    if (pending().length === 0) {
-      ended = 'all-ended';
-      break;
-    }
-    if (now >= deadline) break;
-    // The next round at the gap after this one's start, or at the deadline; none closer than the minimum gap.
-    const next = Math.min(roundStart + roundGap(rounds - 1, minMs, maxMs), deadline);
-    if (next - roundStart < minMs) break;
-    await clock.sleep(Math.max(0, next - now), signal);
+  } finally {
+    clearTimeout(timer);
   }
 
   const verdicts: RunVerdict[] = runs.map((run) => {
@@ -330,6 +428,7 @@ export async function verifyRuns(
     reFailed: failed.map((run) => run.id),
     reFailedDlqIds: Object.fromEntries(failed.flatMap((run) => (run.newDlqId ? [[run.id, run.newDlqId]] : []))),
     requests,
+    answered,
     rounds,
     elapsedMs: clock.now() - start,
     ended,

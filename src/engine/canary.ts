@@ -18,8 +18,8 @@ export async function inPhases(
   const chosen = new Set(canaries);
   const rest = ids.filter((id) => !chosen.has(id));
   await send(canaries);
-  // Every selected id is a canary: nothing is held back, and the run's own verification covers them.
-  if (rest.length === 0 || ledger.signal.aborted) return;
+  // Every selected id a canary: nothing to hold back, but the canary is still judged (and fails the step).
+  if (ledger.signal.aborted) return;
   let held: string | undefined;
   try {
     held = await canary.check(canaries, ledger.settled, ledger.signal);

@@ -69,6 +69,11 @@ export interface SendOptions {
   readonly idempotent: boolean;
   /** Aborting stops new attempts; the reason (a StopReason) says why. */
   readonly stop?: AbortSignal;
+  /**
+   * Aborting also abandons this request's attempt in flight (a read that nothing waits for any more: the logs of a
+   * wait that is over). Never for a change: a change in flight gets the cancellation grace.
+   */
+  readonly abandon?: AbortSignal;
 }
 
 export type ListResult =
@@ -224,11 +229,12 @@ export class DlqClient {
       const tripped = this.breakers.tripped;
       if (tripped) return notSent(tripped.cause, tripped.reason);
       if (stop?.aborted) return stopped();
-      const sent = await this.attempt(exchange, stop);
+      const sent = await this.attempt(exchange, stop, options.abandon);
       if (!sent) return stopped();
       attempts += 1;
       this.options.onExchange?.(exchange, sent.result, attempts);
-      const abandoned = sent.result.kind === 'network' && this.inFlight.signal.aborted;
+      const abandoned =
+        sent.result.kind === 'network' && (this.inFlight.signal.aborted || options.abandon?.aborted === true);
       const result: AttemptResult =
         sent.result.kind === 'network' && abandoned ? { kind: 'abandoned', sent: sent.result.sent } : sent.result;
       rateLimitWaitedMs += sent.waitMs;
@@ -265,13 +271,15 @@ export class DlqClient {
   private async attempt(
     exchange: Exchange,
     stop: AbortSignal | undefined,
+    abandon?: AbortSignal,
   ): Promise<{ readonly result: ExchangeResult; readonly waitMs: number } | undefined> {
     // A slot first, then the rate limiter: the request timeout only starts once the request can really go out.
     await this.slots.acquire();
     try {
       if (!(await this.limiter.acquire(stop))) return undefined;
       this.sent += 1;
-      const result = await this.transport.send(exchange, this.inFlight.signal);
+      const inFlight = abandon ? AbortSignal.any([this.inFlight.signal, abandon]) : this.inFlight.signal;
+      const result = await this.transport.send(exchange, inFlight);
       const response = result.kind === 'response' ? result : undefined;
       // For a 429: how long the limiter paused every request, which counts against maxRateLimitWaitMs.
       return { result, waitMs: this.limiter.release(response?.status, response?.headers) };

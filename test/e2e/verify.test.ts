@@ -312,9 +312,12 @@ describe('verify: logs that fail or lie', () => {
     expect(run.summary).toMatch(/Resumed 3: 0 succeeded, 0 failed again, .*3 not seen in the logs/u);
     expect(run.summary).not.toMatch(/[1-9]\d* succeeded/u);
     for (const record of run.results!) expect(record.runState).toBe('unknown');
-    // Not a success: a warning says the runs were not seen. (Unknown runs never fail the step by themselves.)
-    expect(warnings(run).length, run.stdout).toBeGreaterThan(0);
-    expect(run.exitCode, run.stdout).toBe(0);
+    // Not a success: logs that never answered confirmed nothing, and the step fails saying so (runs the logs did
+    // show as still running would only warn).
+    expect(errors(run).join('\n')).toMatch(
+      /The logs could not be read: none of \d+ logs requests? got an answer with runs/u,
+    );
+    expect(run.exitCode, run.stdout).toBe(1);
     expect(run.annotations.some((a) => a.level === 'notice' && /3 succeeded|all succeeded/iu.test(a.message))).toBe(
       false,
     );

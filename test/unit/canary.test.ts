@@ -103,12 +103,13 @@ describe('canary (engine)', () => {
     expect(outcomes.stopped?.kind).toBe('cancelled');
   });
 
-  it('asks nothing when every selected id is a canary', async () => {
+  it('every selected id a canary: still judged (nothing to hold back)', async () => {
     const { client } = scriptedClient(resumes());
-    const { spec, asked } = canary(5, () => 'never');
+    const { spec, asked } = canary(5, () => 'canary id-0: RUN_FAILED');
     const outcomes = await execute({ kind: 'ids', ids: range(3) }, resume, client, options({ canary: spec }));
-    expect(asked).toEqual([]);
+    expect(asked).toEqual([{ canaries: range(3), settled: range(3) }]);
     expect(outcomes.done).toEqual(range(3));
+    expect(outcomes.failed).toEqual([]);
   });
 
   it('a listing sends its oldest entries first, whatever order the listing gave', async () => {

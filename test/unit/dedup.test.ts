@@ -1,6 +1,6 @@
-/** A QStash retry answered `deduplicated: true` (src/dedup.ts) is recognised, per id and in bulk. */
+/** A QStash retry answered `deduplicated: true` (src/dedup.ts) is recognised. */
 import { describe, expect, it } from 'vitest';
-import { deduplicatedReason, isDeduplicated, readBulkRetryAnswer, readRetryAnswer } from '../../src/dedup.ts';
+import { deduplicatedReason, readRetryAnswer } from '../../src/dedup.ts';
 
 describe('deduplicated retry answers', () => {
   it('deduplicated: true is the old message, nothing delivered', () => {
@@ -20,16 +20,6 @@ describe('deduplicated retry answers', () => {
     for (const body of ['', 'not json', '[]', 'null', '{}', '{"messageId":""}', '{"messageId":"m","deduplicated":1}']) {
       expect(readRetryAnswer(body).kind, body).toBe('unreadable');
     }
-  });
-
-  it('bulk: item by item', () => {
-    const answers = readBulkRetryAnswer(
-      JSON.stringify({ responses: [{ messageId: 'a' }, { messageId: 'b', deduplicated: true }, {}], cursor: 'x' }),
-    );
-    expect(answers?.map((answer) => answer.kind)).toEqual(['redriven', 'deduplicated', 'unreadable']);
-    expect(answers?.map(isDeduplicated)).toEqual([false, true, false]);
-    expect(readBulkRetryAnswer('{"messageId":"a"}')).toBeUndefined();
-    expect(readBulkRetryAnswer('nope')).toBeUndefined();
   });
 
   it('the reason says what happened and that it was not resent', () => {

@@ -266,7 +266,9 @@ describe('verify: logs that fail or lie', () => {
       () => ({ kind: 'answered', status: 200, body: JSON.stringify({ runs: [], cursor: `c${++n}` }) }),
     ]);
     const result = await run(one, logs, clock, { durationMs: 1_000 });
-    expect(result.requests).toBeLessThanOrEqual(5);
+    // At most 5 pages a batch a round; a 1 s wait has its first round and a last one a minimum gap later.
+    expect(result.rounds).toBe(2);
+    expect(result.requests).toBeLessThanOrEqual(5 * result.rounds);
     expect(logs.paths[1]).toContain('cursor=c1');
   });
 
@@ -351,13 +353,14 @@ describe('verify: pacing', () => {
     expect(logs.times.at(-1)).toBe(START + 5 * 60_000);
   });
 
-  it('a deadline too close for the minimum gap ends the wait without a rushed round', async () => {
+  it('a deadline closer than the minimum gap gets its last round one minimum gap later, never a rushed one', async () => {
     const clock = new FakeClock();
     const runs = watched(1);
     const logs = fakeLogs(clock, runs, () => ({ state: 'RUN_STARTED' }));
     const result = await run(runs, logs, clock, { durationMs: 3_000 });
-    // Rounds at 0 and 2 s; the deadline is 1 s after the second: no third round.
-    expect(logs.times).toEqual([START, START + 2_000]);
+    // Rounds at 0 and 2 s; the deadline is 1 s after the second: the last round at 4 s, so a run ending at 2.5 s
+    // is still seen, and no two rounds are closer than 2 s.
+    expect(logs.times).toEqual([START, START + 2_000, START + 4_000]);
     expect(result.ended).toBe('deadline');
   });
 
@@ -445,5 +448,50 @@ describe('verify: batching and the request', () => {
       [1, 60_000],
       [2, 58_000],
     ]);
+  });
+});
+
+describe('runs the pairs cannot carry, and old runs under the same key', () => {
+  it('a run id with a comma or an at sign is asked alone, by the workflowRunId and workflowCreatedAt filters', () => {
+    const runs: WatchedRun[] = [
+      { id: 'a', workflowRunId: 'wfr_a', workflowCreatedAt: 1 },
+      { id: 'b', workflowRunId: 'wfr_b,c', workflowCreatedAt: 2 },
+      { id: 'c', workflowRunId: 'wfr_c', workflowCreatedAt: 3 },
+      { id: 'd', workflowRunId: 'x@y', workflowCreatedAt: 4 },
+    ];
+    const split = batches(runs);
+    expect(split.map((batch) => batch.map((run) => run.id))).toEqual([['b'], ['d'], ['a', 'c']]);
+    expect(logsPath([runs[1]!])).toBe('/v2/workflows/logs?workflowRunId=wfr_b%2Cc&workflowCreatedAt=2&count=1');
+    expect(logsPath([runs[0]!, runs[2]!])).toBe('/v2/workflows/logs?workflowRuns=wfr_a@1,wfr_c@3&count=2');
+  });
+
+  it('an ended state completed before the step started is the old run: ignored, with a note', () => {
+    const run: WatchedRun = { id: 'd1', workflowRunId: 'wfr_same', workflowCreatedAt: 500 };
+    const asked = new Map([[runKey(run.workflowRunId, run.workflowCreatedAt), run]]);
+    const body = (completedAt: number): string =>
+      JSON.stringify({
+        runs: [
+          {
+            workflowRunId: 'wfr_same',
+            workflowRunCreatedAt: 500,
+            workflowState: 'RUN_FAILED',
+            workflowRunCompletedAt: completedAt,
+          },
+        ],
+      });
+    const old = parseLogs(body(900), asked, { notBefore: 1_000 });
+    expect(old.states.size).toBe(0);
+    expect(old.notes.join()).toMatch(/ended before this step started/u);
+    expect(parseLogs(body(1_200), asked, { notBefore: 1_000 }).states.get('wfr_same@500')?.state).toBe('RUN_FAILED');
+  });
+
+  it('notes redact server text before cutting it', () => {
+    const secret = 'SECRET-TOKEN-abcdefghijklmnop';
+    const asked = new Map<string, WatchedRun>();
+    const id = `${'x'.repeat(50)}${secret}`;
+    const parsed = parseLogs(JSON.stringify({ runs: [{ workflowRunId: id, workflowRunCreatedAt: 1 }] }), asked, {
+      redact: (text) => text.replaceAll(secret, '***'),
+    });
+    expect(parsed.notes.join()).not.toContain('SECRET');
   });
 });
