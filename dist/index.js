@@ -50814,6 +50814,13 @@ const MAX_NOTES = 20;
 /** A logs answer for 50 runs with their steps is small; a larger one is cut, and then does not parse. */
 const LOGS_BODY_LIMIT = 8 * 1024 * 1024;
 const ENDED = new Set(['RUN_SUCCESS', 'RUN_FAILED', 'RUN_CANCELED']);
+/**
+ * How far the server's clock may be behind the runner's before the step's start stops telling old runs from new
+ * ones. Dropping a new run's failure as old would let a step pass that should fail; counting an old one as new only
+ * fails a step that a look at the run clears. So the step's start counts only with this margin; the entry's own
+ * createdAt (the server's clock) counts as it is.
+ */
+const CLOCK_SKEW_MS = 10 * 60 * 1000;
 /** The key a run is asked for and answered by. */
 const runKey = (workflowRunId, createdAt) => `${workflowRunId}@${createdAt}`;
 /**
@@ -50922,10 +50929,8 @@ function parseLogs(body, asked, options = {}) {
             continue;
         }
         const completedAt = run.workflowRunCompletedAt;
-        if (ENDED.has(state) &&
-            options.notBefore !== undefined &&
-            typeof completedAt === 'number' &&
-            completedAt < options.notBefore) {
+        const oldBy = Math.max(watched.entryCreatedAt ?? Number.NEGATIVE_INFINITY, options.notBefore !== undefined ? options.notBefore - CLOCK_SKEW_MS : Number.NEGATIVE_INFINITY);
+        if (ENDED.has(state) && typeof completedAt === 'number' && completedAt <= oldBy) {
             notes.push(`the logs gave run ${quote(key)} a ${state} that ended before this step started (the old run): ignored`);
             continue;
         }
@@ -52058,7 +52063,7 @@ function batching_batches(ids, maxIds = PAGE_SIZE, maxChars = MAX_QUERY_CHARS) {
  * a later run. A stop during the check (a cancellation) leaves the rest to fail with the stop's own cause.
  */
 
-async function inPhases(canaries, ids, canary, ledger, send) {
+async function inPhases(canaries, ids, canary, ledger, send, entries) {
     const chosen = new Set(canaries);
     const rest = ids.filter((id) => !chosen.has(id));
     await send(canaries);
@@ -52067,7 +52072,7 @@ async function inPhases(canaries, ids, canary, ledger, send) {
         return;
     let held;
     try {
-        held = await canary.check(canaries, ledger.settled, ledger.signal);
+        held = await canary.check(canaries, ledger.settled, ledger.signal, entries);
     }
     catch (error) {
         held = `the canary could not be checked (${error?.message ?? String(error)})`;
@@ -52458,7 +52463,7 @@ async function byQuery(target, parts) {
     const { bulk } = parts;
     if (options.canary) {
         const first = oldestFirst(sendable, entries, options.canary.size);
-        return inPhases(first, sendable, options.canary, ledger, (some) => parts.perId.sendAll(some));
+        return inPhases(first, sendable, options.canary, ledger, (some) => parts.perId.sendAll(some), entries);
     }
     if (!bulk)
         return parts.perId.sendAll(sendable);
@@ -54037,7 +54042,7 @@ class Prover {
      * Waits for the new runs of the given ids that were redriven and not yet watched. A redriven id whose answer gave no
      * `workflowCreatedAt` cannot be looked up: its state stays unknown, and a note says why.
      */
-    async watch(ids, results, what, signal) {
+    async watch(ids, results, what, signal, entries) {
         const runs = [];
         let unwatchable = 0;
         for (const id of ids) {
@@ -54049,7 +54054,13 @@ class Prover {
                 unwatchable += 1;
                 continue;
             }
-            runs.push({ id, workflowRunId: settled.newRun, workflowCreatedAt: settled.newRunCreatedAt });
+            const entryCreatedAt = entries?.get(id)?.createdAt;
+            runs.push({
+                id,
+                workflowRunId: settled.newRun,
+                workflowCreatedAt: settled.newRunCreatedAt,
+                ...(entryCreatedAt !== undefined && { entryCreatedAt }),
+            });
         }
         if (unwatchable > 0) {
             this.note(`${unwatchable} re-run answer${unwatchable === 1 ? '' : 's'} gave no workflowCreatedAt: those runs cannot be looked up in the logs, and their state is unknown.`);
@@ -54094,8 +54105,8 @@ class Prover {
      * canary was redriven and its new run ended RUN_SUCCESS. A canary not found, not sent, or whose run failed again,
      * was cancelled, or had not ended, proves nothing about the fix.
      */
-    check = async (canaries, results, signal) => {
-        await this.watch(canaries, results, 'canary', signal);
+    check = async (canaries, results, signal, entries) => {
+        await this.watch(canaries, results, 'canary', signal, entries);
         // Cancelled during the wait: the canary was not judged, and the rest fail with the cancellation's own cause.
         if (signal.aborted)
             return undefined;
@@ -55567,6 +55578,8 @@ function proverFor(settings, operation, connection, log, onWait) {
     if (settings.proof === undefined || !operation.redrive || !operation.changes)
         return undefined;
     let progress;
+    let last;
+    let ticker;
     return new Prover(settings.proof, 
     // Aborting a wait (cancelled, or its time is over) abandons its logs request in flight too: nothing it waits
     // for changes an entry.
@@ -55576,11 +55589,23 @@ function proverFor(settings, operation, connection, log, onWait) {
         concurrency: settings.concurrency,
         onWait: (now) => {
             onWait(now);
+            clearInterval(ticker);
+            last = undefined;
             progress = now ? new VerifyProgress(systemClock, (line) => log.info(line)) : undefined;
-            if (now)
-                log.info(`Waiting up to ${settings.proof.raw} for the new runs to end (Upstash's logs, 50 runs per request).`);
+            if (!now)
+                return;
+            log.info(`Waiting up to ${settings.proof.raw} for the new runs to end (Upstash's logs, 50 runs per request).`);
+            // Rounds come up to 30 s apart: between them a timer prints the last counts and the time left, every 10 s.
+            ticker = setInterval(() => {
+                if (last)
+                    progress?.update(last.counts, Math.max(0, last.deadline - Date.now()));
+            }, 1000);
+            ticker.unref();
         },
-        onRound: (counts, leftMs) => progress?.update(counts, leftMs),
+        onRound: (counts, leftMs) => {
+            last = { counts, deadline: Date.now() + leftMs };
+            progress?.update(counts, leftMs);
+        },
     });
 }
 /**
@@ -55593,7 +55618,8 @@ async function proveTheRest(prover, outcomes, settings, signal) {
         prover.skip(`the run stopped (${outcomes.stopped?.kind ?? 'cancelled'}), so the logs were not asked`);
         return;
     }
-    await prover.watch(outcomes.done, outcomes.results, settings.proof?.canary !== undefined ? 'rest' : 'all', signal);
+    const what = settings.proof?.canary !== undefined ? 'rest' : 'all';
+    await prover.watch(outcomes.done, outcomes.results, what, signal, outcomes.selection?.entries);
 }
 /**
  * The engine options that see entries: the export (each selected entry written before it is changed), a report's

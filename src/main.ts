@@ -32,6 +32,7 @@ import {
 } from './report.js';
 import { readSettings, type Settings, type SettingsSource } from './settings.js';
 import { Prover, proofOutputs, type Proof } from './proof.js';
+import type { SeenState } from './verify.js';
 import { OperationProgress, VerifyProgress } from './progress.js';
 import { systemClock } from './qstash/clock.js';
 import { DLQ_NAMES, type DlqKind } from './qstash/paths.js';
@@ -182,6 +183,8 @@ function proverFor(
 ): Prover | undefined {
   if (settings.proof === undefined || !operation.redrive || !operation.changes) return undefined;
   let progress: VerifyProgress | undefined;
+  let last: { counts: Readonly<Record<SeenState, number>>; deadline: number } | undefined;
+  let ticker: NodeJS.Timeout | undefined;
   return new Prover(
     settings.proof,
     // Aborting a wait (cancelled, or its time is over) abandons its logs request in flight too: nothing it waits
@@ -194,13 +197,21 @@ function proverFor(
       concurrency: settings.concurrency,
       onWait: (now) => {
         onWait(now);
+        clearInterval(ticker);
+        last = undefined;
         progress = now ? new VerifyProgress(systemClock, (line) => log.info(line)) : undefined;
-        if (now)
-          log.info(
-            `Waiting up to ${settings.proof!.raw} for the new runs to end (Upstash's logs, 50 runs per request).`,
-          );
+        if (!now) return;
+        log.info(`Waiting up to ${settings.proof!.raw} for the new runs to end (Upstash's logs, 50 runs per request).`);
+        // Rounds come up to 30 s apart: between them a timer prints the last counts and the time left, every 10 s.
+        ticker = setInterval(() => {
+          if (last) progress?.update(last.counts, Math.max(0, last.deadline - Date.now()));
+        }, 1000);
+        ticker.unref();
       },
-      onRound: (counts, leftMs) => progress?.update(counts, leftMs),
+      onRound: (counts, leftMs) => {
+        last = { counts, deadline: Date.now() + leftMs };
+        progress?.update(counts, leftMs);
+      },
     },
   );
 }
@@ -220,7 +231,8 @@ async function proveTheRest(
     prover.skip(`the run stopped (${outcomes.stopped?.kind ?? 'cancelled'}), so the logs were not asked`);
     return;
   }
-  await prover.watch(outcomes.done, outcomes.results, settings.proof?.canary !== undefined ? 'rest' : 'all', signal);
+  const what = settings.proof?.canary !== undefined ? 'rest' : 'all';
+  await prover.watch(outcomes.done, outcomes.results, what, signal, outcomes.selection?.entries);
 }
 
 /**

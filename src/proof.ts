@@ -9,7 +9,7 @@
 import type { OnReFailed, OutputName } from './inputs.js';
 import { showId } from './ids.js';
 import type { Operation } from './operations.js';
-import type { Outcomes, Settled } from './outcomes.js';
+import type { EntryInfo, Outcomes, Settled } from './outcomes.js';
 import { escapeCell } from './text.js';
 import {
   verifyRuns,
@@ -111,6 +111,7 @@ export class Prover {
     results: ReadonlyMap<string, Settled>,
     what: Wait['what'],
     signal: AbortSignal,
+    entries?: ReadonlyMap<string, EntryInfo>,
   ): Promise<void> {
     const runs: WatchedRun[] = [];
     let unwatchable = 0;
@@ -122,7 +123,13 @@ export class Prover {
         unwatchable += 1;
         continue;
       }
-      runs.push({ id, workflowRunId: settled.newRun, workflowCreatedAt: settled.newRunCreatedAt });
+      const entryCreatedAt = entries?.get(id)?.createdAt;
+      runs.push({
+        id,
+        workflowRunId: settled.newRun,
+        workflowCreatedAt: settled.newRunCreatedAt,
+        ...(entryCreatedAt !== undefined && { entryCreatedAt }),
+      });
     }
     if (unwatchable > 0) {
       this.note(
@@ -177,8 +184,9 @@ export class Prover {
     canaries: readonly string[],
     results: ReadonlyMap<string, Settled>,
     signal: AbortSignal,
+    entries?: ReadonlyMap<string, EntryInfo>,
   ): Promise<string | undefined> => {
-    await this.watch(canaries, results, 'canary', signal);
+    await this.watch(canaries, results, 'canary', signal, entries);
     // Cancelled during the wait: the canary was not judged, and the rest fail with the cancellation's own cause.
     if (signal.aborted) return undefined;
     const bad: string[] = [];

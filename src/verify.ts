@@ -31,6 +31,11 @@ export interface WatchedRun {
   readonly id: string;
   readonly workflowRunId: string;
   readonly workflowCreatedAt: number;
+  /**
+   * The DLQ entry's createdAt (the server's clock), when the listing gave it: the old run failed by then, so an ended
+   * state completed no later is the old run's.
+   */
+  readonly entryCreatedAt?: number;
 }
 
 /** One logs request, shaped like the client's Exchange. */
@@ -111,6 +116,14 @@ const MAX_NOTES = 20;
 const LOGS_BODY_LIMIT = 8 * 1024 * 1024;
 
 export const ENDED: ReadonlySet<SeenState> = new Set(['RUN_SUCCESS', 'RUN_FAILED', 'RUN_CANCELED']);
+
+/**
+ * How far the server's clock may be behind the runner's before the step's start stops telling old runs from new
+ * ones. Dropping a new run's failure as old would let a step pass that should fail; counting an old one as new only
+ * fails a step that a look at the run clears. So the step's start counts only with this margin; the entry's own
+ * createdAt (the server's clock) counts as it is.
+ */
+export const CLOCK_SKEW_MS = 10 * 60 * 1000;
 
 /** The key a run is asked for and answered by. */
 export const runKey = (workflowRunId: string, createdAt: number): string => `${workflowRunId}@${createdAt}`;
@@ -242,12 +255,11 @@ export function parseLogs(
       continue;
     }
     const completedAt = run!.workflowRunCompletedAt;
-    if (
-      ENDED.has(state as RunState) &&
-      options.notBefore !== undefined &&
-      typeof completedAt === 'number' &&
-      completedAt < options.notBefore
-    ) {
+    const oldBy = Math.max(
+      watched.entryCreatedAt ?? Number.NEGATIVE_INFINITY,
+      options.notBefore !== undefined ? options.notBefore - CLOCK_SKEW_MS : Number.NEGATIVE_INFINITY,
+    );
+    if (ENDED.has(state as RunState) && typeof completedAt === 'number' && completedAt <= oldBy) {
       notes.push(
         `the logs gave run ${quote(key)} a ${state} that ended before this step started (the old run): ignored`,
       );

@@ -108,7 +108,7 @@ export async function byQuery(target: QueryTarget, parts: Parts): Promise<void> 
   const { bulk } = parts;
   if (options.canary) {
     const first = oldestFirst(sendable, entries, options.canary.size);
-    return inPhases(first, sendable, options.canary, ledger, (some) => parts.perId.sendAll(some));
+    return inPhases(first, sendable, options.canary, ledger, (some) => parts.perId.sendAll(some), entries);
   }
   if (!bulk) return parts.perId.sendAll(sendable);
   const batches = new Queue<Batch>();

@@ -14,6 +14,7 @@ export async function inPhases(
   canary: Canary,
   ledger: Ledger,
   send: (ids: readonly string[]) => Promise<void>,
+  entries?: ReadonlyMap<string, EntryInfo>,
 ): Promise<void> {
   const chosen = new Set(canaries);
   const rest = ids.filter((id) => !chosen.has(id));
@@ -22,7 +23,7 @@ export async function inPhases(
   if (ledger.signal.aborted) return;
   let held: string | undefined;
   try {
-    held = await canary.check(canaries, ledger.settled, ledger.signal);
+    held = await canary.check(canaries, ledger.settled, ledger.signal, entries);
   } catch (error) {
     held = `the canary could not be checked (${(error as Error)?.message ?? String(error)})`;
   }

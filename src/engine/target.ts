@@ -86,5 +86,7 @@ export interface Canary {
     canaries: readonly string[],
     results: ReadonlyMap<string, Settled>,
     signal: AbortSignal,
+    /** A listing's entries (their createdAt tells an old run's state from a new one's). */
+    entries?: ReadonlyMap<string, EntryInfo>,
   ): Promise<string | undefined>;
 }

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   batches,
+  CLOCK_SKEW_MS,
   logsPath,
   parseLogs,
   readNewRun,
@@ -465,8 +466,8 @@ describe('runs the pairs cannot carry, and old runs under the same key', () => {
     expect(logsPath([runs[0]!, runs[2]!])).toBe('/v2/workflows/logs?workflowRuns=wfr_a@1,wfr_c@3&count=2');
   });
 
-  it('an ended state completed before the step started is the old run: ignored, with a note', () => {
-    const run: WatchedRun = { id: 'd1', workflowRunId: 'wfr_same', workflowCreatedAt: 500 };
+  it("an ended state completed by the entry's own createdAt, or well before the step, is the old run: ignored", () => {
+    const run: WatchedRun = { id: 'd1', workflowRunId: 'wfr_same', workflowCreatedAt: 500, entryCreatedAt: 2_000 };
     const asked = new Map([[runKey(run.workflowRunId, run.workflowCreatedAt), run]]);
     const body = (completedAt: number): string =>
       JSON.stringify({
@@ -479,10 +480,18 @@ describe('runs the pairs cannot carry, and old runs under the same key', () => {
           },
         ],
       });
-    const old = parseLogs(body(900), asked, { notBefore: 1_000 });
+    const step = 10_000_000;
+    // By the entry's createdAt (the server's clock): the old failure.
+    const old = parseLogs(body(2_000), asked, { notBefore: step });
     expect(old.states.size).toBe(0);
     expect(old.notes.join()).toMatch(/ended before this step started/u);
-    expect(parseLogs(body(1_200), asked, { notBefore: 1_000 }).states.get('wfr_same@500')?.state).toBe('RUN_FAILED');
+    // More than the clock-skew margin before the step's start (the runner's clock): old too.
+    const unlisted = new Map([[runKey('wfr_same', 500), { ...run, entryCreatedAt: undefined }]]);
+    expect(parseLogs(body(step - CLOCK_SKEW_MS - 1), unlisted, { notBefore: step }).states.size).toBe(0);
+    // Within the margin (a server clock a few seconds behind): a new failure, which must not be dropped.
+    expect(parseLogs(body(step - 5_000), unlisted, { notBefore: step }).states.get('wfr_same@500')?.state).toBe(
+      'RUN_FAILED',
+    );
   });
 
   it('notes redact server text before cutting it', () => {
