@@ -50756,6 +50756,9 @@ function keepNewest(entries, n, keyOf) {
  * "true"/"false" is read as the boolean it spells, since a proxy may re-encode it; any other value is unreadable.
  */
 function readRetryItem(item) {
+    // JSON never parses to undefined: it stands for a body that did not parse.
+    if (item === undefined)
+        return { kind: 'unreadable', reason: 'the retry answer is not JSON' };
     if (item === null || typeof item !== 'object' || Array.isArray(item)) {
         return { kind: 'unreadable', reason: 'the retry answer is not an object' };
     }
@@ -51124,7 +51127,7 @@ async function sendSafely(send, exchange, signal) {
         return { kind: 'failed', reason: error instanceof Error ? error.message : 'the request threw' };
     }
 }
-/** Notes, each once, at most MAX_NOTES, then how many more there were. */
+/** Notes, each once (after redaction), at most MAX_NOTES, then how many more there were. */
 class Notes {
     seen = new Set();
     redact;
@@ -51157,6 +51160,7 @@ class Notes {
 
 
 const OPERATION_NAMES = ['delete', 'restart', 'resume', 'retry', 'retry-callback', 'report'];
+/** The answer's JSON, or undefined when it is none: parsed once, and every field read from it. */
 function parsed(body) {
     try {
         return JSON.parse(body);
@@ -51165,14 +51169,10 @@ function parsed(body) {
         return undefined;
     }
 }
-function jsonField(body, field) {
-    try {
-        const value = JSON.parse(body)?.[field];
-        return typeof value === 'string' && value !== '' ? value : undefined;
-    }
-    catch {
-        return undefined;
-    }
+/** A non-empty string field of a parsed answer. */
+function textField(data, field) {
+    const value = data !== null && typeof data === 'object' ? data[field] : undefined;
+    return typeof value === 'string' && value !== '' ? value : undefined;
 }
 const deleteWords = {
     verb: 'delete',
@@ -51276,9 +51276,10 @@ function redriveOperation(spec, headers, deleteAfter) {
             wantsBody: true,
         }),
         answer: (status, body) => {
+            const data = parsed(body);
             if (spec.name === 'retry') {
                 // A retry answered as a duplicate delivered nothing: not a redrive, and never resent (dedup.ts).
-                const retried = readRetryAnswer(body);
+                const retried = readRetryItem(data);
                 if (retried.kind === 'deduplicated') {
                     return { kind: 'failed', cause: 'deduplicated', reason: deduplicatedReason(retried.messageId) };
                 }
@@ -51292,10 +51293,10 @@ function redriveOperation(spec, headers, deleteAfter) {
                     };
                 }
             }
-            const newRun = jsonField(body, spec.newIdField);
+            const newRun = textField(data, spec.newIdField);
             if (newRun !== undefined) {
                 // What the logs know the new run by: its id and creation time (a resume may keep the run id).
-                const created = spec.dlq === 'workflow' ? readNewRun(parsed(body))?.workflowCreatedAt : undefined;
+                const created = spec.dlq === 'workflow' ? readNewRun(data)?.workflowCreatedAt : undefined;
                 return { kind: 'done', newRun, ...(created !== undefined && { newRunCreatedAt: created }) };
             }
             // A 2xx without the documented id (a proxy's page, a catch-all host): it does not confirm a re-run.
@@ -53681,6 +53682,18 @@ function escapeCell(text) {
         .replace(/[\\`*_[\]|~#!]/gu, (c) => `\\${c}`)
         .replace(/\s+/gu, ' ');
 }
+/**
+ * Server or user text for one cell: secrets out first (escaping or cutting could otherwise hide a token from the
+ * redaction), then cut to `max` characters with an ellipsis, then escaped.
+ */
+function shortCell(text, redact, max = 120) {
+    const clean = redact(text);
+    return escapeCell(clean.length > max ? `${clean.slice(0, max)}…` : clean);
+}
+/** "1 id", "3 ids"; "1 entry was", "2 entries were". */
+function plural(count, one, many = `${one}s`) {
+    return `${count} ${count === 1 ? one : many}`;
+}
 /** An ISO 8601 date; the number itself where no Date can hold it; '' for none. */
 function safeDate(ms) {
     if (ms === undefined)
@@ -53738,7 +53751,7 @@ function dated(ms, now) {
         ? `${iso(ms)} (${formatAge(age)} ago)`
         : `${iso(ms)} (${formatAge(age)} from now: a createdAt in the future)`;
 }
-function plural(count, one, many = `${one}s`) {
+function census_summary_plural(count, one, many = `${one}s`) {
     return `${count} ${count === 1 ? one : many}`;
 }
 function censusMarkdown(result, opts) {
@@ -53779,7 +53792,7 @@ function filtersLine(filters, show) {
 function keptLine(kept, show) {
     const rule = kept.n === undefined ? 'keep-newest' : `keep-newest ${kept.n}`;
     const per = kept.per === undefined ? '' : ` per \`${show(kept.per)}\``;
-    return `Kept (${rule}${per}): ${plural(kept.kept, 'entry', 'entries')} left out of the selection; acted on: ${kept.actedOn}`;
+    return `Kept (${rule}${per}): ${census_summary_plural(kept.kept, 'entry', 'entries')} left out of the selection; acted on: ${kept.actedOn}`;
 }
 function thresholdLine(threshold, show) {
     const mark = threshold.exceeded ? '❌ exceeded' : '✅ within';
@@ -53828,7 +53841,7 @@ function arrivalsChart(result) {
         '```',
     ];
     if (result.arrivalsBefore > 0) {
-        lines.push('', `${plural(result.arrivalsBefore, 'entry', 'entries')} created before ${first} are not in the chart.`);
+        lines.push('', `${census_summary_plural(result.arrivalsBefore, 'entry', 'entries')} created before ${first} are not in the chart.`);
     }
     return lines;
 }
@@ -54020,12 +54033,11 @@ function secretPieces(values) {
 
 
 
-const proof_plural = (count, one, many = `${one}s`) => `${count} ${count === 1 ? one : many}`;
 /** Waits for new runs and keeps what each wait saw; `proof(outcomes)` gives the whole. */
 class Prover {
     seen = new Map();
     waits = [];
-    notes = [];
+    notes;
     canary;
     skipped;
     settings;
@@ -54037,6 +54049,7 @@ class Prover {
         this.send = send;
         this.clock = clock;
         this.hooks = hooks;
+        this.notes = new Notes(hooks.redact);
     }
     /**
      * Waits for the new runs of the given ids that were redriven and not yet watched. A redriven id whose answer gave no
@@ -54063,7 +54076,7 @@ class Prover {
             });
         }
         if (unwatchable > 0) {
-            this.note(`${unwatchable} re-run answer${unwatchable === 1 ? '' : 's'} gave no workflowCreatedAt: those runs cannot be looked up in the logs, and their state is unknown.`);
+            this.notes.add(`${unwatchable} re-run answer${unwatchable === 1 ? '' : 's'} gave no workflowCreatedAt: those runs cannot be looked up in the logs, and their state is unknown.`);
         }
         if (runs.length === 0)
             return;
@@ -54098,7 +54111,7 @@ class Prover {
             elapsedMs: result.elapsedMs,
         });
         for (const note of result.notes)
-            this.note(note);
+            this.notes.add(note);
     }
     /**
      * The canary's check (EngineOptions.canary): waits for the canaries' runs, and holds the rest back unless every
@@ -54137,7 +54150,7 @@ class Prover {
         const all = [...bad, ...good];
         const held = bad.length === 0
             ? undefined
-            : `${bad.length} of ${proof_plural(canaries.length, 'canary', 'canaries')} did not succeed: ${all.slice(0, 10).join('; ')}${all.length > 10 ? `; and ${all.length - 10} more` : ''}`;
+            : `${bad.length} of ${plural(canaries.length, 'canary', 'canaries')} did not succeed: ${all.slice(0, 10).join('; ')}${all.length > 10 ? `; and ${all.length - 10} more` : ''}`;
         this.canary = { ids: canaries, ...(held !== undefined && { held }) };
         return held;
     };
@@ -54152,29 +54165,24 @@ class Prover {
             waits: this.waits,
             ...(this.canary !== undefined && { canary: this.canary }),
             ...(this.skipped !== undefined && { skipped: this.skipped }),
-            notes: this.notes,
+            notes: this.notes.list(),
         };
-    }
-    note(text) {
-        if (!this.notes.includes(text) && this.notes.length < 20)
-            this.notes.push(text);
     }
 }
 /** What an id's new run came to: unknown when no wait saw it. */
 function proofState(proof, id) {
     return proof.runs.get(id)?.state ?? 'unknown';
 }
-const stateOf = proofState;
 /** Counts by state over every redriven id. */
 function proofCounts(proof, outcomes) {
-    return tally(redriven(outcomes).map((id) => stateOf(proof, id)));
+    return tally(redriven(outcomes).map((id) => proofState(proof, id)));
 }
 function redriven(outcomes) {
     return outcomes.done.filter((id) => outcomes.newRuns.has(id));
 }
 /** The ids whose new run ended RUN_FAILED, in selection order. */
 function reFailed(proof, outcomes) {
-    return redriven(outcomes).filter((id) => stateOf(proof, id) === 'RUN_FAILED');
+    return redriven(outcomes).filter((id) => proofState(proof, id) === 'RUN_FAILED');
 }
 /** The outputs verification adds. */
 function proofOutputs(proof, outcomes) {
@@ -54186,7 +54194,7 @@ function proofOutputs(proof, outcomes) {
         return dlqId !== undefined ? [[id, dlqId]] : [];
     });
     return {
-        'run-states': JSON.stringify(Object.fromEntries(ids.map((id) => [id, stateOf(proof, id)]))),
+        'run-states': JSON.stringify(Object.fromEntries(ids.map((id) => [id, proofState(proof, id)]))),
         'succeeded-count': String(counts.RUN_SUCCESS),
         're-failed': JSON.stringify(failed),
         're-failed-count': String(failed.length),
@@ -54223,12 +54231,12 @@ function proofVerdict(proof, outcomes, operation, redact) {
         const rest = outcomes.failed.filter((entry) => entry.cause === 'canary-failed').length;
         errors.push(`The canary did not pass: ${redact(proof.canary.held)}.` +
             (rest > 0
-                ? ` The other ${proof_plural(rest, 'entry was', 'entries were')} not sent (failed, cause canary-failed) and stay in the DLQ.`
+                ? ` The other ${plural(rest, 'entry was', 'entries were')} not sent (failed, cause canary-failed) and stay in the DLQ.`
                 : ' Every selected entry was a canary, so none was held back.'));
     }
     const failed = reFailed(proof, outcomes);
     if (failed.length > 0) {
-        const text = `${proof_plural(failed.length, 'new run')} failed again: ${listed(failed, proof, redact)}. ` +
+        const text = `${plural(failed.length, 'new run')} failed again: ${listed(failed, proof, redact)}. ` +
             `They are in redriven (the ${operation.words.verb} was done) and in re-failed; re-failed-dlq-ids names the new DLQ entries.`;
         if (settings.onReFailed === 'fail')
             errors.push(`${text} (on-re-failed: fail; warn or pass lets the step pass.)`);
@@ -54242,28 +54250,28 @@ function proofVerdict(proof, outcomes, operation, redact) {
     const blind = proof.waits.filter((wait) => wait.ended !== 'cancelled' && wait.answered === 0);
     if (blind.length > 0) {
         const asked = blind.reduce((sum, wait) => sum + wait.requests, 0);
-        errors.push(`The logs could not be read: none of ${proof_plural(asked, 'logs request')} got an answer with runs` +
-            `${proof.notes.length > 0 ? ` (${redact(proof.notes[0])})` : ''}, so nothing about ${proof_plural(blind.reduce((sum, wait) => sum + wait.runs, 0), 'new run')} was confirmed.`);
+        errors.push(`The logs could not be read: none of ${plural(asked, 'logs request')} got an answer with runs` +
+            `${proof.notes.length > 0 ? ` (${redact(proof.notes[0])})` : ''}, so nothing about ${plural(blind.reduce((sum, wait) => sum + wait.runs, 0), 'new run')} was confirmed.`);
     }
     const open = counts.RUN_STARTED + counts.unknown;
     if (cancelledWait) {
-        errors.push(`The wait for the new runs was cancelled: the states are as last seen (${proof_plural(open, 'run')} not seen to end).`);
+        errors.push(`The wait for the new runs was cancelled: the states are as last seen (${plural(open, 'run')} not seen to end).`);
     }
     else if (proof.skipped !== undefined && open > 0) {
-        warnings.push(`${proof_plural(open, 'new run was', 'new runs were')} not waited for: ${redact(proof.skipped)}. Their states are unknown (run-states).`);
+        warnings.push(`${plural(open, 'new run was', 'new runs were')} not waited for: ${redact(proof.skipped)}. Their states are unknown (run-states).`);
     }
     else if (open > 0) {
         const ids = redriven(outcomes).filter((id) => {
-            const state = stateOf(proof, id);
+            const state = proofState(proof, id);
             return state === 'RUN_STARTED' || state === 'unknown';
         });
-        warnings.push(`${proof_plural(open, 'new run')} had not been seen to end when the wait of ${settings.raw} was over ` +
+        warnings.push(`${plural(open, 'new run')} had not been seen to end when the wait of ${settings.raw} was over ` +
             `(${counts.RUN_STARTED} still running, ${counts.unknown} not seen in the logs): ${listed(ids, proof, redact)}. ` +
             `They may still fail; still-running-count says how many.`);
     }
     if (counts.RUN_CANCELED > 0) {
-        const ids = redriven(outcomes).filter((id) => stateOf(proof, id) === 'RUN_CANCELED');
-        warnings.push(`${proof_plural(counts.RUN_CANCELED, 'new run was', 'new runs were')} cancelled: ${listed(ids, proof, redact)}.`);
+        const ids = redriven(outcomes).filter((id) => proofState(proof, id) === 'RUN_CANCELED');
+        warnings.push(`${plural(counts.RUN_CANCELED, 'new run was', 'new runs were')} cancelled: ${listed(ids, proof, redact)}.`);
     }
     return { errors, warnings, notices };
 }
@@ -54283,10 +54291,7 @@ function proofLine(proof, outcomes, operation) {
 function proofMarkdown(proof, outcomes, operation, redact) {
     if (redriven(outcomes).length === 0 && proof.canary === undefined)
         return [];
-    const cell = (text) => {
-        const clean = redact(text);
-        return escapeCell(clean.length > 120 ? `${clean.slice(0, 120)}…` : clean);
-    };
+    const cell = (text) => shortCell(text, redact);
     const lines = ['', `### Verified: ${proofLine(proof, outcomes, operation)}`, ''];
     if (proof.canary !== undefined) {
         const ids = proof.canary.ids.slice(0, 20).map(cell).join(', ');
@@ -54300,7 +54305,7 @@ function proofMarkdown(proof, outcomes, operation, redact) {
     const each = proof.waits.length > 1
         ? ` (${proof.waits.map((w) => `${w.what} ${(w.elapsedMs / 1000).toFixed(1)} s`).join(', ')})`
         : '';
-    lines.push(`- Waited ${seconds.toFixed(1)} s${each}, at most ${cell(proof.settings.raw)} a wait; ${proof_plural(requests, 'logs request')}; on-re-failed: \`${proof.settings.onReFailed}\``);
+    lines.push(`- Waited ${seconds.toFixed(1)} s${each}, at most ${cell(proof.settings.raw)} a wait; ${plural(requests, 'logs request')}; on-re-failed: \`${proof.settings.onReFailed}\``);
     for (const note of proof.notes)
         lines.push(`- ${cell(note)}`);
     const failed = reFailed(proof, outcomes);
@@ -54365,9 +54370,6 @@ function listShortIds(ids, max = LISTED_IDS) {
     const shown = ids.slice(0, max).map((id) => showId(id, 60));
     return ids.length > max ? `${shown.join(', ')} and ${ids.length - max} more` : shown.join(', ');
 }
-function report_plural(count, one, many = `${one}s`) {
-    return `${count} ${count === 1 ? one : many}`;
-}
 function verdict(outcomes, context) {
     const clean = context.redact ?? ((text) => text);
     const listIds = (ids) => listShortIds(ids.map(clean));
@@ -54426,20 +54428,20 @@ function verdict(outcomes, context) {
     const unexplained = own.length > 0 ? own : errors.length === 0 && !held ? outcomes.failed : [];
     if (unexplained.length > 0) {
         const first = unexplained[0];
-        errors.push(`${report_plural(outcomes.failed.length, 'id was', 'ids were')} not ${operation.words.participle}: ` +
+        errors.push(`${plural(outcomes.failed.length, 'id was', 'ids were')} not ${operation.words.participle}: ` +
             `${listIds(unexplained.map((entry) => entry.id))}. First reason: ${clean(first.reason).replace(/\.$/u, '')}.`);
     }
     if (operation.redrive) {
         const mayHave = outcomes.failed.filter((entry) => entry.mayHaveActed);
         if (mayHave.length > 0) {
-            errors.push(`${report_plural(mayHave.length, 'failed id', 'failed ids')} may have been ${operation.words.outcome} without the answer arriving: ` +
+            errors.push(`${plural(mayHave.length, 'failed id', 'failed ids')} may have been ${operation.words.outcome} without the answer arriving: ` +
                 `${listIds(mayHave.map((entry) => entry.id))}. Never ${verb} or delete these blindly; failed-causes says which.`);
         }
     }
     const missing = outcomes.notFound.length;
     const missingText = missing === 0
         ? ''
-        : `${report_plural(missing, 'id was', 'ids were')} not found in the DLQ (already deleted, expired, or never there): ${listIds(outcomes.notFound)}.`;
+        : `${plural(missing, 'id was', 'ids were')} not found in the DLQ (already deleted, expired, or never there): ${listIds(outcomes.notFound)}.`;
     if (missing > 0 && context.onNotFound === 'fail')
         errors.push(`${missingText} ${Inputs.onNotFound} is 'fail'.`);
     const warnings = [];
@@ -54464,11 +54466,11 @@ function verdict(outcomes, context) {
         warnings.push(`Bulk calls deleted ${outcomes.unattributed} entries that cannot be pinned to ids (entries vanished between listing and deletion, or a listing cursor skipped entries while deletions ran), so those calls' ids are listed as not-found (all of them are gone from the DLQ).`);
     }
     if (outcomes.dateOutliers > 0) {
-        warnings.push(`The listing returned ${report_plural(outcomes.dateOutliers, 'entry', 'entries')} created outside from-date / to-date / older-than (or without a createdAt); ` +
+        warnings.push(`The listing returned ${plural(outcomes.dateOutliers, 'entry', 'entries')} created outside from-date / to-date / older-than (or without a createdAt); ` +
             `they were left out (not acted on). If that is unexpected, Upstash may filter dates by another timestamp: select those entries by id.`);
     }
     if (outcomes.notDeletedAfter.length > 0) {
-        warnings.push(`${report_plural(outcomes.notDeletedAfter.length, 'entry was', 'entries were')} re-run but could not be deleted afterwards: ` +
+        warnings.push(`${plural(outcomes.notDeletedAfter.length, 'entry was', 'entries were')} re-run but could not be deleted afterwards: ` +
             `${listIds(outcomes.notDeletedAfter.map((entry) => entry.id))} (first reason: ${clean(outcomes.notDeletedAfter[0].reason)}). ` +
             `They stay in the DLQ: running this job again would re-run them again.`);
     }
@@ -54503,7 +54505,7 @@ function report_tally(outcomes, operation) {
     const seconds = (outcomes.elapsedMs / 1000).toFixed(1);
     const total = outcomes.done.length + outcomes.notFound.length + outcomes.failed.length;
     return (`${operation.words.past} ${outcomes.done.length}, not found ${outcomes.notFound.length}, ` +
-        `failed ${outcomes.failed.length} (${report_plural(total, 'id')}, ${report_plural(outcomes.requests, 'request')}, ${seconds} s).`);
+        `failed ${outcomes.failed.length} (${plural(total, 'id')}, ${plural(outcomes.requests, 'request')}, ${seconds} s).`);
 }
 /** How an id ended, in one word a later step can match: the name of the output list it is in. */
 function outcomeName(settled, operation) {
@@ -54557,10 +54559,7 @@ function refusedMarkdown(problem) {
 function summaryMarkdown(outcomes, context) {
     // Secrets out of the raw text first: escaping or cutting could otherwise hide a token from the redaction.
     const cell = (text) => escapeCell(context.redact(text));
-    const short = (text) => {
-        const clean = context.redact(text);
-        return escapeCell(clean.length > 120 ? `${clean.slice(0, 120)}…` : clean);
-    };
+    const short = (text) => shortCell(text, context.redact);
     const { operation } = context;
     const status = context.verdict.error
         ? '❌ failed'

@@ -23,6 +23,8 @@ export type RetryAnswer =
  * "true"/"false" is read as the boolean it spells, since a proxy may re-encode it; any other value is unreadable.
  */
 export function readRetryItem(item: unknown): RetryAnswer {
+  // JSON never parses to undefined: it stands for a body that did not parse.
+  if (item === undefined) return { kind: 'unreadable', reason: 'the retry answer is not JSON' };
   if (item === null || typeof item !== 'object' || Array.isArray(item)) {
     return { kind: 'unreadable', reason: 'the retry answer is not an object' };
   }

@@ -4,7 +4,7 @@
  * else about what an operation does. Adding one means a description here, its choice in action.yml, the emulator
  * and tests.
  */
-import { deduplicatedReason, readRetryAnswer } from './dedup.js';
+import { deduplicatedReason, readRetryItem } from './dedup.js';
 import type { Settled } from './outcomes.js';
 import { bulkDeletePath, entryPath, PAGE_SIZE, type DlqKind } from './qstash/paths.js';
 import type { Exchange } from './qstash/transport.js';
@@ -70,6 +70,7 @@ export interface Operation {
 /** Re-run settings sent as headers with every re-run request. */
 export type RedriveHeaders = Readonly<Record<string, string>>;
 
+/** The answer's JSON, or undefined when it is none: parsed once, and every field read from it. */
 function parsed(body: string): unknown {
   try {
     return JSON.parse(body);
@@ -78,13 +79,10 @@ function parsed(body: string): unknown {
   }
 }
 
-function jsonField(body: string, field: string): string | undefined {
-  try {
-    const value = (JSON.parse(body) as Record<string, unknown> | null)?.[field];
-    return typeof value === 'string' && value !== '' ? value : undefined;
-  } catch {
-    return undefined;
-  }
+/** A non-empty string field of a parsed answer. */
+function textField(data: unknown, field: string): string | undefined {
+  const value = data !== null && typeof data === 'object' ? (data as Record<string, unknown>)[field] : undefined;
+  return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 const deleteWords: Words = {
@@ -203,9 +201,10 @@ function redriveOperation(spec: RedriveSpec, headers: RedriveHeaders, deleteAfte
       wantsBody: true,
     }),
     answer: (status, body) => {
+      const data = parsed(body);
       if (spec.name === 'retry') {
         // A retry answered as a duplicate delivered nothing: not a redrive, and never resent (dedup.ts).
-        const retried = readRetryAnswer(body);
+        const retried = readRetryItem(data);
         if (retried.kind === 'deduplicated') {
           return { kind: 'failed', cause: 'deduplicated', reason: deduplicatedReason(retried.messageId) };
         }
@@ -219,10 +218,10 @@ function redriveOperation(spec: RedriveSpec, headers: RedriveHeaders, deleteAfte
           };
         }
       }
-      const newRun = jsonField(body, spec.newIdField);
+      const newRun = textField(data, spec.newIdField);
       if (newRun !== undefined) {
         // What the logs know the new run by: its id and creation time (a resume may keep the run id).
-        const created = spec.dlq === 'workflow' ? readNewRun(parsed(body))?.workflowCreatedAt : undefined;
+        const created = spec.dlq === 'workflow' ? readNewRun(data)?.workflowCreatedAt : undefined;
         return { kind: 'done', newRun, ...(created !== undefined && { newRunCreatedAt: created }) };
       }
       // A 2xx without the documented id (a proxy's page, a catch-all host): it does not confirm a re-run.

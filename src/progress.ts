@@ -5,6 +5,8 @@
  * caller reports what happened (`update`) and may `tick` from a timer so that a stall still prints.
  */
 
+import type { SeenState } from './verify.js';
+
 export interface ProgressClock {
   now(): number;
 }
@@ -40,13 +42,7 @@ export function operationLine(verb: string, done: number, total: number, elapsed
 }
 
 /** Counts by state, as verify.ts tallies them. */
-export interface StateCounts {
-  readonly RUN_SUCCESS: number;
-  readonly RUN_FAILED: number;
-  readonly RUN_CANCELED: number;
-  readonly RUN_STARTED: number;
-  readonly unknown: number;
-}
+export type StateCounts = Readonly<Record<SeenState, number>>;
 
 /** "Verifying 1,000 new runs: 600 succeeded, 3 failed again, 0 cancelled, 397 still running · about 4 min left of the wait". */
 export function verifyLine(counts: StateCounts, leftMs: number): string {

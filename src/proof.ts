@@ -10,8 +10,9 @@ import type { OnReFailed, OutputName } from './inputs.js';
 import { showId } from './ids.js';
 import type { Operation } from './operations.js';
 import type { EntryInfo, Outcomes, Settled } from './outcomes.js';
-import { escapeCell } from './text.js';
+import { plural, shortCell } from './text.js';
 import {
+  Notes,
   verifyRuns,
   tally,
   type LogsSend,
@@ -39,8 +40,6 @@ export interface RunSeen {
   /** The DLQ entry the run left when it failed again. */
   readonly newDlqId?: string;
 }
-
-const plural = (count: number, one: string, many = `${one}s`): string => `${count} ${count === 1 ? one : many}`;
 
 /** One wait, as it went. */
 export interface Wait {
@@ -87,7 +86,7 @@ export interface ProverHooks {
 export class Prover {
   private readonly seen = new Map<string, RunSeen>();
   private readonly waits: Wait[] = [];
-  private readonly notes: string[] = [];
+  private readonly notes: Notes;
   private canary: CanaryVerdict | undefined;
   private skipped: string | undefined;
   private readonly settings: ProofSettings;
@@ -100,6 +99,7 @@ export class Prover {
     this.send = send;
     this.clock = clock;
     this.hooks = hooks;
+    this.notes = new Notes(hooks.redact);
   }
 
   /**
@@ -132,7 +132,7 @@ export class Prover {
       });
     }
     if (unwatchable > 0) {
-      this.note(
+      this.notes.add(
         `${unwatchable} re-run answer${unwatchable === 1 ? '' : 's'} gave no workflowCreatedAt: those runs cannot be looked up in the logs, and their state is unknown.`,
       );
     }
@@ -172,7 +172,7 @@ export class Prover {
       answered: result.answered,
       elapsedMs: result.elapsedMs,
     });
-    for (const note of result.notes) this.note(note);
+    for (const note of result.notes) this.notes.add(note);
   }
 
   /**
@@ -235,12 +235,8 @@ export class Prover {
       waits: this.waits,
       ...(this.canary !== undefined && { canary: this.canary }),
       ...(this.skipped !== undefined && { skipped: this.skipped }),
-      notes: this.notes,
+      notes: this.notes.list(),
     };
-  }
-
-  private note(text: string): void {
-    if (!this.notes.includes(text) && this.notes.length < 20) this.notes.push(text);
   }
 }
 
@@ -249,11 +245,9 @@ export function proofState(proof: Proof, id: string): SeenState {
   return proof.runs.get(id)?.state ?? 'unknown';
 }
 
-const stateOf = proofState;
-
 /** Counts by state over every redriven id. */
 export function proofCounts(proof: Proof, outcomes: Outcomes): Record<SeenState, number> {
-  return tally(redriven(outcomes).map((id) => stateOf(proof, id)));
+  return tally(redriven(outcomes).map((id) => proofState(proof, id)));
 }
 
 function redriven(outcomes: Outcomes): readonly string[] {
@@ -262,7 +256,7 @@ function redriven(outcomes: Outcomes): readonly string[] {
 
 /** The ids whose new run ended RUN_FAILED, in selection order. */
 export function reFailed(proof: Proof, outcomes: Outcomes): string[] {
-  return redriven(outcomes).filter((id) => stateOf(proof, id) === 'RUN_FAILED');
+  return redriven(outcomes).filter((id) => proofState(proof, id) === 'RUN_FAILED');
 }
 
 /** The outputs verification adds. */
@@ -275,7 +269,7 @@ export function proofOutputs(proof: Proof, outcomes: Outcomes): Partial<Record<O
     return dlqId !== undefined ? [[id, dlqId] as const] : [];
   });
   return {
-    'run-states': JSON.stringify(Object.fromEntries(ids.map((id) => [id, stateOf(proof, id)]))),
+    'run-states': JSON.stringify(Object.fromEntries(ids.map((id) => [id, proofState(proof, id)]))),
     'succeeded-count': String(counts.RUN_SUCCESS),
     're-failed': JSON.stringify(failed),
     're-failed-count': String(failed.length),
@@ -363,7 +357,7 @@ export function proofVerdict(
     );
   } else if (open > 0) {
     const ids = redriven(outcomes).filter((id) => {
-      const state = stateOf(proof, id);
+      const state = proofState(proof, id);
       return state === 'RUN_STARTED' || state === 'unknown';
     });
     warnings.push(
@@ -373,7 +367,7 @@ export function proofVerdict(
     );
   }
   if (counts.RUN_CANCELED > 0) {
-    const ids = redriven(outcomes).filter((id) => stateOf(proof, id) === 'RUN_CANCELED');
+    const ids = redriven(outcomes).filter((id) => proofState(proof, id) === 'RUN_CANCELED');
     warnings.push(
       `${plural(counts.RUN_CANCELED, 'new run was', 'new runs were')} cancelled: ${listed(ids, proof, redact)}.`,
     );
@@ -402,10 +396,7 @@ export function proofMarkdown(
   redact: (text: string) => string,
 ): string[] {
   if (redriven(outcomes).length === 0 && proof.canary === undefined) return [];
-  const cell = (text: string): string => {
-    const clean = redact(text);
-    return escapeCell(clean.length > 120 ? `${clean.slice(0, 120)}…` : clean);
-  };
+  const cell = (text: string): string => shortCell(text, redact);
   const lines = ['', `### Verified: ${proofLine(proof, outcomes, operation)}`, ''];
   if (proof.canary !== undefined) {
     const ids = proof.canary.ids.slice(0, 20).map(cell).join(', ');

@@ -8,7 +8,7 @@ import type { Operation } from './operations.js';
 import { STOP_CAUSES, type FailedId, type Outcomes, type Settled } from './outcomes.js';
 import { censusMarkdown, formatAge } from './census-summary.js';
 import { thresholdLines, type Look } from './look.js';
-import { escapeCell, safeDate } from './text.js';
+import { escapeCell, plural, safeDate, shortCell } from './text.js';
 import { proofMarkdown, proofRecord, proofState, proofVerdict, type Proof } from './proof.js';
 
 /** A JSON object whose keys are ids: built so that an id such as `__proto__` is just a key. */
@@ -73,10 +73,6 @@ const LISTED_IDS = 10;
 function listShortIds(ids: readonly string[], max = LISTED_IDS): string {
   const shown = ids.slice(0, max).map((id) => showId(id, 60));
   return ids.length > max ? `${shown.join(', ')} and ${ids.length - max} more` : shown.join(', ');
-}
-
-function plural(count: number, one: string, many = `${one}s`): string {
-  return `${count} ${count === 1 ? one : many}`;
 }
 
 export function verdict(outcomes: Outcomes, context: VerdictContext): Verdict {
@@ -322,10 +318,7 @@ export function refusedMarkdown(problem: string): string {
 export function summaryMarkdown(outcomes: Outcomes, context: SummaryContext): string {
   // Secrets out of the raw text first: escaping or cutting could otherwise hide a token from the redaction.
   const cell = (text: string): string => escapeCell(context.redact(text));
-  const short = (text: string): string => {
-    const clean = context.redact(text);
-    return escapeCell(clean.length > 120 ? `${clean.slice(0, 120)}…` : clean);
-  };
+  const short = (text: string): string => shortCell(text, context.redact);
   const { operation } = context;
   const status = context.verdict.error
     ? '❌ failed'

@@ -16,6 +16,8 @@
  * It sends through a `send` it is given, so that it works over DlqClient.send (retries, rate limits, redaction).
  */
 
+import type { Clock } from './qstash/clock.js';
+
 export const RUN_STATES = ['RUN_STARTED', 'RUN_SUCCESS', 'RUN_FAILED', 'RUN_CANCELED'] as const;
 export type RunState = (typeof RUN_STATES)[number];
 /** A run's last state as the logs showed it, or 'unknown' when they never did. */
@@ -53,11 +55,8 @@ export type LogsReply =
 
 export type LogsSend = (exchange: LogsExchange, signal: AbortSignal) => Promise<LogsReply>;
 
-export interface VerifyClock {
-  now(): number;
-  /** Resolves after `ms` or early when `signal` aborts; never rejects. */
-  sleep(ms: number, signal: AbortSignal): Promise<void>;
-}
+/** The project's clock (qstash/clock.ts): the wait sleeps on it, and tests pass a fake one. */
+export type VerifyClock = Clock;
 
 export interface VerifyOptions {
   /** How long to wait at most, from the start of the wait; at most MAX_VERIFY_MS. */
@@ -457,8 +456,8 @@ async function sendSafely(send: LogsSend, exchange: LogsExchange, signal: AbortS
   }
 }
 
-/** Notes, each once, at most MAX_NOTES, then how many more there were. */
-class Notes {
+/** Notes, each once (after redaction), at most MAX_NOTES, then how many more there were. */
+export class Notes {
   private readonly seen = new Set<string>();
   private readonly redact: (text: string) => string;
   private more = 0;
